@@ -1,0 +1,105 @@
+"""French first, English available.
+
+Static text (tab names, labels, Markdown) goes through Gradio's own i18n: components get
+`texts.label(key)`, and the browser translates with the dictionaries given to `launch(i18n=...)`;
+Gradio picks the browser's language and its Settings panel (page footer) switches it.
+
+Text computed in Python (messages, tables) needs the user's language on the server:
+`request_language(request)` reads the cookie that `LANGUAGE_SCRIPT` keeps equal to the page's
+current language (so the Settings switch is followed), then the browser's Accept-Language, and
+falls back to French. API clients get French unless they send Accept-Language: en.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+LANGUAGE_COOKIE = "iagen_lang"
+
+# Gradio sets <html lang> to the language it displays; mirror it into a cookie the server reads.
+LANGUAGE_SCRIPT = f"""<script>
+(function () {{
+  const html = document.documentElement;
+  const remember = () => {{
+    const lang = (html.lang || "").slice(0, 2);
+    if (lang) document.cookie = "{LANGUAGE_COOKIE}=" + lang + "; path=/; SameSite=Lax";
+  }};
+  remember();
+  new MutationObserver(remember).observe(html, {{attributes: true, attributeFilter: ["lang"]}});
+}})();
+</script>"""
+
+
+class Texts:
+    """One demo's texts in every language, with the same keys in each (checked here, so a
+    missing translation fails at import in the tests rather than in front of a user)."""
+
+    def __init__(self, **by_language: Mapping[str, str]):
+        if set(by_language) != set(LANGUAGES):
+            raise ValueError(f"texts needed in {LANGUAGES}, got {tuple(by_language)}")
+        reference = set(by_language[DEFAULT_LANGUAGE])
+        for language, texts in by_language.items():
+            if set(texts) != reference:
+                missing = sorted(reference ^ set(texts))
+                raise ValueError(f"{language} texts differ from {DEFAULT_LANGUAGE} on: {', '.join(missing)}")
+        self.by_language = {language: dict(texts) for language, texts in by_language.items()}
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.by_language[DEFAULT_LANGUAGE]
+
+    def label(self, key: str):
+        """A translatable label for a component, translated in the browser."""
+        from gradio.i18n import I18nData
+
+        if key not in self:
+            raise KeyError(key)
+        return I18nData(key)
+
+    def get(self, key: str, language: str, **values: object) -> str:
+        """The text in `language`, formatted with `values` (for messages computed in Python)."""
+        texts = self.by_language.get(language, self.by_language[DEFAULT_LANGUAGE])
+        return texts[key].format(**values) if values else texts[key]
+
+
+def merge_for_gradio(*all_texts: Texts):
+    """One gr.I18n holding every demo's texts; two demos may not use the same key."""
+    import gradio as gr
+
+    merged: dict[str, dict[str, str]] = {language: {} for language in LANGUAGES}
+    for texts in all_texts:
+        for language in LANGUAGES:
+            clash = merged[language].keys() & texts.by_language[language].keys()
+            if clash:
+                raise ValueError(f"translation keys used twice: {', '.join(sorted(clash))}")
+            merged[language].update(texts.by_language[language])
+    return gr.I18n(**merged)
+
+
+def request_language(request: object | None) -> str:
+    """The language of the user behind a Gradio request (a gr.Request, or None for internal calls)."""
+    if request is None:
+        return DEFAULT_LANGUAGE
+    cookie = (getattr(request, "cookies", None) or {}).get(LANGUAGE_COOKIE, "")
+    if cookie in LANGUAGES:
+        return cookie
+    header = (getattr(request, "headers", None) or {}).get("accept-language", "")
+    return _preferred_language(header)
+
+
+def _preferred_language(accept_language: str) -> str:
+    weighted = []
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _, parameters = part.strip().partition(";")
+        quality = 1.0
+        if parameters.strip().startswith("q="):
+            try:
+                quality = float(parameters.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        weighted.append((-quality, position, tag.strip().lower()[:2]))
+    for _, _, language in sorted(weighted):
+        if language in LANGUAGES:
+            return language
+    return DEFAULT_LANGUAGE

