@@ -1,0 +1,116 @@
+"""The demo hub of the course « Comprendre l'IA générative »: one tab per demo.
+
+    python app.py [--profile lecture] [--help]
+
+Builds one gr.Blocks with a tab per demo (each rendered by its `build(hub)`), an « À propos »
+tab, the queue, and launches. A demo that fails to import or build gets an error panel in its
+own tab; the others work. Settings: shared/settings.py and the README.
+"""
+
+import importlib
+import logging
+import sys
+import threading
+
+from shared.settings import Settings, SettingsError, apply_process_settings, load_settings
+
+log = logging.getLogger("app")
+
+HUB_CSS = """
+.hub-error-detail { white-space: pre-wrap; font-size: 0.85em; }
+.hub-qr svg { width: min(320px, 80vw); height: auto; background: white; }
+.hub-models { font-size: 0.9em; }
+"""
+
+
+def build_hub(hub, demo_modules: dict[str, str]):
+    """The Blocks of the hub, the gr.I18n holding every mounted demo's texts, and their CSS."""
+    import gradio as gr
+
+    from shared import hub_ui
+    from shared.hub import TEXTS as HUB_TEXTS
+    from shared.i18n import merge_for_gradio
+
+    all_texts = [HUB_TEXTS]
+    css = [HUB_CSS]
+    with gr.Blocks(title="Comprendre l'IA générative — démos") as blocks:
+        gr.Markdown(HUB_TEXTS.label("hub_title"), elem_id="hub-title")
+        with gr.Tabs(overflow_behavior="wrap", elem_id="hub-tabs") as tabs:
+            for name, module_name in demo_modules.items():
+                label = HUB_TEXTS.label(f"tab_{name}") if f"tab_{name}" in HUB_TEXTS else name
+                with gr.Tab(label, id=name, elem_id=f"tab-{name}") as tab:
+                    try:
+                        module = importlib.import_module(module_name)
+                        module.build(hub)
+                    except Exception as error:  # a broken demo must not take the hub down
+                        hub_ui.build_error_panel(name, error)
+                        continue
+                all_texts.append(module.TEXTS)
+                css.append(getattr(module, "CSS", ""))
+                if hasattr(module, "warm_up"):
+                    tab.select(_in_background(module.warm_up, hub), None, None, api_name=False, queue=False)
+            with gr.Tab(HUB_TEXTS.label("tab_about"), id="about", elem_id="tab-about"):
+                gr.Markdown(HUB_TEXTS.label("hub_subtitle"))
+                hub_ui.build_about(hub, tuple(demo_modules), blocks)
+
+        def open_requested_tab(request: gr.Request):
+            # ?tab=<demo> opens that demo, so a QR code can lead straight to it.
+            wanted = request.query_params.get("tab") or hub.settings.tab
+            return gr.Tabs(selected=wanted if wanted in (*demo_modules, "about") else None)
+
+        blocks.load(open_requested_tab, None, tabs, api_name=False, queue=False)
+    return blocks, merge_for_gradio(*all_texts), "\n".join(css)
+
+
+def _in_background(warm_up, hub):
+    """Warm a demo's models up when its tab is selected, without holding a queue slot."""
+
+    def start():
+        threading.Thread(target=_log_failure, args=(warm_up, hub), daemon=True).start()
+
+    return start
+
+
+def _log_failure(warm_up, hub) -> None:
+    try:
+        warm_up(hub)
+    except Exception:  # the model's status says what went wrong; the tab says it on use
+        log.warning("warm-up failed", exc_info=True)
+
+
+def launch(settings: Settings, prevent_thread_lock: bool = False):
+    from shared.gpu import load_zerogpu
+
+    load_zerogpu()  # before any demo is imported (see shared/gpu.py)
+
+    from shared.hub import Hub
+    from shared.i18n import LANGUAGE_SCRIPT
+
+    hub = Hub(settings)
+    blocks, i18n, css = build_hub(hub, {name: f"spaces.{name}.ui" for name in settings.demos})
+    blocks.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
+    return blocks.launch(
+        server_name=settings.host,
+        server_port=settings.port,
+        share=settings.share,
+        max_file_size=f"{settings.max_upload_mb}mb",
+        i18n=i18n,
+        head=LANGUAGE_SCRIPT,
+        css=css,
+        ssr_mode=False,
+        prevent_thread_lock=prevent_thread_lock,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings(sys.argv[1:] if argv is None else argv)
+    except SettingsError as error:
+        sys.exit(f"Réglage invalide / invalid setting: {error}")
+    apply_process_settings(settings)
+    launch(settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""The Tokenisation tab: text → coloured tokens → ids, and what French costs against English."""
+
+from __future__ import annotations
+
+import html
+
+import gradio as gr
+
+from shared.hub import Hub
+from shared.i18n import Texts, request_language
+from shared.language_models import LANGUAGE_MODELS, load_tokenizer
+from shared.weights import WeightsUnavailable
+from spaces.tokenizer import logic
+
+TEXTS = Texts(
+    fr={
+        "tokenizer_intro": "Un modèle de langage ne lit pas des lettres mais des **tokens** : des morceaux de texte fréquents, chacun remplacé par un identifiant. Tapez un texte pour voir comment il est découpé.",
+        "tokenizer_text": "Texte",
+        "tokenizer_placeholder": "Tapez ou collez un texte…",
+        "tokenizer_encoding": "Tokeniseur",
+        "tokenizer_show_ids": "Afficher les identifiants",
+        "tokenizer_show_whitespace": "Montrer les espaces",
+        "tokenizer_examples": "Exemples du cours",
+        "tokenizer_compare_heading": "Comparer deux textes",
+        "tokenizer_compare_intro": "Le même sens, deux langues : combien de tokens pour chacune, avec chaque tokeniseur ?",
+        "tokenizer_text_a": "Texte A",
+        "tokenizer_text_b": "Texte B",
+        "tokenizer_tokens": "tokens",
+        "tokenizer_characters": "caractères",
+        "tokenizer_words": "mots",
+        "tokenizer_chars_per_token": "caractères / token",
+        "tokenizer_truncated": "Texte long : seuls les {shown} premiers tokens sont affichés ; les comptes portent sur tout le texte.",
+        "tokenizer_surrogates": "{count} caractère(s) invalide(s) (demi-paire UTF-16) remplacé(s) par « \ufffd » avant le découpage.",
+        "tokenizer_unknown_encoding": "Tokeniseur inconnu « {name} ». Choix possibles : {choices}.",
+        "tokenizer_empty": "Tapez un texte pour voir ses tokens.",
+        "tokenizer_column_encoding": "Tokeniseur",
+        "tokenizer_column_ratio": "B / A",
+        "tokenizer_our_model": "notre modèle",
+    },
+    en={
+        "tokenizer_intro": "A language model does not read letters but **tokens**: frequent pieces of text, each replaced by an id. Type a text to see how it is split.",
+        "tokenizer_text": "Text",
+        "tokenizer_placeholder": "Type or paste a text…",
+        "tokenizer_encoding": "Tokenizer",
+        "tokenizer_show_ids": "Show token ids",
+        "tokenizer_show_whitespace": "Show whitespace",
+        "tokenizer_examples": "Examples from the lecture",
+        "tokenizer_compare_heading": "Compare two texts",
+        "tokenizer_compare_intro": "Same meaning, two languages: how many tokens does each take, with each tokenizer?",
+        "tokenizer_text_a": "Text A",
+        "tokenizer_text_b": "Text B",
+        "tokenizer_tokens": "tokens",
+        "tokenizer_characters": "characters",
+        "tokenizer_words": "words",
+        "tokenizer_chars_per_token": "characters / token",
+        "tokenizer_truncated": "Long text: only the first {shown} tokens are shown; the counts cover the whole text.",
+        "tokenizer_surrogates": "{count} invalid character(s) (half a UTF-16 pair) replaced by “\ufffd” before tokenizing.",
+        "tokenizer_unknown_encoding": "Unknown tokenizer “{name}”. Choices: {choices}.",
+        "tokenizer_empty": "Type a text to see its tokens.",
+        "tokenizer_column_encoding": "Tokenizer",
+        "tokenizer_column_ratio": "B / A",
+        "tokenizer_our_model": "our model",
+    },
+)
+
+DEFAULT_ENCODING = "cl100k_base"
+# Pastel backgrounds, cycled, so neighbouring tokens stay distinct (as on OpenAI's tokenizer page).
+TOKEN_COLOURS = ("#c7e4ff", "#ffe0b3", "#d4f5c9", "#f9cfe0", "#e6d9ff", "#fff5a8")
+VISIBLE_WHITESPACE = {" ": "·", "\n": "↵\n", "\t": "→\t"}
+
+CSS = """
+.tokenizer-stats { display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; }
+.tokenizer-stats b { font-size: 1.6em; display: block; }
+.tokenizer-tokens { font-family: ui-monospace, monospace; line-height: 1.9; white-space: pre-wrap; word-break: break-word; }
+.tokenizer-tokens span { border-radius: 3px; padding: 1px 0; color: #111; }
+.tokenizer-notice { color: #a15c00; }
+"""
+
+
+def model_tokenizer(hub: Hub, key: str, progress=None, language: str = "fr"):
+    """One of our language models' tokenizers, through the shared model cache."""
+    return hub.load_model(f"{key}:tokenizer", lambda: load_tokenizer(hub, key), progress, language)
+
+
+def register_model_tokenizers(hub: Hub) -> None:
+    for key, model in LANGUAGE_MODELS.items():
+        if key not in logic.list_encodings():
+            logic.register_tokenizer(key, model.label, lambda key=key: model_tokenizer(hub, key))
+
+
+def encoding_choices() -> list[tuple[str, str]]:
+    return [(f"{label} ({name})" if name in logic.ENCODINGS else label, name)
+            for name, label in logic.list_encodings().items()]
+
+
+def tokens_html(tokenization: logic.Tokenization, show_ids: bool, show_whitespace: bool) -> str:
+    pieces = []
+    for index, segment in enumerate(tokenization.segments):
+        colour = TOKEN_COLOURS[index % len(TOKEN_COLOURS)]
+        ids = " ".join(map(str, segment.token_ids))
+        if show_ids:
+            shown = ids
+        elif show_whitespace:
+            shown = "".join(VISIBLE_WHITESPACE.get(character, character) for character in segment.text)
+        else:
+            shown = segment.text
+        pieces.append(f'<span style="background:{colour}" title="{html.escape(ids)}">{html.escape(shown)}</span>')
+    separator = " " if show_ids else ""
+    return f'<div class="tokenizer-tokens">{separator.join(pieces)}</div>'
+
+
+def stats_html(tokenization: logic.Tokenization, language: str) -> str:
+    figures = (
+        (f"{tokenization.n_tokens:,}".replace(",", "\u202f"), "tokenizer_tokens"),
+        (f"{tokenization.n_chars:,}".replace(",", "\u202f"), "tokenizer_characters"),
+        (f"{tokenization.n_words:,}".replace(",", "\u202f"), "tokenizer_words"),
+        (f"{tokenization.chars_per_token:.2f}", "tokenizer_chars_per_token"),
+    )
+    cells = "".join(f"<div><b>{value}</b>{html.escape(TEXTS.get(key, language))}</div>" for value, key in figures)
+    notices = []
+    if tokenization.truncated:
+        notices.append(TEXTS.get("tokenizer_truncated", language, shown=f"{len(tokenization.segments):,}"))
+    if tokenization.replaced_surrogates:
+        notices.append(TEXTS.get("tokenizer_surrogates", language, count=tokenization.replaced_surrogates))
+    notice_html = "".join(f'<p class="tokenizer-notice">{html.escape(notice)}</p>' for notice in notices)
+    return f'<div class="tokenizer-stats">{cells}</div>{notice_html}'
+
+
+def comparison_html(comparisons: list[logic.EncodingComparison], language: str) -> str:
+    header = (TEXTS.get("tokenizer_column_encoding", language), TEXTS.get("tokenizer_text_a", language),
+              TEXTS.get("tokenizer_text_b", language), TEXTS.get("tokenizer_column_ratio", language))
+    rows = ["<tr>" + "".join(f"<th>{html.escape(cell)}</th>" for cell in header) + "</tr>"]
+    for comparison in comparisons:
+        ratio = "—" if comparison.ratio is None else f"× {comparison.ratio:.2f}"
+        cells = (comparison.label, *map(str, comparison.token_counts), ratio)
+        rows.append("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>")
+    return f"<table>{''.join(rows)}</table>"
+
+
+def build(hub: Hub) -> None:
+    register_model_tokenizers(hub)
+    gr.Markdown(TEXTS.label("tokenizer_intro"))
+    with gr.Row():
+        with gr.Column(scale=3):
+            text = gr.Textbox(label=TEXTS.label("tokenizer_text"), placeholder=TEXTS.label("tokenizer_placeholder"),
+                              lines=4, max_lines=12, value=logic.FRENCH_SENTENCE, elem_id="tokenizer-text")
+        with gr.Column(scale=2, min_width=240):
+            encoding = gr.Dropdown(encoding_choices(), value=DEFAULT_ENCODING, label=TEXTS.label("tokenizer_encoding"),
+                                   elem_id="tokenizer-encoding")
+            show_ids = gr.Checkbox(label=TEXTS.label("tokenizer_show_ids"), value=False)
+            show_whitespace = gr.Checkbox(label=TEXTS.label("tokenizer_show_whitespace"), value=False)
+    gr.Examples([[example] for example in logic.EXAMPLES], inputs=[text], label=TEXTS.label("tokenizer_examples"))
+    stats = gr.HTML(elem_id="tokenizer-stats")
+    tokens = gr.HTML(elem_id="tokenizer-tokens")
+    ids = gr.JSON(visible=False)
+
+    def tokenize(text_value: str, encoding_name: str, ids_shown: bool, whitespace_shown: bool,
+                 request: gr.Request, progress=gr.Progress()):
+        language = request_language(request)
+        if encoding_name not in logic.list_encodings():
+            raise gr.Error(TEXTS.get("tokenizer_unknown_encoding", language, name=encoding_name,
+                                     choices=", ".join(logic.list_encodings())))
+        try:
+            if encoding_name in LANGUAGE_MODELS:  # a first use loads it, with a progress message
+                model_tokenizer(hub, encoding_name, progress, language)
+            tokenization = logic.tokenize(text_value or "", encoding_name)
+        except WeightsUnavailable as missing:
+            raise gr.Error(str(missing)) from None
+        if not tokenization.n_tokens:
+            return f"<p>{html.escape(TEXTS.get('tokenizer_empty', language))}</p>", "", {"ids": []}
+        return (stats_html(tokenization, language), tokens_html(tokenization, ids_shown, whitespace_shown),
+                {"ids": tokenization.ids, "tokens": tokenization.n_tokens, "characters": tokenization.n_chars})
+
+    inputs = [text, encoding, show_ids, show_whitespace]
+    outputs = [stats, tokens, ids]
+    # No triggers: runs on page load and whenever an input changes, so typing updates live.
+    gr.on(None, tokenize, inputs, outputs, api_name="tokenize", trigger_mode="always_last", show_progress="minimal")
+
+    with gr.Accordion(TEXTS.label("tokenizer_compare_heading"), open=True):
+        gr.Markdown(TEXTS.label("tokenizer_compare_intro"))
+        with gr.Row():
+            text_a = gr.Textbox(label=TEXTS.label("tokenizer_text_a"), value=logic.DEFAULT_COMPARISON[0], lines=2)
+            text_b = gr.Textbox(label=TEXTS.label("tokenizer_text_b"), value=logic.DEFAULT_COMPARISON[1], lines=2)
+        comparison = gr.HTML(elem_id="tokenizer-comparison")
+
+    def compare(first: str, second: str, request: gr.Request):
+        language = request_language(request)
+        # Only the OpenAI encodings here: our models' tokenizers load on demand in the view above.
+        return comparison_html(logic.compare((first or "", second or ""), list(logic.ENCODINGS)), language)
+
+    gr.on(None, compare, [text_a, text_b], comparison, api_name="tokenize_compare", trigger_mode="always_last")
