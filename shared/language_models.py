@@ -32,18 +32,19 @@ LANGUAGE_MODELS = {
 
 
 def weights_folder(hub: Hub, key: str) -> tuple[Path, str | None]:
-    """The folder to load `key` from, and the GGUF file inside it (None for a transformers folder)."""
-    source = hub.weights.source(key)
+    """The folder to load `key` from, and the GGUF file inside it (None for a transformers folder:
+    a hub snapshot or a local copy)."""
     folder = hub.weights.locate(key)
-    if source.package is None or source.local_path is not None:
-        return folder, None
     model = LANGUAGE_MODELS[key]
     if (folder / model.gguf_file).exists():
         return folder, model.gguf_file
-    # The Gemma pack ships its GGUF in chunks; its assemble() joins them and checks the sha256.
-    assembled = convert_once(hub.weights.converted_dir(key, "gguf"),
-                             lambda staging: _assemble(source.module, staging / model.gguf_file))
-    return assembled, model.gguf_file
+    source = hub.weights.source(key)
+    if source.module is not None and folder.name == source.module:
+        # The Gemma pack ships its GGUF in chunks; its assemble() joins them and checks the sha256.
+        assembled = convert_once(hub.weights.converted_dir(key, "gguf"),
+                                 lambda staging: _assemble(source.module, staging / model.gguf_file))
+        return assembled, model.gguf_file
+    return folder, None
 
 
 def _assemble(module_name: str, output: Path) -> None:

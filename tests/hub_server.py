@@ -1,0 +1,61 @@
+"""Start the real hub (`python app.py`) in a child process and wait until it serves its page.
+
+Used by the end-to-end and browser tests and by the benchmarks: they all talk to the hub the way
+a user or a gradio_client would, over HTTP on loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running_hub(*flags: str, environ: dict[str, str] | None = None, timeout: float = 120, log_path: Path | None = None):
+    """Yield the hub's URL while `python app.py --port <free> *flags` runs; stop it afterwards."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(environ or {})}
+    log = open(log_path, "w") if log_path else subprocess.DEVNULL
+    process = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--port", str(port), *flags],
+                               cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_served(url, process, timeout)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        if log_path:
+            log.close()
+
+
+def wait_until_served(url: str, process: subprocess.Popen, timeout: float) -> float:
+    """Seconds until `url` answers 200; raises if the process dies or time runs out."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"the hub exited with code {process.returncode} before serving {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return time.perf_counter() - started
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"the hub did not serve {url} within {timeout} s")

@@ -1,0 +1,110 @@
+import subprocess
+import sys
+import textwrap
+from types import SimpleNamespace
+
+import pytest
+
+from shared.hub import Hub
+from shared.hub_ui import public_address
+from shared.i18n import Texts, merge_for_gradio, request_language
+from shared.settings import load_settings
+
+
+def test_texts_must_exist_in_every_language():
+    with pytest.raises(ValueError, match="greeting"):
+        Texts(fr={"greeting": "Bonjour"}, en={})
+    with pytest.raises(ValueError):
+        Texts(fr={"greeting": "Bonjour"})
+
+
+def test_two_demos_cannot_share_a_key():
+    first = Texts(fr={"title": "A"}, en={"title": "A"})
+    second = Texts(fr={"title": "B"}, en={"title": "B"})
+    with pytest.raises(ValueError, match="title"):
+        merge_for_gradio(first, second)
+
+
+def test_every_mounted_text_is_translated():
+    from shared.hub import TEXTS as HUB_TEXTS
+    from spaces.tokenizer.ui import TEXTS as TOKENIZER_TEXTS
+
+    merge_for_gradio(HUB_TEXTS, TOKENIZER_TEXTS)  # raises on a clash
+    for texts in (HUB_TEXTS, TOKENIZER_TEXTS):
+        for key, french in texts.by_language["fr"].items():
+            assert french.strip() and texts.by_language["en"][key].strip(), key
+
+
+@pytest.mark.parametrize("cookies, accept_language, expected", [
+    ({}, "", "fr"),
+    ({}, "en-US,en;q=0.9", "en"),
+    ({}, "de-DE,de;q=0.9,en;q=0.8,fr;q=0.9", "fr"),
+    ({}, "de-DE", "fr"),
+    ({"iagen_lang": "en"}, "fr-FR", "en"),
+    ({"iagen_lang": "xx"}, "en", "en"),
+])
+def test_the_language_of_a_request(cookies, accept_language, expected):
+    request = SimpleNamespace(cookies=cookies, headers={"accept-language": accept_language})
+    assert request_language(request) == expected
+    assert request_language(None) == "fr"
+
+
+def test_the_qr_code_address():
+    laptop = load_settings([], {})
+    assert public_address(laptop, "127.0.0.1:7860") is None
+    lecture = load_settings([], {"IAGEN_PROFILE": "lecture"})
+    assert public_address(lecture, "192.168.1.20:7860") == "http://192.168.1.20:7860/"
+    assert public_address(load_settings([], {"IAGEN_PUBLIC_URL": "https://demo.ign.fr/"}), None) == "https://demo.ign.fr/"
+
+
+def test_a_broken_demo_leaves_the_hub_up(settings):
+    from gradio_client import Client
+
+    from app import build_hub
+
+    blocks, _, _ = build_hub(Hub(settings), {"broken": "broken_demo", "missing": "no_such_module",
+                                             "tokenizer": "spaces.tokenizer.ui"})
+    blocks.queue()
+    _, url, _ = blocks.launch(prevent_thread_lock=True, server_port=None, quiet=True)
+    try:
+        config = blocks.get_config_file()
+        shown = " ".join(str(component.get("props", {}).get("value", "")) for component in config["components"])
+        assert "broken on purpose" in shown and "ModuleNotFoundError" in shown
+        result = Client(url, verbose=False).predict("Say 'hello' to my little friend!", "r50k_base", False, False,
+                                                    api_name="/tokenize")
+        assert result[2]["ids"] == [25515, 705, 31373, 6, 284, 616, 1310, 1545, 0]
+    finally:
+        blocks.close()
+
+
+def test_zerogpu_package_shares_our_spaces_name(tmp_path):
+    """On a ZeroGPU Space, `spaces.GPU` (PyPI) and `spaces.tokenizer` (ours) must both import."""
+    site = tmp_path / "site"
+    (site / "spaces").mkdir(parents=True)
+    (site / "spaces" / "__init__.py").write_text(textwrap.dedent("""
+        def GPU(duration=60):
+            def wrap(function):
+                function.zerogpu_duration = duration
+                return function
+            return wrap
+    """))
+    (site / "spaces-0.1.0.dist-info").mkdir()
+    (site / "spaces-0.1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: spaces\nVersion: 0.1.0\n")
+    script = textwrap.dedent("""
+        import sys
+        sys.path.append(sys.argv[1])
+        from shared.gpu import gpu_task, load_zerogpu
+        load_zerogpu()
+        import spaces, spaces.tokenizer.logic
+        @gpu_task(duration=30)
+        def generate():
+            return "image"
+        print(spaces.GPU.__module__, generate.zerogpu_duration, spaces.tokenizer.logic.ENCODINGS["o200k_base"])
+    """)
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", script, str(site)], cwd=repo, capture_output=True, text=True,
+                          env={"SPACES_ZERO_GPU": "true", "PATH": "/usr/bin:/bin"}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["spaces", "30", "GPT-4o"]
