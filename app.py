@@ -19,7 +19,9 @@ log = logging.getLogger("app")
 HUB_CSS = """
 .hub-error-detail { white-space: pre-wrap; font-size: 0.85em; }
 .hub-qr svg { width: min(320px, 80vw); height: auto; background: white; }
-.hub-models { font-size: 0.9em; }
+.hub-models { font-size: 0.85em; display: block; overflow-x: auto; max-width: 100%; }
+.hub-models td, .hub-models th { padding: 4px 6px !important; }
+#hub-title h1 { font-size: 1.4em; margin: 0.2em 0; }
 """
 
 
@@ -48,7 +50,7 @@ def build_hub(hub, demo_modules: dict[str, str]):
                 all_texts.append(module.TEXTS)
                 css.append(getattr(module, "CSS", ""))
                 if hasattr(module, "warm_up"):
-                    tab.select(_in_background(module.warm_up, hub), None, None, api_name=False, queue=False)
+                    tab.select(_in_background(module.warm_up, hub), None, None, api_visibility="private", queue=False)
             with gr.Tab(HUB_TEXTS.label("tab_about"), id="about", elem_id="tab-about"):
                 gr.Markdown(HUB_TEXTS.label("hub_subtitle"))
                 hub_ui.build_about(hub, tuple(demo_modules), blocks)
@@ -58,7 +60,7 @@ def build_hub(hub, demo_modules: dict[str, str]):
             wanted = request.query_params.get("tab") or hub.settings.tab
             return gr.Tabs(selected=wanted if wanted in (*demo_modules, "about") else None)
 
-        blocks.load(open_requested_tab, None, tabs, api_name=False, queue=False)
+        blocks.load(open_requested_tab, None, tabs, api_visibility="private", queue=False)
     return blocks, merge_for_gradio(*all_texts), "\n".join(css)
 
 
@@ -98,6 +100,8 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
         head=LANGUAGE_SCRIPT,
         css=css,
         ssr_mode=False,
+        show_error=True,
+        footer_links=["api", "settings"],  # the settings hold the language switch  # an unexpected error's message reaches the user, not a generic one
         prevent_thread_lock=prevent_thread_lock,
     )
 

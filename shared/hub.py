@@ -19,14 +19,14 @@ Model = TypeVar("Model")
 
 TEXTS = Texts(
     fr={
-        "hub_title": "Comprendre l'IA générative — démos",
+        "hub_title": "# Comprendre l'IA générative — démos",
         "hub_subtitle": "Des démonstrations à manipuler du cours « Comprendre l'IA générative » (IGN).",
         "tab_tokenizer": "Tokenisation",
         "tab_about": "À propos",
         "about_tokenizer": "**Tokenisation** — du texte aux tokens puis aux identifiants, pour GPT-3, GPT-4, GPT-4o et nos modèles : le français coûte plus de tokens que l'anglais.",
         "about_language": "Langue : **Paramètres** en bas de page → *Language* (English available).",
         "about_qr_heading": "### Ouvrir sur un téléphone",
-        "about_loopback_only": "Le hub n'est servi que sur cet ordinateur. Pour une salle de cours : `IAGEN_PROFILE=lecture make run` (écoute sur le réseau local).",
+        "about_loopback_only": "Le hub n'est servi que sur cet ordinateur. Pour une salle de cours, lancez-le avec IAGEN_PROFILE=lecture : il écoute alors sur le réseau local.",
         "about_models_heading": "### Modèles",
         "about_models_refresh": "Actualiser",
         "models_column_model": "Modèle",
@@ -44,14 +44,14 @@ TEXTS = Texts(
         "queue_full": "Le serveur est très sollicité : réessayez dans un instant.",
     },
     en={
-        "hub_title": "Understanding generative AI — demos",
+        "hub_title": "# Understanding generative AI — demos",
         "hub_subtitle": "Hands-on demos of the course “Comprendre l'IA générative” (IGN).",
         "tab_tokenizer": "Tokenization",
         "tab_about": "About",
         "about_tokenizer": "**Tokenization** — text to tokens to ids, for GPT-3, GPT-4, GPT-4o and our models: French costs more tokens than English.",
         "about_language": "Language: **Settings** at the bottom of the page → *Language* (français disponible).",
         "about_qr_heading": "### Open on a phone",
-        "about_loopback_only": "The hub is served on this computer only. For a lecture hall: `IAGEN_PROFILE=lecture make run` (listens on the local network).",
+        "about_loopback_only": "The hub is served on this computer only. For a lecture hall, start it with IAGEN_PROFILE=lecture: it then listens on the local network.",
         "about_models_heading": "### Models",
         "about_models_refresh": "Refresh",
         "models_column_model": "Model",

@@ -69,7 +69,7 @@ def build_about(hub: Hub, demos: tuple[str, ...], blocks) -> None:
                      f'<p><a href="{html.escape(address)}">{html.escape(address)}</a></p></div>')
         return panel, models_html(hub, language)
 
-    blocks.load(on_load, None, [qr_code, models_table], api_name=False)
+    blocks.load(on_load, None, [qr_code, models_table], api_visibility="private")
 
 
 def models_html(hub: Hub, language: str) -> str:
@@ -91,8 +91,9 @@ def _describe(status, language: str) -> str:
     text = TEXTS.get(f"state_{status.state}", language)
     if ":" in status.key:
         text = f"{status.key.split(':', 1)[1]} {text}"
-    if status.state == LOADED:
-        text += f" ({status.size_bytes / 1e6:.0f} MB, {status.load_seconds:.1f} s)"
+    if status.state == LOADED:  # tokenizers and tables have no measurable size: only the load time
+        size = f"{status.size_bytes / 1e6:.0f} MB, " if status.size_bytes else ""
+        text += f" ({size}{status.load_seconds:.1f} s)"
     return f"{text} — {status.reason}" if status.reason else text
 
 

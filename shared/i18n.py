@@ -63,6 +63,14 @@ class Texts:
         return texts[key].format(**values) if values else texts[key]
 
 
+def format_number(value: float, language: str, decimals: int = 0) -> str:
+    """12 345,67 in French (narrow no-break space, decimal comma), 12,345.67 in English."""
+    text = f"{value:,.{decimals}f}"
+    if language == "fr":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
+
+
 def merge_for_gradio(*all_texts: Texts):
     """One gr.I18n holding every demo's texts; two demos may not use the same key."""
     import gradio as gr

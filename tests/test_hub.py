@@ -108,3 +108,19 @@ def test_zerogpu_package_shares_our_spaces_name(tmp_path):
                           env={"SPACES_ZERO_GPU": "true", "PATH": "/usr/bin:/bin"}, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["spaces", "30", "GPT-4o"]
+
+
+def test_the_readme_documents_every_setting_and_endpoint(settings):
+    from pathlib import Path
+
+    from app import build_hub
+    from shared.settings import ALL_DEMOS, OPTIONS
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for option in OPTIONS:
+        assert f"`{option.env}`" in readme and f"`{option.flag}`" in readme, option.name
+    blocks, _, _ = build_hub(Hub(settings), {name: f"spaces.{name}.ui" for name in ALL_DEMOS})
+    endpoints = {fn.api_name for fn in blocks.fns.values() if fn.api_visibility == "public"}
+    assert "tokenize" in endpoints
+    for endpoint in endpoints:
+        assert f"`/{endpoint}`" in readme, endpoint

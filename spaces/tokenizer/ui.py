@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 
 import gradio as gr
 
 from shared.hub import Hub
-from shared.i18n import Texts, request_language
+from shared.i18n import Texts, format_number, request_language
 from shared.language_models import LANGUAGE_MODELS, load_tokenizer
 from shared.weights import WeightsUnavailable
 from spaces.tokenizer import logic
@@ -25,9 +26,14 @@ TEXTS = Texts(
         "tokenizer_compare_intro": "Le même sens, deux langues : combien de tokens pour chacune, avec chaque tokeniseur ?",
         "tokenizer_text_a": "Texte A",
         "tokenizer_text_b": "Texte B",
+        "tokenizer_column_a": "A",
+        "tokenizer_column_b": "B",
         "tokenizer_tokens": "tokens",
+        "tokenizer_token": "token",
         "tokenizer_characters": "caractères",
+        "tokenizer_character": "caractère",
         "tokenizer_words": "mots",
+        "tokenizer_word": "mot",
         "tokenizer_chars_per_token": "caractères / token",
         "tokenizer_truncated": "Texte long : seuls les {shown} premiers tokens sont affichés ; les comptes portent sur tout le texte.",
         "tokenizer_surrogates": "{count} caractère(s) invalide(s) (demi-paire UTF-16) remplacé(s) par « \ufffd » avant le découpage.",
@@ -49,9 +55,14 @@ TEXTS = Texts(
         "tokenizer_compare_intro": "Same meaning, two languages: how many tokens does each take, with each tokenizer?",
         "tokenizer_text_a": "Text A",
         "tokenizer_text_b": "Text B",
+        "tokenizer_column_a": "A",
+        "tokenizer_column_b": "B",
         "tokenizer_tokens": "tokens",
+        "tokenizer_token": "token",
         "tokenizer_characters": "characters",
+        "tokenizer_character": "character",
         "tokenizer_words": "words",
+        "tokenizer_word": "word",
         "tokenizer_chars_per_token": "characters / token",
         "tokenizer_truncated": "Long text: only the first {shown} tokens are shown; the counts cover the whole text.",
         "tokenizer_surrogates": "{count} invalid character(s) (half a UTF-16 pair) replaced by “\ufffd” before tokenizing.",
@@ -67,10 +78,22 @@ DEFAULT_ENCODING = "cl100k_base"
 # Pastel backgrounds, cycled, so neighbouring tokens stay distinct (as on OpenAI's tokenizer page).
 TOKEN_COLOURS = ("#c7e4ff", "#ffe0b3", "#d4f5c9", "#f9cfe0", "#e6d9ff", "#fff5a8")
 VISIBLE_WHITESPACE = {" ": "·", "\n": "↵\n", "\t": "→\t"}
+# A browser draws 👍 + 🏽 (or e + ◌́) as one glyph even across two spans; a zero-width non-joiner
+# before a segment that starts with such a modifier shows the split the tokenizer made.
+ZERO_WIDTH_NON_JOINER = "\u200c"
+
+
+def starts_with_modifier(text: str) -> bool:
+    first = text[:1]
+    return bool(first) and (unicodedata.category(first) in ("Mn", "Mc", "Me", "Sk")
+                            or "\U0001f3fb" <= first <= "\U0001f3ff" or first in "\u200d\ufe0f")
 
 CSS = """
-.tokenizer-stats { display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; }
-.tokenizer-stats b { font-size: 1.6em; display: block; }
+.tokenizer-stats { display: flex; flex-wrap: wrap; gap: 0.5rem 1.2rem; }
+.tokenizer-stats b { font-size: 1.5em; display: block; }
+.tokenizer-comparison { font-size: 0.9em; width: 100%; }
+.tokenizer-comparison td, .tokenizer-comparison th { padding: 4px 6px !important; }
+.tokenizer-comparison td:not(:first-child) { text-align: right; }
 .tokenizer-tokens { font-family: ui-monospace, monospace; line-height: 1.9; white-space: pre-wrap; word-break: break-word; }
 .tokenizer-tokens span { border-radius: 3px; padding: 1px 0; color: #111; }
 .tokenizer-notice { color: #a15c00; }
@@ -104,22 +127,27 @@ def tokens_html(tokenization: logic.Tokenization, show_ids: bool, show_whitespac
             shown = "".join(VISIBLE_WHITESPACE.get(character, character) for character in segment.text)
         else:
             shown = segment.text
+        if index and not show_ids and starts_with_modifier(segment.text):
+            shown = ZERO_WIDTH_NON_JOINER + shown
         pieces.append(f'<span style="background:{colour}" title="{html.escape(ids)}">{html.escape(shown)}</span>')
     separator = " " if show_ids else ""
     return f'<div class="tokenizer-tokens">{separator.join(pieces)}</div>'
 
 
 def stats_html(tokenization: logic.Tokenization, language: str) -> str:
-    figures = (
-        (f"{tokenization.n_tokens:,}".replace(",", "\u202f"), "tokenizer_tokens"),
-        (f"{tokenization.n_chars:,}".replace(",", "\u202f"), "tokenizer_characters"),
-        (f"{tokenization.n_words:,}".replace(",", "\u202f"), "tokenizer_words"),
-        (f"{tokenization.chars_per_token:.2f}", "tokenizer_chars_per_token"),
-    )
-    cells = "".join(f"<div><b>{value}</b>{html.escape(TEXTS.get(key, language))}</div>" for value, key in figures)
+    def figure(count: int, singular: str, plural: str) -> str:
+        is_singular = count < 2 if language == "fr" else count == 1  # « 0 token », "0 tokens"
+        unit = TEXTS.get(singular if is_singular else plural, language)
+        return f"<div><b>{format_number(count, language)}</b>{html.escape(unit)}</div>"
+
+    cells = (figure(tokenization.n_tokens, "tokenizer_token", "tokenizer_tokens")
+             + figure(tokenization.n_chars, "tokenizer_character", "tokenizer_characters")
+             + figure(tokenization.n_words, "tokenizer_word", "tokenizer_words")
+             + f"<div><b>{format_number(tokenization.chars_per_token, language, 2)}</b>"
+               f"{html.escape(TEXTS.get('tokenizer_chars_per_token', language))}</div>")
     notices = []
     if tokenization.truncated:
-        notices.append(TEXTS.get("tokenizer_truncated", language, shown=f"{len(tokenization.segments):,}"))
+        notices.append(TEXTS.get("tokenizer_truncated", language, shown=format_number(len(tokenization.segments), language)))
     if tokenization.replaced_surrogates:
         notices.append(TEXTS.get("tokenizer_surrogates", language, count=tokenization.replaced_surrogates))
     notice_html = "".join(f'<p class="tokenizer-notice">{html.escape(notice)}</p>' for notice in notices)
@@ -127,14 +155,15 @@ def stats_html(tokenization: logic.Tokenization, language: str) -> str:
 
 
 def comparison_html(comparisons: list[logic.EncodingComparison], language: str) -> str:
-    header = (TEXTS.get("tokenizer_column_encoding", language), TEXTS.get("tokenizer_text_a", language),
-              TEXTS.get("tokenizer_text_b", language), TEXTS.get("tokenizer_column_ratio", language))
+    header = (TEXTS.get("tokenizer_column_encoding", language), TEXTS.get("tokenizer_column_a", language),
+              TEXTS.get("tokenizer_column_b", language), TEXTS.get("tokenizer_column_ratio", language))
     rows = ["<tr>" + "".join(f"<th>{html.escape(cell)}</th>" for cell in header) + "</tr>"]
     for comparison in comparisons:
-        ratio = "—" if comparison.ratio is None else f"× {comparison.ratio:.2f}"
-        cells = (comparison.label, *map(str, comparison.token_counts), ratio)
+        ratio = "—" if comparison.ratio is None else f"× {format_number(comparison.ratio, language, 2)}"
+        counts = (format_number(count, language) for count in comparison.token_counts)
+        cells = (comparison.label, *counts, ratio)
         rows.append("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>")
-    return f"<table>{''.join(rows)}</table>"
+    return f'<table class="tokenizer-comparison">{"".join(rows)}</table>'
 
 
 def build(hub: Hub) -> None:
@@ -167,7 +196,8 @@ def build(hub: Hub) -> None:
         except WeightsUnavailable as missing:
             raise gr.Error(str(missing)) from None
         if not tokenization.n_tokens:
-            return f"<p>{html.escape(TEXTS.get('tokenizer_empty', language))}</p>", "", {"ids": []}
+            return (f"<p>{html.escape(TEXTS.get('tokenizer_empty', language))}</p>", "",
+                    {"ids": [], "tokens": 0, "characters": tokenization.n_chars})
         return (stats_html(tokenization, language), tokens_html(tokenization, ids_shown, whitespace_shown),
                 {"ids": tokenization.ids, "tokens": tokenization.n_tokens, "characters": tokenization.n_chars})
 

@@ -1,0 +1,238 @@
+"""The hub in a real browser (Debian's Chromium through Playwright), on a phone-sized screen.
+
+One hub and one browser for the whole module; each test gets fresh browser contexts (a locale
+each) from the `pages` fixture, which saves a full-page screenshot of every page it opened to
+artifacts/screenshots/<test name>.png when the test ends, passed or failed.
+
+Without /usr/bin/chromium these tests are skipped, except under CI=true, where they fail.
+Never run `playwright install`: the tests use the system Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # reported by the `browser` fixture: a skip, or a failure under CI=true
+    expect = sync_playwright = None
+
+from hub_server import REPO, running_hub  # tests/ is on sys.path (pytest's default "prepend" import mode)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+LOGS = REPO / "artifacts" / "logs"
+TIMEOUT_MS = 30_000  # a first page load on a busy 2-core machine
+
+# Gradio's toasts are <div data-testid="toast-body" class="toast-body error ...">; the class after
+# toast-body is the kind (error, warning, info, success). test_error_toast_selector_matches_a_real_error
+# checks that this selector does find the toast of a real server error.
+ERROR_TOAST = '[data-testid="toast-body"].error'
+
+LABELS = {"fr-FR": ("fr", "Tokenisation", "À propos"), "en-US": ("en", "Tokenization", "About")}
+
+
+def unavailable(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; CI=true, where the browser tests must run (.ci installs chromium)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        unavailable(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) "
+                    "to run the browser tests")
+    if sync_playwright is None:
+        unavailable("the playwright Python package is not installed (requirements-dev.txt)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def hub_url(browser):  # after `browser`: no hub is started when the browser tests are skipped
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with running_hub(log_path=LOGS / "hub-browser.log") as url:
+        yield url
+
+
+class Pages:
+    """Opens hub pages on a phone screen and remembers them for the screenshots and checks."""
+
+    def __init__(self, browser, hub_url: str):
+        self.browser = browser
+        self.hub_url = hub_url
+        self.opened = []  # (context, page, JavaScript errors of the page)
+
+    def open(self, query: str = "", locale: str = "fr-FR", before_load=None):
+        context = self.browser.new_context(viewport=PHONE, locale=locale, is_mobile=True, has_touch=True)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        self.opened.append((context, page, errors))
+        if before_load:
+            before_load(page)
+        page.goto(self.hub_url + query)
+        page.locator("#hub-tabs [role=tab]").first.wait_for()
+        return page
+
+    def assert_healthy(self, page) -> None:
+        """No error toast, no uncaught JavaScript error, nothing wider than the phone's screen."""
+        toasts = page.locator(ERROR_TOAST)
+        assert toasts.count() == 0, f"error toast: {toasts.all_inner_texts()}"
+        errors = next(errors for _, opened, errors in self.opened if opened is page)
+        assert not errors, f"JavaScript errors: {errors}"
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the page scrolls sideways on a phone: {width} px wide"
+
+    def close(self, test_name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        base = re.sub(r"[^\w.-]+", "-", test_name).strip("-")
+        for number, (context, page, _) in enumerate(self.opened, start=1):
+            suffix = "" if number == 1 else f"-{number}"
+            try:
+                page.screenshot(path=str(SCREENSHOTS / f"{base}{suffix}.png"), full_page=True)
+            finally:
+                context.close()
+
+
+@pytest.fixture
+def pages(request, browser, hub_url):
+    opened = Pages(browser, hub_url)
+    yield opened
+    opened.close(request.node.name)
+
+
+def wait_for_tokenizer(page) -> None:
+    """Until the tokenizer's load event has filled the statistics."""
+    page.locator("#tokenizer-stats .tokenizer-stats b").first.wait_for()
+
+
+def stat_values(page) -> list[str]:
+    return page.locator("#tokenizer-stats .tokenizer-stats b").all_inner_texts()
+
+
+@pytest.mark.parametrize("locale", list(LABELS))
+def test_tab_labels_fit_a_phone_screen_in_the_browsers_language(pages, locale):
+    language, *labels = LABELS[locale]
+    page = pages.open(locale=locale)
+    wait_for_tokenizer(page)
+    assert page.evaluate("document.documentElement.lang").startswith(language)
+    tabs = page.locator("#hub-tabs [role=tab]")
+    expect(tabs).to_have_text(labels)
+    for index in range(tabs.count()):
+        tab = tabs.nth(index)
+        assert tab.is_visible(), f"tab {labels[index]!r} is hidden"
+        box = tab.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], \
+            f"tab {labels[index]!r} lies outside the {PHONE['width']} px screen: {box}"
+        assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], f"tab {labels[index]!r}: {box}"
+    # Nothing went to Gradio's "…" overflow menu.
+    assert page.locator("#hub-tabs .overflow-dropdown [role=tab], #hub-tabs .overflow-dropdown button").count() == 0
+    overflow_menu = page.locator("#hub-tabs .overflow-menu")
+    assert overflow_menu.count() == 0 or not overflow_menu.first.is_visible()
+    pages.assert_healthy(page)
+
+
+def test_each_tab_opens_when_clicked(pages):
+    page = pages.open()
+    wait_for_tokenizer(page)
+
+    page.locator("#tab-about-button").click()
+    expect(page.locator("#tab-about-button")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#tab-about")).to_be_visible()
+    expect(page.locator("#tab-tokenizer")).to_be_hidden()
+    expect(page.locator("#tab-about")).to_contain_text("Modèles")
+    expect(page.locator("#tab-about .hub-models")).to_be_visible()
+    expect(page.locator("#tab-about .hub-models")).to_contain_text("SmolLM2")
+    pages.assert_healthy(page)
+
+    page.locator("#tab-tokenizer-button").click()
+    expect(page.locator("#tab-tokenizer-button")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#tab-about")).to_be_hidden()
+    expect(page.locator("#tokenizer-text textarea")).to_be_visible()
+    expect(page.locator("#tokenizer-encoding")).to_be_visible()
+    expect(page.locator("#tokenizer-stats")).to_contain_text("tokens")
+    pages.assert_healthy(page)
+
+
+@pytest.mark.parametrize(("tab", "content"), [("about", "#tab-about .hub-models"), ("tokenizer", "#tokenizer-text textarea")],
+                         ids=["about", "tokenizer"])
+def test_tab_query_parameter_opens_that_tab(pages, tab, content):
+    page = pages.open(f"?tab={tab}")
+    expect(page.locator(f"#tab-{tab}-button")).to_have_attribute("aria-selected", "true")
+    expect(page.locator(f"#tab-{tab}")).to_be_visible()
+    expect(page.locator(content)).to_be_visible()
+    other = "tokenizer" if tab == "about" else "about"
+    expect(page.locator(f"#tab-{other}")).to_be_hidden()
+    pages.assert_healthy(page)
+
+
+def test_typing_updates_the_token_count_live(pages):
+    page = pages.open()
+    wait_for_tokenizer(page)
+    text = page.locator("#tokenizer-text textarea")
+    text.fill("")
+    expect(page.locator("#tokenizer-stats")).to_contain_text("Tapez un texte")
+    text.press_sequentially("123456", delay=40)  # key by key, as a user types
+    # cl100k_base: "123" "456" -> 2 tokens, 6 characters, 1 word, 3,00 characters per token (French).
+    expect(page.locator("#tokenizer-stats .tokenizer-stats b")).to_have_text(["2", "6", "1", "3,00"])
+    expect(page.locator("#tokenizer-tokens span")).to_have_text(["123", "456"])
+    pages.assert_healthy(page)
+
+
+def test_emoji_example_shows_no_replacement_character(pages):
+    page = pages.open()
+    wait_for_tokenizer(page)
+    page.locator("#tab-tokenizer").get_by_role("button", name="👍🏽", exact=True).click()
+    expect(page.locator("#tokenizer-text textarea")).to_have_value("👍🏽")
+    # cl100k_base: 3 tokens for 👍, 3 for the skin tone; shown as 2 whole characters, the skin
+    # tone after a zero-width non-joiner so the browser does not merge them into one glyph.
+    expect(page.locator("#tokenizer-stats .tokenizer-stats b").first).to_have_text("6")
+    expect(page.locator("#tokenizer-tokens span")).to_have_text(["👍", "\u200c🏽"])
+    shown = page.locator("#tokenizer-tokens").inner_text()
+    assert "\ufffd" not in shown, repr(shown)
+    pages.assert_healthy(page)
+
+
+def test_error_toast_selector_matches_a_real_error(pages):
+    """A request altered on its way (an encoding the dropdown does not offer) makes the server
+    answer with an error: the page must show it in a toast that ERROR_TOAST finds."""
+    with urllib.request.urlopen(pages.hub_url + "config", timeout=10) as response:
+        dependencies = json.load(response)["dependencies"]
+    tokenize = next(dependency["id"] for dependency in dependencies if dependency.get("api_name") == "tokenize")
+
+    def alter_tokenize_request(route):
+        body = json.loads(route.request.post_data or "{}")
+        if body.get("fn_index") == tokenize:
+            body["data"][1] = "nope"
+        route.continue_(post_data=json.dumps(body))
+
+    page = pages.open(before_load=lambda page: page.route("**/gradio_api/queue/join*", alter_tokenize_request))
+    toast = page.locator(ERROR_TOAST)
+    expect(toast).to_be_visible()
+    expect(toast).to_contain_text("nope")
+    expect(toast).to_contain_text("cl100k_base")  # the valid choices reach the user
+
+
+def test_phone_screenshot_of_the_tokenizer_in_french(pages):
+    """artifacts/screenshots/phone-tokenizer-fr.png, for the README."""
+    page = pages.open("?tab=tokenizer", locale="fr-FR")
+    wait_for_tokenizer(page)
+    expect(page.locator("#tokenizer-comparison table")).to_be_visible()
+    expect(page.locator("#tab-tokenizer-button")).to_have_text("Tokenisation")
+    pages.assert_healthy(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "phone-tokenizer-fr.png"), full_page=True)
