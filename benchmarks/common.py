@@ -1,0 +1,65 @@
+"""Helpers shared by the benchmarks: paths, the child hub's environment, medians, the machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+from datetime import datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+# The repository root (for `shared`, `spaces`) and tests/ (for hub_server) become importable.
+for folder in (REPO, REPO / "tests"):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+
+def hub_environment(cache_dir: str | Path) -> dict[str, str]:
+    """Environment for a child hub: offline, a private cache, nothing phones home."""
+    return {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "IAGEN_CACHE_DIR": str(cache_dir),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def median(values) -> float:
+    return statistics.median(values)
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an already sorted list (fraction 0.95 -> p95)."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, round(fraction * len(sorted_values)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def machine_description() -> str:
+    import psutil
+
+    memory_gib = psutil.virtual_memory().total / 2**30
+    return (f"{os.cpu_count()} cores, {cpu_model()}, {memory_gib:.0f} GiB, "
+            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+
+
+def now() -> str:
+    return datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+
+
+def mib(n_bytes: float) -> str:
+    return f"{n_bytes / 2**20:.0f} MiB"

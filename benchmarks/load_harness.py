@@ -1,0 +1,269 @@
+"""Load harness: N simulated users call a named endpoint of the hub as fast as they can for T seconds.
+
+Each user is a thread with its own gradio_client.Client (its own session, like a phone in a
+lecture hall). The clients are created and each makes one warm-up call before the timed window
+(setup and warm-up are reported separately); then every user loops: call, wait for the answer,
+call again, until the window closes. Printed: latency p50/p95/max of the successful calls,
+throughput (successful calls per second), errors by kind, and, when the harness started the hub
+itself, the CPU and memory the hub used.
+
+Reading it: latency is what one user waits for an answer while N users hammer the hub, queueing
+included; throughput is what the whole hub sustains. On one machine the clients compete with the
+hub for the CPU, so these are lower bounds for a real room; compare runs on the same machine.
+
+Bounded: the window closes after --seconds, each call gives up after --call-timeout, and at most
+--max-calls calls are made in all; the harness then stops by itself (and stops the hub it started).
+Loopback only: --url must point at 127.0.0.1 or localhost.
+
+    python benchmarks/load_harness.py --scenario tokenize --users 50 --seconds 30 [--url URL]
+
+A new demo adds a scenario: an entry in SCENARIOS, name -> (api_name, make_args(rng) -> args).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Callable, NamedTuple
+
+import psutil
+
+from common import hub_environment, machine_description, mib, now, percentile
+
+from hub_server import running_hub  # noqa: E402 (tests/ is on the path via common)
+
+
+class Scenario(NamedTuple):
+    api_name: str
+    make_args: Callable[[random.Random], tuple]  # one call's arguments; rng is the user's own
+
+
+# What students type in the tokenizer tab: short sentences, the lecture examples, a pasted paragraph.
+TOKENIZER_TEXTS = (
+    "Bonjour, je m'appelle Marie et j'habite à Paris.",
+    "Hello darkness my old friend",
+    "123456",
+    "👍🏽",
+    "La géomatique c\u2019est f",
+    "Les modèles d'IA générative découpent le texte en tokens avant de le traiter.",
+    "Generative AI models split text into tokens before processing it.",
+    "L'Institut national de l'information géographique et forestière publie des cartes, des "
+    "photographies aériennes et des modèles numériques de terrain. " * 4,
+)
+OPENAI_ENCODINGS = ("r50k_base", "cl100k_base", "o200k_base")
+
+
+def tokenize_args(rng: random.Random) -> tuple:
+    # (text, encoding, show_ids, show_whitespace), as the /tokenize endpoint takes them
+    return rng.choice(TOKENIZER_TEXTS), rng.choice(OPENAI_ENCODINGS), rng.random() < 0.3, rng.random() < 0.2
+
+
+def compare_args(rng: random.Random) -> tuple:
+    # (text A, text B) of the "compare two texts" panel: same meaning, two languages
+    return rng.choice(TOKENIZER_TEXTS[5:7]), rng.choice(TOKENIZER_TEXTS[:2] + TOKENIZER_TEXTS[5:])
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "tokenize": Scenario("/tokenize", tokenize_args),
+    "tokenize_compare": Scenario("/tokenize_compare", compare_args),
+}
+
+# A lecture hall, served on loopback only (the lecture profile would listen on 0.0.0.0).
+# The profile brings its queue (512) and concurrency (32) from shared/settings.py.
+HUB_FLAGS = ("--profile", "lecture", "--host", "127.0.0.1")
+SETUP_WORKERS = 8  # clients created at once: each fetches the config and the API info
+UNLOADED_CALLS = 20  # one user alone, one call after the other: the latency baseline
+
+
+class Call(NamedTuple):
+    latency_s: float
+    error: str | None  # None for a successful call
+
+
+def check_loopback(url: str) -> None:
+    host = urllib.parse.urlparse(url).hostname
+    if host not in ("127.0.0.1", "localhost"):
+        raise SystemExit(f"refusing {url}: the load harness only targets 127.0.0.1 or localhost")
+
+
+def new_client(url: str):
+    from gradio_client import Client
+
+    # ssl_verify=False: the hub is plain HTTP on loopback, so no certificate is ever checked, but with
+    # the default gradio_client builds two fresh SSL contexts per call (~20 ms of CPU each, with
+    # httpx 0.28): the 50 clients would then load the CPU more than the hub does.
+    return Client(url, verbose=False, analytics_enabled=False, download_files=False, ssl_verify=False)
+
+
+def describe(error: BaseException) -> str:
+    message = str(error)[:100]
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def call_once(client, scenario: Scenario, rng: random.Random, call_timeout: float) -> Call:
+    started, job = time.perf_counter(), None
+    try:
+        job = client.submit(*scenario.make_args(rng), api_name=scenario.api_name)
+        job.result(timeout=call_timeout)
+        return Call(time.perf_counter() - started, None)
+    except Exception as error:  # a failed call is a figure, not a crash: keep loading
+        if job is not None:
+            job.cancel()
+        return Call(time.perf_counter() - started, describe(error))
+
+
+class CallBudget:
+    """At most `limit` calls in all, shared by the users' threads."""
+
+    def __init__(self, limit: int):
+        self.left = limit
+        self.lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self.lock:
+            if self.left <= 0:
+                return False
+            self.left -= 1
+            return True
+
+
+def user_loop(client, scenario: Scenario, rng: random.Random, deadline: float, budget: CallBudget,
+              call_timeout: float, calls: list[Call]) -> None:
+    while time.perf_counter() < deadline and budget.take():
+        calls.append(call_once(client, scenario, rng, call_timeout))  # list.append is thread-safe
+
+
+@contextmanager
+def hub_or_url(url: str | None):
+    """Yield (url, hub process or None): the given URL, or a hub started here for the run."""
+    if url:
+        yield url, None
+        return
+    with tempfile.TemporaryDirectory(prefix="iagen-bench-load-") as scratch:
+        print(f"  starting the hub: app.py {' '.join(HUB_FLAGS)} (log {scratch}/hub.log while it runs)")
+        with running_hub(*HUB_FLAGS, environ=hub_environment(f"{scratch}/cache"),
+                         log_path=f"{scratch}/hub.log") as started_url:
+            children = psutil.Process().children()
+            hub = next((p for p in children if any("app.py" in part for part in p.cmdline())), None)
+            yield started_url, hub
+
+
+def summarise(calls: list[Call], window_s: float) -> dict[str, object]:
+    latencies = sorted(call.latency_s for call in calls if call.error is None)
+    errors = Counter(call.error for call in calls if call.error is not None)
+    return {
+        "calls": len(calls),
+        "ok": len(latencies),
+        "errors": sum(errors.values()),
+        "error_kinds": dict(errors.most_common(5)),
+        "p50_ms": percentile(latencies, 0.50) * 1e3,
+        "p95_ms": percentile(latencies, 0.95) * 1e3,
+        "max_ms": (latencies[-1] if latencies else float("nan")) * 1e3,
+        "throughput_per_s": len(latencies) / window_s,
+        "window_s": window_s,
+    }
+
+
+def run(scenario_name: str, users: int, seconds: float, url: str | None = None,
+        call_timeout: float = 30.0, max_calls: int = 200_000, seed: int = 0) -> dict[str, object]:
+    scenario = SCENARIOS[scenario_name]
+    if url:
+        check_loopback(url)
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # the clients too
+    print(f"== Load: {users} users on {scenario.api_name} ({scenario_name}) for {seconds:g} s — "
+          f"{now()}; {machine_description()}")
+    with hub_or_url(url) as (hub_url, hub_process):
+        setup_started = time.perf_counter()
+        with ThreadPoolExecutor(SETUP_WORKERS) as pool:
+            clients = list(pool.map(lambda _: new_client(hub_url), range(users)))
+        setup_s = time.perf_counter() - setup_started
+
+        rngs = [random.Random(seed * 100_003 + user) for user in range(users)]
+        warm_up_started = time.perf_counter()
+        with ThreadPoolExecutor(users) as pool:
+            warm_up = list(pool.map(lambda user: call_once(clients[user], scenario, rngs[user], call_timeout),
+                                    range(users)))
+        warm_up_s = time.perf_counter() - warm_up_started
+        warm_up_errors = [call.error for call in warm_up if call.error]
+        print(f"  setup: {users} clients in {setup_s:.1f} s; warm-up: one call each in {warm_up_s:.1f} s"
+              + (f", {len(warm_up_errors)} failed (first: {warm_up_errors[0]})" if warm_up_errors else ""))
+        unloaded = [call_once(clients[0], scenario, rngs[0], call_timeout) for _ in range(UNLOADED_CALLS)]
+
+        hub_cpu_before = hub_process.cpu_times() if hub_process else None
+        own_cpu_before = psutil.Process().cpu_times()
+        calls: list[Call] = []
+        budget = CallBudget(max_calls)
+        window_started = time.perf_counter()
+        deadline = window_started + seconds
+        threads = [threading.Thread(target=user_loop, daemon=True,
+                                    args=(clients[user], scenario, rngs[user], deadline, budget, call_timeout, calls))
+                   for user in range(users)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:  # a call still running at the deadline ends within call_timeout
+            thread.join(timeout=max(0.0, deadline + call_timeout + 5 - time.perf_counter()))
+        window_s = time.perf_counter() - window_started
+        stuck = sum(thread.is_alive() for thread in threads)
+
+        results = summarise(list(calls), window_s)
+        results.update(users=users, setup_s=setup_s, warm_up_s=warm_up_s, stuck_users=stuck)
+        results["unloaded_p50_ms"] = summarise(unloaded, 1.0)["p50_ms"]
+        results["p50_ratio"] = results["p50_ms"] / results["unloaded_p50_ms"]
+        own_cpu = psutil.Process().cpu_times()
+        results["harness_cpu_per_s"] = (own_cpu.user + own_cpu.system
+                                        - own_cpu_before.user - own_cpu_before.system) / window_s
+        if hub_process:
+            hub_cpu = hub_process.cpu_times()
+            results["hub_cpu_per_s"] = (hub_cpu.user + hub_cpu.system
+                                        - hub_cpu_before.user - hub_cpu_before.system) / window_s
+            results["hub_rss_mib"] = hub_process.memory_info().rss / 2**20
+
+        with ThreadPoolExecutor(16) as pool:  # close() waits up to 1 s for each heartbeat thread
+            list(pool.map(lambda client: client.close(), clients))
+
+    print_results(results)
+    return results
+
+
+def print_results(results: dict[str, object]) -> None:
+    print(f"  window {results['window_s']:.1f} s: {results['calls']} calls, {results['ok']} ok, "
+          f"{results['errors']} errors; throughput {results['throughput_per_s']:.1f} calls/s")
+    print(f"  latency of successful calls: p50 {results['p50_ms']:.0f} ms, p95 {results['p95_ms']:.0f} ms, "
+          f"max {results['max_ms']:.0f} ms")
+    print(f"  unloaded (1 user alone, {UNLOADED_CALLS} calls): p50 {results['unloaded_p50_ms']:.0f} ms "
+          f"-> loaded p50 / unloaded p50 = {results['p50_ratio']:.1f}x")
+    if results["error_kinds"]:
+        print(f"  errors by kind: {results['error_kinds']}")
+    if results["stuck_users"]:
+        print(f"  {results['stuck_users']} users still waiting on a call when the harness gave up on them")
+    cpu = f"  CPU (cores busy): harness {results['harness_cpu_per_s']:.2f}"
+    if "hub_cpu_per_s" in results:
+        cpu += f", hub {results['hub_cpu_per_s']:.2f}; hub RSS after the run {mib(results['hub_rss_mib'] * 2**20)}"
+    print(cpu)
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="tokenize")
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--url", help="a hub already running on loopback; without it, one is started")
+    parser.add_argument("--call-timeout", type=float, default=30, help="seconds before one call counts as failed")
+    parser.add_argument("--max-calls", type=int, default=200_000, help="calls in all, across users")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.users < 1 or args.seconds <= 0 or args.seconds > 600:
+        parser.error("--users must be >= 1 and --seconds in (0, 600]")
+    return run(args.scenario, args.users, args.seconds, args.url, args.call_timeout, args.max_calls, args.seed)
+
+
+if __name__ == "__main__":
+    main()
