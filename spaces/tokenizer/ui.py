@@ -166,6 +166,12 @@ def comparison_html(comparisons: list[logic.EncodingComparison], language: str) 
     return f'<table class="tokenizer-comparison">{"".join(rows)}</table>'
 
 
+def warm_up(hub: Hub) -> None:
+    """Load the OpenAI encodings when the tab is selected, so the first keystroke is instant."""
+    for name in logic.ENCODINGS:
+        logic.encode("", name)
+
+
 def build(hub: Hub) -> None:
     register_model_tokenizers(hub)
     gr.Markdown(TEXTS.label("tokenizer_intro"))
