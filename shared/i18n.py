@@ -64,8 +64,9 @@ class Texts:
 
 
 def format_number(value: float, language: str, decimals: int = 0) -> str:
-    """12 345,67 in French (narrow no-break space, decimal comma), 12,345.67 in English."""
-    text = f"{value:,.{decimals}f}"
+    """12 345,67 in French (narrow no-break space, decimal comma), 12,345.67 in English; a
+    typographic minus sign in both (−3,42 °C reads better than -3,42 °C)."""
+    text = f"{value:,.{decimals}f}".replace("-", "\u2212")
     if language == "fr":
         text = text.replace(",", "\u202f").replace(".", ",")
     return text

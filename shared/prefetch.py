@@ -28,7 +28,7 @@ class Outcome:
 
 
 def prefetch(hub, keys: list[str], report=print) -> list[Outcome]:
-    from shared.language_models import LANGUAGE_MODELS, load_tokenizer
+    from shared.language_models import LANGUAGE_MODELS, load_model, load_tokenizer
     from shared.weights import WeightsUnavailable
 
     outcomes = []
@@ -38,8 +38,9 @@ def prefetch(hub, keys: list[str], report=print) -> list[Outcome]:
         started = time.perf_counter()
         try:
             folder = hub.weights.locate(key, download=not hub.settings.offline)
-            if key in LANGUAGE_MODELS:  # the GGUF → transformers conversion, done once
+            if key in LANGUAGE_MODELS:  # the GGUF → transformers conversions, done once
                 load_tokenizer(hub, key)
+                load_model(hub, key)
             outcomes.append(Outcome(key, source.origin, True, time.perf_counter() - started, str(folder)))
         except WeightsUnavailable as missing:
             outcomes.append(Outcome(key, source.origin, False, time.perf_counter() - started, str(missing)))

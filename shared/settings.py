@@ -14,7 +14,7 @@ from pathlib import Path
 
 ENV_PREFIX = "IAGEN_"
 # Tab order. Each name is a folder spaces/<name>/ whose ui.py has build(hub) and TEXTS.
-ALL_DEMOS = ("tokenizer",)
+ALL_DEMOS = ("seg2sat", "clip_search", "sampling", "tokenizer", "cemantix")
 PROFILES = ("laptop", "lecture", "space")
 
 
@@ -69,6 +69,10 @@ OPTIONS = (
     Option("gpu_concurrency", int, 1, "heavy model calls run at once (one shared group)"),
     Option("max_upload_mb", int, 20, "largest uploaded file, in megabytes"),
     Option("public_url", str, "", "address shown in the QR code (found automatically when empty)"),
+    Option("clip_model", str, "", "image search encoder: empty for RS-M-CLIP, hf-hub:ORG/NAME, or ARCHITECTURE:TAG "
+           "or ARCHITECTURE:/path/to/weights (ViT-B-32:laion2b_s34b_b79k is the English-only baseline)"),
+    Option("clip_gallery", str, "", "image search gallery: empty for FLAIR aerial patches from the hub, or a local folder"),
+    Option("clip_gallery_size", int, 1000, "FLAIR aerial patches in the default image search gallery"),
 )
 
 
@@ -91,6 +95,9 @@ class Settings:
     gpu_concurrency: int
     max_upload_mb: int
     public_url: str
+    clip_model: str
+    clip_gallery: str
+    clip_gallery_size: int
     # IAGEN_MODEL_<KEY> / IAGEN_REVISION_<KEY>: per-model hub id or local path, and revision.
     model_overrides: dict[str, str] = field(default_factory=dict)
     revision_overrides: dict[str, str] = field(default_factory=dict)
@@ -163,7 +170,8 @@ def load_settings(argv: list[str] | None = None, environ: dict[str, str] | None 
                           ("dtype", ("auto", "float32", "float16", "bfloat16"))):
         if values[name] not in choices:
             raise SettingsError(f"{name} {values[name]!r}: expected one of {', '.join(choices)}")
-    for name in ("port", "torch_threads", "queue_size", "concurrency", "gpu_concurrency", "max_upload_mb"):
+    for name in ("port", "torch_threads", "queue_size", "concurrency", "gpu_concurrency", "max_upload_mb",
+                 "clip_gallery_size"):
         if values[name] < 1:
             raise SettingsError(f"{name} must be at least 1, got {values[name]}")
     values["cache_dir"] = Path(str(values["cache_dir"])).expanduser()

@@ -44,7 +44,7 @@ def test_a_hub_model_missing_offline_fails_at_once_with_the_remedy(tmp_path):
 
 def test_an_unreachable_hub_is_reported_quickly(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: connection refused
-    settings = load_settings([], {"IAGEN_CACHE_DIR": str(tmp_path), "IAGEN_MODEL_GEMMA3_270M": "google/gemma-3-270m"})
+    settings = load_settings([], {"IAGEN_CACHE_DIR": str(tmp_path), "IAGEN_MODEL_GEMMA3_270M": "example-org/never-downloaded"})
     with pytest.raises(WeightsUnavailable, match="cannot be reached"):
         WeightSources(settings).locate("gemma3_270m")
 
