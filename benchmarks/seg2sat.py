@@ -1,0 +1,159 @@
+"""Seg2Sat at full size: seconds per denoising step at 512², and our generate against the bare pipeline.
+
+The full-size architecture (SD 2.1 base UNet, its ControlNet, the VAE, the ViT-H text tower) is
+built from its configs with random weights (spaces/seg2sat/random_pipeline.py): the compute does
+not depend on weight values, so the timings hold for the real model. One pipeline object serves
+both sides, called alternately, same sketch, prompt, seed and settings (UniPC, guidance 7.5, so
+each step runs the UNet and the ControlNet on a batch of 2):
+
+* bare: `pipeline(prompt=..., image=sketch, ...)`, the plain diffusers call;
+* ours: `spaces.seg2sat.pipeline.stream_generation`, i.e. what /seg2sat_generate runs without
+  Gradio: a fresh scheduler and pipeline object per call, a worker thread, a preview of every step
+  (latents → RGB on the device, copied to the CPU), the preview images built by the consumer.
+
+Seconds per step come from our run: the time between the first and the last step's preview,
+divided by the steps in between. Ratio = ours / bare (target <= 1.05).
+
+    python benchmarks/seg2sat.py --device cpu --steps 2 --repeats 1     # this 2-core CPU: ~66 s a step
+    python benchmarks/seg2sat.py --device cuda --dtype float16 --steps 20
+
+Imports torch, diffusers, transformers, numpy, Pillow and our Gradio-free modules only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+
+import torch
+from common import machine_description, now
+from PIL import Image
+
+from spaces.seg2sat import palette  # noqa: E402 (the repository root is on the path via common)
+from spaces.seg2sat.make_examples import EXAMPLES
+from spaces.seg2sat.options import GUIDANCE_SCALE, IMAGE_SIZE, STYLES, build_prompt
+from spaces.seg2sat.pipeline import fit_prompt, side_by_side, stream_generation
+from spaces.seg2sat.random_pipeline import SIZES, random_pipeline
+
+SEED = 1234
+TARGET_RATIO = 1.05
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default=None,
+                        help="default: float16 on CUDA, float32 elsewhere (as the hub does)")
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3, help="timed calls of each side")
+    parser.add_argument("--warmups", type=int, default=None, help="untimed calls of each side first (default: 1 on "
+                        "CUDA, where the first calls choose kernels; 0 on the CPU, where a call takes minutes)")
+    parser.add_argument("--variations", type=int, default=1, help="images per call (different seeds)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--architecture", choices=SIZES, default="full", help="tiny: a quick check of this script")
+    arguments = parser.parse_args(argv)
+    arguments.dtype = arguments.dtype or ("float16" if arguments.device.startswith("cuda") else "float32")
+    if arguments.warmups is None:
+        arguments.warmups = 1 if arguments.device.startswith("cuda") else 0
+    return arguments
+
+
+def synchronize(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def run_bare(pipeline, sketch: Image.Image, prompt: str, seeds: list[int], steps: int) -> float:
+    started = time.perf_counter()
+    pipeline(prompt=prompt, image=sketch, num_inference_steps=steps, guidance_scale=GUIDANCE_SCALE.default,
+             controlnet_conditioning_scale=1.0, num_images_per_prompt=len(seeds),
+             generator=[torch.Generator("cpu").manual_seed(seed) for seed in seeds])
+    return time.perf_counter() - started
+
+
+def run_ours(pipeline, sketch: Image.Image, prompt: str, seeds: list[int], steps: int) -> tuple[float, float | None]:
+    """Total seconds, and seconds per step (None with fewer than 2 steps)."""
+    arrivals = []  # (time, steps done) each time the consumer sees new previews
+    started = time.perf_counter()
+    for state in stream_generation(pipeline, sketch, prompt, seeds, steps):
+        if state.previews and (not arrivals or arrivals[-1][1] < len(state.previews)):
+            arrivals.append((time.perf_counter(), len(state.previews)))
+            side_by_side(state.previews[-1])  # the tab's picture of the latest step
+    total = time.perf_counter() - started
+    (first_time, first_step), (last_time, last_step) = arrivals[0], arrivals[-1]
+    per_step = (last_time - first_time) / (last_step - first_step) if last_step > first_step else None
+    return total, per_step
+
+
+def describe_device(device: str) -> str:
+    if device.startswith("cuda"):
+        return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
+    return device
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    from diffusers import UniPCMultistepScheduler
+    from diffusers import __version__ as diffusers_version
+
+    arguments = parse_arguments(argv)
+    if arguments.threads:
+        torch.set_num_threads(arguments.threads)
+    warnings.filterwarnings("ignore", message="invalid value encountered in cast")  # random weights may give NaN
+    dtype = getattr(torch, arguments.dtype)
+
+    started = time.perf_counter()
+    pipeline = random_pipeline(arguments.architecture, device=arguments.device, dtype=dtype)
+    pipeline.scheduler = UniPCMultistepScheduler.from_config(pipeline.scheduler.config)  # as the hub loads it
+    pipeline.set_progress_bar_config(disable=True)
+    synchronize(arguments.device)
+    build_seconds = time.perf_counter() - started
+    parameters = {name: sum(p.numel() for p in getattr(pipeline, name).parameters()) / 1e6
+                  for name in ("unet", "controlnet", "vae", "text_encoder")}
+
+    sketch = palette.prepare_sketch(Image.open(EXAMPLES[0].path), IMAGE_SIZE).image
+    # Cut to 77 tokens, as the tab does: our stand-in tokenizer has a token per character.
+    prompt, _ = fit_prompt(pipeline.tokenizer, build_prompt(EXAMPLES[0].place, STYLES[0]))
+    seeds = [SEED + index for index in range(arguments.variations)]
+
+    print(f"== Seg2Sat, {arguments.architecture} architecture with random weights — {now()}")
+    print(f"machine: {machine_description()}")
+    print(f"device: {describe_device(arguments.device)}, {arguments.dtype}; torch {torch.__version__}, "
+          f"diffusers {diffusers_version}, {torch.get_num_threads()} CPU threads")
+    print("parameters (M): " + ", ".join(f"{name} {count:.0f}" for name, count in parameters.items())
+          + f"; built in {build_seconds:.0f} s")
+    print(f"{IMAGE_SIZE}×{IMAGE_SIZE}, {arguments.steps} steps, UniPC, guidance {GUIDANCE_SCALE.default} "
+          f"(UNet + ControlNet on a batch of {2 * len(seeds)} per step), {len(seeds)} image(s) per call; "
+          f"{arguments.warmups} warm-up and {arguments.repeats} timed call(s) per side, alternating")
+
+    for _ in range(arguments.warmups):
+        run_bare(pipeline, sketch, prompt, seeds, arguments.steps)
+        run_ours(pipeline, sketch, prompt, seeds, arguments.steps)
+    bare, ours, per_step = [], [], []
+    for repeat in range(arguments.repeats):
+        sides = ("bare", "ours") if repeat % 2 == 0 else ("ours", "bare")  # neither always goes first
+        for side in sides:
+            if side == "bare":
+                bare.append(run_bare(pipeline, sketch, prompt, seeds, arguments.steps))
+            else:
+                total, step_seconds = run_ours(pipeline, sketch, prompt, seeds, arguments.steps)
+                ours.append(total)
+                if step_seconds is not None:
+                    per_step.append(step_seconds)
+
+    results = {"bare_s": statistics.median(bare), "ours_s": statistics.median(ours)}
+    results["ratio"] = results["ours_s"] / results["bare_s"]
+    print(f"bare pipeline call          : median {results['bare_s']:.3f} s  (runs: "
+          + ", ".join(f"{seconds:.3f}" for seconds in bare) + ")")
+    print(f"our generate, with previews : median {results['ours_s']:.3f} s  (runs: "
+          + ", ".join(f"{seconds:.3f}" for seconds in ours) + ")")
+    print(f"ratio ours / bare           : {results['ratio']:.3f}  (target <= {TARGET_RATIO})")
+    if per_step:
+        results["step_s"] = statistics.median(per_step)
+        print(f"seconds per denoising step  : {results['step_s']:.4f} s at {IMAGE_SIZE}²")
+    return results
+
+
+if __name__ == "__main__":
+    main()
