@@ -1,0 +1,463 @@
+"""Sampling playground (Gradio-free): how a language model picks its next token.
+
+The model gives a score (logit) to every token of its vocabulary; softmax turns the scores into
+probabilities; then filters reshape them, in the order transformers' `generate()` applies them
+(`GenerationMixin._get_logits_processor`), with transformers' own processor classes:
+
+    raw → repetition penalty → temperature → top-k → top-p → min-p → draw one token
+
+`next_token_stages` shows the distribution after each stage (the lecture's "Apple 0.44, Bear 0.36,
+Candy 0.03" slide, live); `generate` repeats "forward pass, filters, draw" with a KV cache and
+streams the tokens. Temperature 0 means greedy (the most likely token, no draw); top-k 0, top-p 1,
+min-p 0 and repetition penalty 1 switch their stage off.
+
+Reproducibility without shared state: every draw uses a `torch.Generator` made for the call (or
+carried in the user's own step-by-step state), never torch's global generator, and every call
+has its own KV cache. Seeded like `torch.manual_seed(seed)`, it draws exactly what `generate()`
+draws with the same settings (tests/test_sampling_logic.py checks the token ids).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterator, Sequence
+
+import torch
+from transformers import (LogitsProcessor, LogitsProcessorList, MinPLogitsWarper, RepetitionPenaltyLogitsProcessor,
+                          TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper)
+
+# A prefill of 2 048 tokens already takes seconds on a laptop CPU: longer texts lose their start.
+MAX_CONTEXT_TOKENS = 2048
+STAGES = ("raw", "repetition_penalty", "temperature", "top_k", "top_p", "min_p")
+ALTERNATIVES_SHOWN = 5  # per generated token, the model's most likely tokens at that step
+
+# What each setting accepts; values outside are clamped and reported (see `checked_settings`).
+TEMPERATURE_RANGE = (0.0, 2.0)
+TOP_P_RANGE = (0.0, 1.0)
+MIN_P_RANGE = (0.0, 1.0)
+REPETITION_PENALTY_RANGE = (1.0, 2.0)
+SEED_RANGE = (0, 2**32 - 1)
+
+FRENCH_PROMPT = "Le chat est assis sur le"
+
+
+@dataclass(frozen=True)
+class LanguageModel:
+    """A causal LM and its tokenizer, as this demo uses them."""
+
+    model: Any  # a transformers causal LM in eval mode
+    tokenizer: Any
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.device
+
+    @property
+    def vocabulary_size(self) -> int:
+        return self.model.get_output_embeddings().weight.shape[0]  # the logits' width
+
+    @property
+    def context_limit(self) -> int:
+        config = self.model.config.get_text_config()
+        return min(MAX_CONTEXT_TOKENS, getattr(config, "max_position_embeddings", MAX_CONTEXT_TOKENS))
+
+    @property
+    def end_token_ids(self) -> frozenset[int]:
+        """The tokens that end a text: the generation config's and the tokenizer's end of sequence."""
+        configured = self.model.generation_config.eos_token_id
+        ids = set(configured if isinstance(configured, list) else [] if configured is None else [configured])
+        if self.tokenizer.eos_token_id is not None:
+            ids.add(self.tokenizer.eos_token_id)
+        return frozenset(ids)
+
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(getattr(self.tokenizer, "chat_template", None))
+
+
+# --- settings --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    temperature: float = 1.0  # 0: greedy
+    top_k: int = 0  # 0: off
+    top_p: float = 1.0  # 1: off
+    min_p: float = 0.0  # 0: off
+    repetition_penalty: float = 1.0  # 1: off
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A setting that was out of range, and the value used instead."""
+
+    setting: str
+    given: object
+    used: float
+
+
+def checked_settings(temperature: float | None, top_k: float | None, top_p: float | None, min_p: float | None,
+                     repetition_penalty: float | None,
+                     vocabulary_size: int) -> tuple[SamplingSettings, list[Adjustment]]:
+    """The settings clamped to their ranges (None or NaN means the default), with what was changed."""
+    defaults = SamplingSettings()
+    adjustments = []
+
+    def clamp(name: str, value, low: float, high: float, default: float) -> float:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return default
+        used = min(max(float(value), low), high)
+        if used != value:
+            adjustments.append(Adjustment(name, value, used))
+        return used
+
+    settings = SamplingSettings(
+        temperature=clamp("temperature", temperature, *TEMPERATURE_RANGE, defaults.temperature),
+        top_k=int(clamp("top_k", top_k, 0, vocabulary_size, defaults.top_k)),
+        top_p=clamp("top_p", top_p, *TOP_P_RANGE, defaults.top_p),
+        min_p=clamp("min_p", min_p, *MIN_P_RANGE, defaults.min_p),
+        repetition_penalty=clamp("repetition_penalty", repetition_penalty, *REPETITION_PENALTY_RANGE,
+                                 defaults.repetition_penalty),
+    )
+    return settings, adjustments
+
+
+class KeepMostLikely(LogitsProcessor):
+    """Temperature 0, the limit of ever colder temperatures: all the probability on the best token."""
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.Tensor) -> torch.Tensor:
+        best = scores.argmax(dim=-1, keepdim=True)
+        return torch.full_like(scores, -math.inf).scatter(-1, best, scores.gather(-1, best))
+
+
+def stage_processors(settings: SamplingSettings) -> list[tuple[str, LogitsProcessor | None]]:
+    """Each filtering stage after "raw", in generate()'s order, with its processor (None: off)."""
+    if settings.greedy:
+        temperature = KeepMostLikely()
+    elif settings.temperature != 1:
+        temperature = TemperatureLogitsWarper(float(settings.temperature))
+    else:
+        temperature = None
+    penalty = settings.repetition_penalty
+    return [
+        ("repetition_penalty", RepetitionPenaltyLogitsProcessor(float(penalty)) if penalty != 1 else None),
+        ("temperature", temperature),
+        ("top_k", TopKLogitsWarper(int(settings.top_k)) if settings.top_k else None),
+        ("top_p", TopPLogitsWarper(float(settings.top_p)) if settings.top_p < 1 else None),
+        ("min_p", MinPLogitsWarper(float(settings.min_p)) if settings.min_p > 0 else None),
+    ]
+
+
+def logits_processors(settings: SamplingSettings) -> LogitsProcessorList:
+    return LogitsProcessorList(processor for _, processor in stage_processors(settings) if processor is not None)
+
+
+# --- context ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Context:
+    """The token ids the model reads, and how many were cut from the start to fit its context."""
+
+    ids: tuple[int, ...]
+    dropped_tokens: int = 0
+
+
+def fit_context(lm: LanguageModel, ids: Sequence[int], room_for_new_tokens: int = 0) -> Context:
+    """Keep the end of `ids` so that they and `room_for_new_tokens` fit the context; a leading
+    beginning-of-text token stays (Gemma writes nonsense without it)."""
+    ids = tuple(ids)
+    limit = max(1, lm.context_limit - room_for_new_tokens)
+    if len(ids) <= limit:
+        return Context(ids)
+    bos = lm.tokenizer.bos_token_id
+    keep_first = 1 if bos is not None and ids[0] == bos else 0
+    kept = ids[:keep_first] + ids[len(ids) - (limit - keep_first):]
+    return Context(kept, dropped_tokens=len(ids) - len(kept))
+
+
+def encode(lm: LanguageModel, text: str) -> tuple[int, ...]:
+    """The text's token ids, with the special tokens the tokenizer adds (Gemma's <bos>)."""
+    return tuple(lm.tokenizer(text).input_ids)
+
+
+def chat_ids(lm: LanguageModel, system_prompt: str, messages: Sequence[dict[str, str]]) -> tuple[int, ...]:
+    """A conversation ({"role", "content"} messages) in the chat model's template, ready for the
+    assistant's answer."""
+    conversation = ([{"role": "system", "content": system_prompt}] if system_prompt.strip() else []) + list(messages)
+    encoded = lm.tokenizer.apply_chat_template(conversation, add_generation_prompt=True, tokenize=True,
+                                               return_dict=True)
+    return tuple(encoded["input_ids"])
+
+
+def fit_conversation(lm: LanguageModel, system_prompt: str, messages: Sequence[dict[str, str]],
+                     room_for_new_tokens: int) -> tuple[Context, int]:
+    """The conversation's ids, oldest messages dropped until it fits (the system prompt stays; if
+    the last message alone is too long, its start is cut), and how many messages were dropped."""
+    messages = list(messages)
+    ids = chat_ids(lm, system_prompt, messages)
+    dropped = 0
+    while len(ids) > lm.context_limit - room_for_new_tokens and len(messages) > 1:
+        messages, dropped = messages[1:], dropped + 1
+        ids = chat_ids(lm, system_prompt, messages)
+    return fit_context(lm, ids, room_for_new_tokens), dropped
+
+
+# --- tokens as text --------------------------------------------------------------------------
+
+_SENTENCEPIECE_BYTE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
+
+
+def _byte_level_alphabet() -> dict[str, int]:
+    """GPT-2's byte-level BPE writes each byte as a printable character; this maps them back."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    characters = list(printable)
+    extra = 0
+    for byte in range(256):
+        if byte not in printable:
+            printable.append(byte)
+            characters.append(256 + extra)
+            extra += 1
+    return {chr(character): byte for byte, character in zip(printable, characters)}
+
+
+BYTE_LEVEL_ALPHABET = _byte_level_alphabet()
+
+
+def token_label(tokenizer, token_id: int) -> str:
+    """The text of one token; for a piece of a character (an emoji is often 2-4 byte tokens),
+    its bytes in hexadecimal, e.g. "‹F0 9F›", rather than "�"."""
+    text = tokenizer.decode([token_id])
+    if "\ufffd" not in text:
+        return text
+    token = tokenizer.convert_ids_to_tokens(token_id)
+    byte = _SENTENCEPIECE_BYTE.match(token)
+    if byte:  # sentencepiece byte fallback (Gemma): <0xF0>
+        return f"‹{byte.group(1).upper()}›"
+    if token and all(character in BYTE_LEVEL_ALPHABET for character in token):  # GPT-2 style (SmolLM2)
+        data = bytes(BYTE_LEVEL_ALPHABET[character] for character in token)
+        readable = data.decode("utf-8", errors="ignore")
+        partial = " ".join(f"{b:02X}" for b in data[len(readable.encode()):])
+        return f"{readable}‹{partial}›" if readable else f"‹{partial}›"
+    return token
+
+
+# --- next token, stage by stage --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StageSummary:
+    name: str  # one of STAGES
+    active: bool  # False: this stage is switched off and changes nothing
+    kept: int  # tokens still possible after this stage
+    entropy_bits: float  # uncertainty of the distribution: 0 = certain, log2(kept) at most
+
+
+@dataclass(frozen=True)
+class Candidate:
+    token_id: int
+    label: str
+    probabilities: tuple[float, ...]  # one per stage, 0 once a stage removed it
+
+    @property
+    def kept(self) -> bool:
+        return self.probabilities[-1] > 0
+
+
+@dataclass(frozen=True)
+class NextToken:
+    stages: tuple[StageSummary, ...]
+    candidates: tuple[Candidate, ...]  # the most likely tokens after the repetition penalty
+    scores: torch.Tensor = field(repr=False)  # after every stage, shape (1, vocabulary): what a draw uses
+    context: Context
+
+
+def model_logits(lm: LanguageModel, ids: Sequence[int]) -> torch.Tensor:
+    """The scores of every possible next token, shape (1, vocabulary), in float32."""
+    input_ids = torch.tensor([list(ids)], device=lm.device)
+    with torch.inference_mode():
+        # logits_to_keep=1: only the last position's scores (Gemma's vocabulary is 262 144 tokens).
+        logits = lm.model(input_ids=input_ids, use_cache=False, logits_to_keep=1).logits
+    return logits[:, -1].float()
+
+
+def next_token_stages(lm: LanguageModel, context: Context, settings: SamplingSettings, top_n: int = 10) -> NextToken:
+    """The next-token distribution after each stage, for the `top_n` most likely candidates."""
+    input_ids = torch.tensor([list(context.ids)], device=lm.device)
+    scores = model_logits(lm, context.ids)
+    stage_scores = [scores]
+    active = [True]
+    for _, processor in stage_processors(settings):
+        active.append(processor is not None)
+        if processor is not None:
+            scores = processor(input_ids, scores)
+        stage_scores.append(scores)
+
+    summaries, probabilities = [], []
+    for name, is_active, stage in zip(STAGES, active, stage_scores):
+        distribution = stage.softmax(dim=-1)[0]
+        probabilities.append(distribution)
+        summaries.append(StageSummary(name, is_active, int(torch.isfinite(stage).sum()), entropy_bits(distribution)))
+    # Ranked after the penalty: the later stages never reorder tokens, so these are also the most
+    # likely ones at every later stage.
+    ranked = probabilities[1].topk(min(top_n, probabilities[1].numel())).indices
+    table = torch.stack([distribution[ranked] for distribution in probabilities]).T.tolist()
+    candidates = tuple(Candidate(token_id, token_label(lm.tokenizer, token_id), tuple(row))
+                       for token_id, row in zip(ranked.tolist(), table))
+    return NextToken(tuple(summaries), candidates, stage_scores[-1], context)
+
+
+def entropy_bits(distribution: torch.Tensor) -> float:
+    return float(torch.special.entr(distribution).sum() / math.log(2))  # entr(p) = -p ln p, 0 at p = 0
+
+
+def choose_token(scores: torch.Tensor, settings: SamplingSettings, generator: torch.Generator) -> int:
+    """Draw the next token from the filtered scores, as generate() does; greedy takes the best
+    and draws nothing (the generator is left as it was)."""
+    if settings.greedy:
+        return int(scores.argmax(dim=-1))
+    return int(torch.multinomial(scores.softmax(dim=-1), num_samples=1, generator=generator))
+
+
+def seeded_generator(lm: LanguageModel, seed: int) -> torch.Generator:
+    """A random generator for one call, in the state torch.manual_seed(seed) gives the global one."""
+    return torch.Generator(device=lm.device).manual_seed(int(seed))
+
+
+# --- step by step ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Steps:
+    """One user's step-by-step text: a prompt, the tokens appended one at a time, and the random
+    generator's state, so that a seed makes the draws reproducible and undo restores them. With
+    no token chosen by hand, N draws give the text `generate` gives with N tokens and that seed."""
+
+    prompt: str
+    seed: int
+    model: str = ""  # whose tokens these are (a catalogue key)
+    token_ids: tuple[int, ...] = ()
+    drawn: tuple[bool, ...] = ()  # per appended token: True if drawn, False if chosen by the user
+    rng_states: tuple[torch.Tensor | None, ...] = ()  # the generator's state before each token
+    rng_state: torch.Tensor | None = None  # the generator's state now; None: freshly seeded
+
+    def generator(self, lm: LanguageModel) -> torch.Generator:
+        generator = seeded_generator(lm, self.seed)
+        if self.rng_state is not None:
+            generator.set_state(self.rng_state)
+        return generator
+
+    def reseeded(self, seed: int) -> "Steps":
+        """The next draws follow the new seed, from this point on."""
+        return self if seed == self.seed else replace(self, seed=int(seed), rng_state=None)
+
+    def appended(self, token_id: int, drawn: bool, rng_state: torch.Tensor | None) -> "Steps":
+        return replace(self, token_ids=self.token_ids + (token_id,), drawn=self.drawn + (drawn,),
+                       rng_states=self.rng_states + (self.rng_state,), rng_state=rng_state)
+
+    def undone(self) -> "Steps":
+        if not self.token_ids:
+            return self
+        return replace(self, token_ids=self.token_ids[:-1], drawn=self.drawn[:-1], rng_states=self.rng_states[:-1],
+                       rng_state=self.rng_states[-1])
+
+
+def steps_context(lm: LanguageModel, steps: Steps) -> Context:
+    return fit_context(lm, encode(lm, steps.prompt) + steps.token_ids)
+
+
+def draw_step(lm: LanguageModel, steps: Steps, settings: SamplingSettings) -> Steps:
+    """Append one token drawn with the settings (the "next token" button)."""
+    next_token = next_token_stages(lm, steps_context(lm, steps), settings, top_n=1)
+    generator = steps.generator(lm)
+    token_id = choose_token(next_token.scores, settings, generator)
+    return steps.appended(token_id, drawn=True, rng_state=generator.get_state())
+
+
+def choose_step(steps: Steps, token_id: int) -> Steps:
+    """Append a token the user picked; the generator does not move."""
+    return steps.appended(token_id, drawn=False, rng_state=steps.rng_state)
+
+
+# --- generation ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GeneratedToken:
+    token_id: int
+    text: str  # what it adds to the text: "" while a character's bytes are incomplete
+    probability: float  # the model's own probability for it, before the settings' filters
+    alternatives: tuple[tuple[str, float], ...]  # the model's most likely tokens at this step
+    finish: str | None = None  # on the last token: "end_of_text", "stop_sequence" or "length"
+
+
+class TextStream:
+    """Decodes tokens one at a time. A character split over several tokens (an emoji is often
+    2-4 byte tokens) comes out whole with its last token; the tokens before it add ""."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+        self.ids: list[int] = []
+        self.text = ""  # everything given out so far
+
+    def add(self, token_id: int, last: bool = False) -> str:
+        self.ids.append(token_id)
+        new = self.tokenizer.decode(self.ids)[len(self.text):]
+        if new.endswith("\ufffd") and not last:
+            return ""  # half a character: wait for the bytes that complete it
+        self.text += new
+        return new
+
+
+def generate(lm: LanguageModel, context: Context, settings: SamplingSettings, max_new_tokens: int, seed: int,
+             stop_sequences: Sequence[str] = ()) -> Iterator[GeneratedToken]:
+    """Stream up to `max_new_tokens` tokens: one forward pass per token thanks to the KV cache,
+    the settings' filters, one draw. Stops after an end-of-text token or, cutting the text just
+    before it, at the first stop sequence."""
+    processors = logits_processors(settings)
+    generator = seeded_generator(lm, seed)
+    input_ids = torch.tensor([list(context.ids)], device=lm.device)
+    stream = TextStream(lm.tokenizer)
+    cache, step_input = None, input_ids
+    for step in range(max_new_tokens):
+        with torch.inference_mode():
+            outputs = lm.model(input_ids=step_input, cache=cache, use_cache=True, logits_to_keep=1)
+        cache = outputs.cache  # this call's own KV cache: no other call reads or extends it
+        logits = outputs.logits[:, -1].float()
+        token_id = choose_token(processors(input_ids, logits), settings, generator)
+        step_input = torch.tensor([[token_id]], device=lm.device)
+        input_ids = torch.cat([input_ids, step_input], dim=-1)
+
+        model_probabilities = logits.softmax(dim=-1)[0]
+        top = model_probabilities.topk(ALTERNATIVES_SHOWN)
+        alternatives = tuple((token_label(lm.tokenizer, int(i)), float(p)) for p, i in zip(top.values, top.indices))
+        finish = "length" if step == max_new_tokens - 1 else None
+        if token_id in lm.end_token_ids:
+            text, finish = "", "end_of_text"
+        else:
+            shown_before = stream.text
+            text = stream.add(token_id, last=finish is not None)
+            stop_at = first_stop(stream.text, stop_sequences, since=len(shown_before))
+            if stop_at is not None:
+                text, finish = stream.text[len(shown_before):stop_at], "stop_sequence"
+        yield GeneratedToken(token_id, text, float(model_probabilities[token_id]), alternatives, finish)
+        if finish is not None:
+            return
+
+
+def first_stop(text: str, stop_sequences: Sequence[str], since: int) -> int | None:
+    """Where the earliest stop sequence starts in `text`, looking only at matches that end after
+    `since` (text before it was already checked); None if there is none."""
+    starts = []
+    for stop in stop_sequences:
+        if stop:
+            found = text.find(stop, max(0, since - len(stop) + 1))
+            if found != -1:
+                starts.append(found)
+    return min(starts, default=None)
+
+
+def parse_stop_sequences(text: str) -> tuple[str, ...]:
+    """One stop sequence per line; "\\n" written out stands for a line break."""
+    return tuple(line.replace("\\n", "\n") for line in (text or "").splitlines() if line)

@@ -1,0 +1,321 @@
+"""The sampling playground's logic on tiny random models of the real architectures: Llama
+(SmolLM2's) and Gemma 3 (Gemma 3 270M's, with its sliding-window layers), with GPT-2's tokenizer.
+One test reads the packaged Gemma 3 270M when a converted copy is already in the default cache."""
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from conftest import gpt2_tokenizer
+from spaces.sampling import logic
+from spaces.sampling.logic import SamplingSettings
+
+torch.set_num_threads(1)
+
+# {% generation %}-free ChatML, SmolLM2's template in substance.
+CHATML_TEMPLATE = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content']"
+                   " + '<|im_end|>\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}"
+                   "{% endif %}")
+
+
+def tiny_tokenizer():
+    tokenizer = gpt2_tokenizer()
+    tokenizer.chat_template = CHATML_TEMPLATE
+    return tokenizer
+
+
+def tiny_llama(tokenizer):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=128,
+                         eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=True)
+    return LlamaForCausalLM(config).eval()
+
+
+def tiny_gemma3(tokenizer):
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    torch.manual_seed(1)
+    config = Gemma3TextConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                              num_attention_heads=2, num_key_value_heads=1, head_dim=16, max_position_embeddings=128,
+                              sliding_window=8, layer_types=["sliding_attention", "full_attention"],
+                              eos_token_id=tokenizer.eos_token_id, bos_token_id=None, pad_token_id=None)
+    return Gemma3ForCausalLM(config).eval()
+
+
+def save_tiny(make_model):
+    """A saver for seed_hub_cache / a local folder: the tiny model and its tokenizer."""
+
+    def save(folder):
+        tokenizer = tiny_tokenizer()
+        make_model(tokenizer).save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+
+    return save
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return tiny_tokenizer()
+
+
+@pytest.fixture(scope="module", params=["llama", "gemma3"])
+def lm(request, tokenizer):
+    make = {"llama": tiny_llama, "gemma3": tiny_gemma3}[request.param]
+    return logic.LanguageModel(make(tokenizer), tokenizer)
+
+
+def context(lm, text="Le chat est assis sur le"):
+    return logic.fit_context(lm, logic.encode(lm, text))
+
+
+def generated_ids(lm, settings, seed, max_new_tokens=12, text="Le chat est assis sur le", stop_sequences=()):
+    return [token.token_id for token in logic.generate(lm, context(lm, text), settings, max_new_tokens, seed,
+                                                       stop_sequences)]
+
+
+# --- stages ------------------------------------------------------------------------------------
+
+def test_stages_come_in_generates_order_and_each_keeps_fewer_tokens(lm):
+    settings = SamplingSettings(temperature=1.5, top_k=40, top_p=0.5, min_p=0.2, repetition_penalty=1.3)
+    result = logic.next_token_stages(lm, context(lm), settings, top_n=50)
+    assert [stage.name for stage in result.stages] == list(logic.STAGES)
+    assert all(stage.active for stage in result.stages)
+    kept = [stage.kept for stage in result.stages]
+    assert kept[:3] == [lm.vocabulary_size] * 3  # penalty and temperature reshape, remove nothing
+    assert kept[3] == 40
+    assert kept[3] >= kept[4] >= kept[5] >= 1
+    for candidate in result.candidates:  # once removed, a token stays removed
+        removed_at = [index for index, probability in enumerate(candidate.probabilities) if probability == 0]
+        assert removed_at == list(range(removed_at[0], len(logic.STAGES))) if removed_at else True
+    final = [candidate.probabilities[-1] for candidate in result.candidates]
+    assert sum(final) == pytest.approx(1, abs=1e-5)  # every kept token is among the top 50
+    assert sum(candidate.kept for candidate in result.candidates) == kept[-1]
+    assert result.stages[0].entropy_bits > result.stages[-1].entropy_bits >= 0
+
+
+def test_the_stages_are_transformers_own_processors_in_generates_order(lm):
+    from transformers import GenerationConfig
+
+    settings = SamplingSettings(temperature=0.7, top_k=30, top_p=0.8, min_p=0.05, repetition_penalty=1.2)
+    generation_config = GenerationConfig(do_sample=True, temperature=0.7, top_k=30, top_p=0.8, min_p=0.05,
+                                         repetition_penalty=1.2)
+    theirs = lm.model._get_logits_processor(generation_config, input_ids_seq_length=6)
+    ours = logic.logits_processors(settings)
+    assert [type(processor) for processor in ours] == [type(processor) for processor in theirs]
+
+
+def test_neutral_settings_switch_every_stage_off(lm):
+    result = logic.next_token_stages(lm, context(lm), SamplingSettings(), top_n=5)
+    assert [stage.active for stage in result.stages] == [True] + [False] * 5
+    assert [stage.kept for stage in result.stages] == [lm.vocabulary_size] * 6
+    for candidate in result.candidates:
+        assert len(set(candidate.probabilities)) == 1
+    raw = [candidate.probabilities[0] for candidate in result.candidates]
+    assert raw == sorted(raw, reverse=True)
+
+
+def test_temperature_zero_is_greedy(lm):
+    greedy = SamplingSettings(temperature=0)
+    result = logic.next_token_stages(lm, context(lm), greedy, top_n=3)
+    assert [stage.kept for stage in result.stages[2:]] == [1, 1, 1, 1]
+    assert result.candidates[0].probabilities[2:] == (1.0,) * 4
+    assert generated_ids(lm, greedy, seed=1) == generated_ids(lm, greedy, seed=2)  # no draw at all
+    input_ids = torch.tensor([list(context(lm).ids)])
+    expected = lm.model.generate(input_ids, attention_mask=torch.ones_like(input_ids), do_sample=False,
+                                 max_new_tokens=12, eos_token_id=sorted(lm.end_token_ids), pad_token_id=0)
+    assert generated_ids(lm, greedy, seed=1) == expected[0, input_ids.shape[1]:].tolist()
+
+
+# --- generation ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("settings", [
+    SamplingSettings(),
+    SamplingSettings(temperature=0.8, top_k=50),
+    SamplingSettings(temperature=1.3, top_p=0.9, min_p=0.02, repetition_penalty=1.3),
+    SamplingSettings(temperature=0, repetition_penalty=1.5),
+], ids=["plain", "top-k", "top-p-min-p-penalty", "greedy-penalty"])
+def test_same_tokens_as_transformers_generate_with_the_same_settings_and_seed(lm, settings):
+    input_ids = torch.tensor([list(context(lm).ids)])
+    torch.manual_seed(1234)
+    expected = lm.model.generate(
+        input_ids, attention_mask=torch.ones_like(input_ids), max_new_tokens=20, do_sample=not settings.greedy,
+        temperature=settings.temperature or None, top_k=settings.top_k, top_p=settings.top_p, min_p=settings.min_p,
+        repetition_penalty=settings.repetition_penalty, eos_token_id=sorted(lm.end_token_ids), pad_token_id=0)
+    torch.manual_seed(999)  # ours must not read torch's global generator
+    assert generated_ids(lm, settings, seed=1234, max_new_tokens=20) == expected[0, input_ids.shape[1]:].tolist()
+
+
+def test_a_seed_makes_generation_reproducible(lm):
+    settings = SamplingSettings(temperature=1.2)
+    assert generated_ids(lm, settings, seed=7) == generated_ids(lm, settings, seed=7)
+    assert generated_ids(lm, settings, seed=7) != generated_ids(lm, settings, seed=8)
+
+
+def test_generated_tokens_carry_their_probability_and_alternatives(lm):
+    tokens = list(logic.generate(lm, context(lm), SamplingSettings(temperature=0), 5, seed=0))
+    assert len(tokens) == 5 and tokens[-1].finish == "length"
+    assert all(token.finish is None for token in tokens[:-1])
+    for token in tokens:
+        assert len(token.alternatives) == logic.ALTERNATIVES_SHOWN
+        assert token.probability == pytest.approx(token.alternatives[0][1])  # greedy: the model's favourite
+    assert "".join(token.text for token in tokens) == lm.tokenizer.decode([token.token_id for token in tokens])
+
+
+def test_a_stop_sequence_cuts_the_text_just_before_it(lm):
+    greedy = SamplingSettings(temperature=0)
+    full = "".join(token.text for token in logic.generate(lm, context(lm), greedy, 12, seed=0))
+    stop = full[len(full) // 2:len(full) // 2 + 2]
+    tokens = list(logic.generate(lm, context(lm), greedy, 12, seed=0, stop_sequences=["@@never@@", stop]))
+    assert tokens[-1].finish == "stop_sequence"
+    assert "".join(token.text for token in tokens) == full[:full.index(stop)]
+
+
+def test_generation_stops_at_the_end_of_text_token(tokenizer):
+    model = tiny_llama(tokenizer)
+    lm = logic.LanguageModel(model, tokenizer)
+    favourite = generated_ids(lm, SamplingSettings(temperature=0), seed=0, max_new_tokens=1)[0]
+    model.generation_config.eos_token_id = favourite  # the model's first greedy token now ends the text
+    tokens = list(logic.generate(lm, context(lm), SamplingSettings(temperature=0), 10, seed=0))
+    assert [(token.token_id, token.text, token.finish) for token in tokens] == [(favourite, "", "end_of_text")]
+
+
+@pytest.mark.parametrize(("text", "stops", "since", "expected"), [
+    ("abc. def", ["."], 0, 3),
+    ("abc. def", [".", "c"], 0, 2),
+    ("abc. def", ["."], 4, None),  # already checked up to 4: a match must end after it
+    ("abc. def", [" d"], 4, 4),  # starts before `since`, ends after: found
+    ("abc", [""], 0, None),
+])
+def test_first_stop(text, stops, since, expected):
+    assert logic.first_stop(text, stops, since) == expected
+
+
+def test_stop_sequences_one_per_line_with_escaped_line_breaks():
+    assert logic.parse_stop_sequences("\\n\n.\n\n###") == ("\n", ".", "###")
+    assert logic.parse_stop_sequences("") == ()
+
+
+# --- step by step ----------------------------------------------------------------------------------
+
+def test_drawing_step_by_step_gives_what_generate_gives_with_the_same_seed(lm):
+    settings = SamplingSettings(temperature=1.1, top_p=0.95)
+    steps = logic.Steps("Le chat est assis sur le", seed=5)
+    for _ in range(6):
+        steps = logic.draw_step(lm, steps, settings)
+    assert list(steps.token_ids) == generated_ids(lm, settings, seed=5, max_new_tokens=6)
+    assert steps.drawn == (True,) * 6
+
+
+def test_undo_goes_back_and_the_same_draw_comes_again(lm):
+    settings = SamplingSettings(temperature=1.5)
+    steps = logic.draw_step(lm, logic.Steps("Bonjour", seed=3), settings)
+    after_two = logic.draw_step(lm, steps, settings)
+    back = after_two.undone()
+    assert back.token_ids == steps.token_ids
+    assert logic.draw_step(lm, back, settings).token_ids == after_two.token_ids
+    assert logic.Steps("Bonjour", 3).undone() == logic.Steps("Bonjour", 3)  # nothing to undo
+
+
+def test_choosing_a_token_appends_it_without_moving_the_generator(lm):
+    settings = SamplingSettings(temperature=1.5)
+    start = logic.draw_step(lm, logic.Steps("Bonjour", seed=3), settings)
+    chosen = logic.choose_step(start, 42)
+    assert chosen.token_ids[-1] == 42 and chosen.drawn[-1] is False
+    assert torch.equal(chosen.rng_state, start.rng_state)
+    assert chosen.undone().token_ids == start.token_ids
+
+
+def test_reseeding_changes_the_next_draws_only():
+    steps = logic.Steps("x", seed=1)
+    assert steps.reseeded(1) is steps
+    assert steps.reseeded(2).seed == 2 and steps.reseeded(2).rng_state is None
+
+
+# --- bad input ---------------------------------------------------------------------------------------
+
+def test_out_of_range_settings_are_clamped_and_reported():
+    settings, adjustments = logic.checked_settings(5, -3, 1.5, -0.1, 0.5, vocabulary_size=1000)
+    assert settings == SamplingSettings(temperature=2.0, top_k=0, top_p=1.0, min_p=0.0, repetition_penalty=1.0)
+    assert [(a.setting, a.given, a.used) for a in adjustments] == [
+        ("temperature", 5, 2.0), ("top_k", -3, 0), ("top_p", 1.5, 1.0), ("min_p", -0.1, 0.0),
+        ("repetition_penalty", 0.5, 1.0)]
+    settings, adjustments = logic.checked_settings(None, 10**9, float("nan"), None, None, vocabulary_size=1000)
+    assert settings == SamplingSettings(top_k=1000) and [a.setting for a in adjustments] == ["top_k"]
+    assert logic.checked_settings(0.7, 40, 0.9, 0.05, 1.1, 1000) == (
+        SamplingSettings(0.7, 40, 0.9, 0.05, 1.1), [])
+
+
+def test_a_long_prompt_loses_its_start_and_keeps_the_beginning_of_text_token():
+    lm = SimpleNamespace(context_limit=10, tokenizer=SimpleNamespace(bos_token_id=2))
+    assert logic.fit_context(lm, [2, *range(100, 120)]) == logic.Context((2, *range(111, 120)), dropped_tokens=11)
+    assert logic.fit_context(lm, range(100, 120), room_for_new_tokens=4) == logic.Context(tuple(range(114, 120)), 14)
+    assert logic.fit_context(lm, [2, 5, 6]) == logic.Context((2, 5, 6))
+
+
+def test_the_context_limit_comes_from_the_model(lm):
+    assert lm.context_limit == 128  # the tiny models' max_position_embeddings, under MAX_CONTEXT_TOKENS
+    long_text = "La carte n'est pas le territoire. " * 40
+    fitted = logic.fit_context(lm, logic.encode(lm, long_text), room_for_new_tokens=8)
+    assert len(fitted.ids) == 120 and fitted.dropped_tokens == len(logic.encode(lm, long_text)) - 120
+    assert logic.next_token_stages(lm, fitted, SamplingSettings(), top_n=3).candidates
+
+
+def test_a_conversation_too_long_loses_its_oldest_messages(lm):
+    messages = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"Message {i} " + "blabla " * 10}
+                for i in range(9)]
+    fitted, dropped = logic.fit_conversation(lm, "Tu es un assistant.", messages, room_for_new_tokens=16)
+    assert dropped > 0 and len(fitted.ids) <= 128 - 16
+    text = lm.tokenizer.decode(fitted.ids)
+    assert text.startswith("<|im_start|>system\nTu es un assistant.") and "Message 8" in text
+    assert text.endswith("<|im_start|>assistant\n")
+    short, none_dropped = logic.fit_conversation(lm, "", messages[-1:], room_for_new_tokens=16)
+    assert none_dropped == 0 and lm.tokenizer.decode(short.ids).startswith("<|im_start|>user\nMessage 8")
+
+
+def test_emoji_and_mixed_scripts(lm):
+    text = "Carte 👍🏽 日本語 مرحبا ça"
+    ids = logic.encode(lm, text)
+    stream = logic.TextStream(lm.tokenizer)
+    pieces = [stream.add(token_id) for token_id in ids]
+    assert "".join(pieces) == text
+    assert "" in pieces  # the emoji's first byte tokens wait for the last one
+    assert all("\ufffd" not in piece for piece in pieces)
+    labels = [logic.token_label(lm.tokenizer, token_id) for token_id in ids]
+    assert any(label.startswith("‹F0") for label in labels), labels  # an emoji's first bytes, in hexadecimal
+    assert all("\ufffd" not in label for label in labels)
+    result = logic.next_token_stages(lm, logic.fit_context(lm, ids), SamplingSettings(top_k=5), top_n=5)
+    assert len(result.candidates) == 5
+
+
+def test_sentencepiece_byte_tokens_are_shown_in_hexadecimal():
+    tokenizer = SimpleNamespace(decode=lambda ids: "\ufffd", convert_ids_to_tokens=lambda token_id: "<0xF0>")
+    assert logic.token_label(tokenizer, 7) == "‹F0›"
+
+
+# --- the packaged model ----------------------------------------------------------------------------
+
+def test_packaged_gemma_predicts_lit_after_le_chat_est_assis_sur_le():
+    """The lecture's example on the real Gemma 3 270M (MODELS.md: " lit" 33 %). Converting the
+    GGUF takes ~2 minutes, so this reads the default cache, filled by `python -m shared.prefetch`."""
+    from shared.hub import Hub
+    from shared.language_models import load_model, load_tokenizer
+    from shared.settings import load_settings
+    from shared.weights import WeightsUnavailable
+
+    settings = load_settings([], {"HF_HUB_OFFLINE": "1", "IAGEN_TORCH_THREADS": "1"})
+    hub = Hub(settings)
+    try:
+        converted = hub.weights.converted_dir("gemma3_270m", "transformers")
+    except WeightsUnavailable as missing:
+        pytest.skip(f"the Gemma pack is not installed: {missing}")
+    if not (converted / ".complete").exists():
+        pytest.skip(f"no converted Gemma in {converted}: run python -m shared.prefetch gemma3_270m")
+    lm = logic.LanguageModel(load_model(hub, "gemma3_270m"), load_tokenizer(hub, "gemma3_270m"))
+    result = logic.next_token_stages(lm, context(lm, logic.FRENCH_PROMPT), SamplingSettings(top_k=3), top_n=5)
+    best = result.candidates[0]
+    assert best.label == " lit" and best.probabilities[0] == pytest.approx(0.33, abs=0.02)
+    assert result.stages[3].kept == 3 and result.stages[0].kept == 262_144

@@ -1,0 +1,297 @@
+"""The Échantillonnage tab through its API: an in-process hub with the sampling demo, called with
+gradio_client like a script or another Space would. Its models are tiny random ones of the real
+architectures (Gemma 3 for the completion model, Llama for SmolLM2) seeded into a fake hub cache
+under the real repository ids, which IAGEN_MODEL_<KEY> selects: the production hub-loading path."""
+
+import re
+import threading
+import time
+
+import pytest
+import torch
+
+from conftest import seed_hub_cache
+from shared.hub import Hub
+from shared.settings import load_settings
+from test_sampling_logic import save_tiny, tiny_gemma3, tiny_llama
+
+gradio_client = pytest.importorskip("gradio_client")
+from gradio_client import Client  # noqa: E402
+from gradio_client.exceptions import AppError  # noqa: E402
+
+GEMMA_ID = "google/gemma-3-270m"
+SMOLLM2_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+PROMPT = "Le chat est assis sur le"
+# (temperature, top-k, top-p, min-p, repetition penalty) as the sliders send them
+FILTERS = (0.7, 20, 0.9, 0.05, 1.2)
+NEUTRAL = (1.0, 0, 1.0, 0.0, 1.0)
+TOP_N = 8
+
+
+def tiny_model_settings(cache_dir, **overrides):
+    environ = {"IAGEN_CACHE_DIR": str(cache_dir), "HF_HUB_OFFLINE": "1", "IAGEN_TORCH_THREADS": "1",
+               "IAGEN_MODEL_GEMMA3_270M": GEMMA_ID, "IAGEN_MODEL_SMOLLM2_135M_INSTRUCT": SMOLLM2_ID, **overrides}
+    return load_settings([], environ)
+
+
+@pytest.fixture(scope="module")
+def snapshots():
+    return {"gemma3_270m": seed_hub_cache(GEMMA_ID, save_tiny(tiny_gemma3)),
+            "smollm2_135m_instruct": seed_hub_cache(SMOLLM2_ID, save_tiny(tiny_llama))}
+
+
+def launched(hub, demos):
+    from app import build_hub
+
+    blocks, _, _ = build_hub(hub, demos)
+    blocks.queue()
+    _, url, _ = blocks.launch(prevent_thread_lock=True, quiet=True)
+    return blocks, url
+
+
+@pytest.fixture(scope="module")
+def hub(snapshots, tmp_path_factory):
+    return Hub(tiny_model_settings(tmp_path_factory.mktemp("sampling-cache")))
+
+
+@pytest.fixture(scope="module")
+def hub_url(hub):
+    blocks, url = launched(hub, {"sampling": "spaces.sampling.ui"})
+    yield url
+    blocks.close()
+
+
+@pytest.fixture
+def client(hub_url):
+    """A new client is a new session: a new user with their own state."""
+    return Client(hub_url, verbose=False)
+
+
+def next_token(client, prompt=PROMPT, filters=FILTERS, model="gemma3_270m"):
+    return client.predict(model, prompt, *filters, TOP_N, api_name="/next_token")
+
+
+def draw(client, seed, prompt=PROMPT, filters=FILTERS):
+    return client.predict("gemma3_270m", prompt, *filters, TOP_N, seed, api_name="/draw_token")
+
+
+def appended(result) -> list[int]:
+    return result[4]["appended_token_ids"]
+
+
+# --- view 1: next token --------------------------------------------------------------------------
+
+def test_next_token_shows_each_stage_with_counts_and_entropy(client):
+    text, chart, table, candidates, data, status = next_token(client)
+    assert [stage["name"] for stage in data["stages"]] == ["raw", "repetition_penalty", "temperature", "top_k",
+                                                           "top_p", "min_p"]
+    kept = [stage["kept"] for stage in data["stages"]]
+    assert kept[0] == kept[1] == kept[2] > 20 and kept[3] == 20 and kept[3] >= kept[4] >= kept[5] >= 1
+    assert len(data["candidates"]) == TOP_N == len(candidates["choices"])
+    header = re.findall(r"<th[^>]*>(.*?)</th>", table)
+    assert [re.sub("<[^>]+>", "", cell) for cell in header[:7]] == [
+        "Token", "Modèle", "Pénalité", "Temp.", "Top-k", "Top-p", "Min-p"]
+    assert "Tokens gardés" in table and "Entropie (bits)" in table
+    assert table.count("<tr") == 1 + TOP_N + 2
+    removed = [candidate for candidate in data["candidates"] if candidate["probabilities"][-1] == 0]
+    assert table.count("<tr class=removed>") == len(removed)  # tokens removed by a stage are greyed
+    assert chart.count('class="track') == TOP_N
+    assert text == f'<div class="sampling-text">{PROMPT}</div>' and "notice" not in status
+
+
+def test_neutral_settings_are_shown_off(client):
+    table = next_token(client, filters=NEUTRAL)[2]
+    assert table.count('<th class="off">') == 5 and table.count("désactivé") == 5
+
+
+# --- view 2: step by step --------------------------------------------------------------------------
+
+def test_draws_are_reproducible_with_a_seed_and_undo_goes_back(hub_url):
+    first, second = Client(hub_url, verbose=False), Client(hub_url, verbose=False)
+    drawn = [appended(draw(first, seed=5)) for _ in range(3)][-1]
+    assert len(drawn) == 3
+    assert [appended(draw(second, seed=5)) for _ in range(3)][-1] == drawn  # another user, same seed
+    back = first.predict("gemma3_270m", PROMPT, *FILTERS, TOP_N, api_name="/undo_token")
+    assert appended(back) == drawn[:2]
+    assert appended(draw(first, seed=5)) == drawn  # undo restored the generator too
+
+
+def test_any_candidate_can_be_chosen_instead(client):
+    candidates = next_token(client)[4]["candidates"]
+    least_likely = candidates[-1]["token_id"]
+    result = client.predict(least_likely, "gemma3_270m", PROMPT, *FILTERS, TOP_N, api_name="/choose_token")
+    assert appended(result) == [least_likely]
+    assert '<span class="chosen">' in result[0]
+
+
+def test_a_new_prompt_starts_again(client):
+    assert len(appended(draw(client, seed=1))) == 1
+    assert appended(draw(client, seed=1, prompt="Autre texte")) and len(appended(draw(client, seed=1))) == 1
+
+
+def test_concurrent_users_keep_their_own_steps(hub_url):
+    users = [Client(hub_url, verbose=False) for _ in range(4)]
+    results = {}
+
+    def walk(index, client):
+        for _ in range(3):
+            results[index] = appended(draw(client, seed=index))
+
+    threads = [threading.Thread(target=walk, args=(index, client)) for index, client in enumerate(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    for index, client in enumerate(users):  # each alone, again: the same tokens as under concurrency
+        alone = Client(hub_url, verbose=False)
+        assert [appended(draw(alone, seed=index)) for _ in range(3)][-1] == results[index]
+
+
+# --- view 3: generate ------------------------------------------------------------------------------
+
+def test_generate_streams_tokens_identical_to_transformers_generate(client, snapshots):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    job = client.submit("gemma3_270m", PROMPT, 12, "", *FILTERS, 7, api_name="/generate")
+    shown, data, status = job.result(timeout=120)
+    assert len(job.outputs()) >= 2  # streamed, token after token
+    assert len(data["tokens"]) == 12 and data["finish"] == "length"
+    assert "12 tokens en" in status and "longueur maximale" in status
+    assert shown.count('class="sampling-token') == 12
+
+    tokenizer = AutoTokenizer.from_pretrained(snapshots["gemma3_270m"])
+    model = AutoModelForCausalLM.from_pretrained(snapshots["gemma3_270m"]).eval()
+    input_ids = tokenizer(PROMPT, return_tensors="pt").input_ids
+    temperature, top_k, top_p, min_p, penalty = FILTERS
+    torch.manual_seed(7)
+    expected = model.generate(input_ids, attention_mask=torch.ones_like(input_ids), do_sample=True, max_new_tokens=12,
+                              temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p,
+                              repetition_penalty=penalty, pad_token_id=0)
+    assert [token["token_id"] for token in data["tokens"]] == expected[0, input_ids.shape[1]:].tolist()
+    again = client.predict("gemma3_270m", PROMPT, 12, "", *FILTERS, 7, api_name="/generate")[1]
+    assert again["text"] == data["text"]
+
+
+def test_generated_tokens_show_their_probability_and_alternatives(client):
+    shown, data, _ = client.predict("gemma3_270m", PROMPT, 4, "", *NEUTRAL, 1, api_name="/generate")
+    assert shown.startswith(f'<span class="prompt">{PROMPT}</span>')
+    assert shown.count('tabindex="0"') == 4 and shown.count('class="alternatives"') == 4
+    assert all(len(token["alternatives"]) == 5 and 0 < token["probability"] <= 1 for token in data["tokens"])
+
+
+def test_a_stop_sequence_ends_generation(client):
+    full = client.predict("gemma3_270m", PROMPT, 12, "", *NEUTRAL, 3, api_name="/generate")[1]["text"]
+    stop = full[len(full) // 2:len(full) // 2 + 2]
+    data = client.predict("gemma3_270m", PROMPT, 12, f"@@@\n{stop}", *NEUTRAL, 3, api_name="/generate")[1]
+    assert data["finish"] == "stop_sequence" and data["text"] == full[:full.index(stop)]
+
+
+def test_stop_pressed_mid_stream_ends_the_generation(client):
+    job = client.submit("gemma3_270m", PROMPT, 200, "", *NEUTRAL, 1, api_name="/generate")
+    deadline = time.monotonic() + 60
+    while not job.outputs() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    job.cancel()
+    time.sleep(0.5)
+    streamed = len(job.outputs())
+    assert 1 <= streamed < 200
+    # The hub answers the next request at once: no generation left running in the heavy-call group.
+    started = time.monotonic()
+    assert client.predict("gemma3_270m", PROMPT, 2, "", *NEUTRAL, 1, api_name="/generate")[1]["finish"] == "length"
+    assert time.monotonic() - started < 20
+
+
+# --- view 4: chat -------------------------------------------------------------------------------------
+
+def test_chat_answers_in_the_conversation(client):
+    history, message, status = client.predict("Bonjour !", [], "Tu es un assistant.", 6, *NEUTRAL, 1,
+                                              api_name="/chat")
+    assert [turn["role"] for turn in history] == ["user", "assistant"] and message == ""
+    assert history[0]["content"][0]["text"] == "Bonjour !"
+    assert history[1]["content"][0]["text"].strip() and "6 tokens en" in status
+    follow_up, _, _ = client.predict("Et ensuite ?", history, "Tu es un assistant.", 6, *NEUTRAL, 1, api_name="/chat")
+    assert [turn["role"] for turn in follow_up] == ["user", "assistant"] * 2
+
+
+def test_a_chat_too_long_forgets_its_oldest_messages(client):
+    long_message = [{"type": "text", "text": "Une très longue phrase qui occupe le contexte. " * 3}]
+    history = [{"role": role, "content": long_message} for role in ("user", "assistant") * 4]
+    _, _, status = client.predict("Et alors ?", history, "", 8, *NEUTRAL, 1, api_name="/chat")
+    assert "plus anciens messages sont oubliés" in status
+
+
+def test_an_empty_chat_message_asks_for_one(client):
+    history, message, status = client.predict("  ", [], "", 6, *NEUTRAL, 1, api_name="/chat")
+    assert history == [] and "Tapez un message" in status
+
+
+# --- bad input ------------------------------------------------------------------------------------------
+
+def test_an_empty_prompt_asks_for_a_text(client):
+    assert "Tapez un début de texte" in next_token(client, prompt="")[5]
+    assert "Tapez un début de texte" in client.predict("gemma3_270m", "", 5, "", *NEUTRAL, 1, api_name="/generate")[2]
+
+
+def test_a_prompt_longer_than_the_context_is_cut_with_a_notice(client):
+    long_prompt = "La carte n'est pas le territoire. " * 60  # ~480 tokens, the tiny models read 128
+    status = next_token(client, prompt=long_prompt)[5]
+    assert "Texte trop long pour le contexte (128 tokens)" in status
+    _, data, status = client.predict("gemma3_270m", long_prompt, 8, "", *NEUTRAL, 1, api_name="/generate")
+    assert "Texte trop long" in status and len(data["tokens"]) == 8
+
+
+@pytest.mark.parametrize(("position", "value", "message"), [
+    (0, 5.0, "greater than maximum value 2"), (1, -1, "less than minimum value 0"), (2, 1.5, "greater than maximum"),
+    (3, -0.5, "less than minimum"), (4, 0.5, "less than minimum value 1")])
+def test_out_of_range_settings_are_refused_with_a_message(client, position, value, message):
+    filters = list(FILTERS)
+    filters[position] = value
+    with pytest.raises(AppError, match=message):
+        next_token(client, filters=filters)
+
+
+def test_emoji_mixed_scripts_and_markup(client):
+    prompt = "Carte 👍🏽 日本語 مرحبا <img src=x onerror=alert(1)>"
+    text, _, table, _, data, _ = next_token(client, prompt=prompt)
+    assert "👍🏽 日本語 مرحبا &lt;img" in text and "<img" not in text
+    assert "\ufffd" not in table and len(data["candidates"]) == TOP_N
+    shown, _, _ = client.predict("gemma3_270m", "<script>alert(1)</script> 👍🏽", 6, "", *NEUTRAL, 1,
+                                 api_name="/generate")
+    assert "<script" not in shown and "&lt;script&gt;" in shown
+
+
+def test_temperature_zero_is_greedy_whatever_the_seed(client):
+    greedy = (0.0, 0, 1.0, 0.0, 1.0)
+    first = client.predict("gemma3_270m", PROMPT, 6, "", *greedy, 1, api_name="/generate")[1]
+    second = client.predict("gemma3_270m", PROMPT, 6, "", *greedy, 2, api_name="/generate")[1]
+    assert first["text"] == second["text"]
+    data = next_token(client, filters=greedy)[4]
+    assert [stage["kept"] for stage in data["stages"]][2:] == [1, 1, 1, 1]
+
+
+def test_missing_weights_give_a_clear_message_and_the_other_tabs_work(snapshots, tmp_path):
+    settings = tiny_model_settings(tmp_path, IAGEN_MODEL_GEMMA3_270M="google/not-in-the-cache")
+    blocks, url = launched(Hub(settings), {"sampling": "spaces.sampling.ui", "tokenizer": "spaces.tokenizer.ui"})
+    try:
+        client = Client(url, verbose=False)
+        with pytest.raises(AppError) as raised:
+            next_token(client)
+        message = str(raised.value)
+        assert "Modèle indisponible" in message and "IAGEN_MODEL_GEMMA3_270M" in message
+        with pytest.raises(AppError, match="not-in-the-cache"):
+            client.predict("gemma3_270m", PROMPT, 4, "", *NEUTRAL, 1, api_name="/generate")
+        assert client.predict("Bonjour", [], "", 4, *NEUTRAL, 1, api_name="/chat")[0][1]["role"] == "assistant"
+        assert client.predict("Hello", "r50k_base", False, False, api_name="/tokenize")[2]["ids"] == [15496]
+    finally:
+        blocks.close()
+
+
+# --- the shared cache --------------------------------------------------------------------------------
+
+def test_the_tokenizer_tab_and_this_one_share_one_tokenizer(hub):
+    from spaces.sampling.ui import language_model
+    from spaces.tokenizer.ui import model_tokenizer
+
+    assert language_model(hub, "gemma3_270m").tokenizer is model_tokenizer(hub, "gemma3_270m")
+    keys = {status.key for status in hub.models.statuses()}
+    assert {"gemma3_270m:tokenizer", "gemma3_270m:model"} <= keys
