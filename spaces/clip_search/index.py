@@ -1,0 +1,277 @@
+"""Index a folder of images for the image search, from the command line (like rclip or clip-retrieval).
+
+    python -m spaces.clip_search.index DIR                 # index DIR (recursively), then say what changed
+    python -m spaces.clip_search.index DIR --query "forêt"  # ...and search it
+    python -m spaces.clip_search.index --gallery            # fetch and index the hub's default gallery
+
+The index goes to DIR/.clip-search-index (or --index PATH), where the hub finds it when
+IAGEN_CLIP_GALLERY=DIR. A second run re-embeds only new or changed files (same size and
+modification time: unchanged; otherwise the file's hash decides) and forgets deleted ones; an
+interrupted run resumes, since progress is saved every CHECKPOINT_SECONDS. A file that cannot be
+read (corrupt, not an image, too large) is skipped and listed at the end; indexing goes on.
+
+The encoder is the hub's (IAGEN_CLIP_MODEL), and an index built by another encoder is refused
+unless --rebuild. While a batch is encoded, the next one is read, hashed, decoded and resized in a
+second thread, so the files cost little beyond the encoder itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterable, TypeVar
+
+import numpy as np
+
+from spaces.clip_search.collection import THUMBNAILS, Collection, EncoderMismatch, Item
+from spaces.clip_search.images import IMAGE_SUFFIXES, UnreadableImage, file_sha256, load_image, save_thumbnail
+
+INDEX_FOLDER = ".clip-search-index"
+BATCH_SIZE = 32
+CHECKPOINT_SECONDS = 120
+
+Task = TypeVar("Task")
+
+
+@dataclass
+class IndexReport:
+    collection: Collection
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (f"{len(self.collection)} images indexed: {self.new} new, {self.changed} changed, "
+                f"{self.unchanged} unchanged, {self.removed} removed, {len(self.unreadable)} unreadable "
+                f"({self.seconds:.1f} s)")
+
+
+def default_index_folder(folder: Path) -> Path:
+    return Path(folder) / INDEX_FOLDER
+
+
+def scan_images(folder: Path) -> list[Path]:
+    """Image files under `folder`, sorted; hidden files and folders (our index among them) are
+    not even entered."""
+    found = []
+    for root, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        found.extend(Path(root) / name for name in files
+                     if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_SUFFIXES)
+    return sorted(found)
+
+
+def in_batches(tasks: list[Task], batch_size: int = BATCH_SIZE) -> list[list[Task]]:
+    return [tasks[start:start + batch_size] for start in range(0, len(tasks), batch_size)]
+
+
+def embed_images(encoder, batches: Iterable[list[Task]], prepare: Callable[[Task], tuple[Item, object]],
+                 on_batch: Callable[[list[Item], np.ndarray, list[tuple[str, str]]], None]) -> None:
+    """Encode the images that `prepare(task)` gives (an Item and a PIL image, or UnreadableImage),
+    batch by batch; `on_batch(items, vectors, failures)` after each. The next batch is taken from
+    `batches` (which may be a generator) and prepared in a worker thread meanwhile: reading,
+    decoding and resizing release the GIL, so they overlap with the encoder."""
+    batches = iter(batches)
+
+    def prepare_batch():
+        batch = next(batches, None)
+        if batch is None:
+            return None
+        items, images, failures = [], [], []
+        for task in batch:
+            try:
+                item, image = prepare(task)
+            except (UnreadableImage, OSError) as error:
+                failures.append((str(task), str(error)))
+                continue
+            items.append(item)
+            images.append(image)
+        return items, (encoder.preprocess_images(images) if images else None), failures
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="clip-prepare") as worker:
+        prepared = worker.submit(prepare_batch).result()
+        while prepared is not None:
+            items, pixels, failures = prepared
+            pending = worker.submit(prepare_batch)
+            vectors = encoder.encode_pixels(pixels) if items else np.zeros((0, encoder.identity.dim), np.float32)
+            on_batch(items, vectors, failures)
+            prepared = pending.result()
+
+
+class GrowingCollection:
+    """A collection being filled batch by batch, saved every CHECKPOINT_SECONDS and at the end, so
+    that an interrupted run keeps what it had encoded. Checkpoints get an exact index (an
+    approximate one is trained: minutes for a million vectors); the final save, the right kind."""
+
+    def __init__(self, base: Collection, folder: Path):
+        self.base, self.folder = base, folder
+        self.items: list[Item] = []
+        self.vectors: list[np.ndarray] = []
+        self.last_save = time.perf_counter()
+
+    def add(self, items: list[Item], vectors: np.ndarray) -> None:
+        self.items.extend(items)
+        self.vectors.append(vectors)
+        if time.perf_counter() - self.last_save > CHECKPOINT_SECONDS:
+            self.save(final=False)
+
+    def save(self, final: bool = True) -> Collection:
+        vectors = np.concatenate(self.vectors) if self.vectors else np.zeros((0, self.base.encoder.dim), np.float32)
+        collection = self.base.updated(new_items=self.items, new_vectors=vectors, exact=not final)
+        collection.save(self.folder)
+        self.last_save = time.perf_counter()
+        return collection
+
+
+def index_folder(folder: Path, encoder, index_folder_path: Path | None = None, rebuild: bool = False,
+                 batch_size: int = BATCH_SIZE, progress: Callable[[int, int], None] | None = None) -> IndexReport:
+    """Bring the index of `folder` up to date with its files; see the module's docstring."""
+    from filelock import FileLock
+
+    started = time.perf_counter()
+    folder = Path(folder).resolve()
+    target = Path(index_folder_path or default_index_folder(folder))
+    target.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target / ".lock")):
+        existing = Collection.empty(encoder.identity, target) if rebuild else \
+            Collection.load(target, encoder.identity) or Collection.empty(encoder.identity, target)
+        files = scan_images(folder)
+        report = IndexReport(existing)
+        kept: list[str] = []
+        touched: list[Item] = []  # same content, new modification time: keep the vector, update the record
+        to_embed: list[Path] = []
+        for path in files:
+            key = path.relative_to(folder).as_posix()
+            stat = path.stat()
+            known = existing.items[existing.positions[key]] if key in existing.positions else None
+            if known is not None and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                kept.append(key)
+                report.unchanged += 1
+            elif known is not None and file_sha256(path) == known.sha256:
+                touched.append(replace(known, size=stat.st_size, mtime_ns=stat.st_mtime_ns))
+                report.unchanged += 1
+            else:
+                to_embed.append(path)
+                report.changed += known is not None
+                report.new += known is None
+        present = {path.relative_to(folder).as_posix() for path in files}
+        report.removed = sum(key not in present for key in existing.positions)
+        if not (to_embed or touched or report.removed):  # up to date: no new version to write
+            report.seconds = time.perf_counter() - started
+            return report
+        touched_vectors = np.array([existing.vector_of(item.key) for item in touched],
+                                   dtype=np.float32).reshape(len(touched), encoder.identity.dim)
+        base = existing.updated(keep=kept, new_items=touched, new_vectors=touched_vectors)
+
+        def prepare(path: Path) -> tuple[Item, object]:
+            stat = path.stat()
+            sha256 = file_sha256(path)
+            image = load_image(path)
+            thumbnail = save_thumbnail(image, target / THUMBNAILS, sha256)
+            relative = path.relative_to(folder).as_posix()
+            return Item(relative, str(path), relative, "folder", sha256, thumbnail.relative_to(target).as_posix(),
+                        stat.st_size, stat.st_mtime_ns), image
+
+        growing = GrowingCollection(base, target)
+
+        def on_batch(items, vectors, failures):
+            growing.add(items, vectors)
+            for name, why in failures:  # counted as new or changed above: they are neither
+                relative = Path(name).relative_to(folder).as_posix()
+                report.unreadable.append((relative, why))
+                if relative in existing.positions:
+                    report.changed -= 1
+                else:
+                    report.new -= 1
+            if progress:
+                progress(len(growing.items) + len(report.unreadable), len(to_embed))
+
+        embed_images(encoder, in_batches(to_embed, batch_size), prepare, on_batch)
+        report.collection = growing.save()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def print_hits(hits: Iterable) -> None:
+    for rank, hit in enumerate(hits, start=1):
+        caption = hit.item.caption if hit.item.caption != hit.item.key else ""
+        print(f"{rank:3d}. {hit.score:.3f}  {hit.item.path}  {caption}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", nargs="?", type=Path, help="folder of images to index (recursively)")
+    parser.add_argument("--index", type=Path, help=f"where the index goes (default: FOLDER/{INDEX_FOLDER})")
+    parser.add_argument("--rebuild", action="store_true", help="start again, e.g. after changing the encoder")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+    parser.add_argument("--query", help="a text to search for once the index is up to date")
+    parser.add_argument("--top-k", type=int, default=10)
+    parser.add_argument("--gallery", action="store_true",
+                        help="fetch and index the hub's default gallery (IAGEN_CLIP_GALLERY) instead of FOLDER")
+    arguments = parser.parse_args(argv)
+    if (arguments.folder is None) == (not arguments.gallery):
+        parser.error("give a FOLDER, or --gallery")
+    if arguments.folder is not None and not arguments.folder.is_dir():
+        parser.error(f"{arguments.folder} is not a folder")
+
+    from shared.settings import SettingsError, apply_process_settings, load_settings
+
+    try:
+        settings = load_settings([])
+    except SettingsError as error:
+        parser.error(str(error))
+    apply_process_settings(settings)
+    from tqdm import tqdm
+
+    from shared.hub import Hub
+    from shared.weights import WeightsUnavailable
+    from spaces.clip_search.encoder import EncoderSettingError, get_encoder
+    from spaces.clip_search.gallery import GalleryUnavailable, build_base
+    from spaces.clip_search.vector_index import set_threads
+
+    hub = Hub(settings)
+    set_threads(settings.torch_threads)
+    try:
+        encoder = get_encoder(hub)
+        print(f"encoder: {encoder.identity.describe()}")
+        if arguments.gallery:
+            with tqdm(unit="image", desc="gallery") as bar:
+                def show(done: int, total: int, stage: str) -> None:
+                    bar.total, bar.n = total, done
+                    bar.set_description(stage)
+                    bar.refresh()
+
+                collection, unreadable = build_base(hub, encoder, show)
+            print(f"{len(collection)} images in the gallery ({collection.folder}); {len(unreadable)} unreadable")
+            return 0
+        with tqdm(unit="image", desc=str(arguments.folder)) as bar:
+            def show_progress(done: int, total: int) -> None:
+                bar.total, bar.n = total, done
+                bar.refresh()
+
+            report = index_folder(arguments.folder, encoder, arguments.index, arguments.rebuild,
+                                  arguments.batch_size, show_progress)
+    except (WeightsUnavailable, EncoderSettingError, EncoderMismatch, GalleryUnavailable) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    for name, why in report.unreadable:
+        print(f"  skipped {name}: {why}")
+    if arguments.query:
+        query = encoder.prepare_query(arguments.query)
+        if query.truncated:
+            print(f"(query truncated to the text context: {query.kept!r})")
+        print_hits(report.collection.search(encoder.encode_texts([query.text])[0], arguments.top_k))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

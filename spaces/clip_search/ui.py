@@ -1,0 +1,295 @@
+"""The « Recherche par proximité » tab: a text or an image finds the nearest aerial images.
+
+The search itself is Gradio-free (encoder.py, gallery.py, collection.py); this module turns it into
+components and named endpoints. Searches do not join the GPU group: a query is one small forward
+pass (tens of milliseconds on a CPU core), and waiting behind a Seg2Sat diffusion in the one-slot
+group would cost seconds. Problems a user can meet (empty query, unreadable image, missing model)
+are said in the status line, in the user's language, with the results left empty.
+"""
+
+import html
+import time
+
+import gradio as gr
+
+from shared.hub import Hub
+from shared.i18n import Texts, format_number, request_language
+from shared.weights import WeightsUnavailable
+from spaces.clip_search.encoder import EncoderSettingError, get_encoder
+from spaces.clip_search.gallery import Gallery, gallery_loader
+from spaces.clip_search.images import UnreadableImage, file_sha256, load_image
+
+TEXTS = Texts(
+    fr={
+        "clip_search_intro": "CLIP range textes et images dans **un même espace de vecteurs** : une description retrouve les images dont le vecteur est le plus proche du sien. Décrivez un paysage (en français ou en anglais), ou partez d'une image ; touchez un résultat pour chercher des images semblables.",
+        "clip_search_query": "Ce que vous cherchez",
+        "clip_search_placeholder": "Clairière entourée de forêt",
+        "clip_search_search": "Rechercher",
+        "clip_search_examples": "Exemples",
+        "clip_search_by_image": "Chercher à partir d'une image",
+        "clip_search_upload": "Votre image (JPEG, PNG, TIFF…)",
+        "clip_search_add": "Ajouter mon image à la galerie (tout le monde la verra)",
+        "clip_search_search_image": "Chercher des images semblables",
+        "clip_search_query_image": "Image de départ",
+        "clip_search_results": "Résultats (touchez une image pour voir ses semblables)",
+        "clip_search_options": "Réglages",
+        "clip_search_top_k": "Nombre de résultats",
+        "clip_search_empty_query": "Tapez une description, par exemple « Clairière entourée de forêt ».",
+        "clip_search_no_image": "Choisissez une image.",
+        "clip_search_unreadable_not_an_image": "Ce fichier n'est pas une image.",
+        "clip_search_unreadable_too_large": "Image trop grande : {megapixels} mégapixels, au-delà des {limit} que ce serveur décode (un JPEG passe quelle que soit sa taille).",
+        "clip_search_unreadable_damaged": "Image endommagée ou incomplète ({detail}).",
+        "clip_search_truncated": "Texte long : le modèle n'en lit que les {tokens} premiers tokens, c'est-à-dire « {kept} ».",
+        "clip_search_weights_missing": "Recherche indisponible : le modèle CLIP manque (les autres onglets fonctionnent). {detail}",
+        "clip_search_bad_setting": "Recherche indisponible : réglage du modèle invalide. {detail}",
+        "clip_search_gallery_missing": "La galerie n'a pas pu être préparée ({detail}) : seules les images ajoutées sont cherchées.",
+        "clip_search_gallery_empty": "La galerie est vide : cherchez à partir d'une image en cochant « Ajouter mon image à la galerie ».",
+        "clip_search_unreadable": "{count} image(s) illisible(s) ignorée(s) en préparant la galerie.",
+        "clip_search_summary": "{count} images les plus proches parmi {total}, en {total_ms} ms (encodage {encode_ms} ms, recherche {search_ms} ms).",
+        "clip_search_for_text": "Pour « {query} » :",
+        "clip_search_for_image": "Pour l'image « {name} » :",
+        "clip_search_for_item": "Semblables à « {caption} » :",
+        "clip_search_added": "Votre image a rejoint la galerie.",
+        "clip_search_item_gone": "Cette image n'est plus dans la galerie : relancez la recherche.",
+        "clip_search_stage_download": "Téléchargement de la galerie d'images aériennes…",
+        "clip_search_stage_index": "Indexation de la galerie ({done} / {total} images, une seule fois)…",
+        "clip_search_stage_encoder": "Chargement du modèle CLIP…",
+        "clip_search_no_caption": "sans légende",
+    },
+    en={
+        "clip_search_intro": "CLIP puts texts and images in **one space of vectors**: a description finds the images whose vectors are nearest to its own. Describe a landscape (in French or English), or start from an image; tap a result to find similar images.",
+        "clip_search_query": "What you are looking for",
+        "clip_search_placeholder": "A clearing surrounded by forest",
+        "clip_search_search": "Search",
+        "clip_search_examples": "Examples",
+        "clip_search_by_image": "Search from an image",
+        "clip_search_upload": "Your image (JPEG, PNG, TIFF…)",
+        "clip_search_add": "Add my image to the gallery (everyone will see it)",
+        "clip_search_search_image": "Find similar images",
+        "clip_search_query_image": "Starting image",
+        "clip_search_results": "Results (tap an image to see similar ones)",
+        "clip_search_options": "Settings",
+        "clip_search_top_k": "Number of results",
+        "clip_search_empty_query": "Type a description, e.g. “A clearing surrounded by forest”.",
+        "clip_search_no_image": "Choose an image.",
+        "clip_search_unreadable_not_an_image": "This file is not an image.",
+        "clip_search_unreadable_too_large": "Image too large: {megapixels} megapixels, more than the {limit} this server decodes (a JPEG of any size works).",
+        "clip_search_unreadable_damaged": "Damaged or incomplete image ({detail}).",
+        "clip_search_truncated": "Long text: the model reads only its first {tokens} tokens, that is “{kept}”.",
+        "clip_search_weights_missing": "Search unavailable: the CLIP model is missing (the other tabs work). {detail}",
+        "clip_search_bad_setting": "Search unavailable: invalid model setting. {detail}",
+        "clip_search_gallery_missing": "The gallery could not be prepared ({detail}): only added images are searched.",
+        "clip_search_gallery_empty": "The gallery is empty: search from an image with “Add my image to the gallery” ticked.",
+        "clip_search_unreadable": "{count} unreadable image(s) skipped while preparing the gallery.",
+        "clip_search_summary": "{count} nearest images out of {total}, in {total_ms} ms (encoding {encode_ms} ms, search {search_ms} ms).",
+        "clip_search_for_text": "For “{query}”:",
+        "clip_search_for_image": "For the image “{name}”:",
+        "clip_search_for_item": "Similar to “{caption}”:",
+        "clip_search_added": "Your image joined the gallery.",
+        "clip_search_item_gone": "This image is no longer in the gallery: search again.",
+        "clip_search_stage_download": "Downloading the aerial image gallery…",
+        "clip_search_stage_index": "Indexing the gallery ({done} / {total} images, once)…",
+        "clip_search_stage_encoder": "Loading the CLIP model…",
+        "clip_search_no_caption": "no caption",
+    },
+)
+
+# The lecture's own example first; French, since the default encoder reads it.
+EXAMPLE_QUERIES = ("Clairière entourée de forêt", "Un lotissement avec des piscines",
+                   "Une rivière qui traverse des champs")
+DEFAULT_TOP_K = 12
+MAX_TOP_K = 48
+CAPTION_CHARS = 90
+
+CSS = """
+#clip-search-status p { margin: 0.2rem 0; }
+#clip-search-status .clip-search-notice { color: #a15c00; }
+#clip-search-status .clip-search-error { color: #b00020; }
+#clip-search-results .caption-label { font-size: 0.75em; }
+.clip-search-results-heading p { margin: 0; font-size: 0.9em; color: var(--body-text-color-subdued); }
+"""
+
+
+def status_html(lines: list[str], notices: list[str] = (), error: str | None = None) -> str:
+    """Plain texts → escaped paragraphs (queries and captions come from users and datasets)."""
+    paragraphs = [f'<p class="clip-search-error">{html.escape(error)}</p>'] if error else []
+    paragraphs += [f"<p>{html.escape(line)}</p>" for line in lines]
+    paragraphs += [f'<p class="clip-search-notice">{html.escape(notice)}</p>' for notice in notices]
+    return "".join(paragraphs)
+
+
+def gallery_value(results, language: str) -> list[tuple[str, str]]:
+    """(thumbnail, "0,31 · caption") pairs for gr.Gallery, best first."""
+    value = []
+    for result in results:
+        caption = result.item.caption or TEXTS.get("clip_search_no_caption", language)
+        if len(caption) > CAPTION_CHARS:
+            caption = caption[: CAPTION_CHARS - 1] + "…"
+        value.append((str(result.thumbnail), f"{format_number(result.score, language, 2)} · {caption}"))
+    return value
+
+
+def warm_up(hub: Hub) -> None:
+    """On tab select: load the encoder and open (or start building) the gallery, in the background."""
+    gallery_loader(hub).start()
+
+
+def build(hub: Hub) -> None:
+    gr.Markdown(TEXTS.label("clip_search_intro"))
+    query = gr.Textbox(label=TEXTS.label("clip_search_query"), placeholder=TEXTS.label("clip_search_placeholder"),
+                       lines=1, max_lines=3, elem_id="clip-search-query")
+    search_button = gr.Button(TEXTS.label("clip_search_search"), variant="primary")
+    examples = gr.Examples([[example] for example in EXAMPLE_QUERIES], inputs=[query],
+                           label=TEXTS.label("clip_search_examples"))
+    with gr.Accordion(TEXTS.label("clip_search_by_image"), open=False):
+        # A file rather than gr.Image: no browser preview of TIFFs, and our own decoder (bounded
+        # memory, every mode) is the one that reads it; the image searched is shown below.
+        upload = gr.File(label=TEXTS.label("clip_search_upload"), file_types=["image"], type="filepath",
+                         height=110, elem_id="clip-search-upload")
+        add_to_gallery = gr.Checkbox(label=TEXTS.label("clip_search_add"), value=False)
+        image_button = gr.Button(TEXTS.label("clip_search_search_image"))
+    status = gr.HTML(elem_id="clip-search-status")
+    query_image = gr.Image(label=TEXTS.label("clip_search_query_image"), interactive=False, visible=False,
+                           height=160, elem_id="clip-search-query-image")
+    gr.Markdown(TEXTS.label("clip_search_results"), elem_classes=["clip-search-results-heading"])
+    results = gr.Gallery(show_label=False, columns=3, height="auto", object_fit="cover", allow_preview=False,
+                         interactive=False, elem_id="clip-search-results")
+    with gr.Accordion(TEXTS.label("clip_search_options"), open=False):
+        top_k = gr.Slider(1, MAX_TOP_K, value=DEFAULT_TOP_K, step=1, label=TEXTS.label("clip_search_top_k"))
+    shown_keys = gr.State([])  # the item behind each result, for "more like this"
+    served_folders: set = set()  # thumbnail folders already declared to Gradio
+
+    def nothing(language: str, message_key: str, error: bool = False, **values):
+        message = TEXTS.get(message_key, language, **values)
+        text = status_html([], error=message) if error else status_html([message])
+        return [], text, [], gr.Image(visible=False)
+
+    def open_gallery(progress, language: str) -> Gallery:
+        encoder_shown = False
+
+        def show(status: tuple[int, int, str]) -> None:
+            nonlocal encoder_shown
+            done, total, stage = status
+            if stage == "index" and total:
+                progress((done, total), desc=TEXTS.get("clip_search_stage_index", language, done=done, total=total))
+            elif stage == "download":
+                progress(None, desc=TEXTS.get("clip_search_stage_download", language))
+            elif not encoder_shown:
+                progress(None, desc=TEXTS.get("clip_search_stage_encoder", language))
+                encoder_shown = True
+
+        gallery = gallery_loader(hub).gallery(show)
+        new_folders = set(gallery.thumbnail_folders()) - served_folders
+        if new_folders:  # served as they are, never copied into Gradio's cache at each query
+            gr.set_static_paths(sorted(new_folders))
+            served_folders.update(new_folders)
+        return gallery
+
+    def search(vector_of, heading: str, notices: list[str], top_k_value, language: str, progress, query_preview=None,
+               before_search=None):
+        """Search with the vector `vector_of(encoder, gallery)` gives (`before_search(gallery, vector)`
+        first, if any), and render the results."""
+        started = time.perf_counter()
+        encoder = get_encoder(hub, progress, language)
+        gallery = open_gallery(progress, language)
+        gallery.sync_offers()
+        encode_started = time.perf_counter()
+        vector = vector_of(encoder, gallery)
+        encoded = time.perf_counter()
+        if before_search is not None:
+            before_search(gallery, vector)
+        search_started = time.perf_counter()
+        found = gallery.search(vector, int(top_k_value or DEFAULT_TOP_K))
+        finished = time.perf_counter()
+        if gallery.base_problem:
+            notices.append(TEXTS.get("clip_search_gallery_missing", language, detail=gallery.base_problem))
+        if gallery.unreadable:
+            notices.append(TEXTS.get("clip_search_unreadable", language, count=len(gallery.unreadable)))
+        if not len(gallery):
+            return [], status_html([], notices, TEXTS.get("clip_search_gallery_empty", language)), [], \
+                gr.Image(visible=False)
+
+        def milliseconds(seconds: float) -> str:
+            return format_number(seconds * 1000, language, 1 if seconds < 0.01 else 0)
+
+        summary = TEXTS.get("clip_search_summary", language, count=len(found),
+                            total=format_number(len(gallery), language), total_ms=milliseconds(finished - started),
+                            encode_ms=milliseconds(encoded - encode_started),
+                            search_ms=milliseconds(finished - search_started))
+        preview = gr.Image(value=query_preview, visible=True) if query_preview is not None else gr.Image(visible=False)
+        return (gallery_value(found, language), status_html([heading, summary], notices),
+                [result.item.key for result in found], preview)
+
+    def guarded(run, language: str):
+        """Run a search; a missing model or a bad setting becomes the status line, not a crash."""
+        try:
+            return run()
+        except WeightsUnavailable as missing:
+            return nothing(language, "clip_search_weights_missing", error=True, detail=str(missing))
+        except EncoderSettingError as wrong:
+            return nothing(language, "clip_search_bad_setting", error=True, detail=str(wrong))
+
+    def search_text(query_text: str, top_k_value: float, request: gr.Request, progress=gr.Progress()):
+        language = request_language(request)
+        query_text = (query_text or "").strip()
+        if not query_text:
+            return nothing(language, "clip_search_empty_query")
+
+        def run():
+            encoder = get_encoder(hub, progress, language)
+            prepared = encoder.prepare_query(query_text)
+            notices = [TEXTS.get("clip_search_truncated", language, tokens=encoder.context_length, kept=prepared.kept)
+                       ] if prepared.truncated else []
+            heading = TEXTS.get("clip_search_for_text", language, query=_shorten(prepared.text, 120))
+            return search(lambda encoder, gallery: encoder.encode_texts([prepared.text])[0], heading, notices,
+                          top_k_value, language, progress)
+
+        return guarded(run, language)
+
+    def search_image(path: str | None, top_k_value: float, add: bool, request: gr.Request, progress=gr.Progress()):
+        language = request_language(request)
+        if not path:
+            return nothing(language, "clip_search_no_image")
+        name = str(path).replace("\\", "/").rsplit("/", 1)[-1]
+        try:
+            image = load_image(path)
+        except UnreadableImage as unreadable:
+            return nothing(language, f"clip_search_unreadable_{unreadable.kind}", error=True, **unreadable.values)
+        notices = []
+
+        def add_to_the_gallery(gallery, vector):  # before the search, which then finds it first: the proof
+            gallery.add_images([(image, name, "upload", file_sha256(path))], vector.reshape(1, -1))
+            notices.append(TEXTS.get("clip_search_added", language))
+
+        heading = TEXTS.get("clip_search_for_image", language, name=_shorten(name, 80))
+        return guarded(lambda: search(lambda encoder, gallery: encoder.encode_images([image])[0], heading, notices,
+                                      top_k_value, language, progress, image, add_to_the_gallery if add else None),
+                       language)
+
+    def more_like_this(keys: list[str], top_k_value: float, selected: gr.SelectData, request: gr.Request,
+                       progress=gr.Progress()):
+        language = request_language(request)
+        if not keys or selected.index is None or selected.index >= len(keys):
+            return nothing(language, "clip_search_item_gone")
+
+        def run():
+            found = open_gallery(progress, language).find(keys[selected.index])
+            if found is None:  # dropped from the added images since it was shown
+                return nothing(language, "clip_search_item_gone")
+            item, thumbnail, vector = found
+            caption = item.caption or TEXTS.get("clip_search_no_caption", language)
+            heading = TEXTS.get("clip_search_for_item", language, caption=_shorten(caption, 80))
+            return search(lambda encoder, gallery: vector, heading, [], top_k_value, language, progress, str(thumbnail))
+
+        return guarded(run, language)
+
+    outputs = [results, status, shown_keys, query_image]
+    gr.on([search_button.click, query.submit], search_text, [query, top_k], outputs, api_name="clip_search_text")
+    examples.load_input_event.then(search_text, [query, top_k], outputs, api_visibility="private")
+    gr.on([upload.upload, image_button.click], search_image, [upload, top_k, add_to_gallery], outputs,
+          api_name="clip_search_image")
+    results.select(more_like_this, [shown_keys, top_k], outputs, api_visibility="private")
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
