@@ -23,6 +23,7 @@ A new demo adds a scenario: an entry in SCENARIOS, name -> (api_name, make_args(
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import tempfile
@@ -44,6 +45,7 @@ from hub_server import running_hub  # noqa: E402 (tests/ is on the path via comm
 class Scenario(NamedTuple):
     api_name: str
     make_args: Callable[[random.Random], tuple]  # one call's arguments; rng is the user's own
+    interval_s: float = 0.0  # a user's pace: one call every interval_s at most (0: as fast as it can)
 
 
 # What students type in the tokenizer tab: short sentences, the lecture examples, a pasted paragraph.
@@ -71,9 +73,55 @@ def compare_args(rng: random.Random) -> tuple:
     return rng.choice(TOKENIZER_TEXTS[5:7]), rng.choice(TOKENIZER_TEXTS[:2] + TOKENIZER_TEXTS[5:])
 
 
+@functools.cache
+def french_words() -> list[str]:
+    """What players type in Cémantix: common French words (a few are unknown or repeated, as in a room)."""
+    from wordfreq import top_n_list
+
+    return [word for word in top_n_list("fr", 5000) if word.isalpha()]
+
+
+def cemantix_guess_args(rng: random.Random) -> tuple:
+    # (word,): the first call of a session starts the daily game
+    return (rng.choice(french_words()),)
+
+
+# What students do in the sampling tab: the lecture's prompts, the sliders moved at random.
+SAMPLING_PROMPTS = (
+    "Le chat est assis sur le",
+    "Il était une fois, dans une petite ville de montagne,",
+    "La capitale de la France est",
+    "L'IGN publie des cartes, des photographies aériennes et des",
+    "Generative AI models split text into",
+)
+
+
+def next_token_args(rng: random.Random) -> tuple:
+    # (model, prompt, temperature, top-k, top-p, min-p, repetition penalty, candidates shown), as /next_token takes them
+    return ("gemma3_270m", rng.choice(SAMPLING_PROMPTS), rng.choice((0.0, 0.7, 1.0, 1.5)), rng.choice((0, 10, 50)),
+            rng.choice((1.0, 0.9, 0.5)), rng.choice((0.0, 0.05)), rng.choice((1.0, 1.2)), 10)
+
+
+# What students type in the image search tab: the lecture's examples and variations, French first.
+CLIP_SEARCH_QUERIES = ("Clairière entourée de forêt", "Un lotissement avec des piscines",
+                       "Une rivière qui traverse des champs", "A clearing surrounded by forest",
+                       "Un rond-point", "Des vignes sur une colline", "Un parking de supermarché")
+
+
+def clip_search_args(rng: random.Random) -> tuple:
+    # (query, top_k), as the /clip_search_text endpoint takes them
+    return rng.choice(CLIP_SEARCH_QUERIES), 12
+
+
 SCENARIOS: dict[str, Scenario] = {
     "tokenize": Scenario("/tokenize", tokenize_args),
     "tokenize_compare": Scenario("/tokenize_compare", compare_args),
+    # A lecture room: each student moves a slider or edits the text about every 2 s (a forward pass each).
+    "next_token": Scenario("/next_token", next_token_args, interval_s=2.0),
+    # A lecture room: each player guesses about once a second (run with --users 100 --seconds 60).
+    "cemantix_guess": Scenario("/cemantix_guess", cemantix_guess_args, interval_s=1.0),
+    # A lecture room: each student types a description about every 3 s (one text encode each).
+    "clip_search_text": Scenario("/clip_search_text", clip_search_args, interval_s=3.0),
 }
 
 # A lecture hall, served on loopback only (the lecture profile would listen on 0.0.0.0).
@@ -137,8 +185,12 @@ class CallBudget:
 
 def user_loop(client, scenario: Scenario, rng: random.Random, deadline: float, budget: CallBudget,
               call_timeout: float, calls: list[Call]) -> None:
+    next_call = time.perf_counter()
     while time.perf_counter() < deadline and budget.take():
         calls.append(call_once(client, scenario, rng, call_timeout))  # list.append is thread-safe
+        # The next call at the user's pace; a call slower than that is followed at once, not by a burst.
+        next_call = max(next_call + scenario.interval_s, time.perf_counter())
+        time.sleep(max(0.0, min(next_call, deadline) - time.perf_counter()))
 
 
 @contextmanager

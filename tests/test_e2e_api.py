@@ -17,7 +17,7 @@ import pytest
 from hub_server import REPO, running_hub  # tests/ is on sys.path (pytest's default "prepend" import mode)
 
 gradio_client = pytest.importorskip("gradio_client")
-from gradio_client import Client  # noqa: E402
+from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
 LOGS = REPO / "artifacts" / "logs"
@@ -93,13 +93,56 @@ def check_model_status(result) -> None:
     assert all(len(row) == 4 and row[1] for row in rows[1:]), result
 
 
+SAMPLING = ("smollm2_135m_instruct", "The capital of France is")  # model, prompt
+GREEDY = (0.0, 0, 1.0, 0.0, 1.0)  # temperature, top-k, top-p, min-p, repetition penalty
+PARIS = 7042  # SmolLM2's " Paris", its favourite after SAMPLING's prompt (77 %)
+
 # Endpoint -> (arguments of an example call, check of its result). Add one for every new endpoint.
 ENDPOINT_SCENARIOS = {
     "/tokenize": (("Say 'hello' to my little friend!", "r50k_base", False, False),
                   lambda result: check_tokenize(result, "Say 'hello' to my little friend!", "r50k_base")),
     "/tokenize_compare": ((ENGLISH, FRENCH), lambda result: check_compare(result, ENGLISH, FRENCH)),
     "/model_status": ((), check_model_status),
+    # No Seg2Sat weights in this hub's HF cache: the tab says what is missing and how to get it.
+    "/seg2sat_generate": (({"background": handle_file(str(REPO / "assets/seg2sat/examples/village.png")), "layers": [],
+                            "composite": None}, "Saumur", "Oil on canvas painting", "", 42, False, 2, 7.5, 1.0, 1),
+                          lambda result: check_shows(result[2], "python -m shared.prefetch seg2sat_controlnet")),
+    # Sampling with SmolLM2 (converted once from its pack), greedy, few tokens; in this order on one session.
+    "/next_token": ((*SAMPLING, *GREEDY, 5), lambda result: check_shows(result[2], "␣Paris")),
+    "/choose_token": ((PARIS, *SAMPLING, *GREEDY, 5), lambda result: check_shows(result[0], '"chosen"> Paris<')),
+    "/draw_token": ((*SAMPLING, *GREEDY, 5, 42), lambda result: check_shows(result[0], '"drawn">.<')),
+    "/undo_token": ((*SAMPLING, *GREEDY, 5), lambda result: check_shows(result[0], "Paris</span></div>")),
+    "/generate": ((*SAMPLING, 3, "", *GREEDY, 42), lambda result: check_shows(result[1]["text"], " Paris.")),
+    "/chat": (("What is the capital of France?", [], "", 8, *GREEDY, 42),
+              lambda result: check_shows(result[0][-1]["content"][0]["text"], "Paris")),
+    # Cémantix, in this order on one session: the first guess starts the daily game (French).
+    "/cemantix_guess": (("Forêt",), lambda result: check_cemantix_state(result[5], word="forêt", counted=True)),
+    "/cemantix_hint": ((), lambda result: check_cemantix_state(result[5], hints=1)),
+    "/cemantix_give_up": ((), lambda result: check_cemantix_state(result[5], over=True)),
+    "/cemantix_new_game": (("en", "random"), lambda result: check_cemantix_state(result[5], lang="en", guesses=0)),
+    "/cemantix_create_room": (("fr", "daily"), lambda result: check_shows(result, 'class="cx-code">')),
+    "/cemantix_end_room": ((), lambda result: check_shows(result, "Le mot était")),
+    "/cemantix_board": (("ZZZZ",), lambda result: check_shows(result, "Pas de salle « ZZZZ »")),
+    "/cemantix_join_room": (("ZZZZ", "Alice"), lambda result: check_shows(result[0], "Pas de salle « ZZZZ »")),
+    "/cemantix_neighbours": (("fr", "forêt"), lambda result: check_shows(result, ">forêts<")),
+    "/cemantix_similarity": (("fr", "chat", "chien"), lambda result: check_shows(result, "cos(« chat », « chien »)")),
+    "/cemantix_analogy": (("fr", "roi", "homme", "femme"), lambda result: check_shows(result, ">reine<")),
+    # No CLIP weights in this hub's HF cache: the search tab says what is missing and how to get it.
+    "/clip_search_text": (("Clairière entourée de forêt", 12),
+                          lambda result: check_shows(result[1], "python -m shared.prefetch clip_encoder")),
+    "/clip_search_image": ((handle_file(str(REPO / "docs/phone-tokenizer-fr.png")), 12, False),
+                           lambda result: check_shows(result[1], "Recherche indisponible : le modèle CLIP manque")),
 }
+
+
+def check_shows(html_output: str, text: str) -> None:
+    assert text in html.unescape(html_output), html_output[:500]
+
+
+def check_cemantix_state(state: dict, **expected) -> None:
+    """The JSON side of a Cémantix answer; the secret is in it only once the game is over."""
+    assert {key: state.get(key) for key in expected} == expected, state
+    assert ("secret" in state) == state["over"], state
 
 
 def test_every_listed_endpoint_answers(client):
