@@ -4,16 +4,19 @@
     python -m shared.prefetch gemma3_270m smollm2_135m_instruct
 
 Hub models are downloaded into the standard HF cache (progress bars from huggingface_hub), packs
-are checked, and the one-off conversions are done, so the lecture runs with no network. Ends with
-a table of what is ready; the exit code is 1 if anything is missing.
+are checked, then each mounted demo whose ui.py has `prepare(hub)` does its one-off work
+(conversions, vocabularies, the image search's gallery index), so the lecture runs with no
+network. Ends with a table of what is ready; the exit code is 1 if anything is missing.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from shared.settings import apply_process_settings, load_settings
 
@@ -27,8 +30,9 @@ class Outcome:
     detail: str
 
 
-def prefetch(hub, keys: list[str], report=print) -> list[Outcome]:
-    from shared.language_models import LANGUAGE_MODELS, load_model, load_tokenizer
+def prefetch(hub, keys: list[str], preparations: dict[str, Callable] | None = None,
+             report=print) -> list[Outcome]:
+    """Locate (downloading if online) every model of `keys`, then run each demo's preparation."""
     from shared.weights import WeightsUnavailable
 
     outcomes = []
@@ -38,13 +42,29 @@ def prefetch(hub, keys: list[str], report=print) -> list[Outcome]:
         started = time.perf_counter()
         try:
             folder = hub.weights.locate(key, download=not hub.settings.offline)
-            if key in LANGUAGE_MODELS:  # the GGUF → transformers conversions, done once
-                load_tokenizer(hub, key)
-                load_model(hub, key)
             outcomes.append(Outcome(key, source.origin, True, time.perf_counter() - started, str(folder)))
         except WeightsUnavailable as missing:
             outcomes.append(Outcome(key, source.origin, False, time.perf_counter() - started, str(missing)))
+    for demo, prepare in (preparations or {}).items():
+        report(f"→ {demo}: preparing")
+        started = time.perf_counter()
+        try:
+            prepare(hub)
+            outcomes.append(Outcome(f"{demo} (prepared)", "", True, time.perf_counter() - started, "ready"))
+        except Exception as error:  # one demo's failure must not stop the others' preparation
+            outcomes.append(Outcome(f"{demo} (prepared)", "", False, time.perf_counter() - started,
+                                    f"{type(error).__name__}: {error}"))
     return outcomes
+
+
+def demo_preparations(demos: tuple[str, ...]) -> dict[str, Callable]:
+    """Each mounted demo's `prepare(hub)`, for those that have one-off work to do."""
+    preparations = {}
+    for name in demos:
+        prepare = getattr(importlib.import_module(f"spaces.{name}.ui"), "prepare", None)
+        if prepare is not None:
+            preparations[name] = prepare
+    return preparations
 
 
 def outcome_table(outcomes: list[Outcome]) -> str:
@@ -58,7 +78,8 @@ def outcome_table(outcomes: list[Outcome]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("keys", nargs="*", help="models to fetch (default: those of the mounted demos)")
+    parser.add_argument("keys", nargs="*",
+                        help="models to fetch, nothing else (default: those of the mounted demos, then their preparations)")
     arguments = parser.parse_args(argv)
     settings = load_settings([])
     apply_process_settings(settings)
@@ -71,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(known)}")
     keys = arguments.keys or [key for key, source in known.items() if set(source.demos) & set(settings.demos)]
-    outcomes = prefetch(hub, keys)
+    preparations = {} if arguments.keys else demo_preparations(settings.demos)
+    outcomes = prefetch(hub, keys, preparations)
     print()
     print(outcome_table(outcomes))
     return 0 if all(outcome.ready for outcome in outcomes) else 1

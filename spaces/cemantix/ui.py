@@ -598,6 +598,12 @@ def word_list_html(pairs: list[tuple[str, float]], language: str) -> str:
 
 # --- the tab ---------------------------------------------------------------------------------
 
+def prepare(hub: Hub) -> None:
+    """The night before (python -m shared.prefetch): both vocabularies built into the cache."""
+    for lang in LANGUAGES:
+        load_vocabulary(hub, lang)
+
+
 def warm_up(hub: Hub) -> None:
     """Build or load both vocabularies and rank today's words, so the first guesses answer at once."""
     for lang in LANGUAGES:

@@ -129,6 +129,13 @@ def gallery_value(results, language: str) -> list[tuple[str, str]]:
     return value
 
 
+def prepare(hub: Hub) -> None:
+    """The night before (python -m shared.prefetch): the default gallery fetched and indexed."""
+    from spaces.clip_search.gallery import build_base
+
+    build_base(hub, get_encoder(hub), lambda done, total, stage: None)
+
+
 def warm_up(hub: Hub) -> None:
     """On tab select: load the encoder and open (or start building) the gallery, in the background."""
     gallery_loader(hub).start()

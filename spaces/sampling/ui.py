@@ -219,6 +219,12 @@ def loaded_model(hub: Hub, key: str, progress, language: str):
         raise gr.Error(TEXTS.get("sampling_weights_missing", language, detail=str(missing))) from None
 
 
+def prepare(hub: Hub) -> None:
+    """The night before (python -m shared.prefetch): both models converted from GGUF, once."""
+    for key in LANGUAGE_MODELS:
+        load_model(hub, key)
+
+
 def warm_up(hub: Hub) -> None:
     """Load the completion model, the first one the tab needs (the first time, converting its GGUF
     takes a minute or two); the chat model loads on the first message."""

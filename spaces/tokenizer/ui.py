@@ -166,6 +166,12 @@ def comparison_html(comparisons: list[logic.EncodingComparison], language: str) 
     return f'<table class="tokenizer-comparison">{"".join(rows)}</table>'
 
 
+def prepare(hub: Hub) -> None:
+    """The night before (python -m shared.prefetch): our models' tokenizers, converted from GGUF."""
+    for key in LANGUAGE_MODELS:
+        load_tokenizer(hub, key)
+
+
 def warm_up(hub: Hub) -> None:
     """Load the OpenAI encodings when the tab is selected, so the first keystroke is instant."""
     for name in logic.ENCODINGS:
