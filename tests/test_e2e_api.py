@@ -107,6 +107,8 @@ ENDPOINT_SCENARIOS = {
     "/seg2sat_generate": (({"background": handle_file(str(REPO / "assets/seg2sat/examples/village.png")), "layers": [],
                             "composite": None}, "Saumur", "Oil on canvas painting", "", 42, False, 2, 7.5, 1.0, 1),
                           lambda result: check_shows(result[2], "python -m shared.prefetch seg2sat_controlnet")),
+    # Nothing was generated in this session: a message only, nothing sent, no error.
+    "/seg2sat_send_to_search": (([],), lambda result: check_nothing_returned(result)),
     # Sampling with SmolLM2 (converted once from its pack), greedy, few tokens; in this order on one session.
     "/next_token": ((*SAMPLING, *GREEDY, 5), lambda result: check_shows(result[2], "␣Paris")),
     "/choose_token": ((PARIS, *SAMPLING, *GREEDY, 5), lambda result: check_shows(result[0], '"chosen"> Paris<')),
@@ -133,6 +135,10 @@ ENDPOINT_SCENARIOS = {
     "/clip_search_image": ((handle_file(str(REPO / "docs/phone-tokenizer-fr.png")), 12, False),
                            lambda result: check_shows(result[1], "Recherche indisponible : le modèle CLIP manque")),
 }
+
+
+def check_nothing_returned(result) -> None:
+    assert result in (None, ()), result  # gradio_client answers () for an event without outputs
 
 
 def check_shows(html_output: str, text: str) -> None:

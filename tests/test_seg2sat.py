@@ -193,7 +193,12 @@ def test_the_canvas_round_trip_keeps_exact_colours():
 
 
 @pytest.fixture(scope="module")
-def endpoint(tmp_path_factory):
+def endpoint_hub(tmp_path_factory):
+    return make_hub(tmp_path_factory.mktemp("endpoint"))
+
+
+@pytest.fixture(scope="module")
+def endpoint(endpoint_hub):
     """The hub with the Seg2Sat tab alone, served in-process; canvas and generation at 64 px."""
     from gradio_client import Client
 
@@ -202,7 +207,7 @@ def endpoint(tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ui, "IMAGE_SIZE", SIZE)
-        blocks, _, _ = build_hub(make_hub(tmp_path_factory.mktemp("endpoint")), {"seg2sat": "spaces.seg2sat.ui"})
+        blocks, _, _ = build_hub(endpoint_hub, {"seg2sat": "spaces.seg2sat.ui"})
         blocks.queue()
         _, url, _ = blocks.launch(prevent_thread_lock=True, quiet=True)
         try:
@@ -226,7 +231,7 @@ def image_bytes(gallery_item) -> bytes:
 
 def test_the_endpoint_generates_and_reproduces(endpoint):
     named = endpoint.view_api(return_format="dict", print_info=False)["named_endpoints"]
-    assert [name for name in named if "seg2sat" in name] == ["/seg2sat_generate"]  # the rest is private
+    assert [name for name in named if "seg2sat" in name] == ["/seg2sat_generate", "/seg2sat_send_to_search"]
     results, strip, status, seed = call(endpoint, EXAMPLES[2].path, variations=2)
     assert seed == 42 and len(results) == 2 and len(strip) == 2
     assert [item["caption"] for item in results] == ["graine 42", "graine 43"]
@@ -234,6 +239,22 @@ def test_the_endpoint_generates_and_reproduces(endpoint):
     assert Image.open(results[0]["image"]).size == (SIZE, SIZE)
     again, _, _, _ = call(endpoint, EXAMPLES[2].path, variations=1)
     assert image_bytes(again[0]) == image_bytes(results[0])
+
+
+def test_finished_images_join_the_image_search_gallery(endpoint, endpoint_hub):
+    from gradio_client import Client, handle_file
+
+    from shared.gallery_handoff import list_offers
+
+    fresh_session = Client(endpoint.src, verbose=False)
+    fresh_session.predict([], api_name="/seg2sat_send_to_search")  # nothing generated yet: a message only
+    assert list_offers(endpoint_hub.settings.cache_dir) == []
+    results, _, _, _ = call(fresh_session, EXAMPLES[1].path, variations=2)
+    gallery = [{"image": handle_file(item["image"]), "caption": item["caption"]} for item in results]
+    fresh_session.predict(gallery, api_name="/seg2sat_send_to_search")
+    offers = list_offers(endpoint_hub.settings.cache_dir)
+    assert len(offers) == 2 and {offer.source for offer in offers} == {"seg2sat"}
+    assert all(offer.caption.startswith("Aerial view of Saumur") for offer in offers)
 
 
 def test_free_style_text_replaces_the_preset(endpoint):

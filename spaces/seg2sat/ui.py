@@ -10,6 +10,7 @@ import time
 import gradio as gr
 from PIL import Image
 
+from shared.gallery_handoff import offer_to_gallery
 from shared.gpu import GPU_CONCURRENCY_ID, gpu_task
 from shared.hub import Hub
 from shared.i18n import Texts, request_language
@@ -53,6 +54,9 @@ TEXTS = Texts(
         "seg2sat_denoising": "Débruitage : étape {step} / {total}",
         "seg2sat_step_caption": "étape {step} / {total}",
         "seg2sat_seed_caption": "graine {seed}",
+        "seg2sat_send_to_search": "Ajouter à la recherche d'images",
+        "seg2sat_sent_to_search": "{count} image(s) ajoutée(s) à la galerie de l'onglet Recherche par proximité.",
+        "seg2sat_nothing_to_send": "Générez d'abord une image : elle pourra ensuite rejoindre la galerie de recherche.",
         "seg2sat_summary": "{steps} étapes en {seconds:.1f} s sur {device} ; graine(s) {seeds}.",
     },
     en={
@@ -88,6 +92,9 @@ TEXTS = Texts(
         "seg2sat_denoising": "Denoising: step {step} / {total}",
         "seg2sat_step_caption": "step {step} / {total}",
         "seg2sat_seed_caption": "seed {seed}",
+        "seg2sat_send_to_search": "Add to the image search",
+        "seg2sat_sent_to_search": "{count} image(s) added to the gallery of the Search by similarity tab.",
+        "seg2sat_nothing_to_send": "Generate an image first: it can then join the search gallery.",
         "seg2sat_summary": "{steps} steps in {seconds:.1f} s on {device}; seed(s) {seeds}.",
     },
 )
@@ -148,7 +155,7 @@ def canvas_value(sketch: Image.Image) -> dict:
     return {"background": sketch, "layers": [], "composite": sketch}
 
 
-def prepare(picture: Image.Image | None, language: str) -> tuple[Image.Image, list[str]]:
+def sketch_with_notices(picture: Image.Image | None, language: str) -> tuple[Image.Image, list[str]]:
     """The sketch to generate from, and what was done to the picture to get it (messages)."""
     if picture is None:
         return palette.blank_sketch(IMAGE_SIZE), [TEXTS.get("seg2sat_empty_canvas", language)]
@@ -207,6 +214,13 @@ def results_gallery(state, seeds: list[int], language: str) -> list[tuple[Image.
     return [(enlarged(Image.fromarray(rgb)), caption) for rgb in state.previews[-1]]
 
 
+def prepare(hub: Hub) -> None:
+    """The night before (python -m shared.prefetch): the ControlNet's .bin kept as safetensors."""
+    from spaces.seg2sat import pipeline
+
+    pipeline.controlnet_folder(hub)
+
+
 def warm_up(hub: Hub) -> None:
     """Load the pipeline when the tab opens, if its weights are already on this machine: a first
     visit must not start a multi-gigabyte download nobody asked for."""
@@ -251,8 +265,12 @@ def build(hub: Hub) -> None:
                                        label=TEXTS.label("seg2sat_variations"))
             generate_button = gr.Button(TEXTS.label("seg2sat_generate"), variant="primary", elem_id="seg2sat-generate")
             results = gr.Gallery(label=TEXTS.label("seg2sat_results"), columns=2, object_fit="contain", height="auto",
-                                 preview=False, elem_id="seg2sat-results")
+                                 preview=False, type="pil", elem_id="seg2sat-results")
             status = gr.HTML(elem_id="seg2sat-status")
+            # The finished images can join the image search's gallery, when that tab is mounted.
+            send_to_search = gr.Button(TEXTS.label("seg2sat_send_to_search"), size="sm",
+                                       visible="clip_search" in hub.settings.demos)
+            prompt_used = gr.State("")  # set when a generation ends: the caption of the images sent
     steps_strip = gr.Gallery(label=TEXTS.label("seg2sat_strip"), height="auto",
                              object_fit="contain", buttons=["download", "fullscreen"], elem_id="seg2sat-strip")
 
@@ -270,7 +288,7 @@ def build(hub: Hub) -> None:
             picture = palette.open_image(path)
         except palette.NotAnImage as error:
             raise gr.Error(TEXTS.get("seg2sat_not_an_image", language, detail=html.escape(str(error)))) from None
-        sketch, notices = prepare(picture, language)
+        sketch, notices = sketch_with_notices(picture, language)
         for notice in notices:
             gr.Info(notice)
         return canvas_value(sketch)
@@ -285,13 +303,13 @@ def build(hub: Hub) -> None:
         from spaces.seg2sat import pipeline as seg2sat
 
         language = request_language(request)
-        sketch, notices = prepare(picture_from_canvas(drawn, language), language)
+        sketch, notices = sketch_with_notices(picture_from_canvas(drawn, language), language)
         try:
             model = seg2sat.shared_pipeline(hub, progress, language)
         except WeightsUnavailable as missing:  # said in the status line, which stays, and in a toast
             message = TEXTS.get("seg2sat_weights_missing", language, detail=str(missing))
             gr.Warning(html.escape(message))
-            yield [], [], status_html([], [message]), seed_value
+            yield [], [], status_html([], [message]), seed_value, ""
             return
         prompt, dropped = seg2sat.fit_prompt(model.tokenizer, build_prompt(
             place_text, (free_style_text or "").strip() or style_text))
@@ -310,8 +328,20 @@ def build(hub: Hub) -> None:
                                        device=torch_runtime(hub.settings).describe()))
             strip = [(seg2sat.side_by_side(rgb), str(step)) for step, rgb in enumerate(state.previews, start=1)]
             yield (results_gallery(state, seeds, language), strip, status_html(lines, notices, steps_done, language),
-                   seed_used)
+                   seed_used, prompt if state.done else "")
 
     generate_button.click(generate, [canvas, place, style, free_style, seed, random_seed, steps, guidance, conditioning,
-                                     variations], [results, steps_strip, status, seed], api_name="seg2sat_generate",
+                                     variations], [results, steps_strip, status, seed, prompt_used],
+                          api_name="seg2sat_generate",
                           concurrency_id=GPU_CONCURRENCY_ID, concurrency_limit=hub.settings.gpu_concurrency)
+
+    def send_results_to_search(images: list | None, prompt: str, request: gr.Request):
+        language = request_language(request)
+        if not images or not prompt:  # nothing generated yet, or only a generation's previews
+            gr.Info(TEXTS.get("seg2sat_nothing_to_send", language))
+            return
+        for image, _seed_caption in images:
+            offer_to_gallery(hub, image, prompt, source="seg2sat")
+        gr.Info(TEXTS.get("seg2sat_sent_to_search", language, count=len(images)))
+
+    send_to_search.click(send_results_to_search, [results, prompt_used], None, api_name="seg2sat_send_to_search")
