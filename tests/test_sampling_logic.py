@@ -299,21 +299,13 @@ def test_sentencepiece_byte_tokens_are_shown_in_hexadecimal():
 # --- the packaged model ----------------------------------------------------------------------------
 
 def test_packaged_gemma_predicts_lit_after_le_chat_est_assis_sur_le():
-    """The lecture's example on the real Gemma 3 270M (MODELS.md: " lit" 33 %). Converting the
-    GGUF takes ~2 minutes, so this reads the default cache, filled by `python -m shared.prefetch`."""
+    """The lecture's example on the real Gemma 3 270M (MODELS.md: " lit" 33 %), from its pack.
+    The first run converts the GGUF into the test cache (~1-2 minutes), once per test session."""
     from shared.hub import Hub
     from shared.language_models import load_model, load_tokenizer
     from shared.settings import load_settings
-    from shared.weights import WeightsUnavailable
 
-    settings = load_settings([], {"HF_HUB_OFFLINE": "1", "IAGEN_TORCH_THREADS": "1"})
-    hub = Hub(settings)
-    try:
-        converted = hub.weights.converted_dir("gemma3_270m", "transformers")
-    except WeightsUnavailable as missing:
-        pytest.skip(f"the Gemma pack is not installed: {missing}")
-    if not (converted / ".complete").exists():
-        pytest.skip(f"no converted Gemma in {converted}: run python -m shared.prefetch gemma3_270m")
+    hub = Hub(load_settings(["--torch-threads", "1"]))  # the test session's cache (tests/conftest.py)
     lm = logic.LanguageModel(load_model(hub, "gemma3_270m"), load_tokenizer(hub, "gemma3_270m"))
     result = logic.next_token_stages(lm, context(lm, logic.FRENCH_PROMPT), SamplingSettings(top_k=3), top_n=5)
     best = result.candidates[0]
