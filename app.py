@@ -35,6 +35,7 @@ def build_hub(hub, demo_modules: dict[str, str]):
 
     all_texts = [HUB_TEXTS]
     css = [HUB_CSS]
+    warm_ups = {}  # demo name -> its warm-up, started in the background when its tab is shown
     with gr.Blocks(title="Comprendre l'IA générative — démos") as blocks:
         gr.Markdown(HUB_TEXTS.label("hub_title"), elem_id="hub-title")
         with gr.Tabs(overflow_behavior="wrap", elem_id="hub-tabs") as tabs:
@@ -50,15 +51,21 @@ def build_hub(hub, demo_modules: dict[str, str]):
                 all_texts.append(module.TEXTS)
                 css.append(getattr(module, "CSS", ""))
                 if hasattr(module, "warm_up"):
-                    tab.select(_in_background(module.warm_up, hub), None, None, api_visibility="private", queue=False)
+                    warm_ups[name] = _in_background(module.warm_up, hub)
+                    tab.select(warm_ups[name], None, None, api_visibility="private", queue=False)
             with gr.Tab(HUB_TEXTS.label("tab_about"), id="about", elem_id="tab-about"):
                 gr.Markdown(HUB_TEXTS.label("hub_subtitle"))
                 hub_ui.build_about(hub, tuple(demo_modules), blocks)
 
         def open_requested_tab(request: gr.Request):
-            # ?tab=<demo> opens that demo, so a QR code can lead straight to it.
+            # ?tab=<demo> opens that demo, so a QR code can lead straight to it. The tab shown
+            # first gets no select event: warm it up here (a cache hit once its models are loaded).
             wanted = request.query_params.get("tab") or hub.settings.tab
-            return gr.Tabs(selected=wanted if wanted in (*demo_modules, "about") else None)
+            if wanted not in (*demo_modules, "about"):
+                wanted = next(iter(demo_modules), "about")
+            if wanted in warm_ups:
+                warm_ups[wanted]()
+            return gr.Tabs(selected=wanted)
 
         blocks.load(open_requested_tab, None, tabs, api_visibility="private", queue=False)
     return blocks, merge_for_gradio(*all_texts), "\n".join(css)

@@ -12,6 +12,7 @@ from shared.hub import TEXTS, Hub
 from shared.i18n import request_language
 from shared.model_cache import LOADED
 from shared.settings import Settings
+from shared.weights import WeightsUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +82,20 @@ def models_html(hub: Hub, language: str) -> str:
     for key in hub.weights.catalogue:
         source = hub.weights.source(key)
         parts = [status for status in statuses if status.key.split(":")[0] == key]
-        state = "; ".join(_describe(status, language) for status in parts) or TEXTS.get("state_not_loaded", language)
+        state = "; ".join(_describe(status, language) for status in parts) or _availability(hub, key, language)
         cells = (source.title, state, source.origin, source.licence)
         rows.append("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>")
     return f'<table class="hub-models">{"".join(rows)}</table>'
+
+
+def _availability(hub: Hub, key: str, language: str) -> str:
+    """For a model nobody has used yet: on this machine (ready to load) or missing, and the remedy.
+    Looking is cheap: a package's folder, or the local hub cache, never the network."""
+    try:
+        hub.weights.locate(key, download=False)
+    except WeightsUnavailable as missing:
+        return f"{TEXTS.get('state_missing', language)} — {missing}"
+    return TEXTS.get("state_not_loaded", language)
 
 
 def _describe(status, language: str) -> str:

@@ -124,3 +124,19 @@ def test_the_readme_documents_every_setting_and_endpoint(settings):
     assert "tokenize" in endpoints
     for endpoint in endpoints:
         assert f"`/{endpoint}`" in readme, endpoint
+
+
+
+def test_the_model_table_tells_missing_from_not_yet_loaded(tmp_path):
+    from shared.hub_ui import models_html
+
+    settings = load_settings([], {"IAGEN_CACHE_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1",
+                                  "IAGEN_MODEL_SEG2SAT_CONTROLNET": "example-org/not-in-the-cache"})
+    hub = Hub(settings)
+    hub.models.get("gpt2_bpe:table", lambda: "loaded")
+    table = models_html(hub, "en")
+    rows = {row.split("</td>")[0].removeprefix("<td>"): row for row in table.split("<tr>")[2:]}
+    assert "loaded (" in rows["GPT-2 / GPT-3 BPE (r50k_base)"]
+    assert "available, not loaded yet" in rows["OpenAI cl100k_base, o200k_base"]
+    assert "missing" in rows["Seg2Sat ControlNet (FLAIR)"]
+    assert "python -m shared.prefetch seg2sat_controlnet" in rows["Seg2Sat ControlNet (FLAIR)"]
