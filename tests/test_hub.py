@@ -140,3 +140,24 @@ def test_the_model_table_tells_missing_from_not_yet_loaded(tmp_path):
     assert "available, not loaded yet" in rows["OpenAI cl100k_base, o200k_base"]
     assert "missing" in rows["Seg2Sat ControlNet (FLAIR)"]
     assert "python -m shared.prefetch seg2sat_controlnet" in rows["Seg2Sat ControlNet (FLAIR)"]
+
+
+def test_building_every_tab_imports_no_heavy_library(tmp_path):
+    """Start-up stays near `import gradio` alone: models and their libraries load on first use."""
+    script = textwrap.dedent("""
+        import sys
+        from app import build_hub
+        from shared.hub import Hub
+        from shared.settings import ALL_DEMOS, load_settings
+        build_hub(Hub(load_settings([])), {name: f"spaces.{name}.ui" for name in ALL_DEMOS})
+        heavy = ("torch", "transformers", "diffusers", "open_clip", "faiss", "spacy", "bpe_openai", "tokenizers")
+        print(" ".join(name for name in heavy if name in sys.modules))
+    """)
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, timeout=120,
+                          env={"IAGEN_CACHE_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin",
+                               "HF_HOME": str(tmp_path / "hf")})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "", f"imported at start-up: {done.stdout.strip()}"

@@ -28,19 +28,13 @@ import torch
 from transformers import (LogitsProcessor, LogitsProcessorList, MinPLogitsWarper, RepetitionPenaltyLogitsProcessor,
                           TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper)
 
+from spaces.sampling.options import (FRENCH_PROMPT, MIN_P_RANGE, REPETITION_PENALTY_RANGE,  # noqa: F401 (API)
+                                     SEED_RANGE, TEMPERATURE_RANGE, TOP_P_RANGE, SamplingSettings)
+
 # A prefill of 2 048 tokens already takes seconds on a laptop CPU: longer texts lose their start.
 MAX_CONTEXT_TOKENS = 2048
 STAGES = ("raw", "repetition_penalty", "temperature", "top_k", "top_p", "min_p")
 ALTERNATIVES_SHOWN = 5  # per generated token, the model's most likely tokens at that step
-
-# What each setting accepts; values outside are clamped and reported (see `checked_settings`).
-TEMPERATURE_RANGE = (0.0, 2.0)
-TOP_P_RANGE = (0.0, 1.0)
-MIN_P_RANGE = (0.0, 1.0)
-REPETITION_PENALTY_RANGE = (1.0, 2.0)
-SEED_RANGE = (0, 2**32 - 1)
-
-FRENCH_PROMPT = "Le chat est assis sur le"
 
 
 @dataclass(frozen=True)
@@ -78,19 +72,6 @@ class LanguageModel:
 
 
 # --- settings --------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SamplingSettings:
-    temperature: float = 1.0  # 0: greedy
-    top_k: int = 0  # 0: off
-    top_p: float = 1.0  # 1: off
-    min_p: float = 0.0  # 0: off
-    repetition_penalty: float = 1.0  # 1: off
-
-    @property
-    def greedy(self) -> bool:
-        return self.temperature == 0
-
 
 @dataclass(frozen=True)
 class Adjustment:

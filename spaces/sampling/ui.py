@@ -368,8 +368,8 @@ def message_text(content) -> str:
 # --- the tab -----------------------------------------------------------------------------------
 
 def build(hub: Hub) -> None:
-    from spaces.sampling.logic import (FRENCH_PROMPT, MIN_P_RANGE, REPETITION_PENALTY_RANGE, SEED_RANGE,
-                                       TEMPERATURE_RANGE, TOP_P_RANGE, SamplingSettings)
+    from spaces.sampling.options import (FRENCH_PROMPT, MIN_P_RANGE, REPETITION_PENALTY_RANGE, SEED_RANGE,
+                                         TEMPERATURE_RANGE, TOP_P_RANGE, SamplingSettings)
 
     # Some filters on at first, so that the table shows tokens removed, and some off.
     defaults = SamplingSettings(temperature=0.8, top_k=5, top_p=0.9)
