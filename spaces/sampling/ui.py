@@ -17,7 +17,7 @@ import gradio as gr
 from shared.gpu import GPU_CONCURRENCY_ID, gpu_task
 from shared.hub import Hub
 from shared.i18n import Texts, format_number, request_language
-from shared.language_models import LANGUAGE_MODELS, load_model, load_tokenizer
+from shared.language_models import LANGUAGE_MODELS, load_model, shared_model, shared_tokenizer
 from shared.weights import WeightsUnavailable
 
 TEXTS = Texts(
@@ -203,13 +203,11 @@ def model_title(hub: Hub, key: str) -> str:
 
 
 def language_model(hub: Hub, key: str, progress=None, language: str = "fr"):
-    """The model and its tokenizer through the shared cache; the tokenizer under the tokenizer
-    tab's own key ("<key>:tokenizer"), so both tabs share one copy."""
+    """The model and its tokenizer through the shared cache (the tokenizer tab shows the same copy)."""
     from spaces.sampling import logic
 
-    tokenizer = hub.load_model(f"{key}:tokenizer", lambda: load_tokenizer(hub, key), progress, language)
-    model = hub.load_model(f"{key}:model", lambda: load_model(hub, key), progress, language)
-    return logic.LanguageModel(model, tokenizer)
+    tokenizer = shared_tokenizer(hub, key, progress, language)
+    return logic.LanguageModel(shared_model(hub, key, progress, language), tokenizer)
 
 
 def loaded_model(hub: Hub, key: str, progress, language: str):

@@ -9,7 +9,7 @@ import gradio as gr
 
 from shared.hub import Hub
 from shared.i18n import Texts, format_number, request_language
-from shared.language_models import LANGUAGE_MODELS, load_tokenizer
+from shared.language_models import LANGUAGE_MODELS, load_tokenizer, shared_tokenizer
 from shared.weights import WeightsUnavailable
 from spaces.tokenizer import logic
 
@@ -100,15 +100,10 @@ CSS = """
 """
 
 
-def model_tokenizer(hub: Hub, key: str, progress=None, language: str = "fr"):
-    """One of our language models' tokenizers, through the shared model cache."""
-    return hub.load_model(f"{key}:tokenizer", lambda: load_tokenizer(hub, key), progress, language)
-
-
 def register_model_tokenizers(hub: Hub) -> None:
     for key, model in LANGUAGE_MODELS.items():
         if key not in logic.list_encodings():
-            logic.register_tokenizer(key, model.label, lambda key=key: model_tokenizer(hub, key))
+            logic.register_tokenizer(key, model.label, lambda key=key: shared_tokenizer(hub, key))
 
 
 def encoding_choices() -> list[tuple[str, str]]:
@@ -203,7 +198,7 @@ def build(hub: Hub) -> None:
                                      choices=", ".join(logic.list_encodings())))
         try:
             if encoding_name in LANGUAGE_MODELS:  # a first use loads it, with a progress message
-                model_tokenizer(hub, encoding_name, progress, language)
+                shared_tokenizer(hub, encoding_name, progress, language)
             tokenization = logic.tokenize(text_value or "", encoding_name)
         except WeightsUnavailable as missing:
             raise gr.Error(str(missing)) from None
