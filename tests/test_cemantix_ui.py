@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from cemantix_fixtures import cemantix_hub, english, french  # noqa: F401 (fixtures)
+from hub_server import hub_in_process
 from spaces.cemantix import logic
 from spaces.cemantix.ui import TEXTS
 
@@ -31,17 +32,10 @@ def quiet_day(french) -> date:
 
 @pytest.fixture(scope="module")
 def hub_url(cemantix_hub, french, english):
-    from app import build_hub
-
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(logic, "puzzle_day", lambda now=None: quiet_day(french))
-        blocks, _, _ = build_hub(cemantix_hub, {"cemantix": "spaces.cemantix.ui"})
-        blocks.queue()
-        _, url, _ = blocks.launch(prevent_thread_lock=True, quiet=True)
-        try:
+        with hub_in_process(cemantix_hub, {"cemantix": "spaces.cemantix.ui"}) as url:
             yield url
-        finally:
-            blocks.close()
 
 
 @pytest.fixture

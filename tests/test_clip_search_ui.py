@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from clip_search_fixtures import DEFAULT_REPO, FLAIR_REPO, aerial_like_image, seed_fake_flair, seed_tiny_encoder
+from hub_server import hub_in_process
 from shared.hub import Hub
 from shared.settings import load_settings
 from test_clip_search_logic import forget_hub_repo, png_header_only
@@ -17,15 +18,7 @@ gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 
 GALLERY_SIZE = 24
-
-
-def launch(settings):
-    from app import build_hub
-
-    blocks, _, _ = build_hub(Hub(settings), {"clip_search": "spaces.clip_search.ui"})
-    blocks.queue()
-    _, url, _ = blocks.launch(prevent_thread_lock=True, quiet=True)
-    return blocks, url
+CLIP_SEARCH_ONLY = {"clip_search": "spaces.clip_search.ui"}
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +26,10 @@ def hub_url(tmp_path_factory):
     seed_tiny_encoder()
     seed_fake_flair(40)
     cache = tmp_path_factory.mktemp("clip-ui")
-    blocks, url = launch(load_settings([], {"IAGEN_CACHE_DIR": str(cache), "HF_HUB_OFFLINE": "1",
-                                            "IAGEN_CLIP_GALLERY_SIZE": str(GALLERY_SIZE)}))
-    yield url
-    blocks.close()
+    settings = load_settings([], {"IAGEN_CACHE_DIR": str(cache), "HF_HUB_OFFLINE": "1",
+                                  "IAGEN_CLIP_GALLERY_SIZE": str(GALLERY_SIZE)})
+    with hub_in_process(Hub(settings), CLIP_SEARCH_ONLY) as url:
+        yield url
     forget_hub_repo(DEFAULT_REPO)
     forget_hub_repo(FLAIR_REPO, "dataset")
 
@@ -146,9 +139,9 @@ def test_english_callers_get_english(hub_url):
 
 
 def test_missing_weights_are_explained_in_the_tab(tmp_path):
-    blocks, url = launch(load_settings([], {"IAGEN_CACHE_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1",
-                                            "IAGEN_CLIP_MODEL": "hf-hub:nobody/missing-clip"}))
-    try:
+    settings = load_settings([], {"IAGEN_CACHE_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1",
+                                  "IAGEN_CLIP_MODEL": "hf-hub:nobody/missing-clip"})
+    with hub_in_process(Hub(settings), CLIP_SEARCH_ONLY) as url:
         client = Client(url, verbose=False)
         for arguments, api_name in ((("forêt", 5), "/clip_search_text"),
                                     ((handle_file(str(_an_image(tmp_path))), 5, False), "/clip_search_image")):
@@ -157,8 +150,6 @@ def test_missing_weights_are_explained_in_the_tab(tmp_path):
             assert gallery == [] and message.startswith("Recherche indisponible : le modèle CLIP manque")
             assert "python -m shared.prefetch clip_encoder" in message and "IAGEN_MODEL_CLIP_ENCODER" in message
         assert "Modèle" in client.predict(api_name="/model_status")  # the rest of the hub answers
-    finally:
-        blocks.close()
 
 
 def _an_image(folder):

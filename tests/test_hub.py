@@ -58,23 +58,22 @@ def test_the_qr_code_address():
 
 
 def test_a_broken_demo_leaves_the_hub_up(settings):
+    import json
+    import urllib.request
+
     from gradio_client import Client
 
-    from app import build_hub
+    from hub_server import hub_in_process
 
-    blocks, _, _ = build_hub(Hub(settings), {"broken": "broken_demo", "missing": "no_such_module",
-                                             "tokenizer": "spaces.tokenizer.ui"})
-    blocks.queue()
-    _, url, _ = blocks.launch(prevent_thread_lock=True, server_port=None, quiet=True)
-    try:
-        config = blocks.get_config_file()
-        shown = " ".join(str(component.get("props", {}).get("value", "")) for component in config["components"])
+    demos = {"broken": "broken_demo", "missing": "no_such_module", "tokenizer": "spaces.tokenizer.ui"}
+    with hub_in_process(Hub(settings), demos) as url:
+        with urllib.request.urlopen(url + "config", timeout=10) as response:
+            components = json.load(response)["components"]
+        shown = " ".join(str(component.get("props", {}).get("value", "")) for component in components)
         assert "broken on purpose" in shown and "ModuleNotFoundError" in shown
         result = Client(url, verbose=False).predict("Say 'hello' to my little friend!", "r50k_base", False, False,
                                                     api_name="/tokenize")
         assert result[2]["ids"] == [25515, 705, 31373, 6, 284, 616, 1310, 1545, 0]
-    finally:
-        blocks.close()
 
 
 def test_zerogpu_package_shares_our_spaces_name(tmp_path):

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from conftest import seed_hub_cache
+from hub_server import hub_in_process
 from shared.hub import Hub
 from shared.settings import load_settings
 from test_sampling_logic import save_tiny, tiny_gemma3, tiny_llama
@@ -40,15 +41,6 @@ def snapshots():
             "smollm2_135m_instruct": seed_hub_cache(SMOLLM2_ID, save_tiny(tiny_llama))}
 
 
-def launched(hub, demos):
-    from app import build_hub
-
-    blocks, _, _ = build_hub(hub, demos)
-    blocks.queue()
-    _, url, _ = blocks.launch(prevent_thread_lock=True, quiet=True)
-    return blocks, url
-
-
 @pytest.fixture(scope="module")
 def hub(snapshots, tmp_path_factory):
     return Hub(tiny_model_settings(tmp_path_factory.mktemp("sampling-cache")))
@@ -56,9 +48,8 @@ def hub(snapshots, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def hub_url(hub):
-    blocks, url = launched(hub, {"sampling": "spaces.sampling.ui"})
-    yield url
-    blocks.close()
+    with hub_in_process(hub, {"sampling": "spaces.sampling.ui"}) as url:
+        yield url
 
 
 @pytest.fixture
@@ -271,8 +262,8 @@ def test_temperature_zero_is_greedy_whatever_the_seed(client):
 
 def test_missing_weights_give_a_clear_message_and_the_other_tabs_work(snapshots, tmp_path):
     settings = tiny_model_settings(tmp_path, IAGEN_MODEL_GEMMA3_270M="google/not-in-the-cache")
-    blocks, url = launched(Hub(settings), {"sampling": "spaces.sampling.ui", "tokenizer": "spaces.tokenizer.ui"})
-    try:
+    demos = {"sampling": "spaces.sampling.ui", "tokenizer": "spaces.tokenizer.ui"}
+    with hub_in_process(Hub(settings), demos) as url:
         client = Client(url, verbose=False)
         with pytest.raises(AppError) as raised:
             next_token(client)
@@ -282,8 +273,6 @@ def test_missing_weights_give_a_clear_message_and_the_other_tabs_work(snapshots,
             client.predict("gemma3_270m", PROMPT, 4, "", *NEUTRAL, 1, api_name="/generate")
         assert client.predict("Bonjour", [], "", 4, *NEUTRAL, 1, api_name="/chat")[0][1]["role"] == "assistant"
         assert client.predict("Hello", "r50k_base", False, False, api_name="/tokenize")[2]["ids"] == [15496]
-    finally:
-        blocks.close()
 
 
 # --- the shared cache --------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import torch
 from PIL import Image
 
 from conftest import seed_hub_cache
+from hub_server import hub_in_process
 from shared.hub import Hub
 from shared.settings import load_settings
 from shared.weights import WeightsUnavailable
@@ -202,18 +203,12 @@ def endpoint(endpoint_hub):
     """The hub with the Seg2Sat tab alone, served in-process; canvas and generation at 64 px."""
     from gradio_client import Client
 
-    from app import build_hub
     from spaces.seg2sat import ui
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ui, "IMAGE_SIZE", SIZE)
-        blocks, _, _ = build_hub(endpoint_hub, {"seg2sat": "spaces.seg2sat.ui"})
-        blocks.queue()
-        _, url, _ = blocks.launch(prevent_thread_lock=True, quiet=True)
-        try:
+        with hub_in_process(endpoint_hub, {"seg2sat": "spaces.seg2sat.ui"}) as url:
             yield Client(url, verbose=False)
-        finally:
-            blocks.close()
 
 
 def call(client, picture_path, place="Saumur", steps=2, variations=1, seed=42, random_seed=False, free_style="",
@@ -302,20 +297,17 @@ def test_a_file_that_is_not_an_image_is_refused_clearly(endpoint, tmp_path):
 
 
 def test_without_weights_the_tab_renders_and_says_what_is_missing(tmp_path):
+    import json
+    import urllib.request
+
     from gradio_client import Client
 
-    from app import build_hub
-
     hub = make_hub(tmp_path, IAGEN_MODEL_SEG2SAT_CONTROLNET="example-org/absent-controlnet")
-    blocks, _, _ = build_hub(hub, {"seg2sat": "spaces.seg2sat.ui"})
-    assert "seg2sat-canvas" in {component.get("props", {}).get("elem_id") for component in
-                                blocks.get_config_file()["components"]}
-    blocks.queue()
-    _, url, _ = blocks.launch(prevent_thread_lock=True, quiet=True)
-    try:
+    with hub_in_process(hub, {"seg2sat": "spaces.seg2sat.ui"}) as url:
+        with urllib.request.urlopen(url + "config", timeout=10) as response:
+            components = json.load(response)["components"]
+        assert "seg2sat-canvas" in {component.get("props", {}).get("elem_id") for component in components}
         results, strip, status, _ = call(Client(url, verbose=False), EXAMPLES[0].path)
         assert results == [] and strip == []
         assert "poids du modèle manquent" in status and "example-org/absent-controlnet" in status
         assert "python -m shared.prefetch seg2sat_controlnet" in status
-    finally:
-        blocks.close()
