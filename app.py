@@ -108,7 +108,10 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
         css=css,
         ssr_mode=False,
         show_error=True,
-        footer_links=["api", "settings"],  # the settings hold the language switch  # an unexpected error's message reaches the user, not a generic one
+        footer_links=[
+            "api",
+            "settings",
+        ],  # the settings hold the language switch  # an unexpected error's message reaches the user, not a generic one
         prevent_thread_lock=prevent_thread_lock,
     )
 

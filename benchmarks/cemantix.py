@@ -31,8 +31,14 @@ from common import machine_description, median, now  # noqa: E402
 from shared.hub import Hub  # noqa: E402 (the repository root is on the path via common)
 from shared.settings import load_settings  # noqa: E402
 from spaces.cemantix import logic  # noqa: E402
-from spaces.cemantix.vocabulary import (LANGUAGES, VECTOR_SOURCES, Vocabulary, build_vocabulary,  # noqa: E402
-                                        load_vocabulary, vocabulary_folder)
+from spaces.cemantix.vocabulary import (
+    LANGUAGES,
+    VECTOR_SOURCES,
+    Vocabulary,
+    build_vocabulary,  # noqa: E402
+    load_vocabulary,
+    vocabulary_folder,
+)
 
 GUESS_TARGET_MS = 1.0
 LOAD_TARGET_MS = 100.0
@@ -91,18 +97,26 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         figures = measure_guesses(vocabulary, games=max(2, round(20 * args.scale)), guesses_per_game=500)
         figures["ratio"] = figures["ours_ms"] / figures["bare_ms"]
         figures["ranking_ms"] = measure_rankings(vocabulary, max(3, round(30 * args.scale))) * 1e3
-        figures["load_ms"] = measure_load(vocabulary_folder(hub.weights, lang), lang, max(3, round(20 * args.scale))) * 1e3
+        figures["load_ms"] = (
+            measure_load(vocabulary_folder(hub.weights, lang), lang, max(3, round(20 * args.scale))) * 1e3
+        )
         if not args.no_build:
             figures["build_s"] = measure_build(hub, lang)
         results[lang] = figures
-        print(f"  {lang}: {len(vocabulary):,} words × {vocabulary.vectors.shape[1]} dimensions, "
-              f"{len(vocabulary.secret_pool):,} possible secrets")
-        print(f"    guess      ours {figures['ours_ms'] * 1e3:7.1f} µs vs bare dot product {figures['bare_ms'] * 1e3:5.1f} µs "
-              f"-> ratio {figures['ratio']:.0f}x; target <= {GUESS_TARGET_MS:g} ms: "
-              f"{'met' if figures['ours_ms'] <= GUESS_TARGET_MS else 'MISSED'}")
+        print(
+            f"  {lang}: {len(vocabulary):,} words × {vocabulary.vectors.shape[1]} dimensions, "
+            f"{len(vocabulary.secret_pool):,} possible secrets"
+        )
+        print(
+            f"    guess      ours {figures['ours_ms'] * 1e3:7.1f} µs vs bare dot product {figures['bare_ms'] * 1e3:5.1f} µs "
+            f"-> ratio {figures['ratio']:.0f}x; target <= {GUESS_TARGET_MS:g} ms: "
+            f"{'met' if figures['ours_ms'] <= GUESS_TARGET_MS else 'MISSED'}"
+        )
         print(f"    ranking    {figures['ranking_ms']:7.2f} ms per new secret (once, shared by every player of it)")
-        print(f"    load       {figures['load_ms']:7.1f} ms from the cache; target <= {LOAD_TARGET_MS:g} ms: "
-              f"{'met' if figures['load_ms'] <= LOAD_TARGET_MS else 'MISSED'}")
+        print(
+            f"    load       {figures['load_ms']:7.1f} ms from the cache; target <= {LOAD_TARGET_MS:g} ms: "
+            f"{'met' if figures['load_ms'] <= LOAD_TARGET_MS else 'MISSED'}"
+        )
         if "build_s" in figures:
             print(f"    first build {figures['build_s']:6.1f} s from the installed packages")
     return results

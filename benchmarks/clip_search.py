@@ -35,8 +35,13 @@ from common import machine_description, median, mib, now
 
 DIM = 512  # ViT-B-32's embedding size
 INTRINSIC_DIM = 64  # directions holding most of the variance of the "clip-like" vectors
-QUERIES = ("Clairière entourée de forêt", "Un lotissement avec des piscines", "Une rivière qui traverse des champs",
-           "A clearing surrounded by forest", "Des vignes sur une colline, au bord d'une route départementale")
+QUERIES = (
+    "Clairière entourée de forêt",
+    "Un lotissement avec des piscines",
+    "Une rivière qui traverse des champs",
+    "A clearing surrounded by forest",
+    "Des vignes sur une colline, au bord d'une route départementale",
+)
 
 
 def clustered_vectors(count: int, seed: int = 0, kind: str = "clip-like", chunk: int = 200_000) -> np.ndarray:
@@ -51,7 +56,9 @@ def clustered_vectors(count: int, seed: int = 0, kind: str = "clip-like", chunk:
     for start in range(0, count, chunk):
         stop = min(count, start + chunk)
         coefficients = centres[rng.integers(0, len(centres), stop - start)]
-        coefficients += (0.6 if kind == "clip-like" else 0.9) * rng.standard_normal(coefficients.shape, dtype=np.float32)
+        coefficients += (0.6 if kind == "clip-like" else 0.9) * rng.standard_normal(
+            coefficients.shape, dtype=np.float32
+        )
         block = coefficients @ basis
         block /= np.linalg.norm(block, axis=1, keepdims=True)
         if kind == "clip-like":
@@ -72,8 +79,9 @@ def vit_b_32_encoder():
     model = open_clip.create_model("ViT-B-32", pretrained=None).eval().requires_grad_(False)
     preprocess = image_transform_v2(PreprocessCfg(**model.visual.preprocess_cfg), is_train=False)
     identity = EncoderIdentity("ViT-B-32 (random weights)", "0" * 64, DIM)
-    return ClipEncoder(model, preprocess, open_clip.get_tokenizer("ViT-B-32"), identity, torch.device("cpu"),
-                       torch.float32)
+    return ClipEncoder(
+        model, preprocess, open_clip.get_tokenizer("ViT-B-32"), identity, torch.device("cpu"), torch.float32
+    )
 
 
 def timed(function, *arguments):
@@ -100,8 +108,17 @@ def text_query_latency(encoder, sizes=(10_000, 100_000), rounds: int = 15) -> di
     with tempfile.TemporaryDirectory(prefix="clip-bench-") as scratch:
         thumbnail = Path(scratch) / "thumbnail.jpg"
         for size in sizes:
-            items = [Item(f"image{i}.jpg", f"/photos/image{i}.jpg", f"Aerial view of place {i}. deciduous, building",
-                          "folder", f"{i:064x}", "thumbnail.jpg") for i in range(size)]
+            items = [
+                Item(
+                    f"image{i}.jpg",
+                    f"/photos/image{i}.jpg",
+                    f"Aerial view of place {i}. deciduous, building",
+                    "folder",
+                    f"{i:064x}",
+                    "thumbnail.jpg",
+                )
+                for i in range(size)
+            ]
             Collection(encoder.identity, items, clustered_vectors(size, seed=size)).save(Path(scratch) / str(size))
             collection = Collection.load(Path(scratch) / str(size), encoder.identity)  # memory-mapped, as served
             bare_encode(QUERIES[0])
@@ -126,9 +143,11 @@ def text_query_latency(encoder, sizes=(10_000, 100_000), rounds: int = 15) -> di
             figures = {f"{name}_ms": median(values) * 1e3 for name, values in timings.items()}
             figures["ratio"] = figures["whole_ms"] / figures["bare_ms"]
             results[size] = figures
-            print(f"  {size:>7,} vectors: bare encode {figures['bare_ms']:6.1f} ms | ours: encode {figures['encode_ms']:6.1f} "
-                  f"+ search {figures['search_ms']:5.2f} + render {figures['render_ms']:5.2f} = {figures['whole_ms']:6.1f} ms "
-                  f"-> {figures['ratio']:.2f}x (target <= 1.2x)")
+            print(
+                f"  {size:>7,} vectors: bare encode {figures['bare_ms']:6.1f} ms | ours: encode {figures['encode_ms']:6.1f} "
+                f"+ search {figures['search_ms']:5.2f} + render {figures['render_ms']:5.2f} = {figures['whole_ms']:6.1f} ms "
+                f"-> {figures['ratio']:.2f}x (target <= 1.2x)"
+            )
             del collection
             gc.collect()
     return results
@@ -140,9 +159,19 @@ def memory_of_100k(encoder) -> dict:
     process = psutil.Process()
     with tempfile.TemporaryDirectory(prefix="clip-bench-") as scratch:
         folder = Path(scratch) / "index"
-        items = [Item(f"photos/2024/image{i:06d}.jpg", f"/data/photos/2024/image{i:06d}.jpg",
-                      f"Aerial view of place {i}. deciduous, building", "folder", f"{i:064x}",
-                      f"thumbnails/{i:064x}.jpg", 250_000, 1_700_000_000_000_000_000) for i in range(100_000)]
+        items = [
+            Item(
+                f"photos/2024/image{i:06d}.jpg",
+                f"/data/photos/2024/image{i:06d}.jpg",
+                f"Aerial view of place {i}. deciduous, building",
+                "folder",
+                f"{i:064x}",
+                f"thumbnails/{i:064x}.jpg",
+                250_000,
+                1_700_000_000_000_000_000,
+            )
+            for i in range(100_000)
+        ]
         Collection(encoder.identity, items, clustered_vectors(100_000)).save(folder)
         del items
         gc.collect()
@@ -153,13 +182,21 @@ def memory_of_100k(encoder) -> dict:
         loaded = process.memory_info().rss
         collection.search(clustered_vectors(1, seed=7)[0], 12)
         searched = process.memory_info().rss
-        figures = {"files": files, "load_s": load_s, "rss_load_mib": (loaded - before) / 2**20,
-                   "rss_search_mib": (searched - before) / 2**20}
-    print(f"  files: index.faiss {mib(files['index.faiss'])}, vectors.npy {mib(files['vectors.npy'])}, "
-          f"items.json {mib(files['items.json'])}; load {load_s:.2f} s")
-    print(f"  process RSS: +{figures['rss_load_mib']:.0f} MiB once loaded (metadata; vectors and index are "
-          f"memory-mapped), +{figures['rss_search_mib']:.0f} MiB after a search (the exact index's pages, shared "
-          "with other processes through the page cache)")
+        figures = {
+            "files": files,
+            "load_s": load_s,
+            "rss_load_mib": (loaded - before) / 2**20,
+            "rss_search_mib": (searched - before) / 2**20,
+        }
+    print(
+        f"  files: index.faiss {mib(files['index.faiss'])}, vectors.npy {mib(files['vectors.npy'])}, "
+        f"items.json {mib(files['items.json'])}; load {load_s:.2f} s"
+    )
+    print(
+        f"  process RSS: +{figures['rss_load_mib']:.0f} MiB once loaded (metadata; vectors and index are "
+        f"memory-mapped), +{figures['rss_search_mib']:.0f} MiB after a search (the exact index's pages, shared "
+        "with other processes through the page cache)"
+    )
     return figures
 
 
@@ -178,14 +215,18 @@ def indexing_throughput(encoder, count: int = 96, batch_size: int = 32) -> dict:
             image = Image.fromarray(pixels).resize((512, 512), Image.Resampling.BICUBIC)
             image.save(photos / f"patch_{number:04d}.jpg", quality=90)
             images.append(image)
-        batches = [encoder.preprocess_images(images[start:start + batch_size]) for start in range(0, count, batch_size)]
+        batches = [
+            encoder.preprocess_images(images[start : start + batch_size]) for start in range(0, count, batch_size)
+        ]
         encoder.encode_pixels(batches[0][:4])  # warm
         _, raw_s = timed(lambda: [encoder.encode_pixels(batch) for batch in batches])
         report, ours_s = timed(index_folder, photos, encoder, Path(scratch) / "index", False, batch_size)
         assert len(report.collection) == count
     raw, ours = count / raw_s, count / ours_s
-    print(f"  {count} images of 512 px, batches of {batch_size}: raw encode_image {raw:.1f} images/s | "
-          f"index_folder {ours:.1f} images/s -> {ours / raw:.2f}x (target >= 0.8x)")
+    print(
+        f"  {count} images of 512 px, batches of {batch_size}: raw encode_image {raw:.1f} images/s | "
+        f"index_folder {ours:.1f} images/s -> {ours / raw:.2f}x (target >= 0.8x)"
+    )
     return {"raw_per_s": raw, "ours_per_s": ours, "ratio": ours / raw}
 
 
@@ -196,24 +237,35 @@ def million_vectors(kind: str, count: int = 1_000_000, queries: int = 200) -> di
     rng = np.random.default_rng(123)
     probe = vector_index.sample_queries(vectors, queries, rng)  # fresh: not the calibration queries
     exact_ids = vector_index.exact_neighbours(vectors, probe, 10)
-    exact_one = [timed(vector_index.exact_neighbours, vectors, probe[i:i + 1], 10)[1] for i in range(10)]
+    exact_one = [timed(vector_index.exact_neighbours, vectors, probe[i : i + 1], 10)[1] for i in range(10)]
     (index, info), build_s = timed(vector_index.build_index, vectors)
-    print(f"  {count:,} {kind} vectors ({mib(vectors.nbytes)}, made in {make_s:.0f} s); IVF with {info.nlist} lists built "
-          f"in {build_s:.0f} s, nprobe calibrated to {info.nprobe} (recall@10 {info.recall_at_10:.3f} on its own queries)")
+    print(
+        f"  {count:,} {kind} vectors ({mib(vectors.nbytes)}, made in {make_s:.0f} s); IVF with {info.nlist} lists built "
+        f"in {build_s:.0f} s, nprobe calibrated to {info.nprobe} (recall@10 {info.recall_at_10:.3f} on its own queries)"
+    )
     rows = {}
     for nprobe in sorted({8, 16, 32, 64, info.nprobe}):
         index.nprobe = nprobe
-        found, seconds = timed(lambda: np.vstack([vector_index.search(index, probe[i:i + 1], 10)[1]
-                                                  for i in range(queries)]))
+        found, seconds = timed(
+            lambda: np.vstack([vector_index.search(index, probe[i : i + 1], 10)[1] for i in range(queries)])
+        )
         rows[nprobe] = (vector_index.recall_at_k(found, exact_ids), seconds / queries * 1e3)
         chosen = " <- calibrated" if nprobe == info.nprobe else ""
         print(f"    nprobe {nprobe:4d}: recall@10 {rows[nprobe][0]:.3f}, {rows[nprobe][1]:6.2f} ms/query{chosen}")
     recall, ivf_ms = rows[info.nprobe]
     exact_ms = median(exact_one) * 1e3
-    print(f"  exact {exact_ms:.1f} ms/query vs IVF {ivf_ms:.2f} ms/query at recall@10 {recall:.3f} -> "
-          f"{exact_ms / ivf_ms:.0f}x faster (target <= 10 ms at >= 0.95)")
-    return {"exact_ms": exact_ms, "ivf_ms": ivf_ms, "recall": recall, "build_s": build_s, "nlist": info.nlist,
-            "nprobe": info.nprobe}
+    print(
+        f"  exact {exact_ms:.1f} ms/query vs IVF {ivf_ms:.2f} ms/query at recall@10 {recall:.3f} -> "
+        f"{exact_ms / ivf_ms:.0f}x faster (target <= 10 ms at >= 0.95)"
+    )
+    return {
+        "exact_ms": exact_ms,
+        "ivf_ms": ivf_ms,
+        "recall": recall,
+        "build_s": build_s,
+        "nlist": info.nlist,
+        "nprobe": info.nprobe,
+    }
 
 
 def hnsw_comparison(count: int, queries: int = 200) -> None:
@@ -230,12 +282,16 @@ def hnsw_comparison(count: int, queries: int = 200) -> None:
     print(f"  HNSW (M=32) at {count:,} vectors built in {build_s:.0f} s")
     for ef in (32, 64, 128, 256):
         hnsw.hnsw.efSearch = ef
-        found, seconds = timed(lambda: np.vstack([hnsw.search(probe[i:i + 1], 10)[1] for i in range(queries)]))
-        print(f"    efSearch {ef:4d}: recall@10 {vector_index.recall_at_k(found, exact_ids):.3f}, "
-              f"{seconds / queries * 1e3:6.2f} ms/query")
+        found, seconds = timed(lambda: np.vstack([hnsw.search(probe[i : i + 1], 10)[1] for i in range(queries)]))
+        print(
+            f"    efSearch {ef:4d}: recall@10 {vector_index.recall_at_k(found, exact_ids):.3f}, "
+            f"{seconds / queries * 1e3:6.2f} ms/query"
+        )
     (_, info), build_s = timed(vector_index.build_index, vectors, 0)
-    print(f"  IVF at {count:,} vectors built in {build_s:.0f} s, calibrated nprobe {info.nprobe}, "
-          f"recall@10 {info.recall_at_10:.3f}")
+    print(
+        f"  IVF at {count:,} vectors built in {build_s:.0f} s, calibrated nprobe {info.nprobe}, "
+        f"recall@10 {info.recall_at_10:.3f}"
+    )
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -252,8 +308,9 @@ def main(argv: list[str] | None = None) -> dict:
 
     torch.set_num_threads(arguments.threads)
     set_threads(arguments.threads)
-    print(f"== Image search — {now()}; {machine_description()}; torch {torch.__version__}, "
-          f"{arguments.threads} thread(s)")
+    print(
+        f"== Image search — {now()}; {machine_description()}; torch {torch.__version__}, {arguments.threads} thread(s)"
+    )
     encoder = vit_b_32_encoder()
     results = {}
     print("1. Text query: encode / search / render, against the bare text encode (medians)")

@@ -53,8 +53,10 @@ def machine_description() -> str:
     import psutil
 
     memory_gib = psutil.virtual_memory().total / 2**30
-    return (f"{os.cpu_count()} cores, {cpu_model()}, {memory_gib:.0f} GiB, "
-            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+    return (
+        f"{os.cpu_count()} cores, {cpu_model()}, {memory_gib:.0f} GiB, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
 
 
 def now() -> str:

@@ -98,14 +98,28 @@ SAMPLING_PROMPTS = (
 
 def next_token_args(rng: random.Random) -> tuple:
     # (model, prompt, temperature, top-k, top-p, min-p, repetition penalty, candidates shown), as /next_token takes them
-    return ("gemma3_270m", rng.choice(SAMPLING_PROMPTS), rng.choice((0.0, 0.7, 1.0, 1.5)), rng.choice((0, 10, 50)),
-            rng.choice((1.0, 0.9, 0.5)), rng.choice((0.0, 0.05)), rng.choice((1.0, 1.2)), 10)
+    return (
+        "gemma3_270m",
+        rng.choice(SAMPLING_PROMPTS),
+        rng.choice((0.0, 0.7, 1.0, 1.5)),
+        rng.choice((0, 10, 50)),
+        rng.choice((1.0, 0.9, 0.5)),
+        rng.choice((0.0, 0.05)),
+        rng.choice((1.0, 1.2)),
+        10,
+    )
 
 
 # What students type in the image search tab: the lecture's examples and variations, French first.
-CLIP_SEARCH_QUERIES = ("Clairière entourée de forêt", "Un lotissement avec des piscines",
-                       "Une rivière qui traverse des champs", "A clearing surrounded by forest",
-                       "Un rond-point", "Des vignes sur une colline", "Un parking de supermarché")
+CLIP_SEARCH_QUERIES = (
+    "Clairière entourée de forêt",
+    "Un lotissement avec des piscines",
+    "Une rivière qui traverse des champs",
+    "A clearing surrounded by forest",
+    "Un rond-point",
+    "Des vignes sur une colline",
+    "Un parking de supermarché",
+)
 
 
 def clip_search_args(rng: random.Random) -> tuple:
@@ -183,8 +197,15 @@ class CallBudget:
             return True
 
 
-def user_loop(client, scenario: Scenario, rng: random.Random, deadline: float, budget: CallBudget,
-              call_timeout: float, calls: list[Call]) -> None:
+def user_loop(
+    client,
+    scenario: Scenario,
+    rng: random.Random,
+    deadline: float,
+    budget: CallBudget,
+    call_timeout: float,
+    calls: list[Call],
+) -> None:
     next_call = time.perf_counter()
     while time.perf_counter() < deadline and budget.take():
         calls.append(call_once(client, scenario, rng, call_timeout))  # list.append is thread-safe
@@ -201,8 +222,9 @@ def hub_or_url(url: str | None):
         return
     with tempfile.TemporaryDirectory(prefix="iagen-bench-load-") as scratch:
         print(f"  starting the hub: app.py {' '.join(HUB_FLAGS)} (log {scratch}/hub.log while it runs)")
-        with running_hub(*HUB_FLAGS, environ=hub_environment(f"{scratch}/cache"),
-                         log_path=f"{scratch}/hub.log") as started_url:
+        with running_hub(
+            *HUB_FLAGS, environ=hub_environment(f"{scratch}/cache"), log_path=f"{scratch}/hub.log"
+        ) as started_url:
             children = psutil.Process().children()
             hub = next((p for p in children if any("app.py" in part for part in p.cmdline())), None)
             yield started_url, hub
@@ -224,14 +246,23 @@ def summarise(calls: list[Call], window_s: float) -> dict[str, object]:
     }
 
 
-def run(scenario_name: str, users: int, seconds: float, url: str | None = None,
-        call_timeout: float = 30.0, max_calls: int = 200_000, seed: int = 0) -> dict[str, object]:
+def run(
+    scenario_name: str,
+    users: int,
+    seconds: float,
+    url: str | None = None,
+    call_timeout: float = 30.0,
+    max_calls: int = 200_000,
+    seed: int = 0,
+) -> dict[str, object]:
     scenario = SCENARIOS[scenario_name]
     if url:
         check_loopback(url)
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # the clients too
-    print(f"== Load: {users} users on {scenario.api_name} ({scenario_name}) for {seconds:g} s — "
-          f"{now()}; {machine_description()}")
+    print(
+        f"== Load: {users} users on {scenario.api_name} ({scenario_name}) for {seconds:g} s — "
+        f"{now()}; {machine_description()}"
+    )
     with hub_or_url(url) as (hub_url, hub_process):
         setup_started = time.perf_counter()
         with ThreadPoolExecutor(SETUP_WORKERS) as pool:
@@ -241,12 +272,15 @@ def run(scenario_name: str, users: int, seconds: float, url: str | None = None,
         rngs = [random.Random(seed * 100_003 + user) for user in range(users)]
         warm_up_started = time.perf_counter()
         with ThreadPoolExecutor(users) as pool:
-            warm_up = list(pool.map(lambda user: call_once(clients[user], scenario, rngs[user], call_timeout),
-                                    range(users)))
+            warm_up = list(
+                pool.map(lambda user: call_once(clients[user], scenario, rngs[user], call_timeout), range(users))
+            )
         warm_up_s = time.perf_counter() - warm_up_started
         warm_up_errors = [call.error for call in warm_up if call.error]
-        print(f"  setup: {users} clients in {setup_s:.1f} s; warm-up: one call each in {warm_up_s:.1f} s"
-              + (f", {len(warm_up_errors)} failed (first: {warm_up_errors[0]})" if warm_up_errors else ""))
+        print(
+            f"  setup: {users} clients in {setup_s:.1f} s; warm-up: one call each in {warm_up_s:.1f} s"
+            + (f", {len(warm_up_errors)} failed (first: {warm_up_errors[0]})" if warm_up_errors else "")
+        )
         unloaded = [call_once(clients[0], scenario, rngs[0], call_timeout) for _ in range(UNLOADED_CALLS)]
 
         hub_cpu_before = hub_process.cpu_times() if hub_process else None
@@ -255,9 +289,14 @@ def run(scenario_name: str, users: int, seconds: float, url: str | None = None,
         budget = CallBudget(max_calls)
         window_started = time.perf_counter()
         deadline = window_started + seconds
-        threads = [threading.Thread(target=user_loop, daemon=True,
-                                    args=(clients[user], scenario, rngs[user], deadline, budget, call_timeout, calls))
-                   for user in range(users)]
+        threads = [
+            threading.Thread(
+                target=user_loop,
+                daemon=True,
+                args=(clients[user], scenario, rngs[user], deadline, budget, call_timeout, calls),
+            )
+            for user in range(users)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:  # a call still running at the deadline ends within call_timeout
@@ -270,12 +309,14 @@ def run(scenario_name: str, users: int, seconds: float, url: str | None = None,
         results["unloaded_p50_ms"] = summarise(unloaded, 1.0)["p50_ms"]
         results["p50_ratio"] = results["p50_ms"] / results["unloaded_p50_ms"]
         own_cpu = psutil.Process().cpu_times()
-        results["harness_cpu_per_s"] = (own_cpu.user + own_cpu.system
-                                        - own_cpu_before.user - own_cpu_before.system) / window_s
+        results["harness_cpu_per_s"] = (
+            own_cpu.user + own_cpu.system - own_cpu_before.user - own_cpu_before.system
+        ) / window_s
         if hub_process:
             hub_cpu = hub_process.cpu_times()
-            results["hub_cpu_per_s"] = (hub_cpu.user + hub_cpu.system
-                                        - hub_cpu_before.user - hub_cpu_before.system) / window_s
+            results["hub_cpu_per_s"] = (
+                hub_cpu.user + hub_cpu.system - hub_cpu_before.user - hub_cpu_before.system
+            ) / window_s
             results["hub_rss_mib"] = hub_process.memory_info().rss / 2**20
 
         with ThreadPoolExecutor(16) as pool:  # close() waits up to 1 s for each heartbeat thread
@@ -286,12 +327,18 @@ def run(scenario_name: str, users: int, seconds: float, url: str | None = None,
 
 
 def print_results(results: dict[str, object]) -> None:
-    print(f"  window {results['window_s']:.1f} s: {results['calls']} calls, {results['ok']} ok, "
-          f"{results['errors']} errors; throughput {results['throughput_per_s']:.1f} calls/s")
-    print(f"  latency of successful calls: p50 {results['p50_ms']:.0f} ms, p95 {results['p95_ms']:.0f} ms, "
-          f"max {results['max_ms']:.0f} ms")
-    print(f"  unloaded (1 user alone, {UNLOADED_CALLS} calls): p50 {results['unloaded_p50_ms']:.0f} ms "
-          f"-> loaded p50 / unloaded p50 = {results['p50_ratio']:.1f}x")
+    print(
+        f"  window {results['window_s']:.1f} s: {results['calls']} calls, {results['ok']} ok, "
+        f"{results['errors']} errors; throughput {results['throughput_per_s']:.1f} calls/s"
+    )
+    print(
+        f"  latency of successful calls: p50 {results['p50_ms']:.0f} ms, p95 {results['p95_ms']:.0f} ms, "
+        f"max {results['max_ms']:.0f} ms"
+    )
+    print(
+        f"  unloaded (1 user alone, {UNLOADED_CALLS} calls): p50 {results['unloaded_p50_ms']:.0f} ms "
+        f"-> loaded p50 / unloaded p50 = {results['p50_ratio']:.1f}x"
+    )
     if results["error_kinds"]:
         print(f"  errors by kind: {results['error_kinds']}")
     if results["stuck_users"]:

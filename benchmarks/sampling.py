@@ -33,8 +33,10 @@ from common import REPO, machine_description, median, mib, now  # noqa: E402
 
 MODELS = ("gemma3_270m", "smollm2_135m_instruct")
 GENERATION_PROMPT = "Il était une fois, dans une petite ville de montagne,"
-LONG_PROMPT = ("L'Institut national de l'information géographique et forestière publie des cartes, des "
-               "photographies aériennes et des modèles numériques de terrain. ") * 20
+LONG_PROMPT = (
+    "L'Institut national de l'information géographique et forestière publie des cartes, des "
+    "photographies aériennes et des modèles numériques de terrain. "
+) * 20
 SEED = 1234
 
 
@@ -88,12 +90,20 @@ def generation(lm, tokens: int, repetitions: int) -> dict[str, float]:
 
     def theirs():
         torch.manual_seed(SEED)
-        output = lm.model.generate(input_ids, attention_mask=torch.ones_like(input_ids), do_sample=True,
-                                   max_new_tokens=tokens, temperature=settings.temperature, top_k=settings.top_k,
-                                   top_p=settings.top_p, min_p=settings.min_p,
-                                   repetition_penalty=settings.repetition_penalty,
-                                   eos_token_id=sorted(lm.end_token_ids), pad_token_id=lm.tokenizer.pad_token_id)
-        return output[0, input_ids.shape[1]:].tolist()
+        output = lm.model.generate(
+            input_ids,
+            attention_mask=torch.ones_like(input_ids),
+            do_sample=True,
+            max_new_tokens=tokens,
+            temperature=settings.temperature,
+            top_k=settings.top_k,
+            top_p=settings.top_p,
+            min_p=settings.min_p,
+            repetition_penalty=settings.repetition_penalty,
+            eos_token_id=sorted(lm.end_token_ids),
+            pad_token_id=lm.tokenizer.pad_token_id,
+        )
+        return output[0, input_ids.shape[1] :].tolist()
 
     ours(), theirs()  # warm-up
     ours_times, theirs_times, ours_ids, theirs_ids = alternate(repetitions, ours, theirs)
@@ -156,13 +166,22 @@ def memory_phase() -> dict[str, float]:
     models = [language_model(the_hub, key) for key in MODELS]
     for lm in models:
         logic.next_token_stages(lm, logic.fit_context(lm, logic.encode(lm, GENERATION_PROMPT)), every_stage())
-    return {"rss_before": before, "rss_after": process.memory_info().rss,
-            "weights": sum(measure_bytes(lm.model) for lm in models)}
+    return {
+        "rss_before": before,
+        "rss_after": process.memory_info().rss,
+        "weights": sum(measure_bytes(lm.model) for lm in models),
+    }
 
 
 def in_fresh_process(*phase: str) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--phase", *phase], capture_output=True, text=True, cwd=REPO,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=900)
+    done = subprocess.run(
+        [sys.executable, __file__, "--phase", *phase],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        timeout=900,
+    )
     if done.returncode:
         raise RuntimeError(f"phase {phase} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -189,11 +208,15 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     for key in MODELS:
         figures = results[f"load {key}"] = in_fresh_process("load", key)
         conversion = f" (converted first: {figures['conversion_s']:.1f} s)" if figures["conversion_s"] else ""
-        print(f"    {key:22} GGUF {figures['gguf_s']:6.1f} s, converted {figures['converted_s']:5.1f} s -> "
-              f"{figures['gguf_s'] / figures['converted_s']:.0f}x faster{conversion}")
+        print(
+            f"    {key:22} GGUF {figures['gguf_s']:6.1f} s, converted {figures['converted_s']:5.1f} s -> "
+            f"{figures['gguf_s'] / figures['converted_s']:.0f}x faster{conversion}"
+        )
     memory = results["memory"] = in_fresh_process("memory")
-    print(f"  memory, a fresh process with both models loaded: RSS {mib(memory['rss_after'])} "
-          f"(before loading {mib(memory['rss_before'])}; weights {mib(memory['weights'])})")
+    print(
+        f"  memory, a fresh process with both models loaded: RSS {mib(memory['rss_after'])} "
+        f"(before loading {mib(memory['rss_before'])}; weights {mib(memory['weights'])})"
+    )
 
     torch.set_num_threads(1)
     the_hub = hub()
@@ -202,16 +225,20 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     for key, lm in models.items():
         figures = results[f"generate {key}"] = generation(lm, args.tokens, args.repetitions)
         figures["ratio"] = figures["ours_tok_s"] / figures["generate_tok_s"]
-        print(f"    {key:22} streamed {figures['ours_tok_s']:5.1f} tok/s vs generate() "
-              f"{figures['generate_tok_s']:5.1f} tok/s -> {figures['ratio']:.2f}x (target >= 0.9x), "
-              f"same {figures['tokens']} tokens")
+        print(
+            f"    {key:22} streamed {figures['ours_tok_s']:5.1f} tok/s vs generate() "
+            f"{figures['generate_tok_s']:5.1f} tok/s -> {figures['ratio']:.2f}x (target >= 0.9x), "
+            f"same {figures['tokens']} tokens"
+        )
     print("  next-token view vs one bare forward pass, median of 10 pairs:")
     for key, lm in models.items():
         for label, prompt in (("short", GENERATION_PROMPT), ("long", LONG_PROMPT)):
             figures = results[f"next_token {key} {label}"] = next_token_view(lm, prompt, 10)
             figures["ratio"] = figures["ours_ms"] / figures["bare_ms"]
-            print(f"    {key:22} {figures['tokens']:4} tokens: view {figures['ours_ms']:7.1f} ms vs forward "
-                  f"{figures['bare_ms']:7.1f} ms -> {figures['ratio']:.2f}x (target <= 1.2x)")
+            print(
+                f"    {key:22} {figures['tokens']:4} tokens: view {figures['ours_ms']:7.1f} ms vs forward "
+                f"{figures['bare_ms']:7.1f} ms -> {figures['ratio']:.2f}x (target <= 1.2x)"
+            )
     print("  threads, SmolLM2 (our generation; next-token view on the long text):")
     smollm2 = models["smollm2_135m_instruct"]
     for threads in (1, 2):

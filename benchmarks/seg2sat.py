@@ -44,12 +44,21 @@ TARGET_RATIO = 1.05
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default=None,
-                        help="default: float16 on CUDA, float32 elsewhere (as the hub does)")
+    parser.add_argument(
+        "--dtype",
+        choices=("float32", "float16", "bfloat16"),
+        default=None,
+        help="default: float16 on CUDA, float32 elsewhere (as the hub does)",
+    )
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3, help="timed calls of each side")
-    parser.add_argument("--warmups", type=int, default=None, help="untimed calls of each side first (default: 1 on "
-                        "CUDA, where the first calls choose kernels; 0 on the CPU, where a call takes minutes)")
+    parser.add_argument(
+        "--warmups",
+        type=int,
+        default=None,
+        help="untimed calls of each side first (default: 1 on "
+        "CUDA, where the first calls choose kernels; 0 on the CPU, where a call takes minutes)",
+    )
     parser.add_argument("--variations", type=int, default=1, help="images per call (different seeds)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--architecture", choices=SIZES, default="full", help="tiny: a quick check of this script")
@@ -67,9 +76,15 @@ def synchronize(device: str) -> None:
 
 def run_bare(pipeline, sketch: Image.Image, prompt: str, seeds: list[int], steps: int) -> float:
     started = time.perf_counter()
-    pipeline(prompt=prompt, image=sketch, num_inference_steps=steps, guidance_scale=GUIDANCE_SCALE.default,
-             controlnet_conditioning_scale=1.0, num_images_per_prompt=len(seeds),
-             generator=[torch.Generator("cpu").manual_seed(seed) for seed in seeds])
+    pipeline(
+        prompt=prompt,
+        image=sketch,
+        num_inference_steps=steps,
+        guidance_scale=GUIDANCE_SCALE.default,
+        controlnet_conditioning_scale=1.0,
+        num_images_per_prompt=len(seeds),
+        generator=[torch.Generator("cpu").manual_seed(seed) for seed in seeds],
+    )
     return time.perf_counter() - started
 
 
@@ -109,8 +124,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     pipeline.set_progress_bar_config(disable=True)
     synchronize(arguments.device)
     build_seconds = time.perf_counter() - started
-    parameters = {name: sum(p.numel() for p in getattr(pipeline, name).parameters()) / 1e6
-                  for name in ("unet", "controlnet", "vae", "text_encoder")}
+    parameters = {
+        name: sum(p.numel() for p in getattr(pipeline, name).parameters()) / 1e6
+        for name in ("unet", "controlnet", "vae", "text_encoder")
+    }
 
     sketch = palette.prepare_sketch(Image.open(EXAMPLES[0].path), IMAGE_SIZE).image
     # Cut to 77 tokens, as the tab does: our stand-in tokenizer has a token per character.
@@ -119,13 +136,20 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     print(f"== Seg2Sat, {arguments.architecture} architecture with random weights — {now()}")
     print(f"machine: {machine_description()}")
-    print(f"device: {describe_device(arguments.device)}, {arguments.dtype}; torch {torch.__version__}, "
-          f"diffusers {diffusers_version}, {torch.get_num_threads()} CPU threads")
-    print("parameters (M): " + ", ".join(f"{name} {count:.0f}" for name, count in parameters.items())
-          + f"; built in {build_seconds:.0f} s")
-    print(f"{IMAGE_SIZE}×{IMAGE_SIZE}, {arguments.steps} steps, UniPC, guidance {GUIDANCE_SCALE.default} "
-          f"(UNet + ControlNet on a batch of {2 * len(seeds)} per step), {len(seeds)} image(s) per call; "
-          f"{arguments.warmups} warm-up and {arguments.repeats} timed call(s) per side, alternating")
+    print(
+        f"device: {describe_device(arguments.device)}, {arguments.dtype}; torch {torch.__version__}, "
+        f"diffusers {diffusers_version}, {torch.get_num_threads()} CPU threads"
+    )
+    print(
+        "parameters (M): "
+        + ", ".join(f"{name} {count:.0f}" for name, count in parameters.items())
+        + f"; built in {build_seconds:.0f} s"
+    )
+    print(
+        f"{IMAGE_SIZE}×{IMAGE_SIZE}, {arguments.steps} steps, UniPC, guidance {GUIDANCE_SCALE.default} "
+        f"(UNet + ControlNet on a batch of {2 * len(seeds)} per step), {len(seeds)} image(s) per call; "
+        f"{arguments.warmups} warm-up and {arguments.repeats} timed call(s) per side, alternating"
+    )
 
     for _ in range(arguments.warmups):
         run_bare(pipeline, sketch, prompt, seeds, arguments.steps)
@@ -144,10 +168,16 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     results = {"bare_s": statistics.median(bare), "ours_s": statistics.median(ours)}
     results["ratio"] = results["ours_s"] / results["bare_s"]
-    print(f"bare pipeline call          : median {results['bare_s']:.3f} s  (runs: "
-          + ", ".join(f"{seconds:.3f}" for seconds in bare) + ")")
-    print(f"our generate, with previews : median {results['ours_s']:.3f} s  (runs: "
-          + ", ".join(f"{seconds:.3f}" for seconds in ours) + ")")
+    print(
+        f"bare pipeline call          : median {results['bare_s']:.3f} s  (runs: "
+        + ", ".join(f"{seconds:.3f}" for seconds in bare)
+        + ")"
+    )
+    print(
+        f"our generate, with previews : median {results['ours_s']:.3f} s  (runs: "
+        + ", ".join(f"{seconds:.3f}" for seconds in ours)
+        + ")"
+    )
     print(f"ratio ours / bare           : {results['ratio']:.3f}  (target <= {TARGET_RATIO})")
     if per_step:
         results["step_s"] = statistics.median(per_step)

@@ -51,8 +51,14 @@ def stop(process: subprocess.Popen) -> None:
 def time_bare_import(environ: dict[str, str]) -> tuple[float, int]:
     """Seconds from start to `import gradio` done, and the RSS then."""
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", IMPORT_GRADIO], env=environ, cwd=REPO,
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", IMPORT_GRADIO],
+        env=environ,
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = process.stdout.readline()  # blocks until the import is done
         elapsed = time.perf_counter() - started
@@ -69,8 +75,13 @@ def time_hub_start(environ: dict[str, str], log_path: str) -> tuple[float, int]:
     port = free_port()
     with open(log_path, "w") as log:
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--port", str(port)],
-                                   env=environ, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, str(REPO / "app.py"), "--port", str(port)],
+            env=environ,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             wait_until_served(f"http://127.0.0.1:{port}/", process, TIMEOUT_S)
             elapsed = time.perf_counter() - started
@@ -119,11 +130,15 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     results["paired_time_ratio"] = median(hub / bare for hub, bare in zip(hub_times, import_times))
     results["memory_ratio"] = results["hub_rss_mib"] / results["import_gradio_rss_mib"]
     verdict = "within" if results["time_ratio"] <= TARGET_RATIO else "ABOVE"
-    print(f"  medians of {args.repetitions}: hub first page {results['hub_start_s']:.2f} s, "
-          f"import gradio {results['import_gradio_s']:.2f} s -> ratio {results['time_ratio']:.2f}x "
-          f"({verdict} the {TARGET_RATIO}x target); median of paired ratios {results['paired_time_ratio']:.2f}x")
-    print(f"  RSS: hub {results['hub_rss_mib']:.0f} MiB, import gradio {results['import_gradio_rss_mib']:.0f} MiB "
-          f"-> ratio {results['memory_ratio']:.2f}x")
+    print(
+        f"  medians of {args.repetitions}: hub first page {results['hub_start_s']:.2f} s, "
+        f"import gradio {results['import_gradio_s']:.2f} s -> ratio {results['time_ratio']:.2f}x "
+        f"({verdict} the {TARGET_RATIO}x target); median of paired ratios {results['paired_time_ratio']:.2f}x"
+    )
+    print(
+        f"  RSS: hub {results['hub_rss_mib']:.0f} MiB, import gradio {results['import_gradio_rss_mib']:.0f} MiB "
+        f"-> ratio {results['memory_ratio']:.2f}x"
+    )
     return results
 
 

@@ -91,8 +91,7 @@ def compare(encoding: str, bare_encode, text: str, repetitions: int) -> dict[str
         order = ((ours_times, logic.tokenize, (text, encoding)), (bare_times, bare_encode, (text,)))
         for times, function, args in order if repetition % 2 == 0 else order[::-1]:
             times.append(timed(function, *args)[0])
-    return {"tokens": ours.n_tokens, "ours_ms": median(ours_times) * 1e3,
-            "bare_ms": median(bare_times) * 1e3}
+    return {"tokens": ours.n_tokens, "ours_ms": median(ours_times) * 1e3, "bare_ms": median(bare_times) * 1e3}
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
@@ -111,8 +110,10 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
             figures = compare(encoding, bare_encode, text, repetitions)
             figures["ratio"] = figures["ours_ms"] / figures["bare_ms"]
             results[f"{encoding} {size}"] = figures
-            print(f"    {encoding:12} {figures['tokens']:7,} tokens: ours {figures['ours_ms']:8.2f} ms, "
-                  f"bare {figures['bare_ms']:8.2f} ms -> ratio {figures['ratio']:.2f}x")
+            print(
+                f"    {encoding:12} {figures['tokens']:7,} tokens: ours {figures['ours_ms']:8.2f} ms, "
+                f"bare {figures['bare_ms']:8.2f} ms -> ratio {figures['ratio']:.2f}x"
+            )
     return results
 
 

@@ -69,8 +69,11 @@ def list_offers(cache_dir: Path) -> list[Offer]:
             metadata = json.loads(png.with_suffix(".json").read_text(encoding="utf-8"))
         except (OSError, ValueError):  # deleted meanwhile, or written by hand: not an offer
             continue
-        offers.append(Offer(png, str(metadata.get("caption", "")), png.parent.name, png.stem,
-                            float(metadata.get("offered_at", 0.0))))
+        offers.append(
+            Offer(
+                png, str(metadata.get("caption", "")), png.parent.name, png.stem, float(metadata.get("offered_at", 0.0))
+            )
+        )
     return sorted(offers, key=lambda offer: offer.offered_at)
 
 

@@ -37,7 +37,8 @@ def load_zerogpu() -> None:
         raise RuntimeError("load_zerogpu() must run before any demo is imported")
     init_file = Path(str(importlib.metadata.distribution("spaces").locate_file("spaces/__init__.py")))
     spec = importlib.util.spec_from_file_location(
-        "spaces", init_file, submodule_search_locations=[str(init_file.parent), str(OUR_DEMOS_FOLDER)])
+        "spaces", init_file, submodule_search_locations=[str(init_file.parent), str(OUR_DEMOS_FOLDER)]
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules["spaces"] = module
     spec.loader.exec_module(module)

@@ -97,8 +97,14 @@ class Hub:
         self.weights = WeightSources(self.settings)
         self.models = ModelCache(int(self.settings.memory_budget_gb * 1e9))
 
-    def load_model(self, key: str, loader: Callable[[], Model], progress: Callable | None = None,
-                   language: str = "fr", size_bytes: int | None = None) -> Model:
+    def load_model(
+        self,
+        key: str,
+        loader: Callable[[], Model],
+        progress: Callable | None = None,
+        language: str = "fr",
+        size_bytes: int | None = None,
+    ) -> Model:
         """The shared model `key`; on a first use, `progress` (a gr.Progress) tells the user."""
         status = self.models.status(key)
         if progress is not None and (status is None or status.state != LOADED):

@@ -66,8 +66,10 @@ def build_about(hub: Hub, demos: tuple[str, ...], blocks) -> None:
         if address is None:
             panel = f"<p>{html.escape(TEXTS.get('about_loopback_only', language))}</p>"
         else:
-            panel = (f'<div class="hub-qr">{qr_code_svg(address)}'
-                     f'<p><a href="{html.escape(address)}">{html.escape(address)}</a></p></div>')
+            panel = (
+                f'<div class="hub-qr">{qr_code_svg(address)}'
+                f'<p><a href="{html.escape(address)}">{html.escape(address)}</a></p></div>'
+            )
         return panel, models_html(hub, language)
 
     blocks.load(on_load, None, [qr_code, models_table], api_visibility="private")

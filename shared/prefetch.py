@@ -30,8 +30,7 @@ class Outcome:
     detail: str
 
 
-def prefetch(hub, keys: list[str], preparations: dict[str, Callable] | None = None,
-             report=print) -> list[Outcome]:
+def prefetch(hub, keys: list[str], preparations: dict[str, Callable] | None = None, report=print) -> list[Outcome]:
     """Locate (downloading if online) every model of `keys`, then run each demo's preparation."""
     from shared.weights import WeightsUnavailable
 
@@ -52,8 +51,11 @@ def prefetch(hub, keys: list[str], preparations: dict[str, Callable] | None = No
             prepare(hub)
             outcomes.append(Outcome(f"{demo} (prepared)", "", True, time.perf_counter() - started, "ready"))
         except Exception as error:  # one demo's failure must not stop the others' preparation
-            outcomes.append(Outcome(f"{demo} (prepared)", "", False, time.perf_counter() - started,
-                                    f"{type(error).__name__}: {error}"))
+            outcomes.append(
+                Outcome(
+                    f"{demo} (prepared)", "", False, time.perf_counter() - started, f"{type(error).__name__}: {error}"
+                )
+            )
     return outcomes
 
 
@@ -78,8 +80,11 @@ def outcome_table(outcomes: list[Outcome]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("keys", nargs="*",
-                        help="models to fetch, nothing else (default: those of the mounted demos, then their preparations)")
+    parser.add_argument(
+        "keys",
+        nargs="*",
+        help="models to fetch, nothing else (default: those of the mounted demos, then their preparations)",
+    )
     arguments = parser.parse_args(argv)
     settings = load_settings([])
     apply_process_settings(settings)

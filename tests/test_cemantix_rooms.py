@@ -2,8 +2,17 @@
 
 import pytest
 
-from spaces.cemantix.rooms import (BAD_NICKNAME, NICKNAME_TAKEN, NO_SUCH_ROOM, NOT_HOST, ROOM_ENDED, ROOM_FULL,
-                                   TOO_MANY_ROOMS, RoomError, Rooms)
+from spaces.cemantix.rooms import (
+    BAD_NICKNAME,
+    NICKNAME_TAKEN,
+    NO_SUCH_ROOM,
+    NOT_HOST,
+    ROOM_ENDED,
+    ROOM_FULL,
+    TOO_MANY_ROOMS,
+    RoomError,
+    Rooms,
+)
 
 
 class Clock:

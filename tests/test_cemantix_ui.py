@@ -55,8 +55,19 @@ def assert_secret_absent(outputs, secret: str) -> None:
 
 def test_the_secret_stays_on_the_server_until_the_end(client, secret, french):
     guess = lambda text: client.predict(text, api_name="/cemantix_guess")  # noqa: E731
-    for word in ("arbre", "Forêt", "", "deux mots", "123", "x" * 10_000, "<img src=x onerror=alert(1)>", "🌲",
-                 "xqzwv", "arbre", "maison"):
+    for word in (
+        "arbre",
+        "Forêt",
+        "",
+        "deux mots",
+        "123",
+        "x" * 10_000,
+        "<img src=x onerror=alert(1)>",
+        "🌲",
+        "xqzwv",
+        "arbre",
+        "maison",
+    ):
         assert_secret_absent(guess(word), secret)
     for _ in range(3):
         assert_secret_absent(client.predict(api_name="/cemantix_hint"), secret)
@@ -71,7 +82,9 @@ def test_the_secret_stays_on_the_server_until_the_end(client, secret, french):
     answer = client.predict(api_name="/cemantix_give_up")
     assert answer[STATE]["over"] and answer[STATE]["secret"] == secret
     assert secret in answer[REVEAL] and "<svg" in answer[REVEAL]
-    assert answer[SHARE]["value"].startswith(f"Cémantix #{logic.puzzle_number(quiet_day(french))} — abandon après 3 coups 🏳️ (3 indices)")
+    assert answer[SHARE]["value"].startswith(
+        f"Cémantix #{logic.puzzle_number(quiet_day(french))} — abandon après 3 coups 🏳️ (3 indices)"
+    )
     # After the end, the explorer shows every word again.
     neighbours = client.predict("fr", nearest, api_name="/cemantix_neighbours")
     assert re.search(rf">{re.escape(secret)}<", neighbours)
@@ -87,18 +100,21 @@ def test_the_secret_scores_100_degrees_through_the_api(client, secret):
     assert not late[STATE]["counted"] and "La partie est finie" in late[STATUS]
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("", "Tapez un mot."),
-    ("   ", "Tapez un mot."),
-    ("deux mots", "Un seul mot à la fois"),
-    ("42", "Pas de chiffres"),
-    ("x" * 10_000, "30 lettres au plus"),
-    ("<img src=x onerror=alert(1)>", "Un seul mot à la fois"),
-    ("<b>gras</b>", "Seulement des lettres"),
-    ("🌲", "Seulement des lettres"),
-    ("xqzwv", "Je ne connais pas « xqzwv »"),
-    ("chevals", "Essayez « cheval »"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "Tapez un mot."),
+        ("   ", "Tapez un mot."),
+        ("deux mots", "Un seul mot à la fois"),
+        ("42", "Pas de chiffres"),
+        ("x" * 10_000, "30 lettres au plus"),
+        ("<img src=x onerror=alert(1)>", "Un seul mot à la fois"),
+        ("<b>gras</b>", "Seulement des lettres"),
+        ("🌲", "Seulement des lettres"),
+        ("xqzwv", "Je ne connais pas « xqzwv »"),
+        ("chevals", "Essayez « cheval »"),
+    ],
+)
 def test_bad_input_gets_a_clear_message_and_costs_nothing(client, text, message):
     first = client.predict("arbre", api_name="/cemantix_guess")
     answer = client.predict(text, api_name="/cemantix_guess")

@@ -4,8 +4,15 @@ images added at run time (uploads, Seg2Sat's offers)."""
 import numpy as np
 import pytest
 
-from clip_search_fixtures import (DEFAULT_REPO, FLAIR_REPO, aerial_like_image, save_fake_flair, seed_fake_flair,
-                                  seed_tiny_encoder, write_images)
+from clip_search_fixtures import (
+    DEFAULT_REPO,
+    FLAIR_REPO,
+    aerial_like_image,
+    save_fake_flair,
+    seed_fake_flair,
+    seed_tiny_encoder,
+    write_images,
+)
 from shared.gallery_handoff import offer_to_gallery
 from spaces.clip_search import gallery as gallery_module
 from spaces.clip_search.encoder import ClipEncoder, get_encoder
@@ -55,7 +62,8 @@ def test_the_flair_gallery_is_fetched_indexed_once_with_progress_and_reopened(tm
     assert len(GalleryLoader(bigger).gallery()) == 30 and encoded["images"] == 30  # only the 5 new rows
     smaller = hub_with(tmp_path, clip_gallery_size="10")
     assert sorted(GalleryLoader(smaller).gallery().base.positions) == sorted(
-        f"flair:train-00000-of-00001.parquet#{row}" for row in range(10))
+        f"flair:train-00000-of-00001.parquet#{row}" for row in range(10)
+    )
 
 
 def test_a_patch_queried_by_itself_comes_back_first(tmp_path):
@@ -74,8 +82,12 @@ def test_a_patch_queried_by_itself_comes_back_first(tmp_path):
 def test_another_caption_column_is_used_when_prompt_is_missing(tmp_path):
     from conftest import seed_hub_cache
 
-    seed_hub_cache(FLAIR_REPO, lambda folder: save_fake_flair(folder, 8, caption_column="clip_label"),
-                   revision_sha="2" * 40, repo_type="dataset")
+    seed_hub_cache(
+        FLAIR_REPO,
+        lambda folder: save_fake_flair(folder, 8, caption_column="clip_label"),
+        revision_sha="2" * 40,
+        repo_type="dataset",
+    )
     try:
         gallery = GalleryLoader(hub_with(tmp_path, clip_gallery_size="8")).gallery()
         assert gallery.base.items[0].caption.startswith("Aerial view of rue 0")
@@ -102,8 +114,12 @@ def test_seg2sat_offers_join_the_gallery_at_the_next_search(tmp_path):
     generated = aerial_like_image(321)
     offer_to_gallery(hub, generated, "Aerial view of rue des Lilas, Toulouse", source="seg2sat")
     assert gallery.sync_offers() == 1 and gallery.sync_offers() == 0
-    results = gallery.search(get_encoder(hub).encode_images([load_image(
-        next((hub.settings.cache_dir / "gallery_inbox" / "seg2sat").glob("*.png")))])[0], 1)
+    results = gallery.search(
+        get_encoder(hub).encode_images(
+            [load_image(next((hub.settings.cache_dir / "gallery_inbox" / "seg2sat").glob("*.png")))]
+        )[0],
+        1,
+    )
     assert results[0].item.source == "seg2sat" and results[0].item.caption == "Aerial view of rue des Lilas, Toulouse"
     assert results[0].score == pytest.approx(1.0, abs=1e-4)
 

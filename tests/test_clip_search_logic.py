@@ -17,16 +17,27 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clip_search_fixtures import (DEFAULT_REPO, TINY_MODEL_CFG, aerial_like_image, save_tiny_open_clip,
-                                  seed_tiny_encoder, write_images)
+from clip_search_fixtures import (
+    DEFAULT_REPO,
+    TINY_MODEL_CFG,
+    aerial_like_image,
+    save_tiny_open_clip,
+    seed_tiny_encoder,
+    write_images,
+)
 from shared.hub import Hub
 from shared.settings import load_settings
 from shared.weights import WeightsUnavailable
 from spaces.clip_search import index as folder_index
 from spaces.clip_search import vector_index
 from spaces.clip_search.collection import Collection, EncoderMismatch, Item
-from spaces.clip_search.encoder import (EncoderIdentity, EncoderSettingError, get_encoder, load_encoder,
-                                        parse_encoder_setting)
+from spaces.clip_search.encoder import (
+    EncoderIdentity,
+    EncoderSettingError,
+    get_encoder,
+    load_encoder,
+    parse_encoder_setting,
+)
 from spaces.clip_search.images import MAX_DECODED_PIXELS, UnreadableImage, load_image
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,8 +45,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 def forget_hub_repo(repo_id: str, repo_type: str = "model") -> None:
     """Remove a seeded repository, so later tests (the end-to-end hub) find the cache as it was."""
-    shutil.rmtree(Path(os.environ["HF_HOME"]) / "hub" / f"{repo_type}s--{repo_id.replace('/', '--')}",
-                  ignore_errors=True)
+    shutil.rmtree(
+        Path(os.environ["HF_HOME"]) / "hub" / f"{repo_type}s--{repo_id.replace('/', '--')}", ignore_errors=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +88,20 @@ class CountingEncoder:
 
 # --- images -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("mode", "suffix"), [("L", ".png"), ("RGBA", ".png"), ("LA", ".png"), ("P", ".png"),
-                                               ("1", ".png"), ("CMYK", ".tif"), ("CMYK", ".jpg"), ("RGB", ".webp")])
+
+@pytest.mark.parametrize(
+    ("mode", "suffix"),
+    [
+        ("L", ".png"),
+        ("RGBA", ".png"),
+        ("LA", ".png"),
+        ("P", ".png"),
+        ("1", ".png"),
+        ("CMYK", ".tif"),
+        ("CMYK", ".jpg"),
+        ("RGB", ".webp"),
+    ],
+)
 def test_every_mode_becomes_rgb(tmp_path, mode, suffix):
     path = tmp_path / f"image{suffix}"
     aerial_like_image(3, size=200).convert(mode).save(path)
@@ -112,11 +136,16 @@ def test_files_that_are_not_images_are_named_as_such(tmp_path):
 
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG that declares its size and holds no pixels: what a decompression bomb looks like."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b""))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.mark.parametrize("side", [10_000, 20_000])  # above our limit; above Pillow's own
@@ -134,9 +163,11 @@ def test_a_10000_pixel_jpeg_is_decoded_small_in_bounded_memory(tmp_path):
     path = tmp_path / "huge.jpg"
     make = f"from PIL import Image; Image.linear_gradient('L').resize((10000, 10000)).save({str(path)!r}, quality=50)"
     subprocess.run([sys.executable, "-c", make], check=True, timeout=120)
-    measure = (f"import resource; from spaces.clip_search.images import load_image; "
-               f"before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; image = load_image({str(path)!r}); "
-               f"print(image.size, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)")
+    measure = (
+        f"import resource; from spaces.clip_search.images import load_image; "
+        f"before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; image = load_image({str(path)!r}); "
+        f"print(image.size, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)"
+    )
     done = subprocess.run([sys.executable, "-c", measure], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     size, grown_kib = done.stdout.rsplit(")", 1)
@@ -146,12 +177,16 @@ def test_a_10000_pixel_jpeg_is_decoded_small_in_bounded_memory(tmp_path):
 
 # --- the encoder and its weights ----------------------------------------------------------------
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("", (None, None, None)),
-    ("hf-hub:laion/CLIP-ViT-B-32-laion2B-s34B-b79K", ("laion/CLIP-ViT-B-32-laion2B-s34B-b79K", None, None)),
-    ("ViT-B-32:laion2b_s34b_b79k", (None, "ViT-B-32", "laion2b_s34b_b79k")),
-    ("ViT-B-32:/models/RemoteCLIP-ViT-B-32.pt", (None, "ViT-B-32", "/models/RemoteCLIP-ViT-B-32.pt")),
-])
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", (None, None, None)),
+        ("hf-hub:laion/CLIP-ViT-B-32-laion2B-s34B-b79K", ("laion/CLIP-ViT-B-32-laion2B-s34B-b79K", None, None)),
+        ("ViT-B-32:laion2b_s34b_b79k", (None, "ViT-B-32", "laion2b_s34b_b79k")),
+        ("ViT-B-32:/models/RemoteCLIP-ViT-B-32.pt", (None, "ViT-B-32", "/models/RemoteCLIP-ViT-B-32.pt")),
+    ],
+)
 def test_encoder_settings(value, expected):
     choice = parse_encoder_setting(value)
     assert (choice.hub_repo, choice.architecture, choice.pretrained) == expected
@@ -235,17 +270,33 @@ def test_an_xlm_roberta_text_tower_comes_from_its_own_weight_source(tmp_path):
     def save_tower(folder: Path) -> None:
         tokenizer = Tokenizer(models.WordLevel({word: i for i, word in enumerate(words)}, unk_token="<unk>"))
         tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
-        PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
-                                unk_token="<unk>").save_pretrained(folder)
-        XLMRobertaConfig(vocab_size=len(words), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                         intermediate_size=64, max_position_embeddings=80, pad_token_id=1).save_pretrained(folder)
+        PreTrainedTokenizerFast(
+            tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
+        ).save_pretrained(folder)
+        XLMRobertaConfig(
+            vocab_size=len(words),
+            hidden_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=80,
+            pad_token_id=1,
+        ).save_pretrained(folder)
 
     tower = seed_hub_cache("FacebookAI/xlm-roberta-base", save_tower)
-    model_cfg = {"embed_dim": 16, "vision_cfg": TINY_MODEL_CFG["vision_cfg"],
-                 "text_cfg": {"hf_model_name": str(tower), "hf_tokenizer_name": str(tower),
-                              "hf_pooler_type": "mean_pooler"}}
-    hub_cfg = {**model_cfg, "text_cfg": {**model_cfg["text_cfg"], "hf_model_name": "xlm-roberta-base",
-                                          "hf_tokenizer_name": "xlm-roberta-base"}}
+    model_cfg = {
+        "embed_dim": 16,
+        "vision_cfg": TINY_MODEL_CFG["vision_cfg"],
+        "text_cfg": {"hf_model_name": str(tower), "hf_tokenizer_name": str(tower), "hf_pooler_type": "mean_pooler"},
+    }
+    hub_cfg = {
+        **model_cfg,
+        "text_cfg": {
+            **model_cfg["text_cfg"],
+            "hf_model_name": "xlm-roberta-base",
+            "hf_tokenizer_name": "xlm-roberta-base",
+        },
+    }
 
     def save_clip(folder: Path) -> None:
         save_tiny_open_clip(folder, model_cfg=model_cfg)
@@ -262,6 +313,7 @@ def test_an_xlm_roberta_text_tower_comes_from_its_own_weight_source(tmp_path):
 
 
 # --- faiss indexes ------------------------------------------------------------------------------
+
 
 def clustered_unit_vectors(count: int, dim: int, seed: int = 0) -> np.ndarray:
     """Like image embeddings: groups of similar images, not uniform noise."""
@@ -286,8 +338,9 @@ def test_large_collections_get_an_approximate_index_with_measured_recall():
     assert info.kind == "ivf" and info.nlist == vector_index.ivf_list_count(20_000)
     assert info.recall_at_10 >= vector_index.TARGET_RECALL and info.nprobe in vector_index.NPROBE_CHOICES
     queries = vector_index.sample_queries(vectors, 100, np.random.default_rng(99))  # not the calibration ones
-    recall = vector_index.recall_at_k(vector_index.search(index, queries, 10)[1],
-                                      vector_index.exact_neighbours(vectors, queries, 10))
+    recall = vector_index.recall_at_k(
+        vector_index.search(index, queries, 10)[1], vector_index.exact_neighbours(vectors, queries, 10)
+    )
     assert recall >= 0.9
 
 
@@ -302,8 +355,12 @@ IDENTITY = EncoderIdentity("tiny", "a" * 64, 32)
 
 
 def items_for(count: int, prefix: str = "image") -> list[Item]:
-    return [Item(f"{prefix}{i}.png", f"/photos/{prefix}{i}.png", f"caption {i}", "folder", f"{i:064x}",
-                 f"thumbnails/{i}.jpg") for i in range(count)]
+    return [
+        Item(
+            f"{prefix}{i}.png", f"/photos/{prefix}{i}.png", f"caption {i}", "folder", f"{i:064x}", f"thumbnails/{i}.jpg"
+        )
+        for i in range(count)
+    ]
 
 
 def test_save_and_load_round_trip(tmp_path):
@@ -341,6 +398,7 @@ def test_an_empty_collection_saves_and_loads(tmp_path):
 
 # --- indexing a folder --------------------------------------------------------------------------
 
+
 def test_an_image_queried_by_itself_comes_back_first(encoder, tmp_path):
     files = write_images(tmp_path / "photos", 12)
     collection = folder_index.index_folder(tmp_path / "photos", encoder).collection
@@ -364,8 +422,16 @@ def test_a_second_run_embeds_only_what_changed(encoder, tmp_path):
     assert (report.new, report.changed, report.unchanged, report.removed) == (2, 1, 4, 1)
     assert counting.encoded == 3
     assert sorted(report.collection.positions) == sorted(
-        ["patch_0000.png", "patch_0001.png", "patch_0003.png", "patch_0004.png", "patch_0005.png",
-         "new/patch_0100.png", "new/patch_0101.png"])
+        [
+            "patch_0000.png",
+            "patch_0001.png",
+            "patch_0003.png",
+            "patch_0004.png",
+            "patch_0005.png",
+            "new/patch_0100.png",
+            "new/patch_0101.png",
+        ]
+    )
     hits = report.collection.search(encoder.encode_images([load_image(files[0])])[0], 1)
     assert hits[0].item.key == "patch_0000.png" and hits[0].score == pytest.approx(1.0, abs=1e-4)
 
@@ -392,8 +458,9 @@ def test_an_interrupted_run_resumes(encoder, tmp_path, monkeypatch):
     assert counting.encoded == 3 and report.unchanged == 4 and len(report.collection) == 7
 
 
-def test_the_command_line_indexes_searches_and_refuses_another_encoder(default_encoder_in_cache, tmp_path,
-                                                                       monkeypatch, capsys):
+def test_the_command_line_indexes_searches_and_refuses_another_encoder(
+    default_encoder_in_cache, tmp_path, monkeypatch, capsys
+):
     seed_tiny_encoder("test/other-clip", seed=1)
     monkeypatch.setenv("IAGEN_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("IAGEN_CLIP_MODEL", raising=False)
@@ -416,6 +483,7 @@ def test_the_command_line_indexes_searches_and_refuses_another_encoder(default_e
 
 # --- the hand-off from other demos --------------------------------------------------------------
 
+
 def test_offered_images_reach_the_inbox_once_and_in_order(tmp_path):
     from shared.gallery_handoff import inbox_stamp, list_offers, offer_to_gallery
 
@@ -437,8 +505,10 @@ def test_offers_from_many_threads_are_all_complete_and_bounded(tmp_path, monkeyp
 
     monkeypatch.setattr(gallery_handoff, "MAX_OFFERS", 5)
     hub = hub_with(tmp_path)
-    threads = [threading.Thread(target=gallery_handoff.offer_to_gallery, args=(hub, aerial_like_image(i), f"n{i}"))
-               for i in range(12)]
+    threads = [
+        threading.Thread(target=gallery_handoff.offer_to_gallery, args=(hub, aerial_like_image(i), f"n{i}"))
+        for i in range(12)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

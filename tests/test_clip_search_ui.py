@@ -26,8 +26,9 @@ def hub_url(tmp_path_factory):
     seed_tiny_encoder()
     seed_fake_flair(40)
     cache = tmp_path_factory.mktemp("clip-ui")
-    settings = load_settings([], {"IAGEN_CACHE_DIR": str(cache), "HF_HUB_OFFLINE": "1",
-                                  "IAGEN_CLIP_GALLERY_SIZE": str(GALLERY_SIZE)})
+    settings = load_settings(
+        [], {"IAGEN_CACHE_DIR": str(cache), "HF_HUB_OFFLINE": "1", "IAGEN_CLIP_GALLERY_SIZE": str(GALLERY_SIZE)}
+    )
     with hub_in_process(Hub(settings), CLIP_SEARCH_ONLY) as url:
         yield url
     forget_hub_repo(DEFAULT_REPO)
@@ -50,7 +51,11 @@ def paragraphs(status: str) -> list[str]:
 def test_endpoints_are_listed(client):
     endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     assert [p["parameter_name"] for p in endpoints["/clip_search_text"]["parameters"]] == ["query_text", "top_k_value"]
-    assert [p["parameter_name"] for p in endpoints["/clip_search_image"]["parameters"]] == ["path", "top_k_value", "add"]
+    assert [p["parameter_name"] for p in endpoints["/clip_search_image"]["parameters"]] == [
+        "path",
+        "top_k_value",
+        "add",
+    ]
 
 
 def test_a_text_query_returns_the_top_k_with_scores_and_captions(client):
@@ -99,7 +104,9 @@ def test_an_uploaded_image_can_join_the_gallery(client, tmp_path):
 @pytest.mark.parametrize("query", ["", "   ", None])
 def test_an_empty_query_asks_for_one(client, query):
     gallery, status, _ = client.predict(query, 5, api_name="/clip_search_text")
-    assert gallery == [] and paragraphs(status) == ["Tapez une description, par exemple « Clairière entourée de forêt »."]
+    assert gallery == [] and paragraphs(status) == [
+        "Tapez une description, par exemple « Clairière entourée de forêt »."
+    ]
 
 
 def test_a_10000_character_query_is_truncated_with_a_notice(client):
@@ -114,10 +121,13 @@ def test_markup_in_a_query_comes_back_escaped(client):
     assert "<img" not in status and "&lt;img" in status
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    (b"hello, I am text", "Ce fichier n'est pas une image."),
-    (png_header_only(10_000, 10_000), "Image trop grande : 100 mégapixels, au-delà des 60 que ce serveur décode"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"hello, I am text", "Ce fichier n'est pas une image."),
+        (png_header_only(10_000, 10_000), "Image trop grande : 100 mégapixels, au-delà des 60 que ce serveur décode"),
+    ],
+)
 def test_unreadable_uploads_are_explained(client, tmp_path, content, expected):
     path = tmp_path / "upload.png"
     path.write_bytes(content)
@@ -139,12 +149,15 @@ def test_english_callers_get_english(hub_url):
 
 
 def test_missing_weights_are_explained_in_the_tab(tmp_path):
-    settings = load_settings([], {"IAGEN_CACHE_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1",
-                                  "IAGEN_CLIP_MODEL": "hf-hub:nobody/missing-clip"})
+    settings = load_settings(
+        [], {"IAGEN_CACHE_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1", "IAGEN_CLIP_MODEL": "hf-hub:nobody/missing-clip"}
+    )
     with hub_in_process(Hub(settings), CLIP_SEARCH_ONLY) as url:
         client = Client(url, verbose=False)
-        for arguments, api_name in ((("forêt", 5), "/clip_search_text"),
-                                    ((handle_file(str(_an_image(tmp_path))), 5, False), "/clip_search_image")):
+        for arguments, api_name in (
+            (("forêt", 5), "/clip_search_text"),
+            ((handle_file(str(_an_image(tmp_path))), 5, False), "/clip_search_image"),
+        ):
             gallery, status, _ = client.predict(*arguments, api_name=api_name)
             message = paragraphs(status)[0]
             assert gallery == [] and message.startswith("Recherche indisponible : le modèle CLIP manque")

@@ -52,10 +52,13 @@ def english_client(hub_url):
 
 # --- what each endpoint returns -------------------------------------------------------------
 
+
 def table_rows(table_html: str) -> list[list[str]]:
     """The cells of each <tr>, as text."""
-    return [[html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in re.findall(r"<t[hd]>(.*?)</t[hd]>", row)]
-            for row in re.findall(r"<tr>(.*?)</tr>", table_html)]
+    return [
+        [html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in re.findall(r"<t[hd]>(.*?)</t[hd]>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", table_html)
+    ]
 
 
 def shown_text(tokens_html: str) -> str:
@@ -99,14 +102,32 @@ PARIS = 7042  # SmolLM2's " Paris", its favourite after SAMPLING's prompt (77 %)
 
 # Endpoint -> (arguments of an example call, check of its result). Add one for every new endpoint.
 ENDPOINT_SCENARIOS = {
-    "/tokenize": (("Say 'hello' to my little friend!", "r50k_base", False, False),
-                  lambda result: check_tokenize(result, "Say 'hello' to my little friend!", "r50k_base")),
+    "/tokenize": (
+        ("Say 'hello' to my little friend!", "r50k_base", False, False),
+        lambda result: check_tokenize(result, "Say 'hello' to my little friend!", "r50k_base"),
+    ),
     "/tokenize_compare": ((ENGLISH, FRENCH), lambda result: check_compare(result, ENGLISH, FRENCH)),
     "/model_status": ((), check_model_status),
     # No Seg2Sat weights in this hub's HF cache: the tab says what is missing and how to get it.
-    "/seg2sat_generate": (({"background": handle_file(str(REPO / "assets/seg2sat/examples/village.png")), "layers": [],
-                            "composite": None}, "Saumur", "Oil on canvas painting", "", 42, False, 2, 7.5, 1.0, 1),
-                          lambda result: check_shows(result[2], "python -m shared.prefetch seg2sat_controlnet")),
+    "/seg2sat_generate": (
+        (
+            {
+                "background": handle_file(str(REPO / "assets/seg2sat/examples/village.png")),
+                "layers": [],
+                "composite": None,
+            },
+            "Saumur",
+            "Oil on canvas painting",
+            "",
+            42,
+            False,
+            2,
+            7.5,
+            1.0,
+            1,
+        ),
+        lambda result: check_shows(result[2], "python -m shared.prefetch seg2sat_controlnet"),
+    ),
     # Nothing was generated in this session: a message only, nothing sent, no error.
     "/seg2sat_send_to_search": (([],), lambda result: check_nothing_returned(result)),
     # Sampling with SmolLM2 (converted once from its pack), greedy, few tokens; in this order on one session.
@@ -115,8 +136,10 @@ ENDPOINT_SCENARIOS = {
     "/draw_token": ((*SAMPLING, *GREEDY, 5, 42), lambda result: check_shows(result[0], '"drawn">.<')),
     "/undo_token": ((*SAMPLING, *GREEDY, 5), lambda result: check_shows(result[0], "Paris</span></div>")),
     "/generate": ((*SAMPLING, 3, "", *GREEDY, 42), lambda result: check_shows(result[1]["text"], " Paris.")),
-    "/chat": (("What is the capital of France?", [], "", 8, *GREEDY, 42),
-              lambda result: check_shows(result[0][-1]["content"][0]["text"], "Paris")),
+    "/chat": (
+        ("What is the capital of France?", [], "", 8, *GREEDY, 42),
+        lambda result: check_shows(result[0][-1]["content"][0]["text"], "Paris"),
+    ),
     # Cémantix, in this order on one session: the first guess starts the daily game (French).
     "/cemantix_guess": (("Forêt",), lambda result: check_cemantix_state(result[5], word="forêt", counted=True)),
     "/cemantix_hint": ((), lambda result: check_cemantix_state(result[5], hints=1)),
@@ -130,10 +153,14 @@ ENDPOINT_SCENARIOS = {
     "/cemantix_similarity": (("fr", "chat", "chien"), lambda result: check_shows(result, "cos(« chat », « chien »)")),
     "/cemantix_analogy": (("fr", "roi", "homme", "femme"), lambda result: check_shows(result, ">reine<")),
     # No CLIP weights in this hub's HF cache: the search tab says what is missing and how to get it.
-    "/clip_search_text": (("Clairière entourée de forêt", 12),
-                          lambda result: check_shows(result[1], "python -m shared.prefetch clip_encoder")),
-    "/clip_search_image": ((handle_file(str(REPO / "docs/phone-tokenizer-fr.png")), 12, False),
-                           lambda result: check_shows(result[1], "Recherche indisponible : le modèle CLIP manque")),
+    "/clip_search_text": (
+        ("Clairière entourée de forêt", 12),
+        lambda result: check_shows(result[1], "python -m shared.prefetch clip_encoder"),
+    ),
+    "/clip_search_image": (
+        (handle_file(str(REPO / "docs/phone-tokenizer-fr.png")), 12, False),
+        lambda result: check_shows(result[1], "Recherche indisponible : le modèle CLIP manque"),
+    ),
 }
 
 
@@ -154,21 +181,28 @@ def check_cemantix_state(state: dict, **expected) -> None:
 def test_every_listed_endpoint_answers(client):
     endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     untested = sorted(set(endpoints) - set(ENDPOINT_SCENARIOS))
-    assert not untested, (f"endpoint(s) {', '.join(untested)} have no scenario: add an example call and a check "
-                          f"to ENDPOINT_SCENARIOS in {Path(__file__).name}")
+    assert not untested, (
+        f"endpoint(s) {', '.join(untested)} have no scenario: add an example call and a check "
+        f"to ENDPOINT_SCENARIOS in {Path(__file__).name}"
+    )
     gone = sorted(set(ENDPOINT_SCENARIOS) - set(endpoints))
     assert not gone, f"ENDPOINT_SCENARIOS tests endpoint(s) the hub no longer lists: {', '.join(gone)}"
     for api_name, (arguments, check) in ENDPOINT_SCENARIOS.items():
         parameters = endpoints[api_name]["parameters"]
         assert len(arguments) == len(parameters), (
-            f"{api_name} now takes {[p['parameter_name'] for p in parameters]}: update its example call")
+            f"{api_name} now takes {[p['parameter_name'] for p in parameters]}: update its example call"
+        )
         check(client.predict(*arguments, api_name=api_name))
 
 
 def test_tokenize_signature(client):
     parameters = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/tokenize"]["parameters"]
     assert [p["python_type"]["type"] for p in parameters] == [
-        "str", "Literal[" + ", ".join(repr(name) for name in ALL_ENCODINGS) + "]", "bool", "bool"]
+        "str",
+        "Literal[" + ", ".join(repr(name) for name in ALL_ENCODINGS) + "]",
+        "bool",
+        "bool",
+    ]
 
 
 @pytest.mark.parametrize(("text", "encoding"), list(KNOWN_IDS))
@@ -203,10 +237,13 @@ def test_unknown_encoding_is_a_clear_error(client):
         assert name in message, message
 
 
-@pytest.mark.parametrize(("language_client", "expected"), [
-    ("client", "Tokeniseur inconnu « None ». Choix possibles : r50k_base, cl100k_base, o200k_base"),
-    ("english_client", "Unknown tokenizer “None”. Choices: r50k_base, cl100k_base, o200k_base"),
-])
+@pytest.mark.parametrize(
+    ("language_client", "expected"),
+    [
+        ("client", "Tokeniseur inconnu « None ». Choix possibles : r50k_base, cl100k_base, o200k_base"),
+        ("english_client", "Unknown tokenizer “None”. Choices: r50k_base, cl100k_base, o200k_base"),
+    ],
+)
 def test_missing_encoding_gets_the_hubs_own_message_in_the_callers_language(request, language_client, expected):
     """None passes Gradio's dropdown check, so the tokenizer's own gr.Error answers, in French
     unless the caller sends Accept-Language: en."""
@@ -242,9 +279,10 @@ def test_200k_characters_in_bounded_time_with_exact_counts(client):
     assert "seuls les" in stats  # the view is truncated, and says so
     assert tokens.count("<span") < ids_json["tokens"]
     # The same text in one call per line gives the same total: the count is exact, not estimated.
-    line_ids = client.predict(FRENCH + " " + ENGLISH + " 👍🏽 12345\n", "cl100k_base", False, False,
-                              api_name="/tokenize")[2]["ids"]
-    assert ids_json["ids"][:len(line_ids)] == line_ids
+    line_ids = client.predict(
+        FRENCH + " " + ENGLISH + " 👍🏽 12345\n", "cl100k_base", False, False, api_name="/tokenize"
+    )[2]["ids"]
+    assert ids_json["ids"][: len(line_ids)] == line_ids
 
 
 @pytest.mark.parametrize(("show_ids", "show_whitespace"), [(False, False), (False, True), (True, False)])

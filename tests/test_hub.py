@@ -35,14 +35,17 @@ def test_every_mounted_text_is_translated():
             assert french.strip() and texts.by_language["en"][key].strip(), key
 
 
-@pytest.mark.parametrize("cookies, accept_language, expected", [
-    ({}, "", "fr"),
-    ({}, "en-US,en;q=0.9", "en"),
-    ({}, "de-DE,de;q=0.9,en;q=0.8,fr;q=0.9", "fr"),
-    ({}, "de-DE", "fr"),
-    ({"iagen_lang": "en"}, "fr-FR", "en"),
-    ({"iagen_lang": "xx"}, "en", "en"),
-])
+@pytest.mark.parametrize(
+    "cookies, accept_language, expected",
+    [
+        ({}, "", "fr"),
+        ({}, "en-US,en;q=0.9", "en"),
+        ({}, "de-DE,de;q=0.9,en;q=0.8,fr;q=0.9", "fr"),
+        ({}, "de-DE", "fr"),
+        ({"iagen_lang": "en"}, "fr-FR", "en"),
+        ({"iagen_lang": "xx"}, "en", "en"),
+    ],
+)
 def test_the_language_of_a_request(cookies, accept_language, expected):
     request = SimpleNamespace(cookies=cookies, headers={"accept-language": accept_language})
     assert request_language(request) == expected
@@ -54,7 +57,9 @@ def test_the_qr_code_address():
     assert public_address(laptop, "127.0.0.1:7860") is None
     lecture = load_settings([], {"IAGEN_PROFILE": "lecture"})
     assert public_address(lecture, "192.168.1.20:7860") == "http://192.168.1.20:7860/"
-    assert public_address(load_settings([], {"IAGEN_PUBLIC_URL": "https://demo.ign.fr/"}), None) == "https://demo.ign.fr/"
+    assert (
+        public_address(load_settings([], {"IAGEN_PUBLIC_URL": "https://demo.ign.fr/"}), None) == "https://demo.ign.fr/"
+    )
 
 
 def test_a_broken_demo_leaves_the_hub_up(settings):
@@ -71,8 +76,9 @@ def test_a_broken_demo_leaves_the_hub_up(settings):
             components = json.load(response)["components"]
         shown = " ".join(str(component.get("props", {}).get("value", "")) for component in components)
         assert "broken on purpose" in shown and "ModuleNotFoundError" in shown
-        result = Client(url, verbose=False).predict("Say 'hello' to my little friend!", "r50k_base", False, False,
-                                                    api_name="/tokenize")
+        result = Client(url, verbose=False).predict(
+            "Say 'hello' to my little friend!", "r50k_base", False, False, api_name="/tokenize"
+        )
         assert result[2]["ids"] == [25515, 705, 31373, 6, 284, 616, 1310, 1545, 0]
 
 
@@ -80,13 +86,15 @@ def test_zerogpu_package_shares_our_spaces_name(tmp_path):
     """On a ZeroGPU Space, `spaces.GPU` (PyPI) and `spaces.tokenizer` (ours) must both import."""
     site = tmp_path / "site"
     (site / "spaces").mkdir(parents=True)
-    (site / "spaces" / "__init__.py").write_text(textwrap.dedent("""
+    (site / "spaces" / "__init__.py").write_text(
+        textwrap.dedent("""
         def GPU(duration=60):
             def wrap(function):
                 function.zerogpu_duration = duration
                 return function
             return wrap
-    """))
+    """)
+    )
     (site / "spaces-0.1.0.dist-info").mkdir()
     (site / "spaces-0.1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: spaces\nVersion: 0.1.0\n")
     script = textwrap.dedent("""
@@ -103,8 +111,14 @@ def test_zerogpu_package_shares_our_spaces_name(tmp_path):
     from pathlib import Path
 
     repo = Path(__file__).resolve().parent.parent
-    done = subprocess.run([sys.executable, "-c", script, str(site)], cwd=repo, capture_output=True, text=True,
-                          env={"SPACES_ZERO_GPU": "true", "PATH": "/usr/bin:/bin"}, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(site)],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={"SPACES_ZERO_GPU": "true", "PATH": "/usr/bin:/bin"},
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["spaces", "30", "GPT-4o"]
 
@@ -125,12 +139,17 @@ def test_the_readme_documents_every_setting_and_endpoint(settings):
         assert f"`/{endpoint}`" in readme, endpoint
 
 
-
 def test_the_model_table_tells_missing_from_not_yet_loaded(tmp_path):
     from shared.hub_ui import models_html
 
-    settings = load_settings([], {"IAGEN_CACHE_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1",
-                                  "IAGEN_MODEL_SEG2SAT_CONTROLNET": "example-org/not-in-the-cache"})
+    settings = load_settings(
+        [],
+        {
+            "IAGEN_CACHE_DIR": str(tmp_path),
+            "HF_HUB_OFFLINE": "1",
+            "IAGEN_MODEL_SEG2SAT_CONTROLNET": "example-org/not-in-the-cache",
+        },
+    )
     hub = Hub(settings)
     hub.models.get("gpt2_bpe:table", lambda: "loaded")
     table = models_html(hub, "en")
@@ -155,8 +174,18 @@ def test_building_every_tab_imports_no_heavy_library(tmp_path):
     from pathlib import Path
 
     repo = Path(__file__).resolve().parent.parent
-    done = subprocess.run([sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, timeout=120,
-                          env={"IAGEN_CACHE_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin",
-                               "HF_HOME": str(tmp_path / "hf")})
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            "IAGEN_CACHE_DIR": str(tmp_path),
+            "HF_HUB_OFFLINE": "1",
+            "PATH": "/usr/bin:/bin",
+            "HF_HOME": str(tmp_path / "hf"),
+        },
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "", f"imported at start-up: {done.stdout.strip()}"

@@ -14,9 +14,11 @@ from spaces.sampling.logic import SamplingSettings
 torch.set_num_threads(1)
 
 # {% generation %}-free ChatML, SmolLM2's template in substance.
-CHATML_TEMPLATE = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content']"
-                   " + '<|im_end|>\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}"
-                   "{% endif %}")
+CHATML_TEMPLATE = (
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content']"
+    " + '<|im_end|>\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}"
+    "{% endif %}"
+)
 
 
 def tiny_tokenizer():
@@ -29,9 +31,17 @@ def tiny_llama(tokenizer):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=128,
-                         eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=True)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=128,
+        eos_token_id=tokenizer.eos_token_id,
+        tie_word_embeddings=True,
+    )
     return LlamaForCausalLM(config).eval()
 
 
@@ -39,10 +49,21 @@ def tiny_gemma3(tokenizer):
     from transformers import Gemma3ForCausalLM, Gemma3TextConfig
 
     torch.manual_seed(1)
-    config = Gemma3TextConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                              num_attention_heads=2, num_key_value_heads=1, head_dim=16, max_position_embeddings=128,
-                              sliding_window=8, layer_types=["sliding_attention", "full_attention"],
-                              eos_token_id=tokenizer.eos_token_id, bos_token_id=None, pad_token_id=None)
+    config = Gemma3TextConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=16,
+        max_position_embeddings=128,
+        sliding_window=8,
+        layer_types=["sliding_attention", "full_attention"],
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=None,
+        pad_token_id=None,
+    )
     return Gemma3ForCausalLM(config).eval()
 
 
@@ -73,11 +94,14 @@ def context(lm, text="Le chat est assis sur le"):
 
 
 def generated_ids(lm, settings, seed, max_new_tokens=12, text="Le chat est assis sur le", stop_sequences=()):
-    return [token.token_id for token in logic.generate(lm, context(lm, text), settings, max_new_tokens, seed,
-                                                       stop_sequences)]
+    return [
+        token.token_id
+        for token in logic.generate(lm, context(lm, text), settings, max_new_tokens, seed, stop_sequences)
+    ]
 
 
 # --- stages ------------------------------------------------------------------------------------
+
 
 def test_stages_come_in_generates_order_and_each_keeps_fewer_tokens(lm):
     settings = SamplingSettings(temperature=1.5, top_k=40, top_p=0.5, min_p=0.2, repetition_penalty=1.3)
@@ -101,8 +125,9 @@ def test_the_stages_are_transformers_own_processors_in_generates_order(lm):
     from transformers import GenerationConfig
 
     settings = SamplingSettings(temperature=0.7, top_k=30, top_p=0.8, min_p=0.05, repetition_penalty=1.2)
-    generation_config = GenerationConfig(do_sample=True, temperature=0.7, top_k=30, top_p=0.8, min_p=0.05,
-                                         repetition_penalty=1.2)
+    generation_config = GenerationConfig(
+        do_sample=True, temperature=0.7, top_k=30, top_p=0.8, min_p=0.05, repetition_penalty=1.2
+    )
     theirs = lm.model._get_logits_processor(generation_config, input_ids_seq_length=6)
     ours = logic.logits_processors(settings)
     assert [type(processor) for processor in ours] == [type(processor) for processor in theirs]
@@ -125,28 +150,48 @@ def test_temperature_zero_is_greedy(lm):
     assert result.candidates[0].probabilities[2:] == (1.0,) * 4
     assert generated_ids(lm, greedy, seed=1) == generated_ids(lm, greedy, seed=2)  # no draw at all
     input_ids = torch.tensor([list(context(lm).ids)])
-    expected = lm.model.generate(input_ids, attention_mask=torch.ones_like(input_ids), do_sample=False,
-                                 max_new_tokens=12, eos_token_id=sorted(lm.end_token_ids), pad_token_id=0)
-    assert generated_ids(lm, greedy, seed=1) == expected[0, input_ids.shape[1]:].tolist()
+    expected = lm.model.generate(
+        input_ids,
+        attention_mask=torch.ones_like(input_ids),
+        do_sample=False,
+        max_new_tokens=12,
+        eos_token_id=sorted(lm.end_token_ids),
+        pad_token_id=0,
+    )
+    assert generated_ids(lm, greedy, seed=1) == expected[0, input_ids.shape[1] :].tolist()
 
 
 # --- generation ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("settings", [
-    SamplingSettings(),
-    SamplingSettings(temperature=0.8, top_k=50),
-    SamplingSettings(temperature=1.3, top_p=0.9, min_p=0.02, repetition_penalty=1.3),
-    SamplingSettings(temperature=0, repetition_penalty=1.5),
-], ids=["plain", "top-k", "top-p-min-p-penalty", "greedy-penalty"])
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        SamplingSettings(),
+        SamplingSettings(temperature=0.8, top_k=50),
+        SamplingSettings(temperature=1.3, top_p=0.9, min_p=0.02, repetition_penalty=1.3),
+        SamplingSettings(temperature=0, repetition_penalty=1.5),
+    ],
+    ids=["plain", "top-k", "top-p-min-p-penalty", "greedy-penalty"],
+)
 def test_same_tokens_as_transformers_generate_with_the_same_settings_and_seed(lm, settings):
     input_ids = torch.tensor([list(context(lm).ids)])
     torch.manual_seed(1234)
     expected = lm.model.generate(
-        input_ids, attention_mask=torch.ones_like(input_ids), max_new_tokens=20, do_sample=not settings.greedy,
-        temperature=settings.temperature or None, top_k=settings.top_k, top_p=settings.top_p, min_p=settings.min_p,
-        repetition_penalty=settings.repetition_penalty, eos_token_id=sorted(lm.end_token_ids), pad_token_id=0)
+        input_ids,
+        attention_mask=torch.ones_like(input_ids),
+        max_new_tokens=20,
+        do_sample=not settings.greedy,
+        temperature=settings.temperature or None,
+        top_k=settings.top_k,
+        top_p=settings.top_p,
+        min_p=settings.min_p,
+        repetition_penalty=settings.repetition_penalty,
+        eos_token_id=sorted(lm.end_token_ids),
+        pad_token_id=0,
+    )
     torch.manual_seed(999)  # ours must not read torch's global generator
-    assert generated_ids(lm, settings, seed=1234, max_new_tokens=20) == expected[0, input_ids.shape[1]:].tolist()
+    assert generated_ids(lm, settings, seed=1234, max_new_tokens=20) == expected[0, input_ids.shape[1] :].tolist()
 
 
 def test_a_seed_makes_generation_reproducible(lm):
@@ -168,10 +213,10 @@ def test_generated_tokens_carry_their_probability_and_alternatives(lm):
 def test_a_stop_sequence_cuts_the_text_just_before_it(lm):
     greedy = SamplingSettings(temperature=0)
     full = "".join(token.text for token in logic.generate(lm, context(lm), greedy, 12, seed=0))
-    stop = full[len(full) // 2:len(full) // 2 + 2]
+    stop = full[len(full) // 2 : len(full) // 2 + 2]
     tokens = list(logic.generate(lm, context(lm), greedy, 12, seed=0, stop_sequences=["@@never@@", stop]))
     assert tokens[-1].finish == "stop_sequence"
-    assert "".join(token.text for token in tokens) == full[:full.index(stop)]
+    assert "".join(token.text for token in tokens) == full[: full.index(stop)]
 
 
 def test_generation_stops_at_the_end_of_text_token(tokenizer):
@@ -183,13 +228,16 @@ def test_generation_stops_at_the_end_of_text_token(tokenizer):
     assert [(token.token_id, token.text, token.finish) for token in tokens] == [(favourite, "", "end_of_text")]
 
 
-@pytest.mark.parametrize(("text", "stops", "since", "expected"), [
-    ("abc. def", ["."], 0, 3),
-    ("abc. def", [".", "c"], 0, 2),
-    ("abc. def", ["."], 4, None),  # already checked up to 4: a match must end after it
-    ("abc. def", [" d"], 4, 4),  # starts before `since`, ends after: found
-    ("abc", [""], 0, None),
-])
+@pytest.mark.parametrize(
+    ("text", "stops", "since", "expected"),
+    [
+        ("abc. def", ["."], 0, 3),
+        ("abc. def", [".", "c"], 0, 2),
+        ("abc. def", ["."], 4, None),  # already checked up to 4: a match must end after it
+        ("abc. def", [" d"], 4, 4),  # starts before `since`, ends after: found
+        ("abc", [""], 0, None),
+    ],
+)
 def test_first_stop(text, stops, since, expected):
     assert logic.first_stop(text, stops, since) == expected
 
@@ -200,6 +248,7 @@ def test_stop_sequences_one_per_line_with_escaped_line_breaks():
 
 
 # --- step by step ----------------------------------------------------------------------------------
+
 
 def test_drawing_step_by_step_gives_what_generate_gives_with_the_same_seed(lm):
     settings = SamplingSettings(temperature=1.1, top_p=0.95)
@@ -237,16 +286,20 @@ def test_reseeding_changes_the_next_draws_only():
 
 # --- bad input ---------------------------------------------------------------------------------------
 
+
 def test_out_of_range_settings_are_clamped_and_reported():
     settings, adjustments = logic.checked_settings(5, -3, 1.5, -0.1, 0.5, vocabulary_size=1000)
     assert settings == SamplingSettings(temperature=2.0, top_k=0, top_p=1.0, min_p=0.0, repetition_penalty=1.0)
     assert [(a.setting, a.given, a.used) for a in adjustments] == [
-        ("temperature", 5, 2.0), ("top_k", -3, 0), ("top_p", 1.5, 1.0), ("min_p", -0.1, 0.0),
-        ("repetition_penalty", 0.5, 1.0)]
+        ("temperature", 5, 2.0),
+        ("top_k", -3, 0),
+        ("top_p", 1.5, 1.0),
+        ("min_p", -0.1, 0.0),
+        ("repetition_penalty", 0.5, 1.0),
+    ]
     settings, adjustments = logic.checked_settings(None, 10**9, float("nan"), None, None, vocabulary_size=1000)
     assert settings == SamplingSettings(top_k=1000) and [a.setting for a in adjustments] == ["top_k"]
-    assert logic.checked_settings(0.7, 40, 0.9, 0.05, 1.1, 1000) == (
-        SamplingSettings(0.7, 40, 0.9, 0.05, 1.1), [])
+    assert logic.checked_settings(0.7, 40, 0.9, 0.05, 1.1, 1000) == (SamplingSettings(0.7, 40, 0.9, 0.05, 1.1), [])
 
 
 def test_a_long_prompt_loses_its_start_and_keeps_the_beginning_of_text_token():
@@ -265,8 +318,9 @@ def test_the_context_limit_comes_from_the_model(lm):
 
 
 def test_a_conversation_too_long_loses_its_oldest_messages(lm):
-    messages = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"Message {i} " + "blabla " * 10}
-                for i in range(9)]
+    messages = [
+        {"role": "user" if i % 2 == 0 else "assistant", "content": f"Message {i} " + "blabla " * 10} for i in range(9)
+    ]
     fitted, dropped = logic.fit_conversation(lm, "Tu es un assistant.", messages, room_for_new_tokens=16)
     assert dropped > 0 and len(fitted.ids) <= 128 - 16
     text = lm.tokenizer.decode(fitted.ids)
@@ -297,6 +351,7 @@ def test_sentencepiece_byte_tokens_are_shown_in_hexadecimal():
 
 
 # --- the packaged model ----------------------------------------------------------------------------
+
 
 def test_packaged_gemma_predicts_lit_after_le_chat_est_assis_sur_le():
     """The lecture's example on the real Gemma 3 270M (MODELS.md: " lit" 33 %), from its pack.

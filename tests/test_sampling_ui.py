@@ -30,15 +30,23 @@ TOP_N = 8
 
 
 def tiny_model_settings(cache_dir, **overrides):
-    environ = {"IAGEN_CACHE_DIR": str(cache_dir), "HF_HUB_OFFLINE": "1", "IAGEN_TORCH_THREADS": "1",
-               "IAGEN_MODEL_GEMMA3_270M": GEMMA_ID, "IAGEN_MODEL_SMOLLM2_135M_INSTRUCT": SMOLLM2_ID, **overrides}
+    environ = {
+        "IAGEN_CACHE_DIR": str(cache_dir),
+        "HF_HUB_OFFLINE": "1",
+        "IAGEN_TORCH_THREADS": "1",
+        "IAGEN_MODEL_GEMMA3_270M": GEMMA_ID,
+        "IAGEN_MODEL_SMOLLM2_135M_INSTRUCT": SMOLLM2_ID,
+        **overrides,
+    }
     return load_settings([], environ)
 
 
 @pytest.fixture(scope="module")
 def snapshots():
-    return {"gemma3_270m": seed_hub_cache(GEMMA_ID, save_tiny(tiny_gemma3)),
-            "smollm2_135m_instruct": seed_hub_cache(SMOLLM2_ID, save_tiny(tiny_llama))}
+    return {
+        "gemma3_270m": seed_hub_cache(GEMMA_ID, save_tiny(tiny_gemma3)),
+        "smollm2_135m_instruct": seed_hub_cache(SMOLLM2_ID, save_tiny(tiny_llama)),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -72,16 +80,30 @@ def appended(result) -> list[int]:
 
 # --- view 1: next token --------------------------------------------------------------------------
 
+
 def test_next_token_shows_each_stage_with_counts_and_entropy(client):
     text, chart, table, candidates, data, status = next_token(client)
-    assert [stage["name"] for stage in data["stages"]] == ["raw", "repetition_penalty", "temperature", "top_k",
-                                                           "top_p", "min_p"]
+    assert [stage["name"] for stage in data["stages"]] == [
+        "raw",
+        "repetition_penalty",
+        "temperature",
+        "top_k",
+        "top_p",
+        "min_p",
+    ]
     kept = [stage["kept"] for stage in data["stages"]]
     assert kept[0] == kept[1] == kept[2] > 20 and kept[3] == 20 and kept[3] >= kept[4] >= kept[5] >= 1
     assert len(data["candidates"]) == TOP_N == len(candidates["choices"])
     header = re.findall(r"<th[^>]*>(.*?)</th>", table)
     assert [re.sub("<[^>]+>", "", cell) for cell in header[:7]] == [
-        "Token", "Modèle", "Pénalité", "Temp.", "Top-k", "Top-p", "Min-p"]
+        "Token",
+        "Modèle",
+        "Pénalité",
+        "Temp.",
+        "Top-k",
+        "Top-p",
+        "Min-p",
+    ]
     assert "Tokens gardés" in table and "Entropie (bits)" in table
     assert table.count("<tr") == 1 + TOP_N + 2
     removed = [candidate for candidate in data["candidates"] if candidate["probabilities"][-1] == 0]
@@ -96,6 +118,7 @@ def test_neutral_settings_are_shown_off(client):
 
 
 # --- view 2: step by step --------------------------------------------------------------------------
+
 
 def test_draws_are_reproducible_with_a_seed_and_undo_goes_back(hub_url):
     first, second = Client(hub_url, verbose=False), Client(hub_url, verbose=False)
@@ -140,6 +163,7 @@ def test_concurrent_users_keep_their_own_steps(hub_url):
 
 # --- view 3: generate ------------------------------------------------------------------------------
 
+
 def test_generate_streams_tokens_identical_to_transformers_generate(client, snapshots):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -155,10 +179,19 @@ def test_generate_streams_tokens_identical_to_transformers_generate(client, snap
     input_ids = tokenizer(PROMPT, return_tensors="pt").input_ids
     temperature, top_k, top_p, min_p, penalty = FILTERS
     torch.manual_seed(7)
-    expected = model.generate(input_ids, attention_mask=torch.ones_like(input_ids), do_sample=True, max_new_tokens=12,
-                              temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p,
-                              repetition_penalty=penalty, pad_token_id=0)
-    assert [token["token_id"] for token in data["tokens"]] == expected[0, input_ids.shape[1]:].tolist()
+    expected = model.generate(
+        input_ids,
+        attention_mask=torch.ones_like(input_ids),
+        do_sample=True,
+        max_new_tokens=12,
+        temperature=temperature,
+        top_k=top_k,
+        top_p=top_p,
+        min_p=min_p,
+        repetition_penalty=penalty,
+        pad_token_id=0,
+    )
+    assert [token["token_id"] for token in data["tokens"]] == expected[0, input_ids.shape[1] :].tolist()
     again = client.predict("gemma3_270m", PROMPT, 12, "", *FILTERS, 7, api_name="/generate")[1]
     assert again["text"] == data["text"]
 
@@ -172,9 +205,9 @@ def test_generated_tokens_show_their_probability_and_alternatives(client):
 
 def test_a_stop_sequence_ends_generation(client):
     full = client.predict("gemma3_270m", PROMPT, 12, "", *NEUTRAL, 3, api_name="/generate")[1]["text"]
-    stop = full[len(full) // 2:len(full) // 2 + 2]
+    stop = full[len(full) // 2 : len(full) // 2 + 2]
     data = client.predict("gemma3_270m", PROMPT, 12, f"@@@\n{stop}", *NEUTRAL, 3, api_name="/generate")[1]
-    assert data["finish"] == "stop_sequence" and data["text"] == full[:full.index(stop)]
+    assert data["finish"] == "stop_sequence" and data["text"] == full[: full.index(stop)]
 
 
 def test_stop_pressed_mid_stream_ends_the_generation(client):
@@ -194,9 +227,9 @@ def test_stop_pressed_mid_stream_ends_the_generation(client):
 
 # --- view 4: chat -------------------------------------------------------------------------------------
 
+
 def test_chat_answers_in_the_conversation(client):
-    history, message, status = client.predict("Bonjour !", [], "Tu es un assistant.", 6, *NEUTRAL, 1,
-                                              api_name="/chat")
+    history, message, status = client.predict("Bonjour !", [], "Tu es un assistant.", 6, *NEUTRAL, 1, api_name="/chat")
     assert [turn["role"] for turn in history] == ["user", "assistant"] and message == ""
     assert history[0]["content"][0]["text"] == "Bonjour !"
     assert history[1]["content"][0]["text"].strip() and "6 tokens en" in status
@@ -218,6 +251,7 @@ def test_an_empty_chat_message_asks_for_one(client):
 
 # --- bad input ------------------------------------------------------------------------------------------
 
+
 def test_an_empty_prompt_asks_for_a_text(client):
     assert "Tapez un début de texte" in next_token(client, prompt="")[5]
     assert "Tapez un début de texte" in client.predict("gemma3_270m", "", 5, "", *NEUTRAL, 1, api_name="/generate")[2]
@@ -231,9 +265,16 @@ def test_a_prompt_longer_than_the_context_is_cut_with_a_notice(client):
     assert "Texte trop long" in status and len(data["tokens"]) == 8
 
 
-@pytest.mark.parametrize(("position", "value", "message"), [
-    (0, 5.0, "greater than maximum value 2"), (1, -1, "less than minimum value 0"), (2, 1.5, "greater than maximum"),
-    (3, -0.5, "less than minimum"), (4, 0.5, "less than minimum value 1")])
+@pytest.mark.parametrize(
+    ("position", "value", "message"),
+    [
+        (0, 5.0, "greater than maximum value 2"),
+        (1, -1, "less than minimum value 0"),
+        (2, 1.5, "greater than maximum"),
+        (3, -0.5, "less than minimum"),
+        (4, 0.5, "less than minimum value 1"),
+    ],
+)
 def test_out_of_range_settings_are_refused_with_a_message(client, position, value, message):
     filters = list(FILTERS)
     filters[position] = value
@@ -246,8 +287,9 @@ def test_emoji_mixed_scripts_and_markup(client):
     text, _, table, _, data, _ = next_token(client, prompt=prompt)
     assert "👍🏽 日本語 مرحبا &lt;img" in text and "<img" not in text
     assert "\ufffd" not in table and len(data["candidates"]) == TOP_N
-    shown, _, _ = client.predict("gemma3_270m", "<script>alert(1)</script> 👍🏽", 6, "", *NEUTRAL, 1,
-                                 api_name="/generate")
+    shown, _, _ = client.predict(
+        "gemma3_270m", "<script>alert(1)</script> 👍🏽", 6, "", *NEUTRAL, 1, api_name="/generate"
+    )
     assert "<script" not in shown and "&lt;script&gt;" in shown
 
 
@@ -276,6 +318,7 @@ def test_missing_weights_give_a_clear_message_and_the_other_tabs_work(snapshots,
 
 
 # --- the shared cache --------------------------------------------------------------------------------
+
 
 def test_the_tokenizer_tab_and_this_one_share_one_tokenizer(hub):
     from shared.language_models import shared_tokenizer

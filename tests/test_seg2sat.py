@@ -39,8 +39,12 @@ def tiny_weights_in_the_hub_cache():
 
 
 def make_hub(tmp_path: Path, **environ: str) -> Hub:
-    return Hub(load_settings([], {"IAGEN_CACHE_DIR": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1",
-                                  "IAGEN_TORCH_THREADS": "1", **environ}))
+    return Hub(
+        load_settings(
+            [],
+            {"IAGEN_CACHE_DIR": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1", "IAGEN_TORCH_THREADS": "1", **environ},
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +63,7 @@ def sketch():
 
 
 # --- Loading ------------------------------------------------------------------------------------
+
 
 def test_loading_keeps_a_safetensors_copy_of_the_pickled_controlnet(hub, model):
     from safetensors.torch import load_file
@@ -106,6 +111,7 @@ def test_weights_cached_reports_the_seeded_cache(hub):
 
 # --- Generation ---------------------------------------------------------------------------------
 
+
 def test_same_seed_same_image_and_each_variation_is_its_seed(model, sketch):
     first = seg2sat.generate(model, sketch, "Aerial view of Saumur", [7, 8], steps=2)
     again = seg2sat.generate(model, sketch, "Aerial view of Saumur", [7, 8], steps=2)
@@ -124,8 +130,9 @@ def test_previews_come_one_per_step_and_grow(model, sketch):
     final = states[-1]
     assert final.done and len(final.images) == 2 and not any(state.done for state in states[:-1])
     assert final.total_steps == 3 and len(final.previews) == 3
-    assert all(preview.shape == (2, SIZE // 8, SIZE // 8, 3) and preview.dtype == np.uint8
-               for preview in final.previews)
+    assert all(
+        preview.shape == (2, SIZE // 8, SIZE // 8, 3) and preview.dtype == np.uint8 for preview in final.previews
+    )
     assert seg2sat.side_by_side(final.previews[0]).size == (2 * SIZE // 8, SIZE // 8)
 
 
@@ -144,10 +151,16 @@ def test_errors_reach_the_consumer(model, sketch):
         list(seg2sat.stream_generation(model, sketch, "Aerial view", [1], steps=0))
 
 
-@pytest.mark.parametrize("settings, message", [
-    (dict(steps=51), "steps"), (dict(guidance_scale=0.5), "guidance_scale"), (dict(guidance_scale=21), "guidance_scale"),
-    (dict(conditioning_scale=-0.1), "conditioning_scale"), (dict(seeds=[1, 2, 3, 4, 5]), "number of seeds"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (dict(steps=51), "steps"),
+        (dict(guidance_scale=0.5), "guidance_scale"),
+        (dict(guidance_scale=21), "guidance_scale"),
+        (dict(conditioning_scale=-0.1), "conditioning_scale"),
+        (dict(seeds=[1, 2, 3, 4, 5]), "number of seeds"),
+    ],
+)
 def test_settings_out_of_range_are_refused(model, sketch, settings, message):
     arguments = dict(seeds=[1], steps=2) | settings
     with pytest.raises(ValueError, match=message):
@@ -162,9 +175,11 @@ def test_latents_to_rgb_is_a_cheap_linear_preview():
 
 # --- Prompt -------------------------------------------------------------------------------------
 
+
 def test_prompt_as_published():
     assert options.build_prompt("  Saumur, Maine-et-Loire ", "Oil on canvas painting") == (
-        "Aerial view of Saumur, Maine-et-Loire. Oil on canvas painting")
+        "Aerial view of Saumur, Maine-et-Loire. Oil on canvas painting"
+    )
     assert options.build_prompt("", "") == f"Aerial view of {options.DEFAULT_PLACE}"
 
 
@@ -182,6 +197,7 @@ def test_seeds():
 
 
 # --- The endpoint -------------------------------------------------------------------------------
+
 
 def test_the_canvas_round_trip_keeps_exact_colours():
     """What the canvas is given comes back with the same colours (Gradio's default WebP would not)."""
@@ -211,13 +227,25 @@ def endpoint(endpoint_hub):
             yield Client(url, verbose=False)
 
 
-def call(client, picture_path, place="Saumur", steps=2, variations=1, seed=42, random_seed=False, free_style="",
-         guidance=7.5):
+def call(
+    client, picture_path, place="Saumur", steps=2, variations=1, seed=42, random_seed=False, free_style="", guidance=7.5
+):
     from gradio_client import handle_file
 
     sketch = {"background": handle_file(str(picture_path)), "layers": [], "composite": None}
-    return client.predict(sketch, place, options.STYLES[0], free_style, seed, random_seed, steps, guidance, 1.0,
-                          variations, api_name="/seg2sat_generate")
+    return client.predict(
+        sketch,
+        place,
+        options.STYLES[0],
+        free_style,
+        seed,
+        random_seed,
+        steps,
+        guidance,
+        1.0,
+        variations,
+        api_name="/seg2sat_generate",
+    )
 
 
 def image_bytes(gallery_item) -> bytes:
@@ -262,12 +290,15 @@ def test_a_random_seed_is_shown(endpoint):
     assert results[0]["caption"] == f"graine {seed}" and str(seed) in status
 
 
-@pytest.mark.parametrize("picture, notice", [
-    (Image.new("RGBA", (40, 40), (0, 0, 0, 0)), "transparentes"),
-    (Image.linear_gradient("L"), "couleur de classe"),
-    (Image.new("RGB", (3, 3), (0xDB, 0x0E, 0x9A)), "Une seule classe"),
-    (Image.new("RGB", (2000, 600), (0x15, 0x53, 0xAE)), "non carrée (2000 × 600"),
-])
+@pytest.mark.parametrize(
+    "picture, notice",
+    [
+        (Image.new("RGBA", (40, 40), (0, 0, 0, 0)), "transparentes"),
+        (Image.linear_gradient("L"), "couleur de classe"),
+        (Image.new("RGB", (3, 3), (0xDB, 0x0E, 0x9A)), "Une seule classe"),
+        (Image.new("RGB", (2000, 600), (0x15, 0x53, 0xAE)), "non carrée (2000 × 600"),
+    ],
+)
 def test_odd_pictures_still_generate_with_a_notice(endpoint, tmp_path, picture, notice):
     picture.save(tmp_path / "picture.png")
     results, _, status, _ = call(endpoint, tmp_path / "picture.png", steps=1)
@@ -279,8 +310,15 @@ def test_a_long_place_is_truncated_with_a_notice(endpoint):
     assert "77 tokens" in status
 
 
-@pytest.mark.parametrize("arguments, message", [(dict(steps=500), "maximum"), (dict(steps=0), "minimum"),
-                                                (dict(guidance=25), "maximum"), (dict(variations=9), "maximum")])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (dict(steps=500), "maximum"),
+        (dict(steps=0), "minimum"),
+        (dict(guidance=25), "maximum"),
+        (dict(variations=9), "maximum"),
+    ],
+)
 def test_out_of_range_settings_are_refused_clearly(endpoint, arguments, message):
     from gradio_client.exceptions import AppError
 

@@ -9,21 +9,34 @@ from spaces.seg2sat.make_examples import EXAMPLES, draw_example
 
 # MODELS.md's table, which must match what the ControlNet was trained on.
 FLAIR_TABLE = [
-    (1, "building", "bâtiment", "#db0e9a"), (2, "pervious surface", "zone perméable", "#938e7b"),
-    (3, "impervious surface", "zone imperméable", "#f80c00"), (4, "bare soil", "sol nu", "#a97101"),
-    (5, "water", "eau", "#1553ae"), (6, "coniferous", "conifère", "#194a26"), (7, "deciduous", "feuillu", "#46e483"),
-    (8, "brushwood", "broussaille", "#f3a60d"), (9, "vineyard", "vigne", "#660082"),
-    (10, "herbaceous vegetation", "surface herbacée", "#55ff00"), (11, "agricultural land", "culture", "#fff30d"),
-    (12, "plowed land", "terre labourée", "#e4df7c"), (13, "swimming pool", "piscine", "#3de6eb"),
-    (14, "snow", "neige", "#ffffff"), (15, "clear cut", "coupe", "#8ab3a0"), (16, "mixed", "mixte", "#6b714f"),
-    (17, "ligneous", "ligneux", "#c5dc42"), (18, "greenhouse", "serre", "#9999ff"), (19, "other", "indéterminé", "#000000"),
+    (1, "building", "bâtiment", "#db0e9a"),
+    (2, "pervious surface", "zone perméable", "#938e7b"),
+    (3, "impervious surface", "zone imperméable", "#f80c00"),
+    (4, "bare soil", "sol nu", "#a97101"),
+    (5, "water", "eau", "#1553ae"),
+    (6, "coniferous", "conifère", "#194a26"),
+    (7, "deciduous", "feuillu", "#46e483"),
+    (8, "brushwood", "broussaille", "#f3a60d"),
+    (9, "vineyard", "vigne", "#660082"),
+    (10, "herbaceous vegetation", "surface herbacée", "#55ff00"),
+    (11, "agricultural land", "culture", "#fff30d"),
+    (12, "plowed land", "terre labourée", "#e4df7c"),
+    (13, "swimming pool", "piscine", "#3de6eb"),
+    (14, "snow", "neige", "#ffffff"),
+    (15, "clear cut", "coupe", "#8ab3a0"),
+    (16, "mixed", "mixte", "#6b714f"),
+    (17, "ligneous", "ligneux", "#c5dc42"),
+    (18, "greenhouse", "serre", "#9999ff"),
+    (19, "other", "indéterminé", "#000000"),
 ]
 PALETTE = {land_cover.rgb for land_cover in palette.FLAIR_CLASSES}
 DECIDUOUS = (0x46, 0xE4, 0x83)
 
 
 def colours(image: Image.Image) -> set[tuple[int, int, int]]:
-    return {tuple(int(v) for v in colour) for colour in np.unique(np.asarray(image.convert("RGB")).reshape(-1, 3), axis=0)}
+    return {
+        tuple(int(v) for v in colour) for colour in np.unique(np.asarray(image.convert("RGB")).reshape(-1, 3), axis=0)
+    }
 
 
 def test_the_palette_is_flair_exactly():
@@ -45,8 +58,10 @@ def test_snapping_leaves_only_palette_colours_and_keeps_exact_ones():
     assert (np.asarray(palette.snap_to_palette(already_clean)) == snapped).all()
 
 
-@pytest.mark.parametrize("near, expected", [((69, 229, 132), "deciduous"), ((250, 250, 250), "snow"),
-                                             ((20, 80, 170), "water"), ((10, 10, 10), "other")])
+@pytest.mark.parametrize(
+    "near, expected",
+    [((69, 229, 132), "deciduous"), ((250, 250, 250), "snow"), ((20, 80, 170), "water"), ((10, 10, 10), "other")],
+)
 def test_snapping_takes_the_nearest_class(near, expected):
     snapped = palette.snap_to_palette(Image.new("RGB", (2, 2), near))
     assert colours(snapped) == {palette.CLASS_BY_ENGLISH_NAME[expected].rgb}

@@ -38,21 +38,25 @@ def test_hub_offline_switch_is_respected():
 
 
 def test_per_model_overrides():
-    settings = load_settings([], {"IAGEN_MODEL_SMOLLM2_135M_INSTRUCT": "/models/smol",
-                                  "IAGEN_REVISION_SMOLLM2_135M_INSTRUCT": "abc123"})
+    settings = load_settings(
+        [], {"IAGEN_MODEL_SMOLLM2_135M_INSTRUCT": "/models/smol", "IAGEN_REVISION_SMOLLM2_135M_INSTRUCT": "abc123"}
+    )
     assert settings.model_overrides == {"smollm2_135m_instruct": "/models/smol"}
     assert settings.revision_overrides == {"smollm2_135m_instruct": "abc123"}
 
 
-@pytest.mark.parametrize("environ, named", [
-    ({"IAGEN_PORT": "http"}, "IAGEN_PORT"),
-    ({"IAGEN_SHARE": "maybe"}, "IAGEN_SHARE"),
-    ({"IAGEN_PROFILE": "stadium"}, "profile"),
-    ({"IAGEN_DEMOS": "tokenizer,doom"}, "doom"),
-    ({"IAGEN_DEVICE": "tpu"}, "device"),
-    ({"IAGEN_TORCH_THREADS": "0"}, "torch_threads"),
-    ({"IAGEN_TAB": "nowhere"}, "tab"),
-])
+@pytest.mark.parametrize(
+    "environ, named",
+    [
+        ({"IAGEN_PORT": "http"}, "IAGEN_PORT"),
+        ({"IAGEN_SHARE": "maybe"}, "IAGEN_SHARE"),
+        ({"IAGEN_PROFILE": "stadium"}, "profile"),
+        ({"IAGEN_DEMOS": "tokenizer,doom"}, "doom"),
+        ({"IAGEN_DEVICE": "tpu"}, "device"),
+        ({"IAGEN_TORCH_THREADS": "0"}, "torch_threads"),
+        ({"IAGEN_TAB": "nowhere"}, "tab"),
+    ],
+)
 def test_bad_values_name_the_setting(environ, named):
     with pytest.raises(SettingsError, match=named):
         load_settings([], environ)

@@ -81,19 +81,41 @@ def isolated_registry(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_r50k_exact_ids() -> None:
     assert encode("Say 'hello' to my little friend!", "r50k_base") == [
-        25515, 705, 31373, 6, 284, 616, 1310, 1545, 0,
+        25515,
+        705,
+        31373,
+        6,
+        284,
+        616,
+        1310,
+        1545,
+        0,
     ]
 
 
 def test_cl100k_exact_ids_with_typographic_apostrophe() -> None:
     assert encode("La géomatique c\u2019est f", "cl100k_base") == [
-        8921, 74672, 81868, 2428, 272, 22117, 282,
+        8921,
+        74672,
+        81868,
+        2428,
+        272,
+        22117,
+        282,
     ]
 
 
 def test_tokenize_ids_match_encode() -> None:
     assert tokenize("Say 'hello' to my little friend!", "r50k_base").ids == [
-        25515, 705, 31373, 6, 284, 616, 1310, 1545, 0,
+        25515,
+        705,
+        31373,
+        6,
+        284,
+        616,
+        1310,
+        1545,
+        0,
     ]
 
 

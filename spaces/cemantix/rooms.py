@@ -23,7 +23,14 @@ MAX_AGE_SECONDS = 12 * 3600  # and any room after this long
 
 # RoomError codes (the UI translates them).
 NO_SUCH_ROOM, ROOM_FULL, TOO_MANY_ROOMS, NICKNAME_TAKEN, BAD_NICKNAME, NOT_HOST, ROOM_ENDED = (
-    "no_such_room", "room_full", "too_many_rooms", "nickname_taken", "bad_nickname", "not_host", "room_ended")
+    "no_such_room",
+    "room_full",
+    "too_many_rooms",
+    "nickname_taken",
+    "bad_nickname",
+    "not_host",
+    "room_ended",
+)
 
 
 class RoomError(Exception):
@@ -106,8 +113,14 @@ def clean_nickname(text: str | None) -> str:
 class Rooms:
     """Every room of this server; thread-safe (each method holds one lock briefly)."""
 
-    def __init__(self, max_rooms: int = MAX_ROOMS, max_players: int = MAX_PLAYERS,
-                 idle_expiry: float = IDLE_EXPIRY_SECONDS, max_age: float = MAX_AGE_SECONDS, clock=time.time):
+    def __init__(
+        self,
+        max_rooms: int = MAX_ROOMS,
+        max_players: int = MAX_PLAYERS,
+        idle_expiry: float = IDLE_EXPIRY_SECONDS,
+        max_age: float = MAX_AGE_SECONDS,
+        clock=time.time,
+    ):
         self.max_rooms = max_rooms
         self.max_players = max_players
         self.idle_expiry = idle_expiry
@@ -140,8 +153,11 @@ class Rooms:
             room = self._room(clean_code(code))
             if room.ended:
                 raise RoomError(ROOM_ENDED, code=room.code)
-            taken = any(player.nickname.casefold() == nickname.casefold()
-                        for other_id, player in room.players.items() if other_id != player_id)
+            taken = any(
+                player.nickname.casefold() == nickname.casefold()
+                for other_id, player in room.players.items()
+                if other_id != player_id
+            )
             if taken:
                 raise RoomError(NICKNAME_TAKEN, nickname=nickname)
             if player_id not in room.players and len(room.players) >= self.max_players:
@@ -150,8 +166,17 @@ class Rooms:
             room.players[player_id] = Player(nickname, room.last_activity)  # a fresh start
             return Ticket(room.code, room.lang, room.secret, room.puzzle_number)
 
-    def record(self, code: str, player_id: str, guesses: int, hints: int, best_temperature: float | None,
-               best_permille: int | None, found: bool, gave_up: bool) -> None:
+    def record(
+        self,
+        code: str,
+        player_id: str,
+        guesses: int,
+        hints: int,
+        best_temperature: float | None,
+        best_permille: int | None,
+        found: bool,
+        gave_up: bool,
+    ) -> None:
         """A player's progress; ignored once the room has ended or expired."""
         with self._lock:
             self._drop_expired()
@@ -198,13 +223,29 @@ class Rooms:
             return (1, -(player.best_permille or 0), -(player.best_temperature or -100.0), player.guesses)
 
         rows = tuple(
-            BoardRow(place, player.nickname, player.guesses, player.hints, player.best_temperature,
-                     player.best_permille, player.found_after, player.gave_up)
+            BoardRow(
+                place,
+                player.nickname,
+                player.guesses,
+                player.hints,
+                player.best_temperature,
+                player.best_permille,
+                player.found_after,
+                player.gave_up,
+            )
             for place, player in enumerate(sorted(players, key=ranking_key), start=1)
         )
         found = sum(player.found_after is not None for player in players)
-        return Board(room.code, room.lang, room.puzzle_number, len(players), found, rows, room.ended,
-                     room.secret if room.ended else None)
+        return Board(
+            room.code,
+            room.lang,
+            room.puzzle_number,
+            len(players),
+            found,
+            rows,
+            room.ended,
+            room.secret if room.ended else None,
+        )
 
     def _room(self, code: str) -> Room:
         self._drop_expired()

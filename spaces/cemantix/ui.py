@@ -95,7 +95,7 @@ TEXTS = Texts(
         "cemantix_create": "Créer la salle",
         "cemantix_end_room": "Terminer et révéler le mot",
         "cemantix_joined": "Vous jouez dans la salle {code} sous le nom « {nickname} » : à vous, dans l'onglet Jouer !",
-        "cemantix_created": "Salle <b class=\"cx-code\">{code}</b> créée ({words_language}, {word}).",
+        "cemantix_created": 'Salle <b class="cx-code">{code}</b> créée ({words_language}, {word}).',
         "cemantix_board_link": "Ouvrir le tableau (vidéoprojecteur)",
         "cemantix_join_link": "Lien pour rejoindre",
         "cemantix_host_hint": "Gardez cet onglet ouvert : c'est d'ici que vous terminerez la salle.",
@@ -204,7 +204,7 @@ TEXTS = Texts(
         "cemantix_create": "Create the room",
         "cemantix_end_room": "End and reveal the word",
         "cemantix_joined": "You are playing in room {code} as “{nickname}”: your turn, in the Play tab!",
-        "cemantix_created": "Room <b class=\"cx-code\">{code}</b> created ({words_language}, {word}).",
+        "cemantix_created": 'Room <b class="cx-code">{code}</b> created ({words_language}, {word}).',
         "cemantix_board_link": "Open the board (projector)",
         "cemantix_join_link": "Link to join",
         "cemantix_host_hint": "Keep this tab open: this is where you will end the room.",
@@ -247,12 +247,21 @@ NEIGHBOURS_SHOWN = 20
 ANALOGIES_SHOWN = 10
 MAP_LABELS = 20  # the warmest guesses get a label on the map; the others a tooltip
 # The explorer's starting words: a word's neighbours, two words to compare, an analogy.
-EXPLORER_EXAMPLES = {"fr": ("forêt", "chat", "chien", "roi", "homme", "femme"),
-                     "en": ("forest", "cat", "dog", "king", "man", "woman")}
+EXPLORER_EXAMPLES = {
+    "fr": ("forêt", "chat", "chien", "roi", "homme", "femme"),
+    "en": ("forest", "cat", "dog", "king", "man", "woman"),
+}
 FLAGS = {"fr": "🇫🇷", "en": "🇬🇧"}
 # Colours of the emoji scale, for the map and the board.
-HEAT_COLOURS = {"🥳": "#d4a017", "😱": "#d7191c", "🔥": "#f0592b", "🥵": "#fb8c3c", "😎": "#f5b841",
-                "🥶": "#6fa8dc", "🧊": "#3f6fb5"}
+HEAT_COLOURS = {
+    "🥳": "#d4a017",
+    "😱": "#d7191c",
+    "🔥": "#f0592b",
+    "🥵": "#fb8c3c",
+    "😎": "#f5b841",
+    "🥶": "#6fa8dc",
+    "🧊": "#3f6fb5",
+}
 
 CSS = """
 .cx-header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 0.2rem 0.8rem; }
@@ -313,6 +322,7 @@ class Session:
 
 # --- formatting ------------------------------------------------------------------------------
 
+
 def escape(text: object) -> str:
     return html.escape(str(text))
 
@@ -344,11 +354,15 @@ def paragraph(message: str, css_class: str) -> str:
 
 # --- the game's views ------------------------------------------------------------------------
 
+
 def header_html(game: logic.Game | None, language: str, pending_lang: str = "fr") -> str:
     lang = game.lang if game else pending_lang
     number = game.puzzle_number if game else logic.puzzle_number(logic.puzzle_day())
-    title = (TEXTS.get("cemantix_header_daily", language, number=number) if number is not None
-             else TEXTS.get("cemantix_header_random", language))
+    title = (
+        TEXTS.get("cemantix_header_daily", language, number=number)
+        if number is not None
+        else TEXTS.get("cemantix_header_random", language)
+    )
     tags = [FLAGS[lang]]
     if game and game.room_code:
         tags.append(TEXTS.get("cemantix_header_room", language, code=game.room_code))
@@ -358,28 +372,36 @@ def header_html(game: logic.Game | None, language: str, pending_lang: str = "fr"
         counts = counted("cemantix_guess_count", game.guesses, language)
         if game.hints:
             counts += " · " + counted("cemantix_hint_count", game.hints, language)
-    return (f'<div class="cx-header"><span class="cx-title">{escape(title)}</span>'
-            f'<span>{escape(" · ".join(tags))}</span><span class="cx-counts">{escape(counts)}</span></div>')
+    return (
+        f'<div class="cx-header"><span class="cx-title">{escape(title)}</span>'
+        f'<span>{escape(" · ".join(tags))}</span><span class="cx-counts">{escape(counts)}</span></div>'
+    )
 
 
 def progress_cell(permille: int | None) -> str:
     if not permille:
         return ""
-    return (f'<div class="cx-bar"><span class="cx-track"><span class="cx-fill" style="width:{permille / 10:.1f}%">'
-            f"</span></span><span>{permille}</span></div>")
+    return (
+        f'<div class="cx-bar"><span class="cx-track"><span class="cx-fill" style="width:{permille / 10:.1f}%">'
+        f"</span></span><span>{permille}</span></div>"
+    )
 
 
 def entry_row(entry: logic.Entry, language: str, css_class: str = "") -> str:
     classes = " ".join(filter(None, (css_class, "cx-hint" if entry.is_hint else "")))
     number = "💡" if entry.is_hint else str(entry.number)
-    return (f'<tr class="{classes}"><td class="cx-number">{number}</td><td class="cx-word">{escape(entry.word)}</td>'
-            f'<td class="cx-temperature">{format_temperature(entry.temperature, language)}</td>'
-            f'<td class="cx-emoji">{entry.emoji}</td><td class="cx-progress">{progress_cell(entry.permille)}</td></tr>')
+    return (
+        f'<tr class="{classes}"><td class="cx-number">{number}</td><td class="cx-word">{escape(entry.word)}</td>'
+        f'<td class="cx-temperature">{format_temperature(entry.temperature, language)}</td>'
+        f'<td class="cx-emoji">{entry.emoji}</td><td class="cx-progress">{progress_cell(entry.permille)}</td></tr>'
+    )
 
 
 def table_head(language: str) -> str:
-    return (f'<tr><th class="cx-number">{escape(TEXTS.get("cemantix_column_number", language))}</th><th>{escape(TEXTS.get("cemantix_column_word", language))}</th>'
-            f'<th>°C</th><th></th><th>{escape(TEXTS.get("cemantix_column_progress", language))}</th></tr>')
+    return (
+        f'<tr><th class="cx-number">{escape(TEXTS.get("cemantix_column_number", language))}</th><th>{escape(TEXTS.get("cemantix_column_word", language))}</th>'
+        f"<th>°C</th><th></th><th>{escape(TEXTS.get('cemantix_column_progress', language))}</th></tr>"
+    )
 
 
 def history_html(game: logic.Game | None, language: str) -> str:
@@ -424,15 +446,21 @@ def map_svg(game: logic.Game, language: str) -> str:
     def at(x: float, y: float) -> tuple[float, float]:
         return centre + x * scale, centre - y * scale
 
-    parts = [f'<svg viewBox="0 0 {size} {size}" xmlns="http://www.w3.org/2000/svg" role="img" '
-             f'font-family="sans-serif" font-size="11">']
+    parts = [
+        f'<svg viewBox="0 0 {size} {size}" xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'font-family="sans-serif" font-size="11">'
+    ]
     for temperature in (75, 50, 25, 0):
         radius = (1 - temperature / 100) * scale
         if radius <= size / 2 - margin / 2:
-            parts.append(f'<circle cx="{centre}" cy="{centre}" r="{radius:.1f}" fill="none" stroke="currentColor" '
-                         f'stroke-opacity="0.18" stroke-dasharray="3 3"/>')
-            parts.append(f'<text x="{centre + 3}" y="{centre - radius - 3:.1f}" fill="currentColor" '
-                         f'fill-opacity="0.45" font-size="9">{temperature}\u202f°C</text>')
+            parts.append(
+                f'<circle cx="{centre}" cy="{centre}" r="{radius:.1f}" fill="none" stroke="currentColor" '
+                f'stroke-opacity="0.18" stroke-dasharray="3 3"/>'
+            )
+            parts.append(
+                f'<text x="{centre + 3}" y="{centre - radius - 3:.1f}" fill="currentColor" '
+                f'fill-opacity="0.45" font-size="9">{temperature}\u202f°C</text>'
+            )
     guesses = [point for point in points if point.kind in ("guess", "hint")]
     labelled = {point.word for point in sorted(guesses, key=lambda point: -point.temperature)[:MAP_LABELS]}
     if game.latest is not None:
@@ -444,15 +472,21 @@ def map_svg(game: logic.Game, language: str) -> str:
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.2" fill="#999" fill-opacity="0.5">{tooltip}</circle>')
         elif point.kind == "secret":
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="{HEAT_COLOURS["🥳"]}">{tooltip}</circle>')
-            parts.append(f'<text x="{x:.1f}" y="{y + 20:.1f}" text-anchor="middle" font-weight="700" font-size="13" '
-                         f'fill="currentColor">{escape(point.word)}</text>')
+            parts.append(
+                f'<text x="{x:.1f}" y="{y + 20:.1f}" text-anchor="middle" font-weight="700" font-size="13" '
+                f'fill="currentColor">{escape(point.word)}</text>'
+            )
         else:
             permille = game.score(point.word)[1]
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="{heat_colour(point.temperature, permille)}" '
-                         f'stroke="white" stroke-width="0.8">{tooltip}</circle>')
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="{heat_colour(point.temperature, permille)}" '
+                f'stroke="white" stroke-width="0.8">{tooltip}</circle>'
+            )
             if point.word in labelled:
                 style = ' font-style="italic"' if point.kind == "hint" else ""
-                parts.append(f'<text x="{x + 6:.1f}" y="{y + 4:.1f}" fill="currentColor"{style}>{escape(point.word)}</text>')
+                parts.append(
+                    f'<text x="{x + 6:.1f}" y="{y + 4:.1f}" fill="currentColor"{style}>{escape(point.word)}</text>'
+                )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -460,10 +494,12 @@ def map_svg(game: logic.Game, language: str) -> str:
 def nearest_html(game: logic.Game, language: str) -> str:
     """The 100 nearest words in columns (two on a phone): ‰, word (✓ if guessed), °C."""
     guessed = {entry.word for entry in game.entries}
-    items = [f'<div class="{"cx-guessed" if entry.word in guessed else ""}"><span class="cx-rank">{entry.permille}</span>'
-             f'<span class="cx-word">{escape(entry.word)}</span>'
-             f'<span class="cx-temperature">{format_temperature(entry.temperature, language)}</span></div>'
-             for entry in game.nearest()]
+    items = [
+        f'<div class="{"cx-guessed" if entry.word in guessed else ""}"><span class="cx-rank">{entry.permille}</span>'
+        f'<span class="cx-word">{escape(entry.word)}</span>'
+        f'<span class="cx-temperature">{format_temperature(entry.temperature, language)}</span></div>'
+        for entry in game.nearest()
+    ]
     return f'<div class="cx-nearest">{"".join(items)}</div>'
 
 
@@ -474,11 +510,13 @@ def reveal_html(game: logic.Game | None, language: str) -> str:
         return ""
     key = "cemantix_reveal_found" if game.outcome == logic.FOUND else "cemantix_reveal_secret"
     title = TEXTS.get(key, language, word=escape(game.secret))  # the text has markup: escape the word only
-    return (f'<div class="cx-reveal"><p class="cx-secret">{title}</p>'
-            f'<h4>{escape(TEXTS.get("cemantix_map_heading", language))}</h4>{map_svg(game, language)}'
-            f'<p class="cx-caption">{escape(TEXTS.get("cemantix_map_caption", language))}</p>'
-            f'<details open><summary>{escape(TEXTS.get("cemantix_nearest_heading", language))}</summary>'
-            f"{nearest_html(game, language)}</details></div>")
+    return (
+        f'<div class="cx-reveal"><p class="cx-secret">{title}</p>'
+        f"<h4>{escape(TEXTS.get('cemantix_map_heading', language))}</h4>{map_svg(game, language)}"
+        f'<p class="cx-caption">{escape(TEXTS.get("cemantix_map_caption", language))}</p>'
+        f"<details open><summary>{escape(TEXTS.get('cemantix_nearest_heading', language))}</summary>"
+        f"{nearest_html(game, language)}</details></div>"
+    )
 
 
 def problem_message(result: logic.GuessResult, language: str) -> str:
@@ -489,16 +527,23 @@ def problem_message(result: logic.GuessResult, language: str) -> str:
         return message
     if result.problem == logic.REPEATED:
         entry = result.entry
-        where = (TEXTS.get("cemantix_as_hint", language) if entry.is_hint
-                 else TEXTS.get("cemantix_as_guess", language, number=entry.number))
+        where = (
+            TEXTS.get("cemantix_as_hint", language)
+            if entry.is_hint
+            else TEXTS.get("cemantix_as_guess", language, number=entry.number)
+        )
         return TEXTS.get("cemantix_problem_repeated", language, word=result.word, where=where)
     return TEXTS.get(f"cemantix_problem_{result.problem}", language, max=logic.MAX_WORD_LENGTH)
 
 
 def end_message(game: logic.Game, language: str) -> str:
     if game.outcome == logic.FOUND:
-        return TEXTS.get("cemantix_found", language, word=game.secret,
-                         guesses=counted("cemantix_guess_count", game.guesses, language))
+        return TEXTS.get(
+            "cemantix_found",
+            language,
+            word=game.secret,
+            guesses=counted("cemantix_guess_count", game.guesses, language),
+        )
     return TEXTS.get("cemantix_gave_up", language, word=game.secret)
 
 
@@ -506,14 +551,23 @@ def game_state(game: logic.Game | None, **action) -> dict:
     """The machine-readable side of every game answer (for API clients and tests)."""
     if game is None:
         return action
-    state = {"lang": game.lang, "puzzle": game.puzzle_number, "room": game.room_code, "guesses": game.guesses,
-             "hints": game.hints, "over": game.over, "outcome": game.outcome, **action}
+    state = {
+        "lang": game.lang,
+        "puzzle": game.puzzle_number,
+        "room": game.room_code,
+        "guesses": game.guesses,
+        "hints": game.hints,
+        "over": game.over,
+        "outcome": game.outcome,
+        **action,
+    }
     if game.over:
         state["secret"] = game.secret
     return state
 
 
 # --- rooms -----------------------------------------------------------------------------------
+
 
 @functools.lru_cache(maxsize=32)
 def cached_qr_code(url: str) -> str:
@@ -533,23 +587,41 @@ def room_error_message(error: room_rules.RoomError, language: str) -> str:
 
 def board_html(board: room_rules.Board, language: str, join_address: str | None) -> str:
     counts = TEXTS.get("cemantix_board_counts", language, players=board.players, found=board.found)
-    puzzle = (TEXTS.get("cemantix_header_daily", language, number=board.puzzle_number)
-              if board.puzzle_number is not None else TEXTS.get("cemantix_header_random", language))
-    how_to_join = TEXTS.get("cemantix_board_how_to_join", language, code=f'<span class="cx-code">{escape(board.code)}</span>')
-    join = f"<div>{how_to_join}" + (f'<br><a href="{escape(join_address)}">{escape(join_address)}</a>' if join_address else "")
+    puzzle = (
+        TEXTS.get("cemantix_header_daily", language, number=board.puzzle_number)
+        if board.puzzle_number is not None
+        else TEXTS.get("cemantix_header_random", language)
+    )
+    how_to_join = TEXTS.get(
+        "cemantix_board_how_to_join", language, code=f'<span class="cx-code">{escape(board.code)}</span>'
+    )
+    join = f"<div>{how_to_join}" + (
+        f'<br><a href="{escape(join_address)}">{escape(join_address)}</a>' if join_address else ""
+    )
     join += "</div>" + (cached_qr_code(join_address) if join_address else "")
-    parts = [f'<div class="cx-board"><h2>{escape(TEXTS.get("cemantix_board_heading", language, code=board.code))} '
-             f"{FLAGS[board.lang]}</h2><p>{escape(puzzle)} · {escape(counts)}</p>"]
+    parts = [
+        f'<div class="cx-board"><h2>{escape(TEXTS.get("cemantix_board_heading", language, code=board.code))} '
+        f"{FLAGS[board.lang]}</h2><p>{escape(puzzle)} · {escape(counts)}</p>"
+    ]
     if board.ended:
-        parts.append(f'<p class="cx-secret">{escape(TEXTS.get("cemantix_board_secret", language, word=board.secret))}</p>')
+        parts.append(
+            f'<p class="cx-secret">{escape(TEXTS.get("cemantix_board_secret", language, word=board.secret))}</p>'
+        )
     else:
         parts.append(f'<div class="cx-join">{join}</div>')
     if not board.rows:
         parts.append(paragraph(TEXTS.get("cemantix_board_empty", language), "cx-empty"))
     else:
-        head = "".join(f"<th>{escape(TEXTS.get(key, language))}</th>" for key in (
-            "cemantix_board_place", "cemantix_board_player", "cemantix_board_guesses", "cemantix_board_time",
-            "cemantix_board_best"))
+        head = "".join(
+            f"<th>{escape(TEXTS.get(key, language))}</th>"
+            for key in (
+                "cemantix_board_place",
+                "cemantix_board_player",
+                "cemantix_board_guesses",
+                "cemantix_board_time",
+                "cemantix_board_best",
+            )
+        )
         rows = []
         for row in board.rows:
             if row.found_after is not None:
@@ -558,13 +630,18 @@ def board_html(board: room_rules.Board, language: str, join_address: str | None)
                 best = ""
             else:
                 emoji = logic.heat_emoji(row.best_temperature, row.best_permille)
-                best = f"{emoji} " + (f"{row.best_permille} ‰" if row.best_permille
-                                      else format_temperature(row.best_temperature, language))
+                best = f"{emoji} " + (
+                    f"{row.best_permille} ‰"
+                    if row.best_permille
+                    else format_temperature(row.best_temperature, language)
+                )
                 if row.gave_up:
                     best += f" · 🏳️ {escape(TEXTS.get('cemantix_board_gave_up', language))}"
             guesses = str(row.guesses) + (f" (+{row.hints} 💡)" if row.hints else "")
-            rows.append(f"<tr><td>{row.place}</td><td class=\"cx-word\">{escape(row.nickname)}</td><td>{guesses}</td>"
-                        f"<td>{format_seconds(row.found_after)}</td><td>{best}</td></tr>")
+            rows.append(
+                f'<tr><td>{row.place}</td><td class="cx-word">{escape(row.nickname)}</td><td>{guesses}</td>'
+                f"<td>{format_seconds(row.found_after)}</td><td>{best}</td></tr>"
+            )
         parts.append(f'<table class="cx-table"><tr>{head}</tr>{"".join(rows)}</table>')
     parts.append("</div>")
     return "".join(parts)
@@ -572,31 +649,47 @@ def board_html(board: room_rules.Board, language: str, join_address: str | None)
 
 def host_panel_html(code: str, language: str, lang: str, daily: bool, join_address: str | None) -> str:
     word = TEXTS.get("cemantix_mode_daily" if daily else "cemantix_mode_random", language)
-    created = TEXTS.get("cemantix_created", language, code=escape(code),
-                        words_language=escape(language_name(lang, language)),
-                        word=escape(word))
-    links = [f'<a href="?tab=cemantix&board={escape(code)}" target="_blank">'
-             f'{escape(TEXTS.get("cemantix_board_link", language))} ↗</a>']
+    created = TEXTS.get(
+        "cemantix_created",
+        language,
+        code=escape(code),
+        words_language=escape(language_name(lang, language)),
+        word=escape(word),
+    )
+    links = [
+        f'<a href="?tab=cemantix&board={escape(code)}" target="_blank">'
+        f"{escape(TEXTS.get('cemantix_board_link', language))} ↗</a>"
+    ]
     if join_address:
-        links.append(f'{escape(TEXTS.get("cemantix_join_link", language))} : '
-                     f'<a href="{escape(join_address)}">{escape(join_address)}</a>{cached_qr_code(join_address)}')
-    return (f'<div class="cx-host"><p>{created}</p><p>{"</p><p>".join(links)}</p>'
-            f'<p>{escape(TEXTS.get("cemantix_host_hint", language))}</p></div>')
+        links.append(
+            f"{escape(TEXTS.get('cemantix_join_link', language))} : "
+            f'<a href="{escape(join_address)}">{escape(join_address)}</a>{cached_qr_code(join_address)}'
+        )
+    return (
+        f'<div class="cx-host"><p>{created}</p><p>{"</p><p>".join(links)}</p>'
+        f"<p>{escape(TEXTS.get('cemantix_host_hint', language))}</p></div>"
+    )
 
 
 # --- explorer --------------------------------------------------------------------------------
 
+
 def word_list_html(pairs: list[tuple[str, float]], language: str) -> str:
-    rows = "".join(f'<tr><td class="cx-number">{rank}</td><td class="cx-word">{escape(word)}</td>'
-                   f'<td class="cx-temperature">{format_number(cosine, language, 3)}</td>'
-                   f'<td class="cx-temperature">{format_temperature(cosine * 100, language)}</td></tr>'
-                   for rank, (word, cosine) in enumerate(pairs, start=1))
-    head = (f'<tr><th class="cx-number">#</th><th>{escape(TEXTS.get("cemantix_column_word", language))}</th>'
-            "<th>cos</th><th>°C</th></tr>")
+    rows = "".join(
+        f'<tr><td class="cx-number">{rank}</td><td class="cx-word">{escape(word)}</td>'
+        f'<td class="cx-temperature">{format_number(cosine, language, 3)}</td>'
+        f'<td class="cx-temperature">{format_temperature(cosine * 100, language)}</td></tr>'
+        for rank, (word, cosine) in enumerate(pairs, start=1)
+    )
+    head = (
+        f'<tr><th class="cx-number">#</th><th>{escape(TEXTS.get("cemantix_column_word", language))}</th>'
+        "<th>cos</th><th>°C</th></tr>"
+    )
     return f'<table class="cx-table">{head}{rows}</table>'
 
 
 # --- the tab ---------------------------------------------------------------------------------
+
 
 def prepare(hub: Hub) -> None:
     """The night before (python -m shared.prefetch): both vocabularies built into the cache."""
@@ -641,9 +734,16 @@ def build(hub: Hub) -> None:
         game = session.game
         if game is not None and game.room_code:
             best = game.best
-            rooms.record(game.room_code, session.player_id, game.guesses, game.hints,
-                         best.temperature if best else None, best.permille if best else None,
-                         game.outcome == logic.FOUND, game.outcome == logic.GAVE_UP)
+            rooms.record(
+                game.room_code,
+                session.player_id,
+                game.guesses,
+                game.hints,
+                best.temperature if best else None,
+                best.permille if best else None,
+                game.outcome == logic.FOUND,
+                game.outcome == logic.GAVE_UP,
+            )
 
     def close_if_room_ended(session: Session, language: str) -> str:
         """A room's game ends for everyone when its creator reveals the word."""
@@ -655,11 +755,21 @@ def build(hub: Hub) -> None:
 
     def game_view(session: Session, language: str, message: str, good: bool, **action):
         game = session.game
-        share = (gr.Textbox(value=share_text(game, language), visible=True) if game and game.over
-                 else gr.Textbox(value="", visible=False))
+        share = (
+            gr.Textbox(value=share_text(game, language), visible=True)
+            if game and game.over
+            else gr.Textbox(value="", visible=False)
+        )
         status = paragraph(message, "cx-good" if good else "cx-problem")
-        return (session, header_html(game, language), status, history_html(game, language), share,
-                reveal_html(game, language), game_state(game, **action))
+        return (
+            session,
+            header_html(game, language),
+            status,
+            history_html(game, language),
+            share,
+            reveal_html(game, language),
+            game_state(game, **action),
+        )
 
     # ---- layout
     gr.Markdown(TEXTS.label("cemantix_intro"))
@@ -672,26 +782,43 @@ def build(hub: Hub) -> None:
     with gr.Tabs(elem_id="cemantix-sections") as sections:
         with gr.Tab(TEXTS.label("cemantix_play_tab"), id="play"):
             header = gr.HTML(elem_id="cemantix-header")
-            word = gr.Textbox(label=TEXTS.label("cemantix_word"), show_label=False, placeholder=TEXTS.label("cemantix_word_placeholder"), max_lines=1,
-                              submit_btn=True, elem_id="cemantix-word",
-                              html_attributes=gr.InputHTMLAttributes(autocapitalize="off", autocorrect="off",
-                                                                     spellcheck=False, autocomplete="off"))
+            word = gr.Textbox(
+                label=TEXTS.label("cemantix_word"),
+                show_label=False,
+                placeholder=TEXTS.label("cemantix_word_placeholder"),
+                max_lines=1,
+                submit_btn=True,
+                elem_id="cemantix-word",
+                html_attributes=gr.InputHTMLAttributes(
+                    autocapitalize="off", autocorrect="off", spellcheck=False, autocomplete="off"
+                ),
+            )
             status = gr.HTML(elem_classes=["cx-status"], elem_id="cemantix-status")
             history = gr.HTML(elem_id="cemantix-history")
             with gr.Row():
                 hint_button = gr.Button(TEXTS.label("cemantix_hint"), size="sm", min_width=100, elem_id="cemantix-hint")
-                give_up_button = gr.Button(TEXTS.label("cemantix_give_up"), size="sm", min_width=100,
-                                           elem_id="cemantix-give-up")
-            share = gr.Textbox(label=TEXTS.label("cemantix_share"), visible=False, interactive=False, lines=2,
-                               buttons=["copy"], elem_id="cemantix-share")
+                give_up_button = gr.Button(
+                    TEXTS.label("cemantix_give_up"), size="sm", min_width=100, elem_id="cemantix-give-up"
+                )
+            share = gr.Textbox(
+                label=TEXTS.label("cemantix_share"),
+                visible=False,
+                interactive=False,
+                lines=2,
+                buttons=["copy"],
+                elem_id="cemantix-share",
+            )
             reveal = gr.HTML(elem_id="cemantix-reveal")
             result = gr.JSON(visible=False)
             with gr.Accordion(TEXTS.label("cemantix_new_game_heading"), open=False):
-                language_choice = gr.Radio([("Français", "fr"), ("English", "en")], value="fr",
-                                           label=TEXTS.label("cemantix_words_language"))
-                mode_choice = gr.Radio([(TEXTS.label("cemantix_mode_daily"), "daily"),
-                                        (TEXTS.label("cemantix_mode_random"), "random")], value="daily",
-                                       label=TEXTS.label("cemantix_mode"))
+                language_choice = gr.Radio(
+                    [("Français", "fr"), ("English", "en")], value="fr", label=TEXTS.label("cemantix_words_language")
+                )
+                mode_choice = gr.Radio(
+                    [(TEXTS.label("cemantix_mode_daily"), "daily"), (TEXTS.label("cemantix_mode_random"), "random")],
+                    value="daily",
+                    label=TEXTS.label("cemantix_mode"),
+                )
                 start_button = gr.Button(TEXTS.label("cemantix_start"), variant="primary", elem_id="cemantix-start")
             with gr.Accordion(TEXTS.label("cemantix_rules_heading"), open=False):
                 gr.Markdown(TEXTS.label("cemantix_rules"))
@@ -699,26 +826,36 @@ def build(hub: Hub) -> None:
             gr.Markdown(TEXTS.label("cemantix_room_intro"))
             gr.Markdown(TEXTS.label("cemantix_join_heading"))
             with gr.Group():
-                room_code = gr.Textbox(label=TEXTS.label("cemantix_room_code"), max_lines=1, max_length=12,
-                                       elem_id="cemantix-room-code")
-                nickname = gr.Textbox(label=TEXTS.label("cemantix_nickname"), max_lines=1,
-                                      max_length=room_rules.MAX_NICKNAME_LENGTH, elem_id="cemantix-nickname")
+                room_code = gr.Textbox(
+                    label=TEXTS.label("cemantix_room_code"), max_lines=1, max_length=12, elem_id="cemantix-room-code"
+                )
+                nickname = gr.Textbox(
+                    label=TEXTS.label("cemantix_nickname"),
+                    max_lines=1,
+                    max_length=room_rules.MAX_NICKNAME_LENGTH,
+                    elem_id="cemantix-nickname",
+                )
             join_button = gr.Button(TEXTS.label("cemantix_join"), variant="primary", elem_id="cemantix-join")
             room_status = gr.HTML(elem_classes=["cx-status"])
             with gr.Accordion(TEXTS.label("cemantix_create_heading"), open=False):
-                room_language = gr.Radio([("Français", "fr"), ("English", "en")], value="fr",
-                                         label=TEXTS.label("cemantix_words_language"))
-                room_mode = gr.Radio([(TEXTS.label("cemantix_mode_daily"), "daily"),
-                                      (TEXTS.label("cemantix_mode_random"), "random")], value="daily",
-                                     label=TEXTS.label("cemantix_mode"))
+                room_language = gr.Radio(
+                    [("Français", "fr"), ("English", "en")], value="fr", label=TEXTS.label("cemantix_words_language")
+                )
+                room_mode = gr.Radio(
+                    [(TEXTS.label("cemantix_mode_daily"), "daily"), (TEXTS.label("cemantix_mode_random"), "random")],
+                    value="daily",
+                    label=TEXTS.label("cemantix_mode"),
+                )
                 create_button = gr.Button(TEXTS.label("cemantix_create"), elem_id="cemantix-create")
                 host_panel = gr.HTML()
-                end_button = gr.Button(TEXTS.label("cemantix_end_room"), variant="stop", visible=False,
-                                       elem_id="cemantix-end-room")
+                end_button = gr.Button(
+                    TEXTS.label("cemantix_end_room"), variant="stop", visible=False, elem_id="cemantix-end-room"
+                )
         with gr.Tab(TEXTS.label("cemantix_explorer_tab"), id="explorer"):
             gr.Markdown(TEXTS.label("cemantix_explorer_intro"))
-            explorer_language = gr.Radio([("Français", "fr"), ("English", "en")], value="fr",
-                                         label=TEXTS.label("cemantix_words_language"))
+            explorer_language = gr.Radio(
+                [("Français", "fr"), ("English", "en")], value="fr", label=TEXTS.label("cemantix_words_language")
+            )
             with gr.Accordion(TEXTS.label("cemantix_neighbours_heading"), open=True):
                 neighbour_word = gr.Textbox(label=TEXTS.label("cemantix_first_word"), max_lines=1)
                 neighbours_button = gr.Button(TEXTS.label("cemantix_show"), size="sm")
@@ -731,8 +868,10 @@ def build(hub: Hub) -> None:
                 similarity_view = gr.HTML()
             with gr.Accordion(TEXTS.label("cemantix_analogy_heading"), open=True):
                 with gr.Row():
-                    analogy_words = [gr.Textbox(label=TEXTS.label(key), max_lines=1, min_width=90)
-                                     for key in ("cemantix_first_word", "cemantix_second_word", "cemantix_third_word")]
+                    analogy_words = [
+                        gr.Textbox(label=TEXTS.label(key), max_lines=1, min_width=90)
+                        for key in ("cemantix_first_word", "cemantix_second_word", "cemantix_third_word")
+                    ]
                 analogy_button = gr.Button(TEXTS.label("cemantix_show"), size="sm")
                 analogy_view = gr.HTML()
 
@@ -756,13 +895,29 @@ def build(hub: Hub) -> None:
             message, good = "", True
         else:
             message, good = problem_message(outcome, language), False
-        view = game_view(session, language, message, good, word=outcome.word, counted=outcome.counted,
-                         temperature=outcome.temperature, permille=outcome.permille, problem=outcome.problem)
+        view = game_view(
+            session,
+            language,
+            message,
+            good,
+            word=outcome.word,
+            counted=outcome.counted,
+            temperature=outcome.temperature,
+            permille=outcome.permille,
+            problem=outcome.problem,
+        )
         # A counted word leaves the box for the next one; a refused one stays, to be corrected.
         return *view, ("" if outcome.counted or outcome.problem == logic.REPEATED else gr.skip())
 
-    gr.on([word.submit], guess, [word, session_state], [*game_outputs, word], api_name="cemantix_guess",
-          show_progress="full", show_progress_on=[status])
+    gr.on(
+        [word.submit],
+        guess,
+        [word, session_state],
+        [*game_outputs, word],
+        api_name="cemantix_guess",
+        show_progress="full",
+        show_progress_on=[status],
+    )
 
     def hint(session: Session | None, request: gr.Request):
         language = request_language(request)
@@ -778,8 +933,9 @@ def build(hub: Hub) -> None:
         else:
             message = TEXTS.get("cemantix_hint_given", language, word=given.word)
         hint_fields = {} if given is None else {"temperature": given.temperature, "permille": given.permille}
-        return game_view(session, language, message, given is not None, hint=given.word if given else None,
-                         **hint_fields)
+        return game_view(
+            session, language, message, given is not None, hint=given.word if given else None, **hint_fields
+        )
 
     hint_button.click(hint, [session_state], game_outputs, api_name="cemantix_hint", show_progress="hidden")
 
@@ -806,12 +962,21 @@ def build(hub: Hub) -> None:
             message = TEXTS.get("cemantix_new_random", language, words_language=language_name(lang, language))
         else:
             session.game = logic.daily_game(words)
-            message = TEXTS.get("cemantix_new_daily", language, number=session.game.puzzle_number,
-                                words_language=language_name(lang, language))
+            message = TEXTS.get(
+                "cemantix_new_daily",
+                language,
+                number=session.game.puzzle_number,
+                words_language=language_name(lang, language),
+            )
         return game_view(session, language, message, True)
 
-    start_button.click(new_game, [language_choice, mode_choice, session_state], game_outputs,
-                       api_name="cemantix_new_game", show_progress_on=[status])
+    start_button.click(
+        new_game,
+        [language_choice, mode_choice, session_state],
+        game_outputs,
+        api_name="cemantix_new_game",
+        show_progress_on=[status],
+    )
 
     # ---- rooms
     def join_room(code: str, name: str, session: Session | None, request: gr.Request, progress=gr.Progress()):
@@ -820,16 +985,24 @@ def build(hub: Hub) -> None:
         try:
             ticket = rooms.join(code, name, session.player_id)
         except room_rules.RoomError as error:
-            return (session, paragraph(room_error_message(error, language), "cx-problem"), gr.skip(),
-                    *[gr.skip()] * (len(game_outputs) - 1))
+            return (
+                session,
+                paragraph(room_error_message(error, language), "cx-problem"),
+                gr.skip(),
+                *[gr.skip()] * (len(game_outputs) - 1),
+            )
         words = vocabulary(ticket.lang, progress, language)
         session.game = logic.Game(ticket.lang, ticket.secret, words, ticket.puzzle_number, ticket.code)
         joined = TEXTS.get("cemantix_joined", language, code=ticket.code, nickname=room_rules.clean_nickname(name))
         view = game_view(session, language, joined, True)
         return view[0], paragraph(joined, "cx-good"), gr.Tabs(selected="play"), *view[1:]
 
-    join_button.click(join_room, [room_code, nickname, session_state],
-                      [session_state, room_status, sections, *game_outputs[1:]], api_name="cemantix_join_room")
+    join_button.click(
+        join_room,
+        [room_code, nickname, session_state],
+        [session_state, room_status, sections, *game_outputs[1:]],
+        api_name="cemantix_join_room",
+    )
 
     def create_room(lang: str, mode: str, session: Session | None, request: gr.Request, progress=gr.Progress()):
         language = request_language(request)
@@ -847,8 +1020,12 @@ def build(hub: Hub) -> None:
         panel = host_panel_html(code, language, lang, daily, join_url(hub, request, code))
         return session, panel, gr.Button(visible=True)
 
-    create_button.click(create_room, [room_language, room_mode, session_state],
-                        [session_state, host_panel, end_button], api_name="cemantix_create_room")
+    create_button.click(
+        create_room,
+        [room_language, room_mode, session_state],
+        [session_state, host_panel, end_button],
+        api_name="cemantix_create_room",
+    )
 
     def end_room(session: Session | None, request: gr.Request):
         language = request_language(request)
@@ -905,47 +1082,73 @@ def build(hub: Hub) -> None:
         found = words.neighbours(cleaned[0], NEIGHBOURS_SHOWN, hidden)
         return word_list_html(found, language) + hidden_note(hidden, language)
 
-    neighbours_button.click(neighbours, [explorer_language, neighbour_word, session_state], [neighbours_view],
-                            api_name="cemantix_neighbours")
-    neighbour_word.submit(neighbours, [explorer_language, neighbour_word, session_state], [neighbours_view],
-                          api_visibility="private")
+    neighbours_button.click(
+        neighbours,
+        [explorer_language, neighbour_word, session_state],
+        [neighbours_view],
+        api_name="cemantix_neighbours",
+    )
+    neighbour_word.submit(
+        neighbours, [explorer_language, neighbour_word, session_state], [neighbours_view], api_visibility="private"
+    )
 
-    def similarity(lang: str, first: str, second: str, session: Session | None, request: gr.Request,
-                   progress=gr.Progress()):
+    def similarity(
+        lang: str, first: str, second: str, session: Session | None, request: gr.Request, progress=gr.Progress()
+    ):
         language = request_language(request)
         words, cleaned, problem = explorer_words(lang, [first, second], progress, language)
         if cleaned is None:
             return problem
         cosine = words.similarity(*cleaned)
-        text = TEXTS.get("cemantix_similarity_result", language, first=cleaned[0], second=cleaned[1],
-                         cosine=format_number(cosine, language, 3),
-                         temperature=format_temperature(cosine * 100, language))
+        text = TEXTS.get(
+            "cemantix_similarity_result",
+            language,
+            first=cleaned[0],
+            second=cleaned[1],
+            cosine=format_number(cosine, language, 3),
+            temperature=format_temperature(cosine * 100, language),
+        )
         return paragraph(text, "cx-good")
 
-    similarity_button.click(similarity, [explorer_language, similar_first, similar_second, session_state],
-                            [similarity_view], api_name="cemantix_similarity")
+    similarity_button.click(
+        similarity,
+        [explorer_language, similar_first, similar_second, session_state],
+        [similarity_view],
+        api_name="cemantix_similarity",
+    )
 
-    def analogy(lang: str, positive: str, negative: str, added: str, session: Session | None,
-                request: gr.Request, progress=gr.Progress()):
+    def analogy(
+        lang: str,
+        positive: str,
+        negative: str,
+        added: str,
+        session: Session | None,
+        request: gr.Request,
+        progress=gr.Progress(),
+    ):
         language = request_language(request)
         words, cleaned, problem = explorer_words(lang, [positive, negative, added], progress, language)
         if cleaned is None:
             return problem
         hidden = hidden_words(session, words.lang)
         found = words.analogy(*cleaned, ANALOGIES_SHOWN, hidden)
-        title = TEXTS.get("cemantix_analogy_result", language, positive=cleaned[0], negative=cleaned[1],
-                          added=cleaned[2])
+        title = TEXTS.get(
+            "cemantix_analogy_result", language, positive=cleaned[0], negative=cleaned[1], added=cleaned[2]
+        )
         return paragraph(title, "cx-good") + word_list_html(found, language) + hidden_note(hidden, language)
 
-    analogy_button.click(analogy, [explorer_language, *analogy_words, session_state], [analogy_view],
-                         api_name="cemantix_analogy")
+    analogy_button.click(
+        analogy, [explorer_language, *analogy_words, session_state], [analogy_view], api_name="cemantix_analogy"
+    )
 
     explorer_inputs = [neighbour_word, similar_first, similar_second, *analogy_words]
 
     def explorer_examples(lang: str):
         return [gr.Textbox(value=value) for value in EXPLORER_EXAMPLES[lang]]
 
-    explorer_language.input(explorer_examples, [explorer_language], explorer_inputs, api_visibility="private", queue=False)
+    explorer_language.input(
+        explorer_examples, [explorer_language], explorer_inputs, api_visibility="private", queue=False
+    )
 
     # ---- on page load (no inputs: a pure load event)
     def on_load(request: gr.Request):
@@ -968,6 +1171,25 @@ def build(hub: Hub) -> None:
             *explorer_examples(language),
         )
 
-    gr.on(None, on_load, None,
-          [notice, header, history, language_choice, room_language, explorer_language, board_panel, sections, board_code,
-           board, board_timer, room_code, *explorer_inputs], api_visibility="private", queue=False)
+    gr.on(
+        None,
+        on_load,
+        None,
+        [
+            notice,
+            header,
+            history,
+            language_choice,
+            room_language,
+            explorer_language,
+            board_panel,
+            sections,
+            board_code,
+            board,
+            board_timer,
+            room_code,
+            *explorer_inputs,
+        ],
+        api_visibility="private",
+        queue=False,
+    )

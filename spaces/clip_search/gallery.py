@@ -33,8 +33,7 @@ from shared.weights import WeightsUnavailable
 from spaces.clip_search.collection import THUMBNAILS, Collection, EncoderMismatch, Item
 from spaces.clip_search.encoder import get_encoder
 from spaces.clip_search.images import UnreadableImage, file_sha256, load_image, save_thumbnail
-from spaces.clip_search.index import (BATCH_SIZE, GrowingCollection, default_index_folder, embed_images,
-                                      index_folder)
+from spaces.clip_search.index import BATCH_SIZE, GrowingCollection, default_index_folder, embed_images, index_folder
 
 GALLERY_KEY = "flair_gallery"
 INDEX_CACHE_KEY = f"{GALLERY_KEY}:index"
@@ -101,8 +100,9 @@ def build_flair(hub, encoder, progress: Progress) -> tuple[Collection, list[tupl
     source = hub.weights.source(GALLERY_KEY)
     snapshot = hub.weights.locate(GALLERY_KEY)
     # push_to_hub writes data/train-00000-of-000NN.parquet; the parquet conversion default/train/0000.parquet
-    shards = sorted(path for path in snapshot.rglob("*.parquet")
-                    if FLAIR_SPLIT in path.name or FLAIR_SPLIT in path.parent.name)
+    shards = sorted(
+        path for path in snapshot.rglob("*.parquet") if FLAIR_SPLIT in path.name or FLAIR_SPLIT in path.parent.name
+    )
     if not shards:
         raise WeightsUnavailable(source, f"no parquet file of the {FLAIR_SPLIT} split in {snapshot}")
     target = base_folder(hub.settings, encoder)
@@ -124,8 +124,14 @@ def build_flair(hub, encoder, progress: Progress) -> tuple[Collection, list[tupl
             sha256 = hashlib.sha256(row.image_bytes).hexdigest()
             thumbnail = save_thumbnail(image, target / THUMBNAILS, sha256)
             relative = row.shard.relative_to(snapshot).as_posix()
-            return Item(_flair_key(row.shard, row.row), f"{source.local_path or source.repo_id}/{relative}#{row.row}",
-                        row.caption, "flair", sha256, thumbnail.relative_to(target).as_posix()), image
+            return Item(
+                _flair_key(row.shard, row.row),
+                f"{source.local_path or source.repo_id}/{relative}#{row.row}",
+                row.caption,
+                "flair",
+                sha256,
+                thumbnail.relative_to(target).as_posix(),
+            ), image
 
         def on_batch(items, vectors, failures):
             growing.add(items, vectors)
@@ -198,13 +204,15 @@ class Gallery:
     """The base collection (None when it could not be built: `base_problem` says why) and the
     added one. Searches may run in many threads; additions are serialised by a lock."""
 
-    def __init__(self, hub, encoder, base: Collection | None, base_problem: str | None,
-                 unreadable: list[tuple[str, str]]):
+    def __init__(
+        self, hub, encoder, base: Collection | None, base_problem: str | None, unreadable: list[tuple[str, str]]
+    ):
         self.hub, self.encoder = hub, encoder
         self.base, self.base_problem, self.unreadable = base, base_problem, unreadable
         self.added_folder = added_folder(hub.settings, encoder)
-        self.added = Collection.load(self.added_folder, encoder.identity) or \
-            Collection.empty(encoder.identity, self.added_folder)
+        self.added = Collection.load(self.added_folder, encoder.identity) or Collection.empty(
+            encoder.identity, self.added_folder
+        )
         self._adding = threading.Lock()
         self._inbox_seen: tuple[int, ...] | None = None
 
@@ -222,8 +230,10 @@ class Gallery:
         results = []
         for collection in (self.base, self.added):
             if collection is not None:
-                results.extend(Result(hit.score, hit.item, collection.thumbnail_path(hit.item))
-                               for hit in collection.search(vector, k))
+                results.extend(
+                    Result(hit.score, hit.item, collection.thumbnail_path(hit.item))
+                    for hit in collection.search(vector, k)
+                )
         return sorted(results, key=lambda result: -result.score)[:k]
 
     def find(self, key: str) -> tuple[Item, Path, np.ndarray] | None:
@@ -244,8 +254,16 @@ class Gallery:
         items = []
         for image, caption, source, sha256 in entries:
             thumbnail = save_thumbnail(image, self.added_folder / THUMBNAILS, sha256)
-            items.append(Item(f"{source}:{sha256[:32]}", f"{source}:{sha256}", caption, source, sha256,
-                              thumbnail.relative_to(self.added_folder).as_posix()))
+            items.append(
+                Item(
+                    f"{source}:{sha256[:32]}",
+                    f"{source}:{sha256}",
+                    caption,
+                    source,
+                    sha256,
+                    thumbnail.relative_to(self.added_folder).as_posix(),
+                )
+            )
         with self._adding:
             updated = self.added.updated(new_items=items, new_vectors=vectors)
             if len(updated) > MAX_ADDED:
@@ -292,8 +310,9 @@ class GalleryLoader:
             self._thread = threading.Thread(target=self._open, name="clip-gallery", daemon=True)
             self._thread.start()
 
-    def gallery(self, on_status: Callable[[tuple[int, int, str]], None] = lambda status: None,
-                poll_seconds: float = 0.25) -> Gallery:
+    def gallery(
+        self, on_status: Callable[[tuple[int, int, str]], None] = lambda status: None, poll_seconds: float = 0.25
+    ) -> Gallery:
         """The gallery, opening (or building) it first if needed."""
         status = self.hub.models.status(INDEX_CACHE_KEY)
         if status is None or status.state != "loaded":

@@ -36,8 +36,12 @@ class UnreadableImage(ValueError):
 
 def too_large(pixels: int) -> UnreadableImage:
     megapixels, limit = round(pixels / 1e6), MAX_DECODED_PIXELS // 1_000_000
-    return UnreadableImage("too_large", f"{megapixels} megapixels is more than the {limit} this server decodes "
-                           "(JPEGs of any size are fine)", megapixels=megapixels, limit=limit)
+    return UnreadableImage(
+        "too_large",
+        f"{megapixels} megapixels is more than the {limit} this server decodes (JPEGs of any size are fine)",
+        megapixels=megapixels,
+        limit=limit,
+    )
 
 
 def load_image(source: str | Path, side: int = WORKING_SIDE) -> Image.Image:

@@ -49,9 +49,11 @@ class IndexReport:
     seconds: float = 0.0
 
     def summary(self) -> str:
-        return (f"{len(self.collection)} images indexed: {self.new} new, {self.changed} changed, "
-                f"{self.unchanged} unchanged, {self.removed} removed, {len(self.unreadable)} unreadable "
-                f"({self.seconds:.1f} s)")
+        return (
+            f"{len(self.collection)} images indexed: {self.new} new, {self.changed} changed, "
+            f"{self.unchanged} unchanged, {self.removed} removed, {len(self.unreadable)} unreadable "
+            f"({self.seconds:.1f} s)"
+        )
 
 
 def default_index_folder(folder: Path) -> Path:
@@ -64,17 +66,24 @@ def scan_images(folder: Path) -> list[Path]:
     found = []
     for root, folders, files in os.walk(folder):
         folders[:] = [name for name in folders if not name.startswith(".")]
-        found.extend(Path(root) / name for name in files
-                     if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_SUFFIXES)
+        found.extend(
+            Path(root) / name
+            for name in files
+            if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_SUFFIXES
+        )
     return sorted(found)
 
 
 def in_batches(tasks: list[Task], batch_size: int = BATCH_SIZE) -> list[list[Task]]:
-    return [tasks[start:start + batch_size] for start in range(0, len(tasks), batch_size)]
+    return [tasks[start : start + batch_size] for start in range(0, len(tasks), batch_size)]
 
 
-def embed_images(encoder, batches: Iterable[list[Task]], prepare: Callable[[Task], tuple[Item, object]],
-                 on_batch: Callable[[list[Item], np.ndarray, list[tuple[str, str]]], None]) -> None:
+def embed_images(
+    encoder,
+    batches: Iterable[list[Task]],
+    prepare: Callable[[Task], tuple[Item, object]],
+    on_batch: Callable[[list[Item], np.ndarray, list[tuple[str, str]]], None],
+) -> None:
     """Encode the images that `prepare(task)` gives (an Item and a PIL image, or UnreadableImage),
     batch by batch; `on_batch(items, vectors, failures)` after each. The next batch is taken from
     `batches` (which may be a generator) and prepared in a worker thread meanwhile: reading,
@@ -131,8 +140,14 @@ class GrowingCollection:
         return collection
 
 
-def index_folder(folder: Path, encoder, index_folder_path: Path | None = None, rebuild: bool = False,
-                 batch_size: int = BATCH_SIZE, progress: Callable[[int, int], None] | None = None) -> IndexReport:
+def index_folder(
+    folder: Path,
+    encoder,
+    index_folder_path: Path | None = None,
+    rebuild: bool = False,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[int, int], None] | None = None,
+) -> IndexReport:
     """Bring the index of `folder` up to date with its files; see the module's docstring."""
     from filelock import FileLock
 
@@ -141,8 +156,11 @@ def index_folder(folder: Path, encoder, index_folder_path: Path | None = None, r
     target = Path(index_folder_path or default_index_folder(folder))
     target.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target / ".lock")):
-        existing = Collection.empty(encoder.identity, target) if rebuild else \
-            Collection.load(target, encoder.identity) or Collection.empty(encoder.identity, target)
+        existing = (
+            Collection.empty(encoder.identity, target)
+            if rebuild
+            else Collection.load(target, encoder.identity) or Collection.empty(encoder.identity, target)
+        )
         files = scan_images(folder)
         report = IndexReport(existing)
         kept: list[str] = []
@@ -167,8 +185,9 @@ def index_folder(folder: Path, encoder, index_folder_path: Path | None = None, r
         if not (to_embed or touched or report.removed):  # up to date: no new version to write
             report.seconds = time.perf_counter() - started
             return report
-        touched_vectors = np.array([existing.vector_of(item.key) for item in touched],
-                                   dtype=np.float32).reshape(len(touched), encoder.identity.dim)
+        touched_vectors = np.array([existing.vector_of(item.key) for item in touched], dtype=np.float32).reshape(
+            len(touched), encoder.identity.dim
+        )
         base = existing.updated(keep=kept, new_items=touched, new_vectors=touched_vectors)
 
         def prepare(path: Path) -> tuple[Item, object]:
@@ -177,8 +196,16 @@ def index_folder(folder: Path, encoder, index_folder_path: Path | None = None, r
             image = load_image(path)
             thumbnail = save_thumbnail(image, target / THUMBNAILS, sha256)
             relative = path.relative_to(folder).as_posix()
-            return Item(relative, str(path), relative, "folder", sha256, thumbnail.relative_to(target).as_posix(),
-                        stat.st_size, stat.st_mtime_ns), image
+            return Item(
+                relative,
+                str(path),
+                relative,
+                "folder",
+                sha256,
+                thumbnail.relative_to(target).as_posix(),
+                stat.st_size,
+                stat.st_mtime_ns,
+            ), image
 
         growing = GrowingCollection(base, target)
 
@@ -214,8 +241,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     parser.add_argument("--query", help="a text to search for once the index is up to date")
     parser.add_argument("--top-k", type=int, default=10)
-    parser.add_argument("--gallery", action="store_true",
-                        help="fetch and index the hub's default gallery (IAGEN_CLIP_GALLERY) instead of FOLDER")
+    parser.add_argument(
+        "--gallery",
+        action="store_true",
+        help="fetch and index the hub's default gallery (IAGEN_CLIP_GALLERY) instead of FOLDER",
+    )
     arguments = parser.parse_args(argv)
     if (arguments.folder is None) == (not arguments.gallery):
         parser.error("give a FOLDER, or --gallery")
@@ -244,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"encoder: {encoder.identity.describe()}")
         if arguments.gallery:
             with tqdm(unit="image", desc="gallery") as bar:
+
                 def show(done: int, total: int, stage: str) -> None:
                     bar.total, bar.n = total, done
                     bar.set_description(stage)
@@ -253,12 +284,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{len(collection)} images in the gallery ({collection.folder}); {len(unreadable)} unreadable")
             return 0
         with tqdm(unit="image", desc=str(arguments.folder)) as bar:
+
             def show_progress(done: int, total: int) -> None:
                 bar.total, bar.n = total, done
                 bar.refresh()
 
-            report = index_folder(arguments.folder, encoder, arguments.index, arguments.rebuild,
-                                  arguments.batch_size, show_progress)
+            report = index_folder(
+                arguments.folder, encoder, arguments.index, arguments.rebuild, arguments.batch_size, show_progress
+            )
     except (WeightsUnavailable, EncoderSettingError, EncoderMismatch, GalleryUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -95,8 +95,11 @@ TEXTS = Texts(
 )
 
 # The lecture's own example first; French, since the default encoder reads it.
-EXAMPLE_QUERIES = ("Clairière entourée de forêt", "Un lotissement avec des piscines",
-                   "Une rivière qui traverse des champs")
+EXAMPLE_QUERIES = (
+    "Clairière entourée de forêt",
+    "Un lotissement avec des piscines",
+    "Une rivière qui traverse des champs",
+)
 DEFAULT_TOP_K = 12
 MAX_TOP_K = 48
 CAPTION_CHARS = 90
@@ -143,24 +146,47 @@ def warm_up(hub: Hub) -> None:
 
 def build(hub: Hub) -> None:
     gr.Markdown(TEXTS.label("clip_search_intro"))
-    query = gr.Textbox(label=TEXTS.label("clip_search_query"), placeholder=TEXTS.label("clip_search_placeholder"),
-                       lines=1, max_lines=3, elem_id="clip-search-query")
+    query = gr.Textbox(
+        label=TEXTS.label("clip_search_query"),
+        placeholder=TEXTS.label("clip_search_placeholder"),
+        lines=1,
+        max_lines=3,
+        elem_id="clip-search-query",
+    )
     search_button = gr.Button(TEXTS.label("clip_search_search"), variant="primary")
-    examples = gr.Examples([[example] for example in EXAMPLE_QUERIES], inputs=[query],
-                           label=TEXTS.label("clip_search_examples"))
+    examples = gr.Examples(
+        [[example] for example in EXAMPLE_QUERIES], inputs=[query], label=TEXTS.label("clip_search_examples")
+    )
     with gr.Accordion(TEXTS.label("clip_search_by_image"), open=False):
         # A file rather than gr.Image: no browser preview of TIFFs, and our own decoder (bounded
         # memory, every mode) is the one that reads it; the image searched is shown below.
-        upload = gr.File(label=TEXTS.label("clip_search_upload"), file_types=["image"], type="filepath",
-                         height=110, elem_id="clip-search-upload")
+        upload = gr.File(
+            label=TEXTS.label("clip_search_upload"),
+            file_types=["image"],
+            type="filepath",
+            height=110,
+            elem_id="clip-search-upload",
+        )
         add_to_gallery = gr.Checkbox(label=TEXTS.label("clip_search_add"), value=False)
         image_button = gr.Button(TEXTS.label("clip_search_search_image"))
     status = gr.HTML(elem_id="clip-search-status")
-    query_image = gr.Image(label=TEXTS.label("clip_search_query_image"), interactive=False, visible=False,
-                           height=160, elem_id="clip-search-query-image")
+    query_image = gr.Image(
+        label=TEXTS.label("clip_search_query_image"),
+        interactive=False,
+        visible=False,
+        height=160,
+        elem_id="clip-search-query-image",
+    )
     gr.Markdown(TEXTS.label("clip_search_results"), elem_classes=["clip-search-results-heading"])
-    results = gr.Gallery(show_label=False, columns=3, height="auto", object_fit="cover", allow_preview=False,
-                         interactive=False, elem_id="clip-search-results")
+    results = gr.Gallery(
+        show_label=False,
+        columns=3,
+        height="auto",
+        object_fit="cover",
+        allow_preview=False,
+        interactive=False,
+        elem_id="clip-search-results",
+    )
     with gr.Accordion(TEXTS.label("clip_search_options"), open=False):
         top_k = gr.Slider(1, MAX_TOP_K, value=DEFAULT_TOP_K, step=1, label=TEXTS.label("clip_search_top_k"))
     shown_keys = gr.State([])  # the item behind each result, for "more like this"
@@ -192,8 +218,16 @@ def build(hub: Hub) -> None:
             served_folders.update(new_folders)
         return gallery
 
-    def search(vector_of, heading: str, notices: list[str], top_k_value, language: str, progress, query_preview=None,
-               before_search=None):
+    def search(
+        vector_of,
+        heading: str,
+        notices: list[str],
+        top_k_value,
+        language: str,
+        progress,
+        query_preview=None,
+        before_search=None,
+    ):
         """Search with the vector `vector_of(encoder, gallery)` gives (`before_search(gallery, vector)`
         first, if any), and render the results."""
         started = time.perf_counter()
@@ -213,19 +247,32 @@ def build(hub: Hub) -> None:
         if gallery.unreadable:
             notices.append(TEXTS.get("clip_search_unreadable", language, count=len(gallery.unreadable)))
         if not len(gallery):
-            return [], status_html([], notices, TEXTS.get("clip_search_gallery_empty", language)), [], \
-                gr.Image(visible=False)
+            return (
+                [],
+                status_html([], notices, TEXTS.get("clip_search_gallery_empty", language)),
+                [],
+                gr.Image(visible=False),
+            )
 
         def milliseconds(seconds: float) -> str:
             return format_number(seconds * 1000, language, 1 if seconds < 0.01 else 0)
 
-        summary = TEXTS.get("clip_search_summary", language, count=len(found),
-                            total=format_number(len(gallery), language), total_ms=milliseconds(finished - started),
-                            encode_ms=milliseconds(encoded - encode_started),
-                            search_ms=milliseconds(finished - search_started))
+        summary = TEXTS.get(
+            "clip_search_summary",
+            language,
+            count=len(found),
+            total=format_number(len(gallery), language),
+            total_ms=milliseconds(finished - started),
+            encode_ms=milliseconds(encoded - encode_started),
+            search_ms=milliseconds(finished - search_started),
+        )
         preview = gr.Image(value=query_preview, visible=True) if query_preview is not None else gr.Image(visible=False)
-        return (gallery_value(found, language), status_html([heading, summary], notices),
-                [result.item.key for result in found], preview)
+        return (
+            gallery_value(found, language),
+            status_html([heading, summary], notices),
+            [result.item.key for result in found],
+            preview,
+        )
 
     def guarded(run, language: str):
         """Run a search; a missing model or a bad setting becomes the status line, not a crash."""
@@ -245,11 +292,20 @@ def build(hub: Hub) -> None:
         def run():
             encoder = get_encoder(hub, progress, language)
             prepared = encoder.prepare_query(query_text)
-            notices = [TEXTS.get("clip_search_truncated", language, tokens=encoder.context_length, kept=prepared.kept)
-                       ] if prepared.truncated else []
+            notices = (
+                [TEXTS.get("clip_search_truncated", language, tokens=encoder.context_length, kept=prepared.kept)]
+                if prepared.truncated
+                else []
+            )
             heading = TEXTS.get("clip_search_for_text", language, query=_shorten(prepared.text, 120))
-            return search(lambda encoder, gallery: encoder.encode_texts([prepared.text])[0], heading, notices,
-                          top_k_value, language, progress)
+            return search(
+                lambda encoder, gallery: encoder.encode_texts([prepared.text])[0],
+                heading,
+                notices,
+                top_k_value,
+                language,
+                progress,
+            )
 
         return guarded(run, language)
 
@@ -269,12 +325,23 @@ def build(hub: Hub) -> None:
             notices.append(TEXTS.get("clip_search_added", language))
 
         heading = TEXTS.get("clip_search_for_image", language, name=_shorten(name, 80))
-        return guarded(lambda: search(lambda encoder, gallery: encoder.encode_images([image])[0], heading, notices,
-                                      top_k_value, language, progress, image, add_to_the_gallery if add else None),
-                       language)
+        return guarded(
+            lambda: search(
+                lambda encoder, gallery: encoder.encode_images([image])[0],
+                heading,
+                notices,
+                top_k_value,
+                language,
+                progress,
+                image,
+                add_to_the_gallery if add else None,
+            ),
+            language,
+        )
 
-    def more_like_this(keys: list[str], top_k_value: float, selected: gr.SelectData, request: gr.Request,
-                       progress=gr.Progress()):
+    def more_like_this(
+        keys: list[str], top_k_value: float, selected: gr.SelectData, request: gr.Request, progress=gr.Progress()
+    ):
         language = request_language(request)
         if not keys or selected.index is None or selected.index >= len(keys):
             return nothing(language, "clip_search_item_gone")
@@ -293,8 +360,13 @@ def build(hub: Hub) -> None:
     outputs = [results, status, shown_keys, query_image]
     gr.on([search_button.click, query.submit], search_text, [query, top_k], outputs, api_name="clip_search_text")
     examples.load_input_event.then(search_text, [query, top_k], outputs, api_visibility="private")
-    gr.on([upload.upload, image_button.click], search_image, [upload, top_k, add_to_gallery], outputs,
-          api_name="clip_search_image")
+    gr.on(
+        [upload.upload, image_button.click],
+        search_image,
+        [upload, top_k, add_to_gallery],
+        outputs,
+        api_name="clip_search_image",
+    )
     results.select(more_like_this, [shown_keys, top_k], outputs, api_visibility="private")
 
 

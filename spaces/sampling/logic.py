@@ -25,11 +25,25 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterator, Sequence
 
 import torch
-from transformers import (LogitsProcessor, LogitsProcessorList, MinPLogitsWarper, RepetitionPenaltyLogitsProcessor,
-                          TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper)
+from transformers import (
+    LogitsProcessor,
+    LogitsProcessorList,
+    MinPLogitsWarper,
+    RepetitionPenaltyLogitsProcessor,
+    TemperatureLogitsWarper,
+    TopKLogitsWarper,
+    TopPLogitsWarper,
+)
 
-from spaces.sampling.options import (FRENCH_PROMPT, MIN_P_RANGE, REPETITION_PENALTY_RANGE,  # noqa: F401 (API)
-                                     SEED_RANGE, TEMPERATURE_RANGE, TOP_P_RANGE, SamplingSettings)
+from spaces.sampling.options import (
+    FRENCH_PROMPT,
+    MIN_P_RANGE,
+    REPETITION_PENALTY_RANGE,  # noqa: F401 (API)
+    SEED_RANGE,
+    TEMPERATURE_RANGE,
+    TOP_P_RANGE,
+    SamplingSettings,
+)
 
 # A prefill of 2 048 tokens already takes seconds on a laptop CPU: longer texts lose their start.
 MAX_CONTEXT_TOKENS = 2048
@@ -73,6 +87,7 @@ class LanguageModel:
 
 # --- settings --------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Adjustment:
     """A setting that was out of range, and the value used instead."""
@@ -82,9 +97,14 @@ class Adjustment:
     used: float
 
 
-def checked_settings(temperature: float | None, top_k: float | None, top_p: float | None, min_p: float | None,
-                     repetition_penalty: float | None,
-                     vocabulary_size: int) -> tuple[SamplingSettings, list[Adjustment]]:
+def checked_settings(
+    temperature: float | None,
+    top_k: float | None,
+    top_p: float | None,
+    min_p: float | None,
+    repetition_penalty: float | None,
+    vocabulary_size: int,
+) -> tuple[SamplingSettings, list[Adjustment]]:
     """The settings clamped to their ranges (None or NaN means the default), with what was changed."""
     defaults = SamplingSettings()
     adjustments = []
@@ -102,8 +122,9 @@ def checked_settings(temperature: float | None, top_k: float | None, top_p: floa
         top_k=int(clamp("top_k", top_k, 0, vocabulary_size, defaults.top_k)),
         top_p=clamp("top_p", top_p, *TOP_P_RANGE, defaults.top_p),
         min_p=clamp("min_p", min_p, *MIN_P_RANGE, defaults.min_p),
-        repetition_penalty=clamp("repetition_penalty", repetition_penalty, *REPETITION_PENALTY_RANGE,
-                                 defaults.repetition_penalty),
+        repetition_penalty=clamp(
+            "repetition_penalty", repetition_penalty, *REPETITION_PENALTY_RANGE, defaults.repetition_penalty
+        ),
     )
     return settings, adjustments
 
@@ -140,6 +161,7 @@ def logits_processors(settings: SamplingSettings) -> LogitsProcessorList:
 
 # --- context ---------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Context:
     """The token ids the model reads, and how many were cut from the start to fit its context."""
@@ -157,7 +179,7 @@ def fit_context(lm: LanguageModel, ids: Sequence[int], room_for_new_tokens: int 
         return Context(ids)
     bos = lm.tokenizer.bos_token_id
     keep_first = 1 if bos is not None and ids[0] == bos else 0
-    kept = ids[:keep_first] + ids[len(ids) - (limit - keep_first):]
+    kept = ids[:keep_first] + ids[len(ids) - (limit - keep_first) :]
     return Context(kept, dropped_tokens=len(ids) - len(kept))
 
 
@@ -170,13 +192,15 @@ def chat_ids(lm: LanguageModel, system_prompt: str, messages: Sequence[dict[str,
     """A conversation ({"role", "content"} messages) in the chat model's template, ready for the
     assistant's answer."""
     conversation = ([{"role": "system", "content": system_prompt}] if system_prompt.strip() else []) + list(messages)
-    encoded = lm.tokenizer.apply_chat_template(conversation, add_generation_prompt=True, tokenize=True,
-                                               return_dict=True)
+    encoded = lm.tokenizer.apply_chat_template(
+        conversation, add_generation_prompt=True, tokenize=True, return_dict=True
+    )
     return tuple(encoded["input_ids"])
 
 
-def fit_conversation(lm: LanguageModel, system_prompt: str, messages: Sequence[dict[str, str]],
-                     room_for_new_tokens: int) -> tuple[Context, int]:
+def fit_conversation(
+    lm: LanguageModel, system_prompt: str, messages: Sequence[dict[str, str]], room_for_new_tokens: int
+) -> tuple[Context, int]:
     """The conversation's ids, oldest messages dropped until it fits (the system prompt stays; if
     the last message alone is too long, its start is cut), and how many messages were dropped."""
     messages = list(messages)
@@ -222,12 +246,13 @@ def token_label(tokenizer, token_id: int) -> str:
     if token and all(character in BYTE_LEVEL_ALPHABET for character in token):  # GPT-2 style (SmolLM2)
         data = bytes(BYTE_LEVEL_ALPHABET[character] for character in token)
         readable = data.decode("utf-8", errors="ignore")
-        partial = " ".join(f"{b:02X}" for b in data[len(readable.encode()):])
+        partial = " ".join(f"{b:02X}" for b in data[len(readable.encode()) :])
         return f"{readable}‹{partial}›" if readable else f"‹{partial}›"
     return token
 
 
 # --- next token, stage by stage --------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class StageSummary:
@@ -286,8 +311,10 @@ def next_token_stages(lm: LanguageModel, context: Context, settings: SamplingSet
     # likely ones at every later stage.
     ranked = probabilities[1].topk(min(top_n, probabilities[1].numel())).indices
     table = torch.stack([distribution[ranked] for distribution in probabilities]).T.tolist()
-    candidates = tuple(Candidate(token_id, token_label(lm.tokenizer, token_id), tuple(row))
-                       for token_id, row in zip(ranked.tolist(), table))
+    candidates = tuple(
+        Candidate(token_id, token_label(lm.tokenizer, token_id), tuple(row))
+        for token_id, row in zip(ranked.tolist(), table)
+    )
     return NextToken(tuple(summaries), candidates, stage_scores[-1], context)
 
 
@@ -309,6 +336,7 @@ def seeded_generator(lm: LanguageModel, seed: int) -> torch.Generator:
 
 
 # --- step by step ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Steps:
@@ -335,14 +363,24 @@ class Steps:
         return self if seed == self.seed else replace(self, seed=int(seed), rng_state=None)
 
     def appended(self, token_id: int, drawn: bool, rng_state: torch.Tensor | None) -> "Steps":
-        return replace(self, token_ids=self.token_ids + (token_id,), drawn=self.drawn + (drawn,),
-                       rng_states=self.rng_states + (self.rng_state,), rng_state=rng_state)
+        return replace(
+            self,
+            token_ids=self.token_ids + (token_id,),
+            drawn=self.drawn + (drawn,),
+            rng_states=self.rng_states + (self.rng_state,),
+            rng_state=rng_state,
+        )
 
     def undone(self) -> "Steps":
         if not self.token_ids:
             return self
-        return replace(self, token_ids=self.token_ids[:-1], drawn=self.drawn[:-1], rng_states=self.rng_states[:-1],
-                       rng_state=self.rng_states[-1])
+        return replace(
+            self,
+            token_ids=self.token_ids[:-1],
+            drawn=self.drawn[:-1],
+            rng_states=self.rng_states[:-1],
+            rng_state=self.rng_states[-1],
+        )
 
 
 def steps_context(lm: LanguageModel, steps: Steps) -> Context:
@@ -364,6 +402,7 @@ def choose_step(steps: Steps, token_id: int) -> Steps:
 
 # --- generation ------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class GeneratedToken:
     token_id: int
@@ -384,15 +423,21 @@ class TextStream:
 
     def add(self, token_id: int, last: bool = False) -> str:
         self.ids.append(token_id)
-        new = self.tokenizer.decode(self.ids)[len(self.text):]
+        new = self.tokenizer.decode(self.ids)[len(self.text) :]
         if new.endswith("\ufffd") and not last:
             return ""  # half a character: wait for the bytes that complete it
         self.text += new
         return new
 
 
-def generate(lm: LanguageModel, context: Context, settings: SamplingSettings, max_new_tokens: int, seed: int,
-             stop_sequences: Sequence[str] = ()) -> Iterator[GeneratedToken]:
+def generate(
+    lm: LanguageModel,
+    context: Context,
+    settings: SamplingSettings,
+    max_new_tokens: int,
+    seed: int,
+    stop_sequences: Sequence[str] = (),
+) -> Iterator[GeneratedToken]:
     """Stream up to `max_new_tokens` tokens: one forward pass per token thanks to the KV cache,
     the settings' filters, one draw. Stops after an end-of-text token or, cutting the text just
     before it, at the first stop sequence."""
@@ -421,7 +466,7 @@ def generate(lm: LanguageModel, context: Context, settings: SamplingSettings, ma
             text = stream.add(token_id, last=finish is not None)
             stop_at = first_stop(stream.text, stop_sequences, since=len(shown_before))
             if stop_at is not None:
-                text, finish = stream.text[len(shown_before):stop_at], "stop_sequence"
+                text, finish = stream.text[len(shown_before) : stop_at], "stop_sequence"
         yield GeneratedToken(token_id, text, float(model_probabilities[token_id]), alternatives, finish)
         if finish is not None:
             return

@@ -197,6 +197,7 @@ CSS = """
 
 # --- models ------------------------------------------------------------------------------------
 
+
 def model_title(hub: Hub, key: str) -> str:
     """The model's name, or the hub id / folder that replaces it (IAGEN_MODEL_<KEY>)."""
     return hub.settings.model_overrides.get(key) or LANGUAGE_MODELS[key].label
@@ -233,6 +234,7 @@ def warm_up(hub: Hub) -> None:
 
 
 # --- HTML --------------------------------------------------------------------------------------
+
 
 def percent(probability: float, language: str) -> str:
     if probability == 0:
@@ -271,28 +273,36 @@ def stages_table_html(next_token, language: str) -> str:
             classes = [name for name, applies in (("off", not stage.active), ("removed", probability == 0)) if applies]
             class_attribute = f' class="{" ".join(classes)}"' if classes else ""
             cells.append(f"<td{class_attribute}>{html.escape(percent(probability, language))}</td>")
-        rows.append(f'<tr{"" if candidate.kept else " class=removed"}>{"".join(cells)}</tr>')
+        rows.append(f"<tr{'' if candidate.kept else ' class=removed'}>{''.join(cells)}</tr>")
     kept = "".join(f"<td>{format_number(stage.kept, language)}</td>" for stage in next_token.stages)
     entropy = "".join(f"<td>{format_number(stage.entropy_bits, language, 2)}</td>" for stage in next_token.stages)
-    footer = (f"<tr><th>{html.escape(TEXTS.get('sampling_row_kept', language))}</th>{kept}</tr>"
-              f"<tr><th>{html.escape(TEXTS.get('sampling_row_entropy', language))}</th>{entropy}</tr>")
-    return (f'<div class="sampling-table-wrap"><table class="sampling-stages"><thead><tr>{"".join(header)}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody><tfoot>{footer}</tfoot></table></div>')
+    footer = (
+        f"<tr><th>{html.escape(TEXTS.get('sampling_row_kept', language))}</th>{kept}</tr>"
+        f"<tr><th>{html.escape(TEXTS.get('sampling_row_entropy', language))}</th>{entropy}</tr>"
+    )
+    return (
+        f'<div class="sampling-table-wrap"><table class="sampling-stages"><thead><tr>{"".join(header)}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody><tfoot>{footer}</tfoot></table></div>"
+    )
 
 
 def chart_html(next_token, language: str) -> str:
     """One bar per candidate: the model's probability, and the one drawn from after the filters."""
-    legend = (f'<div class="sampling-chart-legend"><span><i class="raw" style="background:#9ec5f8"></i>'
-              f'{html.escape(TEXTS.get("sampling_chart_raw", language))}</span><span><i style="background:#1f5fbf"></i>'
-              f'{html.escape(TEXTS.get("sampling_chart_final", language))}</span></div>')
+    legend = (
+        f'<div class="sampling-chart-legend"><span><i class="raw" style="background:#9ec5f8"></i>'
+        f'{html.escape(TEXTS.get("sampling_chart_raw", language))}</span><span><i style="background:#1f5fbf"></i>'
+        f"{html.escape(TEXTS.get('sampling_chart_final', language))}</span></div>"
+    )
     rows = []
     for candidate in next_token.candidates:
         raw, final = candidate.probabilities[0], candidate.probabilities[-1]
         removed = "" if candidate.kept else " removed"
-        rows.append(f'<span class="label{removed}"><code>{visible(candidate.label)}</code></span>'
-                    f'<span class="track{removed}"><span class="raw" style="width:{100 * raw:.1f}%"></span>'
-                    f'<span class="final" style="width:{100 * final:.1f}%"></span></span>'
-                    f'<span class="value{removed}">{html.escape(percent(final, language))}</span>')
+        rows.append(
+            f'<span class="label{removed}"><code>{visible(candidate.label)}</code></span>'
+            f'<span class="track{removed}"><span class="raw" style="width:{100 * raw:.1f}%"></span>'
+            f'<span class="final" style="width:{100 * final:.1f}%"></span></span>'
+            f'<span class="value{removed}">{html.escape(percent(final, language))}</span>'
+        )
     return f'{legend}<div class="sampling-chart">{"".join(rows)}</div>'
 
 
@@ -313,7 +323,7 @@ def steps_text_html(lm, steps) -> str:
 def token_colour(probability: float) -> str:
     """Red for an unlikely token, through yellow (25 %), to green for a sure one. The square root
     spreads the usual range (a few % to 50 %) over the colours instead of leaving it all red."""
-    return f"hsl({120 * probability ** 0.5:.0f}, 75%, 82%)"
+    return f"hsl({120 * probability**0.5:.0f}, 75%, 82%)"
 
 
 def generated_token_html(token, language: str) -> str:
@@ -323,11 +333,16 @@ def generated_token_html(token, language: str) -> str:
     alternatives = "".join(
         f"<br>{'<b>' if label == favourite else ''}<code>{visible(label)}</code> "
         f"{html.escape(percent(probability, language))}{'</b>' if label == favourite else ''}"
-        for label, probability in token.alternatives)
-    popup = (f'<span class="alternatives" role="tooltip">{html.escape(TEXTS.get("sampling_alternatives", language))}'
-             f"{alternatives}</span>")
-    attributes = (f'tabindex="0" style="background:{token_colour(token.probability)}" '
-                  f'title="{html.escape(percent(token.probability, language))}"')
+        for label, probability in token.alternatives
+    )
+    popup = (
+        f'<span class="alternatives" role="tooltip">{html.escape(TEXTS.get("sampling_alternatives", language))}'
+        f"{alternatives}</span>"
+    )
+    attributes = (
+        f'tabindex="0" style="background:{token_colour(token.probability)}" '
+        f'title="{html.escape(percent(token.probability, language))}"'
+    )
     if token.finish == "end_of_text":
         end = html.escape(TEXTS.get("sampling_end_of_text", language))
         return f'<span class="sampling-token end" {attributes}>⏹ {end}{popup}</span>'
@@ -337,22 +352,39 @@ def generated_token_html(token, language: str) -> str:
 
 
 def progress_line(count: int, finish: str | None, seconds: float, language: str) -> str:
-    """"12 tokens…" while it streams; at the end, the speed and why it stopped."""
+    """ "12 tokens…" while it streams; at the end, the speed and why it stopped."""
     if finish is None:
         return TEXTS.get("sampling_generating", language, count=format_number(count, language))
-    return TEXTS.get(f"sampling_finish_{finish}", language, count=format_number(count, language),
-                     seconds=format_number(seconds, language, 1),
-                     speed=format_number(count / max(seconds, 1e-9), language, 1))
+    return TEXTS.get(
+        f"sampling_finish_{finish}",
+        language,
+        count=format_number(count, language),
+        seconds=format_number(seconds, language, 1),
+        speed=format_number(count / max(seconds, 1e-9), language, 1),
+    )
 
 
 def notices_for(adjustments, context, lm, language: str) -> list[str]:
     """What the user should know about the settings clamped and the text cut to fit the context."""
-    notices = [TEXTS.get("sampling_adjusted", language, setting=TEXTS.get(f"sampling_{adjusted.setting}", language),
-                         given=adjusted.given, used=format_number(adjusted.used, language, 2))
-               for adjusted in adjustments]
+    notices = [
+        TEXTS.get(
+            "sampling_adjusted",
+            language,
+            setting=TEXTS.get(f"sampling_{adjusted.setting}", language),
+            given=adjusted.given,
+            used=format_number(adjusted.used, language, 2),
+        )
+        for adjusted in adjustments
+    ]
     if context.dropped_tokens:
-        notices.append(TEXTS.get("sampling_truncated", language, limit=format_number(lm.context_limit, language),
-                                 dropped=format_number(context.dropped_tokens, language)))
+        notices.append(
+            TEXTS.get(
+                "sampling_truncated",
+                language,
+                limit=format_number(lm.context_limit, language),
+                dropped=format_number(context.dropped_tokens, language),
+            )
+        )
     return notices
 
 
@@ -365,9 +397,17 @@ def message_text(content) -> str:
 
 # --- the tab -----------------------------------------------------------------------------------
 
+
 def build(hub: Hub) -> None:
-    from spaces.sampling.options import (FRENCH_PROMPT, MIN_P_RANGE, REPETITION_PENALTY_RANGE, SEED_RANGE,
-                                         TEMPERATURE_RANGE, TOP_P_RANGE, SamplingSettings)
+    from spaces.sampling.options import (
+        FRENCH_PROMPT,
+        MIN_P_RANGE,
+        REPETITION_PENALTY_RANGE,
+        SEED_RANGE,
+        TEMPERATURE_RANGE,
+        TOP_P_RANGE,
+        SamplingSettings,
+    )
 
     # Some filters on at first, so that the table shows tokens removed, and some off.
     defaults = SamplingSettings(temperature=0.8, top_k=5, top_p=0.9)
@@ -375,36 +415,76 @@ def build(hub: Hub) -> None:
     gr.Markdown(TEXTS.label("sampling_intro"))
     with gr.Accordion(TEXTS.label("sampling_settings"), open=True, elem_id="sampling-settings"):
         with gr.Row():
-            model = gr.Dropdown([(model_title(hub, key), key) for key in LANGUAGE_MODELS], value=COMPLETION_MODEL,
-                                label=TEXTS.label("sampling_model"), elem_id="sampling-model")
-            seed = gr.Number(DEFAULT_SEED, precision=0, minimum=SEED_RANGE[0], maximum=SEED_RANGE[1],
-                             label=TEXTS.label("sampling_seed"), elem_id="sampling-seed")
+            model = gr.Dropdown(
+                [(model_title(hub, key), key) for key in LANGUAGE_MODELS],
+                value=COMPLETION_MODEL,
+                label=TEXTS.label("sampling_model"),
+                elem_id="sampling-model",
+            )
+            seed = gr.Number(
+                DEFAULT_SEED,
+                precision=0,
+                minimum=SEED_RANGE[0],
+                maximum=SEED_RANGE[1],
+                label=TEXTS.label("sampling_seed"),
+                elem_id="sampling-seed",
+            )
         with gr.Row():
-            temperature = gr.Slider(*TEMPERATURE_RANGE, value=defaults.temperature, step=0.05,
-                                    label=TEXTS.label("sampling_temperature"),
-                                    info=TEXTS.label("sampling_temperature_info"), elem_id="sampling-temperature")
-            top_k = gr.Slider(0, 200, value=defaults.top_k, step=1, label=TEXTS.label("sampling_top_k"),
-                              info=TEXTS.label("sampling_top_k_info"), elem_id="sampling-top-k")
-            top_p = gr.Slider(*TOP_P_RANGE, value=defaults.top_p, step=0.01, label=TEXTS.label("sampling_top_p"),
-                              info=TEXTS.label("sampling_top_p_info"), elem_id="sampling-top-p")
+            temperature = gr.Slider(
+                *TEMPERATURE_RANGE,
+                value=defaults.temperature,
+                step=0.05,
+                label=TEXTS.label("sampling_temperature"),
+                info=TEXTS.label("sampling_temperature_info"),
+                elem_id="sampling-temperature",
+            )
+            top_k = gr.Slider(
+                0,
+                200,
+                value=defaults.top_k,
+                step=1,
+                label=TEXTS.label("sampling_top_k"),
+                info=TEXTS.label("sampling_top_k_info"),
+                elem_id="sampling-top-k",
+            )
+            top_p = gr.Slider(
+                *TOP_P_RANGE,
+                value=defaults.top_p,
+                step=0.01,
+                label=TEXTS.label("sampling_top_p"),
+                info=TEXTS.label("sampling_top_p_info"),
+                elem_id="sampling-top-p",
+            )
         with gr.Row():
-            min_p = gr.Slider(*MIN_P_RANGE, value=defaults.min_p, step=0.01, label=TEXTS.label("sampling_min_p"),
-                              info=TEXTS.label("sampling_min_p_info"), elem_id="sampling-min-p")
-            repetition_penalty = gr.Slider(*REPETITION_PENALTY_RANGE, value=defaults.repetition_penalty, step=0.05,
-                                           label=TEXTS.label("sampling_repetition_penalty"),
-                                           info=TEXTS.label("sampling_repetition_penalty_info"),
-                                           elem_id="sampling-repetition-penalty")
+            min_p = gr.Slider(
+                *MIN_P_RANGE,
+                value=defaults.min_p,
+                step=0.01,
+                label=TEXTS.label("sampling_min_p"),
+                info=TEXTS.label("sampling_min_p_info"),
+                elem_id="sampling-min-p",
+            )
+            repetition_penalty = gr.Slider(
+                *REPETITION_PENALTY_RANGE,
+                value=defaults.repetition_penalty,
+                step=0.05,
+                label=TEXTS.label("sampling_repetition_penalty"),
+                info=TEXTS.label("sampling_repetition_penalty_info"),
+                elem_id="sampling-repetition-penalty",
+            )
     filters = [temperature, top_k, top_p, min_p, repetition_penalty]
 
     gr.Markdown(TEXTS.label("sampling_next_heading"))
     steps = gr.State(None)  # this user's logic.Steps: prompt, appended tokens, generator state
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
-            prompt = gr.Textbox(FRENCH_PROMPT, label=TEXTS.label("sampling_prompt"), lines=2, max_lines=8,
-                                elem_id="sampling-prompt")
+            prompt = gr.Textbox(
+                FRENCH_PROMPT, label=TEXTS.label("sampling_prompt"), lines=2, max_lines=8, elem_id="sampling-prompt"
+            )
             with gr.Row():
-                show = gr.Button(TEXTS.label("sampling_show"), variant="primary", size="sm", min_width=90,
-                                 elem_id="sampling-show")
+                show = gr.Button(
+                    TEXTS.label("sampling_show"), variant="primary", size="sm", min_width=90, elem_id="sampling-show"
+                )
                 draw = gr.Button(TEXTS.label("sampling_draw"), size="sm", min_width=90, elem_id="sampling-draw")
                 undo = gr.Button(TEXTS.label("sampling_undo"), size="sm", min_width=90, elem_id="sampling-undo")
             text_so_far = gr.HTML(elem_id="sampling-text")
@@ -417,10 +497,22 @@ def build(hub: Hub) -> None:
     next_status = gr.HTML(elem_id="sampling-next-status")
     next_data = gr.JSON(visible=False)
 
-    def next_token_view(action: str, model_key: str, prompt_text: str, temperature_value: float,
-                        top_k_value: float, top_p_value: float, min_p_value: float, penalty_value: float,
-                        top_n_value: float, current, request: gr.Request, progress, seed_value: float | None = None,
-                        token_id: int | None = None):
+    def next_token_view(
+        action: str,
+        model_key: str,
+        prompt_text: str,
+        temperature_value: float,
+        top_k_value: float,
+        top_p_value: float,
+        min_p_value: float,
+        penalty_value: float,
+        top_n_value: float,
+        current,
+        request: gr.Request,
+        progress,
+        seed_value: float | None = None,
+        token_id: int | None = None,
+    ):
         """Apply `action` ("show", "draw", "choose" or "undo") to this user's steps, then show the
         distribution of the token that follows them."""
         from spaces.sampling import logic
@@ -430,69 +522,197 @@ def build(hub: Hub) -> None:
         if current is None or current.prompt != prompt_text or current.model != model_key:
             current = logic.Steps(prompt_text, DEFAULT_SEED, model=model_key)  # a new text: start again
         if not prompt_text:
-            return (current, "", "", "", gr.Radio(choices=[], value=None), {"stages": [], "candidates": []},
-                    status_html([TEXTS.get("sampling_empty_prompt", language)]))
+            return (
+                current,
+                "",
+                "",
+                "",
+                gr.Radio(choices=[], value=None),
+                {"stages": [], "candidates": []},
+                status_html([TEXTS.get("sampling_empty_prompt", language)]),
+            )
         lm = loaded_model(hub, model_key, progress, language)
-        settings, adjustments = logic.checked_settings(temperature_value, top_k_value, top_p_value, min_p_value,
-                                                       penalty_value, lm.vocabulary_size)
+        settings, adjustments = logic.checked_settings(
+            temperature_value, top_k_value, top_p_value, min_p_value, penalty_value, lm.vocabulary_size
+        )
         if action == "draw":
-            current = logic.draw_step(lm, current.reseeded(DEFAULT_SEED if seed_value is None else int(seed_value)),
-                                      settings)
+            current = logic.draw_step(
+                lm, current.reseeded(DEFAULT_SEED if seed_value is None else int(seed_value)), settings
+            )
         elif action == "choose" and token_id is not None:
             current = logic.choose_step(current, int(token_id))
         elif action == "undo":
             current = current.undone()
         context = logic.steps_context(lm, current)
         next_token = logic.next_token_stages(lm, context, settings, int(top_n_value))
-        choices = [(f"{visible_whitespace(candidate.label)} · {percent(candidate.probabilities[-1], language)}",
-                    candidate.token_id) for candidate in next_token.candidates]
+        choices = [
+            (
+                f"{visible_whitespace(candidate.label)} · {percent(candidate.probabilities[-1], language)}",
+                candidate.token_id,
+            )
+            for candidate in next_token.candidates
+        ]
         data = {
-            "stages": [{"name": stage.name, "active": stage.active, "kept": stage.kept,
-                        "entropy_bits": round(stage.entropy_bits, 4)} for stage in next_token.stages],
-            "candidates": [{"token_id": candidate.token_id, "token": candidate.label,
-                            "probabilities": [round(p, 6) for p in candidate.probabilities]}
-                           for candidate in next_token.candidates],
+            "stages": [
+                {
+                    "name": stage.name,
+                    "active": stage.active,
+                    "kept": stage.kept,
+                    "entropy_bits": round(stage.entropy_bits, 4),
+                }
+                for stage in next_token.stages
+            ],
+            "candidates": [
+                {
+                    "token_id": candidate.token_id,
+                    "token": candidate.label,
+                    "probabilities": [round(p, 6) for p in candidate.probabilities],
+                }
+                for candidate in next_token.candidates
+            ],
             "appended_token_ids": list(current.token_ids),
         }
-        return (current, steps_text_html(lm, current), chart_html(next_token, language),
-                stages_table_html(next_token, language), gr.Radio(choices=choices, value=None), data,
-                status_html([], notices_for(adjustments, context, lm, language)))
+        return (
+            current,
+            steps_text_html(lm, current),
+            chart_html(next_token, language),
+            stages_table_html(next_token, language),
+            gr.Radio(choices=choices, value=None),
+            data,
+            status_html([], notices_for(adjustments, context, lm, language)),
+        )
 
     @gpu_task(duration=30)
-    def show_next_token(model_key: str, prompt_text: str, temperature_value: float, top_k_value: float,
-                        top_p_value: float, min_p_value: float, penalty_value: float, top_n_value: float, current,
-                        request: gr.Request, progress=gr.Progress()):
-        return next_token_view("show", model_key, prompt_text, temperature_value, top_k_value, top_p_value,
-                               min_p_value, penalty_value, top_n_value, current, request, progress)
+    def show_next_token(
+        model_key: str,
+        prompt_text: str,
+        temperature_value: float,
+        top_k_value: float,
+        top_p_value: float,
+        min_p_value: float,
+        penalty_value: float,
+        top_n_value: float,
+        current,
+        request: gr.Request,
+        progress=gr.Progress(),
+    ):
+        return next_token_view(
+            "show",
+            model_key,
+            prompt_text,
+            temperature_value,
+            top_k_value,
+            top_p_value,
+            min_p_value,
+            penalty_value,
+            top_n_value,
+            current,
+            request,
+            progress,
+        )
 
     @gpu_task(duration=30)
-    def draw_token(model_key: str, prompt_text: str, temperature_value: float, top_k_value: float,
-                   top_p_value: float, min_p_value: float, penalty_value: float, top_n_value: float,
-                   seed_value: float | None, current, request: gr.Request, progress=gr.Progress()):
-        return next_token_view("draw", model_key, prompt_text, temperature_value, top_k_value, top_p_value,
-                               min_p_value, penalty_value, top_n_value, current, request, progress,
-                               seed_value=seed_value)
+    def draw_token(
+        model_key: str,
+        prompt_text: str,
+        temperature_value: float,
+        top_k_value: float,
+        top_p_value: float,
+        min_p_value: float,
+        penalty_value: float,
+        top_n_value: float,
+        seed_value: float | None,
+        current,
+        request: gr.Request,
+        progress=gr.Progress(),
+    ):
+        return next_token_view(
+            "draw",
+            model_key,
+            prompt_text,
+            temperature_value,
+            top_k_value,
+            top_p_value,
+            min_p_value,
+            penalty_value,
+            top_n_value,
+            current,
+            request,
+            progress,
+            seed_value=seed_value,
+        )
 
     @gpu_task(duration=30)
-    def choose_token(token_id: int, model_key: str, prompt_text: str, temperature_value: float, top_k_value: float,
-                     top_p_value: float, min_p_value: float, penalty_value: float, top_n_value: float, current,
-                     request: gr.Request, progress=gr.Progress()):
-        return next_token_view("choose", model_key, prompt_text, temperature_value, top_k_value, top_p_value,
-                               min_p_value, penalty_value, top_n_value, current, request, progress,
-                               token_id=token_id)
+    def choose_token(
+        token_id: int,
+        model_key: str,
+        prompt_text: str,
+        temperature_value: float,
+        top_k_value: float,
+        top_p_value: float,
+        min_p_value: float,
+        penalty_value: float,
+        top_n_value: float,
+        current,
+        request: gr.Request,
+        progress=gr.Progress(),
+    ):
+        return next_token_view(
+            "choose",
+            model_key,
+            prompt_text,
+            temperature_value,
+            top_k_value,
+            top_p_value,
+            min_p_value,
+            penalty_value,
+            top_n_value,
+            current,
+            request,
+            progress,
+            token_id=token_id,
+        )
 
     @gpu_task(duration=30)
-    def undo_token(model_key: str, prompt_text: str, temperature_value: float, top_k_value: float,
-                   top_p_value: float, min_p_value: float, penalty_value: float, top_n_value: float, current,
-                   request: gr.Request, progress=gr.Progress()):
-        return next_token_view("undo", model_key, prompt_text, temperature_value, top_k_value, top_p_value,
-                               min_p_value, penalty_value, top_n_value, current, request, progress)
+    def undo_token(
+        model_key: str,
+        prompt_text: str,
+        temperature_value: float,
+        top_k_value: float,
+        top_p_value: float,
+        min_p_value: float,
+        penalty_value: float,
+        top_n_value: float,
+        current,
+        request: gr.Request,
+        progress=gr.Progress(),
+    ):
+        return next_token_view(
+            "undo",
+            model_key,
+            prompt_text,
+            temperature_value,
+            top_k_value,
+            top_p_value,
+            min_p_value,
+            penalty_value,
+            top_n_value,
+            current,
+            request,
+            progress,
+        )
 
     view_inputs = [model, prompt, *filters, top_n]
     view_outputs = [steps, text_so_far, chart, table, candidates, next_data, next_status]
     # The distribution follows every change of the text, the model or a slider (on release).
-    gr.on([show.click, prompt.submit, model.change, top_n.release, *(slider.release for slider in filters)],
-          show_next_token, [*view_inputs, steps], view_outputs, api_name="next_token", trigger_mode="always_last")
+    gr.on(
+        [show.click, prompt.submit, model.change, top_n.release, *(slider.release for slider in filters)],
+        show_next_token,
+        [*view_inputs, steps],
+        view_outputs,
+        api_name="next_token",
+        trigger_mode="always_last",
+    )
     draw.click(draw_token, [*view_inputs, seed, steps], view_outputs, api_name="draw_token")
     undo.click(undo_token, [*view_inputs, steps], view_outputs, api_name="undo_token")
     candidates.input(choose_token, [candidates, *view_inputs, steps], view_outputs, api_name="choose_token")
@@ -500,15 +720,27 @@ def build(hub: Hub) -> None:
     gr.Markdown(TEXTS.label("sampling_generate_heading"))
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
-            generate_prompt = gr.Textbox(GENERATE_PROMPT, label=TEXTS.label("sampling_generate_prompt"), lines=3,
-                                         max_lines=12, elem_id="sampling-generate-prompt")
-            max_new_tokens = gr.Slider(1, 200, value=40, step=1, label=TEXTS.label("sampling_max_tokens"),
-                                       elem_id="sampling-max-tokens")
-            stop_sequences = gr.Textbox("", label=TEXTS.label("sampling_stop_sequences"), lines=1, max_lines=4,
-                                        elem_id="sampling-stop-sequences")
+            generate_prompt = gr.Textbox(
+                GENERATE_PROMPT,
+                label=TEXTS.label("sampling_generate_prompt"),
+                lines=3,
+                max_lines=12,
+                elem_id="sampling-generate-prompt",
+            )
+            max_new_tokens = gr.Slider(
+                1, 200, value=40, step=1, label=TEXTS.label("sampling_max_tokens"), elem_id="sampling-max-tokens"
+            )
+            stop_sequences = gr.Textbox(
+                "",
+                label=TEXTS.label("sampling_stop_sequences"),
+                lines=1,
+                max_lines=4,
+                elem_id="sampling-stop-sequences",
+            )
             with gr.Row():
-                generate_button = gr.Button(TEXTS.label("sampling_generate"), variant="primary",
-                                            elem_id="sampling-generate")
+                generate_button = gr.Button(
+                    TEXTS.label("sampling_generate"), variant="primary", elem_id="sampling-generate"
+                )
                 stop_generation = gr.Button(TEXTS.label("sampling_stop"), elem_id="sampling-stop-generation")
         with gr.Column(scale=2, min_width=300):
             gr.Markdown(TEXTS.label("sampling_generate_legend"), elem_classes=["sampling-legend"])
@@ -517,9 +749,20 @@ def build(hub: Hub) -> None:
             generated_data = gr.JSON(visible=False)
 
     @gpu_task(duration=120)
-    def generate(model_key: str, prompt_text: str, token_limit: float, stop_text: str, temperature_value: float,
-                 top_k_value: float, top_p_value: float, min_p_value: float, penalty_value: float,
-                 seed_value: float | None, request: gr.Request, progress=gr.Progress()):
+    def generate(
+        model_key: str,
+        prompt_text: str,
+        token_limit: float,
+        stop_text: str,
+        temperature_value: float,
+        top_k_value: float,
+        top_p_value: float,
+        min_p_value: float,
+        penalty_value: float,
+        seed_value: float | None,
+        request: gr.Request,
+        progress=gr.Progress(),
+    ):
         from spaces.sampling import logic
 
         language = request_language(request)
@@ -527,8 +770,9 @@ def build(hub: Hub) -> None:
             yield "", {"text": "", "tokens": []}, status_html([TEXTS.get("sampling_empty_prompt", language)])
             return
         lm = loaded_model(hub, model_key, progress, language)
-        settings, adjustments = logic.checked_settings(temperature_value, top_k_value, top_p_value, min_p_value,
-                                                       penalty_value, lm.vocabulary_size)
+        settings, adjustments = logic.checked_settings(
+            temperature_value, top_k_value, top_p_value, min_p_value, penalty_value, lm.vocabulary_size
+        )
         token_limit = int(token_limit)
         context = logic.fit_context(lm, logic.encode(lm, prompt_text), room_for_new_tokens=token_limit)
         notices = notices_for(adjustments, context, lm, language)
@@ -536,26 +780,43 @@ def build(hub: Hub) -> None:
         shown = f'<span class="prompt">{html.escape(prompt_text)}</span>'
         tokens, text = [], ""
         started = time.perf_counter()
-        for token in logic.generate(lm, context, settings, token_limit, DEFAULT_SEED if seed_value is None
-                                    else int(seed_value), logic.parse_stop_sequences(stop_text)):
-            tokens.append({"token_id": token.token_id, "text": token.text, "probability": round(token.probability, 6),
-                           "alternatives": [[label, round(p, 6)] for label, p in token.alternatives]})
+        for token in logic.generate(
+            lm,
+            context,
+            settings,
+            token_limit,
+            DEFAULT_SEED if seed_value is None else int(seed_value),
+            logic.parse_stop_sequences(stop_text),
+        ):
+            tokens.append(
+                {
+                    "token_id": token.token_id,
+                    "text": token.text,
+                    "probability": round(token.probability, 6),
+                    "alternatives": [[label, round(p, 6)] for label, p in token.alternatives],
+                }
+            )
             shown += generated_token_html(token, language)
             text += token.text
             line = progress_line(len(tokens), token.finish, time.perf_counter() - started, language)
             yield shown, {"text": text, "tokens": tokens, "finish": token.finish}, status_html([line], notices)
 
     generate_event = generate_button.click(
-        generate, [model, generate_prompt, max_new_tokens, stop_sequences, *filters, seed],
-        [generated, generated_data, generate_status], api_name="generate",
-        concurrency_id=GPU_CONCURRENCY_ID, concurrency_limit=hub.settings.gpu_concurrency)
+        generate,
+        [model, generate_prompt, max_new_tokens, stop_sequences, *filters, seed],
+        [generated, generated_data, generate_status],
+        api_name="generate",
+        concurrency_id=GPU_CONCURRENCY_ID,
+        concurrency_limit=hub.settings.gpu_concurrency,
+    )
     stop_generation.click(None, None, None, cancels=[generate_event], api_visibility="private", queue=False)
 
     gr.Markdown(TEXTS.label("sampling_chat_heading"))
     gr.Markdown(TEXTS.label("sampling_chat_intro"))
     with gr.Accordion(TEXTS.label("sampling_system_prompt"), open=False):
-        system_prompt = gr.Textbox(SYSTEM_PROMPT, show_label=False, lines=2, max_lines=6,
-                                   elem_id="sampling-system-prompt")
+        system_prompt = gr.Textbox(
+            SYSTEM_PROMPT, show_label=False, lines=2, max_lines=6, elem_id="sampling-system-prompt"
+        )
     conversation = gr.Chatbot(label=model_title(hub, CHAT_MODEL), height=360, elem_id="sampling-chat")
     message = gr.Textbox(label=TEXTS.label("sampling_message"), max_lines=6, elem_id="sampling-message")
     with gr.Row():
@@ -564,9 +825,20 @@ def build(hub: Hub) -> None:
     chat_status = gr.HTML(elem_id="sampling-chat-status")
 
     @gpu_task(duration=120)
-    def chat(message_value: str, history: list, system_text: str, token_limit: float, temperature_value: float,
-             top_k_value: float, top_p_value: float, min_p_value: float, penalty_value: float,
-             seed_value: float | None, request: gr.Request, progress=gr.Progress()):
+    def chat(
+        message_value: str,
+        history: list,
+        system_text: str,
+        token_limit: float,
+        temperature_value: float,
+        top_k_value: float,
+        top_p_value: float,
+        min_p_value: float,
+        penalty_value: float,
+        seed_value: float | None,
+        request: gr.Request,
+        progress=gr.Progress(),
+    ):
         from spaces.sampling import logic
 
         language = request_language(request)
@@ -576,8 +848,9 @@ def build(hub: Hub) -> None:
         lm = loaded_model(hub, CHAT_MODEL, progress, language)
         if not lm.has_chat_template:
             raise gr.Error(TEXTS.get("sampling_no_chat_template", language, model=model_title(hub, CHAT_MODEL)))
-        settings, adjustments = logic.checked_settings(temperature_value, top_k_value, top_p_value, min_p_value,
-                                                       penalty_value, lm.vocabulary_size)
+        settings, adjustments = logic.checked_settings(
+            temperature_value, top_k_value, top_p_value, min_p_value, penalty_value, lm.vocabulary_size
+        )
         messages = [{"role": m["role"], "content": message_text(m["content"])} for m in history or []]
         messages.append({"role": "user", "content": message_value})
         token_limit = int(token_limit)
@@ -588,15 +861,21 @@ def build(hub: Hub) -> None:
         yield messages, "", status_html([], notices)
         reply, count = "", 0
         started = time.perf_counter()
-        for token in logic.generate(lm, context, settings, token_limit,
-                                    DEFAULT_SEED if seed_value is None else int(seed_value)):
+        for token in logic.generate(
+            lm, context, settings, token_limit, DEFAULT_SEED if seed_value is None else int(seed_value)
+        ):
             reply += token.text
             count += 1
             line = progress_line(count, token.finish, time.perf_counter() - started, language)
             yield messages + [{"role": "assistant", "content": reply}], "", status_html([line], notices)
 
-    chat_event = gr.on([send.click, message.submit], chat,
-                       [message, conversation, system_prompt, max_new_tokens, *filters, seed],
-                       [conversation, message, chat_status], api_name="chat",
-                       concurrency_id=GPU_CONCURRENCY_ID, concurrency_limit=hub.settings.gpu_concurrency)
+    chat_event = gr.on(
+        [send.click, message.submit],
+        chat,
+        [message, conversation, system_prompt, max_new_tokens, *filters, seed],
+        [conversation, message, chat_status],
+        api_name="chat",
+        concurrency_id=GPU_CONCURRENCY_ID,
+        concurrency_limit=hub.settings.gpu_concurrency,
+    )
     stop_chat.click(None, None, None, cancels=[chat_event], api_visibility="private", queue=False)

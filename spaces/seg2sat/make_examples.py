@@ -28,8 +28,14 @@ def colour(english_name: str) -> tuple[int, int, int]:
     return CLASS_BY_ENGLISH_NAME[english_name].rgb
 
 
-def wavy_line(start: tuple[float, float], end: tuple[float, float], amplitude: float, waves: float,
-              phase: float = 0.0, points: int = 40) -> list[tuple[float, float]]:
+def wavy_line(
+    start: tuple[float, float],
+    end: tuple[float, float],
+    amplitude: float,
+    waves: float,
+    phase: float = 0.0,
+    points: int = 40,
+) -> list[tuple[float, float]]:
     """Points from start to end, swinging sideways like a river or a mountain road."""
     (x0, y0), (x1, y1) = start, end
     length = math.hypot(x1 - x0, y1 - y0)
@@ -42,13 +48,18 @@ def wavy_line(start: tuple[float, float], end: tuple[float, float], amplitude: f
     return line
 
 
-def blob(centre: tuple[float, float], radius: float, rng: random.Random, roughness: float = 0.25,
-         corners: int = 14) -> list[tuple[float, float]]:
+def blob(
+    centre: tuple[float, float], radius: float, rng: random.Random, roughness: float = 0.25, corners: int = 14
+) -> list[tuple[float, float]]:
     """An irregular round shape: a clearing, a wood, a pond."""
     x, y = centre
-    return [(x + radius * (1 + rng.uniform(-roughness, roughness)) * math.cos(2 * math.pi * k / corners),
-             y + radius * (1 + rng.uniform(-roughness, roughness)) * math.sin(2 * math.pi * k / corners))
-            for k in range(corners)]
+    return [
+        (
+            x + radius * (1 + rng.uniform(-roughness, roughness)) * math.cos(2 * math.pi * k / corners),
+            y + radius * (1 + rng.uniform(-roughness, roughness)) * math.sin(2 * math.pi * k / corners),
+        )
+        for k in range(corners)
+    ]
 
 
 def village(draw: ImageDraw.ImageDraw, rng: random.Random) -> None:
@@ -125,10 +136,10 @@ def coastline(draw: ImageDraw.ImageDraw, rng: random.Random) -> None:
 def mountain(draw: ImageDraw.ImageDraw, rng: random.Random) -> None:
     """A snowy summit above rock and scree, conifers lower down, a road in hairpins."""
     draw.rectangle((0, 0, SIZE, SIZE), fill=colour("coniferous"))
-    draw.polygon([(0, 0), (512, 0), (512, 260)] + wavy_line((512, 260), (0, 200), 30, 2.0)[1:],
-                 fill=colour("bare soil"))
-    draw.polygon([(0, 0), (512, 0), (512, 160)] + wavy_line((512, 160), (0, 110), 25, 3.0)[1:],
-                 fill=colour("snow"))
+    draw.polygon(
+        [(0, 0), (512, 0), (512, 260)] + wavy_line((512, 260), (0, 200), 30, 2.0)[1:], fill=colour("bare soil")
+    )
+    draw.polygon([(0, 0), (512, 0), (512, 160)] + wavy_line((512, 160), (0, 110), 25, 3.0)[1:], fill=colour("snow"))
     draw.polygon(blob((120, 330), 60, rng), fill=colour("herbaceous vegetation"))
     draw.polygon(blob((400, 300), 45, rng), fill=colour("brushwood"))
     hairpins = [(60, 512), (420, 460), (90, 400), (380, 350), (260, 300)]

@@ -26,7 +26,7 @@ class LandCoverClass:
 
     @property
     def rgb(self) -> tuple[int, int, int]:
-        return tuple(int(self.hex[i:i + 2], 16) for i in (1, 3, 5))
+        return tuple(int(self.hex[i : i + 2], 16) for i in (1, 3, 5))
 
 
 # FLAIR's 19 classes with the colours the ControlNet was trained on (MODELS.md); must match exactly.
@@ -133,8 +133,13 @@ def prepare_sketch(image: Image.Image, size: int = 512) -> PreparedSketch:
     resized = square if square.size == (size, size) else square.resize((size, size), Image.Resampling.NEAREST)
     snapped = snap_to_palette(resized)
     shift = np.abs(np.asarray(resized, dtype=np.int16) - np.asarray(snapped, dtype=np.int16)).max(axis=2)
-    return PreparedSketch(snapped, original_size, cropped=square.size != rgb.size, transparent=transparent,
-                          off_palette_fraction=float((shift > OFF_PALETTE_TOLERANCE).mean()))
+    return PreparedSketch(
+        snapped,
+        original_size,
+        cropped=square.size != rgb.size,
+        transparent=transparent,
+        off_palette_fraction=float((shift > OFF_PALETTE_TOLERANCE).mean()),
+    )
 
 
 def open_image(path: str) -> Image.Image:
@@ -158,6 +163,9 @@ def class_shares(sketch: Image.Image) -> list[tuple[LandCoverClass, float]]:
     pixels = np.asarray(sketch.convert("RGB"), dtype=np.int32).reshape(-1, 3)
     colours, counts = np.unique(pixels, axis=0, return_counts=True)
     by_colour = {land_cover.rgb: land_cover for land_cover in FLAIR_CLASSES}
-    shares = [(by_colour[tuple(int(c) for c in colour)], count / len(pixels))
-              for colour, count in zip(colours, counts) if tuple(int(c) for c in colour) in by_colour]
+    shares = [
+        (by_colour[tuple(int(c) for c in colour)], count / len(pixels))
+        for colour, count in zip(colours, counts)
+        if tuple(int(c) for c in colour) in by_colour
+    ]
     return sorted(shares, key=lambda pair: -pair[1])

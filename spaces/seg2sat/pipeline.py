@@ -60,6 +60,7 @@ def fit_prompt(tokenizer, prompt: str) -> tuple[str, str]:
 
 # --- Loading ------------------------------------------------------------------------------------
 
+
 def controlnet_folder(hub) -> Path:
     """A folder with the ControlNet as safetensors: the hub's, or our one-off conversion of its .bin."""
     folder = hub.weights.locate(CONTROLNET_KEY)
@@ -67,16 +68,21 @@ def controlnet_folder(hub) -> Path:
         return folder
     pickled = folder / "diffusion_pytorch_model.bin"
     if not pickled.exists() or not (folder / "config.json").exists():
-        raise WeightsUnavailable(hub.weights.source(CONTROLNET_KEY),
-                                 f"{folder} holds no config.json with diffusion_pytorch_model.bin or .safetensors")
+        raise WeightsUnavailable(
+            hub.weights.source(CONTROLNET_KEY),
+            f"{folder} holds no config.json with diffusion_pytorch_model.bin or .safetensors",
+        )
 
     def convert(staging: Path) -> None:
         from safetensors.torch import save_file
 
         # weights_only: a pickle can run code when loaded; this refuses anything but tensors.
         state = torch.load(pickled, map_location="cpu", weights_only=True)
-        save_file({name: tensor.contiguous() for name, tensor in state.items()},
-                  staging / "diffusion_pytorch_model.safetensors", metadata={"format": "pt"})
+        save_file(
+            {name: tensor.contiguous() for name, tensor in state.items()},
+            staging / "diffusion_pytorch_model.safetensors",
+            metadata={"format": "pt"},
+        )
         shutil.copy(folder / "config.json", staging / "config.json")
 
     return convert_once(hub.weights.converted_dir(CONTROLNET_KEY, "safetensors"), convert)
@@ -99,8 +105,13 @@ def load_pipeline(hub):
     runtime = torch_runtime(hub.settings)
     controlnet = ControlNetModel.from_pretrained(controlnet_folder(hub), dtype=runtime.dtype)
     pipeline = StableDiffusionControlNetPipeline.from_pretrained(
-        hub.weights.locate(BASE_KEY), controlnet=controlnet, dtype=runtime.dtype,
-        safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+        hub.weights.locate(BASE_KEY),
+        controlnet=controlnet,
+        dtype=runtime.dtype,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
     pipeline.scheduler = UniPCMultistepScheduler.from_config(pipeline.scheduler.config)
     return pipeline.to(runtime.device)
 
@@ -112,6 +123,7 @@ def shared_pipeline(hub, progress: Callable | None = None, language: str = "fr")
 
 # --- One generation -----------------------------------------------------------------------------
 
+
 def latents_to_rgb(latents: torch.Tensor) -> np.ndarray:
     """(n, 4, h, w) latents → (n, h, w, 3) uint8 colours: the cheap preview, no VAE involved.
 
@@ -121,10 +133,17 @@ def latents_to_rgb(latents: torch.Tensor) -> np.ndarray:
     return ((rgb + 1) * 127.5).clamp(0, 255).to(torch.uint8).numpy()
 
 
-def generate(pipeline, sketch: Image.Image, prompt: str, seeds: list[int], steps: int = STEPS.default,
-             guidance_scale: float = GUIDANCE_SCALE.default, conditioning_scale: float = CONDITIONING_SCALE.default,
-             on_step: Callable[[int, int, torch.Tensor], None] | None = None,
-             should_stop: Callable[[], bool] | None = None) -> list[Image.Image]:
+def generate(
+    pipeline,
+    sketch: Image.Image,
+    prompt: str,
+    seeds: list[int],
+    steps: int = STEPS.default,
+    guidance_scale: float = GUIDANCE_SCALE.default,
+    conditioning_scale: float = CONDITIONING_SCALE.default,
+    on_step: Callable[[int, int, torch.Tensor], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[Image.Image]:
     """One image per seed, guided by `sketch` (a square of palette colours: see palette.prepare_sketch).
 
     The images have the sketch's size. `on_step(step, total, latents)` receives a copy of each
@@ -149,10 +168,18 @@ def generate(pipeline, sketch: Image.Image, prompt: str, seeds: list[int], steps
             pipe._interrupt = True  # diffusers' documented way to end the denoising loop early
         return tensors
 
-    result = run(prompt=prompt, image=sketch, width=sketch.width, height=sketch.height, num_inference_steps=steps,
-                 guidance_scale=float(guidance_scale), controlnet_conditioning_scale=float(conditioning_scale),
-                 num_images_per_prompt=len(seeds), generator=[torch.Generator("cpu").manual_seed(s) for s in seeds],
-                 callback_on_step_end=step_end)
+    result = run(
+        prompt=prompt,
+        image=sketch,
+        width=sketch.width,
+        height=sketch.height,
+        num_inference_steps=steps,
+        guidance_scale=float(guidance_scale),
+        controlnet_conditioning_scale=float(conditioning_scale),
+        num_images_per_prompt=len(seeds),
+        generator=[torch.Generator("cpu").manual_seed(s) for s in seeds],
+        callback_on_step_end=step_end,
+    )
     return result.images
 
 
@@ -167,6 +194,7 @@ DENOISING_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seg2sat
 @dataclass(frozen=True)
 class GenerationState:
     """What a streamed generation has produced so far."""
+
     total_steps: int
     previews: tuple[np.ndarray, ...]  # one per finished step: (variations, h, w, 3) uint8, see latents_to_rgb
     images: list[Image.Image] | None = None  # the final images, in the last state only
@@ -176,9 +204,15 @@ class GenerationState:
         return self.images is not None
 
 
-def stream_generation(pipeline, sketch: Image.Image, prompt: str, seeds: list[int], steps: int = STEPS.default,
-                      guidance_scale: float = GUIDANCE_SCALE.default,
-                      conditioning_scale: float = CONDITIONING_SCALE.default) -> Iterator[GenerationState]:
+def stream_generation(
+    pipeline,
+    sketch: Image.Image,
+    prompt: str,
+    seeds: list[int],
+    steps: int = STEPS.default,
+    guidance_scale: float = GUIDANCE_SCALE.default,
+    conditioning_scale: float = CONDITIONING_SCALE.default,
+) -> Iterator[GenerationState]:
     """`generate` in the denoising thread, yielding its state as steps finish, then once finished.
 
     The denoising never waits for the previews: this thread makes them, so that on a GPU the worker
@@ -190,9 +224,17 @@ def stream_generation(pipeline, sketch: Image.Image, prompt: str, seeds: list[in
 
     def work() -> None:
         try:
-            images = generate(pipeline, sketch, prompt, seeds, steps, guidance_scale, conditioning_scale,
-                              on_step=lambda step, total, latents: updates.put(("step", total, latents)),
-                              should_stop=stop.is_set)
+            images = generate(
+                pipeline,
+                sketch,
+                prompt,
+                seeds,
+                steps,
+                guidance_scale,
+                conditioning_scale,
+                on_step=lambda step, total, latents: updates.put(("step", total, latents)),
+                should_stop=stop.is_set,
+            )
             updates.put(("done", images))
         except BaseException as error:  # raised again in the consumer's thread
             updates.put(("error", error))

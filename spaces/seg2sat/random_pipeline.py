@@ -16,8 +16,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from diffusers import (AutoencoderKL, ControlNetModel, PNDMScheduler, StableDiffusionControlNetPipeline,
-                       StableDiffusionPipeline, UNet2DConditionModel)
+from diffusers import (
+    AutoencoderKL,
+    ControlNetModel,
+    PNDMScheduler,
+    StableDiffusionControlNetPipeline,
+    StableDiffusionPipeline,
+    UNet2DConditionModel,
+)
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 from transformers.convert_slow_tokenizer import bytes_to_unicode
 
@@ -34,47 +40,89 @@ def byte_level_tokenizer() -> CLIPTokenizer:
 
 
 def text_encoder(size: str, tokenizer: CLIPTokenizer) -> CLIPTextModel:
-    special = dict(bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                   pad_token_id=tokenizer.pad_token_id)
+    special = dict(
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id
+    )
     if size == "full":  # the OpenCLIP ViT-H text tower of SD 2.x, penultimate layer (23 of 24)
-        config = CLIPTextConfig(vocab_size=49408, hidden_size=1024, intermediate_size=4096, num_hidden_layers=23,
-                                num_attention_heads=16, max_position_embeddings=77, hidden_act="gelu",
-                                projection_dim=512, **special)
+        config = CLIPTextConfig(
+            vocab_size=49408,
+            hidden_size=1024,
+            intermediate_size=4096,
+            num_hidden_layers=23,
+            num_attention_heads=16,
+            max_position_embeddings=77,
+            hidden_act="gelu",
+            projection_dim=512,
+            **special,
+        )
     else:
-        config = CLIPTextConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=37, num_hidden_layers=2,
-                                num_attention_heads=4, max_position_embeddings=77, **special)
+        config = CLIPTextConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=32,
+            intermediate_size=37,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            max_position_embeddings=77,
+            **special,
+        )
     return CLIPTextModel(config)
 
 
 def unet(size: str) -> UNet2DConditionModel:
     if size == "full":
         return UNet2DConditionModel(
-            sample_size=64, block_out_channels=(320, 640, 1280, 1280), layers_per_block=2,
+            sample_size=64,
+            block_out_channels=(320, 640, 1280, 1280),
+            layers_per_block=2,
             down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
             up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
-            attention_head_dim=(5, 10, 20, 20), cross_attention_dim=1024, use_linear_projection=True)
+            attention_head_dim=(5, 10, 20, 20),
+            cross_attention_dim=1024,
+            use_linear_projection=True,
+        )
     return UNet2DConditionModel(
-        sample_size=8, block_out_channels=(32, 64), layers_per_block=2,
-        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
-        attention_head_dim=(2, 4), cross_attention_dim=32, use_linear_projection=True)
+        sample_size=8,
+        block_out_channels=(32, 64),
+        layers_per_block=2,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        attention_head_dim=(2, 4),
+        cross_attention_dim=32,
+        use_linear_projection=True,
+    )
 
 
 def vae(size: str) -> AutoencoderKL:
     # Four blocks in both sizes: the latents must be 1/8 of the image, like the ControlNet's
     # conditioning encoder, which always divides the sketch by 8.
     channels, groups = ((128, 256, 512, 512), 32) if size == "full" else ((8, 8, 8, 8), 2)
-    return AutoencoderKL(block_out_channels=channels, layers_per_block=2, norm_num_groups=groups, latent_channels=4,
-                         down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4)
+    return AutoencoderKL(
+        block_out_channels=channels,
+        layers_per_block=2,
+        norm_num_groups=groups,
+        latent_channels=4,
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+    )
 
 
 def scheduler() -> PNDMScheduler:
     """The scheduler Stable Diffusion 2.1 base ships with (its scheduler_config.json)."""
-    return PNDMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", num_train_timesteps=1000,
-                         set_alpha_to_one=False, skip_prk_steps=True, steps_offset=1, prediction_type="epsilon")
+    return PNDMScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        num_train_timesteps=1000,
+        set_alpha_to_one=False,
+        skip_prk_steps=True,
+        steps_offset=1,
+        prediction_type="epsilon",
+    )
 
 
-def random_pipeline(size: str = "tiny", device: str = "cpu", dtype: torch.dtype = torch.float32,
-                    seed: int = 0) -> StableDiffusionControlNetPipeline:
+def random_pipeline(
+    size: str = "tiny", device: str = "cpu", dtype: torch.dtype = torch.float32, seed: int = 0
+) -> StableDiffusionControlNetPipeline:
     """The whole pipeline in memory, weights drawn from `seed`, built directly on `device`."""
     if size not in SIZES:
         raise ValueError(f"size {size!r}: expected one of {SIZES}")
@@ -83,18 +131,32 @@ def random_pipeline(size: str = "tiny", device: str = "cpu", dtype: torch.dtype 
     with torch.device(device):  # a 1.6 G-parameter model is initialised much faster on a GPU
         denoiser = unet(size)
         pipeline = StableDiffusionControlNetPipeline(
-            vae=vae(size), text_encoder=text_encoder(size, tokenizer), tokenizer=tokenizer, unet=denoiser,
-            controlnet=ControlNetModel.from_unet(denoiser), scheduler=scheduler(), safety_checker=None,
-            feature_extractor=None, requires_safety_checker=False)
+            vae=vae(size),
+            text_encoder=text_encoder(size, tokenizer),
+            tokenizer=tokenizer,
+            unet=denoiser,
+            controlnet=ControlNetModel.from_unet(denoiser),
+            scheduler=scheduler(),
+            safety_checker=None,
+            feature_extractor=None,
+            requires_safety_checker=False,
+        )
     return pipeline if dtype == torch.float32 else pipeline.to(dtype=dtype)
 
 
 def save_base_model(folder: Path, size: str = "tiny", seed: int = 0) -> None:
     """Files laid out like the Stable Diffusion 2.1 base repository (no ControlNet in it)."""
     pipeline = random_pipeline(size, seed=seed)
-    base = StableDiffusionPipeline(vae=pipeline.vae, text_encoder=pipeline.text_encoder, tokenizer=pipeline.tokenizer,
-                                   unet=pipeline.unet, scheduler=pipeline.scheduler, safety_checker=None,
-                                   feature_extractor=None, requires_safety_checker=False)
+    base = StableDiffusionPipeline(
+        vae=pipeline.vae,
+        text_encoder=pipeline.text_encoder,
+        tokenizer=pipeline.tokenizer,
+        unet=pipeline.unet,
+        scheduler=pipeline.scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
     base.save_pretrained(folder)
 
 

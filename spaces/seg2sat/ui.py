@@ -17,8 +17,18 @@ from shared.i18n import Texts, request_language
 from shared.weights import WeightsUnavailable
 from spaces.seg2sat import palette
 from spaces.seg2sat.make_examples import EXAMPLES
-from spaces.seg2sat.options import (CONDITIONING_SCALE, GUIDANCE_SCALE, IMAGE_SIZE, MAX_SEED, STEPS, STYLES,
-                                    VARIATIONS, build_prompt, new_seed, variation_seeds)
+from spaces.seg2sat.options import (
+    CONDITIONING_SCALE,
+    GUIDANCE_SCALE,
+    IMAGE_SIZE,
+    MAX_SEED,
+    STEPS,
+    STYLES,
+    VARIATIONS,
+    build_prompt,
+    new_seed,
+    variation_seeds,
+)
 
 TEXTS = Texts(
     fr={
@@ -136,18 +146,31 @@ def land_cover_canvas(value: dict) -> LandCoverCanvas:
     snaps an upload first), no crop or resize. Undo, zoom and brush sizes are the editor's own."""
     return LandCoverCanvas(
         # PNG, not Gradio's default lossy WebP, so that the canvas shows and returns exact colours.
-        value=value, type="pil", image_mode="RGBA", format="png", sources=(), transforms=(), layers=False,
-        canvas_size=(IMAGE_SIZE, IMAGE_SIZE), fixed_canvas=True, label=TEXTS.label("seg2sat_canvas"),
-        brush=gr.Brush(colors=[land_cover.hex for land_cover in palette.DRAWING_CLASSES], color_mode="fixed",
-                       default_size=16),
-        height="min(560px, calc(100vw + 40px))", elem_id="seg2sat-canvas")
+        value=value,
+        type="pil",
+        image_mode="RGBA",
+        format="png",
+        sources=(),
+        transforms=(),
+        layers=False,
+        canvas_size=(IMAGE_SIZE, IMAGE_SIZE),
+        fixed_canvas=True,
+        label=TEXTS.label("seg2sat_canvas"),
+        brush=gr.Brush(
+            colors=[land_cover.hex for land_cover in palette.DRAWING_CLASSES], color_mode="fixed", default_size=16
+        ),
+        height="min(560px, calc(100vw + 40px))",
+        elem_id="seg2sat-canvas",
+    )
 
 
 def legend_html() -> str:
     """The brush's colours with their class names, in French and English (the brush shows no names)."""
-    items = "".join(f'<li><span class="swatch" style="background:{land_cover.hex}"></span>{land_cover.number}&nbsp;'
-                    f'{html.escape(land_cover.french)} <i>{html.escape(land_cover.english)}</i></li>'
-                    for land_cover in palette.DRAWING_CLASSES)
+    items = "".join(
+        f'<li><span class="swatch" style="background:{land_cover.hex}"></span>{land_cover.number}&nbsp;'
+        f"{html.escape(land_cover.french)} <i>{html.escape(land_cover.english)}</i></li>"
+        for land_cover in palette.DRAWING_CLASSES
+    )
     return f'<ul class="seg2sat-legend">{items}</ul>'
 
 
@@ -185,8 +208,9 @@ def picture_from_canvas(value: dict | None, language: str) -> Image.Image | None
     return value["composite"] if value.get("composite") is not None else value.get("background")
 
 
-def status_html(lines: list[str], notices: list[str], progress: tuple[int, int] | None = None,
-                language: str = "fr") -> str:
+def status_html(
+    lines: list[str], notices: list[str], progress: tuple[int, int] | None = None, language: str = "fr"
+) -> str:
     """What the tab says about a generation: a bar of the steps done while it runs, the prompt sent,
     the timing at the end, and notices about the sketch or the prompt."""
     paragraphs = []
@@ -206,8 +230,9 @@ def enlarged(preview: Image.Image) -> Image.Image:
 def results_gallery(state, seeds: list[int], language: str) -> list[tuple[Image.Image, str]]:
     """The final images with their seeds; meanwhile the latest step's previews, one per variation."""
     if state.done:
-        return [(image, TEXTS.get("seg2sat_seed_caption", language, seed=seed))
-                for image, seed in zip(state.images, seeds)]
+        return [
+            (image, TEXTS.get("seg2sat_seed_caption", language, seed=seed)) for image, seed in zip(state.images, seeds)
+        ]
     if not state.previews:
         return []
     caption = TEXTS.get("seg2sat_step_caption", language, step=len(state.previews), total=state.total_steps)
@@ -238,41 +263,80 @@ def build(hub: Hub) -> None:
             canvas = land_cover_canvas(fresh_canvas)
             with gr.Row():
                 new_canvas = gr.Button(TEXTS.label("seg2sat_new_canvas"), size="sm")
-                upload = gr.UploadButton(TEXTS.label("seg2sat_upload"), file_types=["image"], type="filepath",
-                                         size="sm")
-            examples = gr.Gallery([(str(example.path), example.title) for example in EXAMPLES],
-                                  label=TEXTS.label("seg2sat_examples"), columns=3, height="auto",
-                                  allow_preview=False, buttons=[], interactive=False, elem_id="seg2sat-examples")
+                upload = gr.UploadButton(
+                    TEXTS.label("seg2sat_upload"), file_types=["image"], type="filepath", size="sm"
+                )
+            examples = gr.Gallery(
+                [(str(example.path), example.title) for example in EXAMPLES],
+                label=TEXTS.label("seg2sat_examples"),
+                columns=3,
+                height="auto",
+                allow_preview=False,
+                buttons=[],
+                interactive=False,
+                elem_id="seg2sat-examples",
+            )
             with gr.Accordion(TEXTS.label("seg2sat_legend"), open=True):
                 gr.HTML(legend_html())
         with gr.Column(scale=1, min_width=320):
-            place = gr.Textbox(label=TEXTS.label("seg2sat_place"), placeholder=TEXTS.label("seg2sat_place_placeholder"),
-                               max_lines=2, elem_id="seg2sat-place")
+            place = gr.Textbox(
+                label=TEXTS.label("seg2sat_place"),
+                placeholder=TEXTS.label("seg2sat_place_placeholder"),
+                max_lines=2,
+                elem_id="seg2sat-place",
+            )
             style = gr.Radio(list(STYLES), value=STYLES[0], label=TEXTS.label("seg2sat_style"))
             free_style = gr.Textbox(label=TEXTS.label("seg2sat_free_style"), max_lines=2)
             with gr.Accordion(TEXTS.label("seg2sat_settings"), open=False):
                 random_seed = gr.Checkbox(value=True, label=TEXTS.label("seg2sat_random_seed"))
-                seed = gr.Number(value=0, precision=0, minimum=0, maximum=MAX_SEED,
-                                 label=TEXTS.label("seg2sat_seed"))
-                steps = gr.Slider(STEPS.minimum, STEPS.maximum, STEPS.default, step=1,
-                                  label=TEXTS.label("seg2sat_steps"))
-                guidance = gr.Slider(GUIDANCE_SCALE.minimum, GUIDANCE_SCALE.maximum, GUIDANCE_SCALE.default, step=0.5,
-                                     label=TEXTS.label("seg2sat_guidance"))
-                conditioning = gr.Slider(CONDITIONING_SCALE.minimum, CONDITIONING_SCALE.maximum,
-                                         CONDITIONING_SCALE.default, step=0.05,
-                                         label=TEXTS.label("seg2sat_conditioning"))
-                variations = gr.Slider(VARIATIONS.minimum, VARIATIONS.maximum, VARIATIONS.default, step=1,
-                                       label=TEXTS.label("seg2sat_variations"))
+                seed = gr.Number(value=0, precision=0, minimum=0, maximum=MAX_SEED, label=TEXTS.label("seg2sat_seed"))
+                steps = gr.Slider(
+                    STEPS.minimum, STEPS.maximum, STEPS.default, step=1, label=TEXTS.label("seg2sat_steps")
+                )
+                guidance = gr.Slider(
+                    GUIDANCE_SCALE.minimum,
+                    GUIDANCE_SCALE.maximum,
+                    GUIDANCE_SCALE.default,
+                    step=0.5,
+                    label=TEXTS.label("seg2sat_guidance"),
+                )
+                conditioning = gr.Slider(
+                    CONDITIONING_SCALE.minimum,
+                    CONDITIONING_SCALE.maximum,
+                    CONDITIONING_SCALE.default,
+                    step=0.05,
+                    label=TEXTS.label("seg2sat_conditioning"),
+                )
+                variations = gr.Slider(
+                    VARIATIONS.minimum,
+                    VARIATIONS.maximum,
+                    VARIATIONS.default,
+                    step=1,
+                    label=TEXTS.label("seg2sat_variations"),
+                )
             generate_button = gr.Button(TEXTS.label("seg2sat_generate"), variant="primary", elem_id="seg2sat-generate")
-            results = gr.Gallery(label=TEXTS.label("seg2sat_results"), columns=2, object_fit="contain", height="auto",
-                                 preview=False, type="pil", elem_id="seg2sat-results")
+            results = gr.Gallery(
+                label=TEXTS.label("seg2sat_results"),
+                columns=2,
+                object_fit="contain",
+                height="auto",
+                preview=False,
+                type="pil",
+                elem_id="seg2sat-results",
+            )
             status = gr.HTML(elem_id="seg2sat-status")
             # The finished images can join the image search's gallery, when that tab is mounted.
-            send_to_search = gr.Button(TEXTS.label("seg2sat_send_to_search"), size="sm",
-                                       visible="clip_search" in hub.settings.demos)
+            send_to_search = gr.Button(
+                TEXTS.label("seg2sat_send_to_search"), size="sm", visible="clip_search" in hub.settings.demos
+            )
             prompt_used = gr.State("")  # set when a generation ends: the caption of the images sent
-    steps_strip = gr.Gallery(label=TEXTS.label("seg2sat_strip"), height="auto",
-                             object_fit="contain", buttons=["download", "fullscreen"], elem_id="seg2sat-strip")
+    steps_strip = gr.Gallery(
+        label=TEXTS.label("seg2sat_strip"),
+        height="auto",
+        object_fit="contain",
+        buttons=["download", "fullscreen"],
+        elem_id="seg2sat-strip",
+    )
 
     new_canvas.click(lambda: fresh_canvas, None, canvas, api_visibility="private", queue=False)
 
@@ -296,9 +360,20 @@ def build(hub: Hub) -> None:
     upload.upload(import_mask, upload, canvas, api_visibility="private")
 
     @gpu_task(duration=120)
-    def generate(drawn: dict | None, place_text: str, style_text: str, free_style_text: str, seed_value: float | None,
-                 seed_is_random: bool, step_count: float, guidance_scale: float, conditioning_scale: float,
-                 variation_count: float, request: gr.Request, progress=gr.Progress()):
+    def generate(
+        drawn: dict | None,
+        place_text: str,
+        style_text: str,
+        free_style_text: str,
+        seed_value: float | None,
+        seed_is_random: bool,
+        step_count: float,
+        guidance_scale: float,
+        conditioning_scale: float,
+        variation_count: float,
+        request: gr.Request,
+        progress=gr.Progress(),
+    ):
         from shared.device import torch_runtime
         from spaces.seg2sat import pipeline as seg2sat
 
@@ -311,29 +386,47 @@ def build(hub: Hub) -> None:
             gr.Warning(html.escape(message))
             yield [], [], status_html([], [message]), seed_value, ""
             return
-        prompt, dropped = seg2sat.fit_prompt(model.tokenizer, build_prompt(
-            place_text, (free_style_text or "").strip() or style_text))
+        prompt, dropped = seg2sat.fit_prompt(
+            model.tokenizer, build_prompt(place_text, (free_style_text or "").strip() or style_text)
+        )
         if dropped:
             notices.append(TEXTS.get("seg2sat_prompt_truncated", language, dropped=dropped))
         seed_used = new_seed() if seed_is_random or seed_value is None else int(seed_value)
         seeds = variation_seeds(seed_used, int(variation_count))
         lines = [TEXTS.get("seg2sat_prompt_used", language, prompt=prompt)]
         started = time.perf_counter()
-        for state in seg2sat.stream_generation(model, sketch, prompt, seeds, int(step_count), guidance_scale,
-                                               conditioning_scale):
+        for state in seg2sat.stream_generation(
+            model, sketch, prompt, seeds, int(step_count), guidance_scale, conditioning_scale
+        ):
             steps_done = None if state.done else (len(state.previews), state.total_steps)
             if state.done:
-                lines.append(TEXTS.get("seg2sat_summary", language, steps=len(state.previews),
-                                       seconds=time.perf_counter() - started, seeds=", ".join(map(str, seeds)),
-                                       device=torch_runtime(hub.settings).describe()))
+                lines.append(
+                    TEXTS.get(
+                        "seg2sat_summary",
+                        language,
+                        steps=len(state.previews),
+                        seconds=time.perf_counter() - started,
+                        seeds=", ".join(map(str, seeds)),
+                        device=torch_runtime(hub.settings).describe(),
+                    )
+                )
             strip = [(seg2sat.side_by_side(rgb), str(step)) for step, rgb in enumerate(state.previews, start=1)]
-            yield (results_gallery(state, seeds, language), strip, status_html(lines, notices, steps_done, language),
-                   seed_used, prompt if state.done else "")
+            yield (
+                results_gallery(state, seeds, language),
+                strip,
+                status_html(lines, notices, steps_done, language),
+                seed_used,
+                prompt if state.done else "",
+            )
 
-    generate_button.click(generate, [canvas, place, style, free_style, seed, random_seed, steps, guidance, conditioning,
-                                     variations], [results, steps_strip, status, seed, prompt_used],
-                          api_name="seg2sat_generate",
-                          concurrency_id=GPU_CONCURRENCY_ID, concurrency_limit=hub.settings.gpu_concurrency)
+    generate_button.click(
+        generate,
+        [canvas, place, style, free_style, seed, random_seed, steps, guidance, conditioning, variations],
+        [results, steps_strip, status, seed, prompt_used],
+        api_name="seg2sat_generate",
+        concurrency_id=GPU_CONCURRENCY_ID,
+        concurrency_limit=hub.settings.gpu_concurrency,
+    )
 
     def send_results_to_search(images: list | None, prompt: str, request: gr.Request):
         language = request_language(request)

@@ -73,9 +73,7 @@ class UnknownEncoding(ValueError):
     def __init__(self, name: str, valid_names: Sequence[str]) -> None:
         self.name = name
         self.valid_names = list(valid_names)
-        super().__init__(
-            f"Unknown encoding {name!r}. Valid choices: {', '.join(self.valid_names)}."
-        )
+        super().__init__(f"Unknown encoding {name!r}. Valid choices: {', '.join(self.valid_names)}.")
 
 
 @dataclass(frozen=True)

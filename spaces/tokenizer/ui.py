@@ -85,8 +85,12 @@ ZERO_WIDTH_NON_JOINER = "\u200c"
 
 def starts_with_modifier(text: str) -> bool:
     first = text[:1]
-    return bool(first) and (unicodedata.category(first) in ("Mn", "Mc", "Me", "Sk")
-                            or "\U0001f3fb" <= first <= "\U0001f3ff" or first in "\u200d\ufe0f")
+    return bool(first) and (
+        unicodedata.category(first) in ("Mn", "Mc", "Me", "Sk")
+        or "\U0001f3fb" <= first <= "\U0001f3ff"
+        or first in "\u200d\ufe0f"
+    )
+
 
 CSS = """
 .tokenizer-stats { display: flex; flex-wrap: wrap; gap: 0.5rem 1.2rem; }
@@ -107,8 +111,10 @@ def register_model_tokenizers(hub: Hub) -> None:
 
 
 def encoding_choices() -> list[tuple[str, str]]:
-    return [(f"{label} ({name})" if name in logic.ENCODINGS else label, name)
-            for name, label in logic.list_encodings().items()]
+    return [
+        (f"{label} ({name})" if name in logic.ENCODINGS else label, name)
+        for name, label in logic.list_encodings().items()
+    ]
 
 
 def tokens_html(tokenization: logic.Tokenization, show_ids: bool, show_whitespace: bool) -> str:
@@ -135,14 +141,18 @@ def stats_html(tokenization: logic.Tokenization, language: str) -> str:
         unit = TEXTS.get(singular if is_singular else plural, language)
         return f"<div><b>{format_number(count, language)}</b>{html.escape(unit)}</div>"
 
-    cells = (figure(tokenization.n_tokens, "tokenizer_token", "tokenizer_tokens")
-             + figure(tokenization.n_chars, "tokenizer_character", "tokenizer_characters")
-             + figure(tokenization.n_words, "tokenizer_word", "tokenizer_words")
-             + f"<div><b>{format_number(tokenization.chars_per_token, language, 2)}</b>"
-               f"{html.escape(TEXTS.get('tokenizer_chars_per_token', language))}</div>")
+    cells = (
+        figure(tokenization.n_tokens, "tokenizer_token", "tokenizer_tokens")
+        + figure(tokenization.n_chars, "tokenizer_character", "tokenizer_characters")
+        + figure(tokenization.n_words, "tokenizer_word", "tokenizer_words")
+        + f"<div><b>{format_number(tokenization.chars_per_token, language, 2)}</b>"
+        f"{html.escape(TEXTS.get('tokenizer_chars_per_token', language))}</div>"
+    )
     notices = []
     if tokenization.truncated:
-        notices.append(TEXTS.get("tokenizer_truncated", language, shown=format_number(len(tokenization.segments), language)))
+        notices.append(
+            TEXTS.get("tokenizer_truncated", language, shown=format_number(len(tokenization.segments), language))
+        )
     if tokenization.replaced_surrogates:
         notices.append(TEXTS.get("tokenizer_surrogates", language, count=tokenization.replaced_surrogates))
     notice_html = "".join(f'<p class="tokenizer-notice">{html.escape(notice)}</p>' for notice in notices)
@@ -150,8 +160,12 @@ def stats_html(tokenization: logic.Tokenization, language: str) -> str:
 
 
 def comparison_html(comparisons: list[logic.EncodingComparison], language: str) -> str:
-    header = (TEXTS.get("tokenizer_column_encoding", language), TEXTS.get("tokenizer_column_a", language),
-              TEXTS.get("tokenizer_column_b", language), TEXTS.get("tokenizer_column_ratio", language))
+    header = (
+        TEXTS.get("tokenizer_column_encoding", language),
+        TEXTS.get("tokenizer_column_a", language),
+        TEXTS.get("tokenizer_column_b", language),
+        TEXTS.get("tokenizer_column_ratio", language),
+    )
     rows = ["<tr>" + "".join(f"<th>{html.escape(cell)}</th>" for cell in header) + "</tr>"]
     for comparison in comparisons:
         ratio = "—" if comparison.ratio is None else f"× {format_number(comparison.ratio, language, 2)}"
@@ -178,11 +192,21 @@ def build(hub: Hub) -> None:
     gr.Markdown(TEXTS.label("tokenizer_intro"))
     with gr.Row():
         with gr.Column(scale=3):
-            text = gr.Textbox(label=TEXTS.label("tokenizer_text"), placeholder=TEXTS.label("tokenizer_placeholder"),
-                              lines=4, max_lines=12, value=logic.FRENCH_SENTENCE, elem_id="tokenizer-text")
+            text = gr.Textbox(
+                label=TEXTS.label("tokenizer_text"),
+                placeholder=TEXTS.label("tokenizer_placeholder"),
+                lines=4,
+                max_lines=12,
+                value=logic.FRENCH_SENTENCE,
+                elem_id="tokenizer-text",
+            )
         with gr.Column(scale=2, min_width=240):
-            encoding = gr.Dropdown(encoding_choices(), value=DEFAULT_ENCODING, label=TEXTS.label("tokenizer_encoding"),
-                                   elem_id="tokenizer-encoding")
+            encoding = gr.Dropdown(
+                encoding_choices(),
+                value=DEFAULT_ENCODING,
+                label=TEXTS.label("tokenizer_encoding"),
+                elem_id="tokenizer-encoding",
+            )
             show_ids = gr.Checkbox(label=TEXTS.label("tokenizer_show_ids"), value=False)
             show_whitespace = gr.Checkbox(label=TEXTS.label("tokenizer_show_whitespace"), value=False)
     gr.Examples([[example] for example in logic.EXAMPLES], inputs=[text], label=TEXTS.label("tokenizer_examples"))
@@ -190,12 +214,24 @@ def build(hub: Hub) -> None:
     tokens = gr.HTML(elem_id="tokenizer-tokens")
     ids = gr.JSON(visible=False)
 
-    def tokenize(text_value: str, encoding_name: str, ids_shown: bool, whitespace_shown: bool,
-                 request: gr.Request, progress=gr.Progress()):
+    def tokenize(
+        text_value: str,
+        encoding_name: str,
+        ids_shown: bool,
+        whitespace_shown: bool,
+        request: gr.Request,
+        progress=gr.Progress(),
+    ):
         language = request_language(request)
         if encoding_name not in logic.list_encodings():
-            raise gr.Error(TEXTS.get("tokenizer_unknown_encoding", language, name=encoding_name,
-                                     choices=", ".join(logic.list_encodings())))
+            raise gr.Error(
+                TEXTS.get(
+                    "tokenizer_unknown_encoding",
+                    language,
+                    name=encoding_name,
+                    choices=", ".join(logic.list_encodings()),
+                )
+            )
         try:
             if encoding_name in LANGUAGE_MODELS:  # a first use loads it, with a progress message
                 shared_tokenizer(hub, encoding_name, progress, language)
@@ -203,10 +239,16 @@ def build(hub: Hub) -> None:
         except WeightsUnavailable as missing:
             raise gr.Error(str(missing)) from None
         if not tokenization.n_tokens:
-            return (f"<p>{html.escape(TEXTS.get('tokenizer_empty', language))}</p>", "",
-                    {"ids": [], "tokens": 0, "characters": tokenization.n_chars})
-        return (stats_html(tokenization, language), tokens_html(tokenization, ids_shown, whitespace_shown),
-                {"ids": tokenization.ids, "tokens": tokenization.n_tokens, "characters": tokenization.n_chars})
+            return (
+                f"<p>{html.escape(TEXTS.get('tokenizer_empty', language))}</p>",
+                "",
+                {"ids": [], "tokens": 0, "characters": tokenization.n_chars},
+            )
+        return (
+            stats_html(tokenization, language),
+            tokens_html(tokenization, ids_shown, whitespace_shown),
+            {"ids": tokenization.ids, "tokens": tokenization.n_tokens, "characters": tokenization.n_chars},
+        )
 
     inputs = [text, encoding, show_ids, show_whitespace]
     outputs = [stats, tokens, ids]
