@@ -24,6 +24,22 @@ HUB_CSS = """
 #hub-title h1 { font-size: 1.4em; margin: 0.2em 0; }
 """
 
+# ?tab=<demo> opens that demo, so a QR code can lead straight to it. The browser does it, with a
+# click on the tab's button as soon as the page is drawn, unless the user has already tapped a
+# tab: a server round trip here would arrive seconds later on a busy server and undo their tap.
+TAB_CHOICE_SCRIPT = """<script>
+document.addEventListener("click", (event) => {
+  if (event.isTrusted && event.target.closest && event.target.closest("#hub-tabs [role=tab]")) {
+    window.iagenTabChosenByUser = true;
+  }
+}, true);
+</script>"""
+OPEN_REQUESTED_TAB_JS = """() => {
+  const wanted = new URLSearchParams(window.location.search).get("tab");
+  const button = wanted && document.getElementById(`tab-${wanted}-button`);
+  if (button && !window.iagenTabChosenByUser && button.getAttribute("aria-selected") !== "true") button.click();
+}"""
+
 
 def build_hub(hub, demo_modules: dict[str, str]):
     """The Blocks of the hub, the gr.I18n holding every mounted demo's texts, and their CSS."""
@@ -36,9 +52,10 @@ def build_hub(hub, demo_modules: dict[str, str]):
     all_texts = [HUB_TEXTS]
     css = [HUB_CSS]
     warm_ups = {}  # demo name -> its warm-up, started in the background when its tab is shown
+    default_tab = hub.settings.tab or next(iter(demo_modules), "about")
     with gr.Blocks(title="Comprendre l'IA générative — démos") as blocks:
         gr.Markdown(HUB_TEXTS.label("hub_title"), elem_id="hub-title")
-        with gr.Tabs(overflow_behavior="wrap", elem_id="hub-tabs") as tabs:
+        with gr.Tabs(selected=default_tab, overflow_behavior="wrap", elem_id="hub-tabs"):
             for name, module_name in demo_modules.items():
                 label = HUB_TEXTS.label(f"tab_{name}") if f"tab_{name}" in HUB_TEXTS else name
                 with gr.Tab(label, id=name, elem_id=f"tab-{name}") as tab:
@@ -57,17 +74,14 @@ def build_hub(hub, demo_modules: dict[str, str]):
                 gr.Markdown(HUB_TEXTS.label("hub_subtitle"))
                 hub_ui.build_about(hub, tuple(demo_modules), blocks)
 
-        def open_requested_tab(request: gr.Request):
-            # ?tab=<demo> opens that demo, so a QR code can lead straight to it. The tab shown
-            # first gets no select event: warm it up here (a cache hit once its models are loaded).
-            wanted = request.query_params.get("tab") or hub.settings.tab
-            if wanted not in (*demo_modules, "about"):
-                wanted = next(iter(demo_modules), "about")
-            if wanted in warm_ups:
-                warm_ups[wanted]()
-            return gr.Tabs(selected=wanted)
+        def warm_up_default_tab(request: gr.Request):
+            # The tab shown first gets no select event: warm it up here. A ?tab= link is opened by
+            # a click in the browser (OPEN_REQUESTED_TAB_JS), whose select event warms that tab.
+            if request.query_params.get("tab") not in (*demo_modules, "about") and default_tab in warm_ups:
+                warm_ups[default_tab]()
 
-        blocks.load(open_requested_tab, None, tabs, api_visibility="private", queue=False)
+        blocks.load(None, js=OPEN_REQUESTED_TAB_JS)
+        blocks.load(warm_up_default_tab, None, None, api_visibility="private", queue=False)
     return blocks, merge_for_gradio(*all_texts), "\n".join(css)
 
 
@@ -104,14 +118,11 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
         share=settings.share,
         max_file_size=f"{settings.max_upload_mb}mb",
         i18n=i18n,
-        head=LANGUAGE_SCRIPT,
+        head=LANGUAGE_SCRIPT + TAB_CHOICE_SCRIPT,
         css=css,
         ssr_mode=False,
-        show_error=True,
-        footer_links=[
-            "api",
-            "settings",
-        ],  # the settings hold the language switch  # an unexpected error's message reaches the user, not a generic one
+        show_error=True,  # an unexpected error's message reaches the user, not a generic one
+        footer_links=["api", "settings"],  # the settings hold the language switch
         prevent_thread_lock=prevent_thread_lock,
     )
 

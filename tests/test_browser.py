@@ -203,6 +203,34 @@ def test_tab_query_parameter_opens_that_tab(pages, tab, content):
     pages.assert_healthy(page)
 
 
+@pytest.mark.parametrize("query", ["", "?tab=about"], ids=["default-tab", "tab-link"])
+def test_a_tab_tapped_while_the_page_loads_stays_chosen(pages, query):
+    """As on a busy server, every answer of the server is held back until the user has tapped a
+    tab: none of the page's load events may then take the user back to another tab."""
+    held = []
+
+    def hold_calls(route):
+        if route.request.method == "POST":
+            held.append(route)
+        else:
+            route.continue_()
+
+    page = pages.open(query, before_load=lambda page: page.route("**/gradio_api/**", hold_calls))
+    page.locator("#tab-tokenizer-button").click()
+    expect(page.locator("#tab-tokenizer-button")).to_have_attribute("aria-selected", "true")
+    assert held, "the page made no server call while loading: this test no longer holds anything back"
+    for route in held:
+        route.continue_()
+    page.unroute("**/gradio_api/**")
+    for route in held:
+        route.request.response()  # the page has every answer it was waiting for
+    wait_for_tokenizer(page)
+    page.wait_for_timeout(500)  # time for the page to apply the last answers
+    expect(page.locator("#tab-tokenizer-button")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#tokenizer-text textarea")).to_be_visible()
+    pages.assert_healthy(page)
+
+
 def test_typing_updates_the_token_count_live(pages):
     page = pages.open("?tab=tokenizer")
     wait_for_tokenizer(page)
