@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 import psutil
-
 from common import machine_description, median, mib, now
 
 DIM = 512  # ViT-B-32's embedding size

@@ -31,14 +31,13 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import psutil
-
 from common import hub_environment, machine_description, mib, now, percentile
-
 from hub_server import running_hub  # noqa: E402 (tests/ is on the path via common)
 
 

@@ -23,9 +23,7 @@ import tempfile
 import time
 
 import psutil
-
 from common import REPO, hub_environment, machine_description, median, mib, now
-
 from hub_server import free_port, wait_until_served  # noqa: E402 (tests/ is on the path via common)
 
 IMPORT_GRADIO = "import gradio, sys; print('imported', flush=True); sys.stdin.read()"
@@ -127,7 +125,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     }
     results["time_ratio"] = results["hub_start_s"] / results["import_gradio_s"]
     # Each repetition ran both side by side: the median of those paired ratios shrugs off a slow run.
-    results["paired_time_ratio"] = median(hub / bare for hub, bare in zip(hub_times, import_times))
+    results["paired_time_ratio"] = median(hub / bare for hub, bare in zip(hub_times, import_times, strict=True))
     results["memory_ratio"] = results["hub_rss_mib"] / results["import_gradio_rss_mib"]
     verdict = "within" if results["time_ratio"] <= TARGET_RATIO else "ABOVE"
     print(

@@ -14,8 +14,8 @@ from shared.settings import Settings
 
 @dataclass(frozen=True)
 class TorchRuntime:
-    device: "torch.device"  # noqa: F821 (torch is imported lazily)
-    dtype: "torch.dtype"  # noqa: F821
+    device: torch.device  # noqa: F821 (torch is imported lazily)
+    dtype: torch.dtype  # noqa: F821
 
     def describe(self) -> str:
         return f"{self.device.type} / {str(self.dtype).removeprefix('torch.')}"

@@ -13,8 +13,9 @@ import importlib.metadata
 import importlib.util
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 Function = TypeVar("Function", bound=Callable)
 

@@ -7,8 +7,9 @@ Gradio-free; the hub's panels are in shared/hub_ui.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from shared.i18n import Texts
 from shared.model_cache import LOADED, ModelCache

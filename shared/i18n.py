@@ -12,7 +12,7 @@ falls back to French. API clients get French unless they send Accept-Language: e
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"

@@ -15,8 +15,8 @@ import argparse
 import importlib
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from shared.settings import apply_process_settings, load_settings
 

@@ -22,9 +22,9 @@ import shutil
 import socket
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlparse
 
 from shared.settings import ENV_PREFIX, Settings

@@ -18,6 +18,9 @@ import pytest  # noqa: E402
 
 from shared.settings import load_settings  # noqa: E402
 
+# Fixtures shared by several test modules, in modules of their own.
+pytest_plugins = ["cemantix_fixtures"]
+
 
 @pytest.fixture
 def settings(tmp_path):

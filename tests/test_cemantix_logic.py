@@ -1,12 +1,11 @@
 """Cémantix rules on the real word vectors (fr_core_news_md, GloVe 6B 50d) and wordfreq."""
 
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
 
-from cemantix_fixtures import cemantix_hub, english, french  # noqa: F401 (fixtures)
 from spaces.cemantix import logic
 from spaces.cemantix.vocabulary import read_blocklist
 
@@ -154,8 +153,8 @@ def test_daily_word_is_stable_for_a_date_and_changes_the_next_day(french, englis
 
 def test_the_day_changes_at_midnight_in_paris():
     # 21 June: Paris is UTC+2, so its midnight is 22:00 UTC.
-    assert logic.puzzle_day(datetime(2026, 6, 21, 21, 59, tzinfo=timezone.utc)) == date(2026, 6, 21)
-    assert logic.puzzle_day(datetime(2026, 6, 21, 22, 0, tzinfo=timezone.utc)) == date(2026, 6, 22)
+    assert logic.puzzle_day(datetime(2026, 6, 21, 21, 59, tzinfo=UTC)) == date(2026, 6, 21)
+    assert logic.puzzle_day(datetime(2026, 6, 21, 22, 0, tzinfo=UTC)) == date(2026, 6, 22)
     assert logic.puzzle_number(logic.FIRST_PUZZLE_DAY) == 1
 
 

@@ -50,7 +50,7 @@ def test_nicknames_are_checked_and_unique_in_a_room(clock):
     assert room_error(lambda: rooms.join(code, "alice", "player-2")) == NICKNAME_TAKEN
     rooms.join(code, "Alice", "player-1")  # the same session may join again
     for bad in ("", "   ", "x" * 21, "nul\x00"):
-        assert room_error(lambda: rooms.join(code, bad, "player-3")) == BAD_NICKNAME
+        assert room_error(lambda bad=bad: rooms.join(code, bad, "player-3")) == BAD_NICKNAME
     rooms.join(code, "<b>Bob</b>", "player-3")  # markup is kept as text: the board escapes it
     assert len(rooms.board(code).rows) == 2
 

@@ -7,9 +7,8 @@ import re
 from datetime import date, timedelta
 
 import pytest
-
-from cemantix_fixtures import cemantix_hub, english, french  # noqa: F401 (fixtures)
 from hub_server import hub_in_process
+
 from spaces.cemantix import logic
 from spaces.cemantix.ui import TEXTS
 

@@ -3,7 +3,6 @@ images added at run time (uploads, Seg2Sat's offers)."""
 
 import numpy as np
 import pytest
-
 from clip_search_fixtures import (
     DEFAULT_REPO,
     FLAIR_REPO,
@@ -13,12 +12,13 @@ from clip_search_fixtures import (
     seed_tiny_encoder,
     write_images,
 )
+from test_clip_search_logic import forget_hub_repo, hub_with
+
 from shared.gallery_handoff import offer_to_gallery
 from spaces.clip_search import gallery as gallery_module
 from spaces.clip_search.encoder import ClipEncoder, get_encoder
 from spaces.clip_search.gallery import GalleryLoader, gallery_loader
 from spaces.clip_search.images import load_image
-from test_clip_search_logic import forget_hub_repo, hub_with
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -15,8 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from clip_search_fixtures import (
     DEFAULT_REPO,
     TINY_MODEL_CFG,
@@ -25,6 +23,8 @@ from clip_search_fixtures import (
     seed_tiny_encoder,
     write_images,
 )
+from PIL import Image
+
 from shared.hub import Hub
 from shared.settings import load_settings
 from shared.weights import WeightsUnavailable

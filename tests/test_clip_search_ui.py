@@ -6,13 +6,13 @@ import re
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from clip_search_fixtures import DEFAULT_REPO, FLAIR_REPO, aerial_like_image, seed_fake_flair, seed_tiny_encoder
 from hub_server import hub_in_process
+from PIL import Image
+from test_clip_search_logic import forget_hub_repo, png_header_only
+
 from shared.hub import Hub
 from shared.settings import load_settings
-from test_clip_search_logic import forget_hub_repo, png_header_only
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402

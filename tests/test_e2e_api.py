@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from hub_server import REPO, running_hub  # tests/ is on sys.path (pytest's default "prepend" import mode)
 
 gradio_client = pytest.importorskip("gradio_client")

@@ -67,7 +67,6 @@ def test_a_broken_demo_leaves_the_hub_up(settings):
     import urllib.request
 
     from gradio_client import Client
-
     from hub_server import hub_in_process
 
     demos = {"broken": "broken_demo", "missing": "no_such_module", "tokenizer": "spaces.tokenizer.ui"}

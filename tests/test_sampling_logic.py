@@ -6,10 +6,11 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-
 from conftest import gpt2_tokenizer
+
 from spaces.sampling import logic
 from spaces.sampling.logic import SamplingSettings
+from spaces.sampling.options import FRENCH_PROMPT
 
 torch.set_num_threads(1)
 
@@ -362,7 +363,7 @@ def test_packaged_gemma_predicts_lit_after_le_chat_est_assis_sur_le():
 
     hub = Hub(load_settings(["--torch-threads", "1"]))  # the test session's cache (tests/conftest.py)
     lm = logic.LanguageModel(load_model(hub, "gemma3_270m"), load_tokenizer(hub, "gemma3_270m"))
-    result = logic.next_token_stages(lm, context(lm, logic.FRENCH_PROMPT), SamplingSettings(top_k=3), top_n=5)
+    result = logic.next_token_stages(lm, context(lm, FRENCH_PROMPT), SamplingSettings(top_k=3), top_n=5)
     best = result.candidates[0]
     assert best.label == " lit" and best.probabilities[0] == pytest.approx(0.33, abs=0.02)
     assert result.stages[3].kept == 3 and result.stages[0].kept == 262_144

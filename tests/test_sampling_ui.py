@@ -9,12 +9,12 @@ import time
 
 import pytest
 import torch
-
 from conftest import seed_hub_cache
 from hub_server import hub_in_process
+from test_sampling_logic import save_tiny, tiny_gemma3, tiny_llama
+
 from shared.hub import Hub
 from shared.settings import load_settings
-from test_sampling_logic import save_tiny, tiny_gemma3, tiny_llama
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client  # noqa: E402
@@ -156,7 +156,7 @@ def test_concurrent_users_keep_their_own_steps(hub_url):
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
-    for index, client in enumerate(users):  # each alone, again: the same tokens as under concurrency
+    for index in range(len(users)):  # each alone, again: the same tokens as under concurrency
         alone = Client(hub_url, verbose=False)
         assert [appended(draw(alone, seed=index)) for _ in range(3)][-1] == results[index]
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
-
 from conftest import seed_hub_cache
 from hub_server import hub_in_process
+from PIL import Image
+
 from shared.hub import Hub
 from shared.settings import load_settings
 from shared.weights import WeightsUnavailable
@@ -118,7 +118,7 @@ def test_same_seed_same_image_and_each_variation_is_its_seed(model, sketch):
     alone = seg2sat.generate(model, sketch, "Aerial view of Saumur", [8], steps=2)
     assert [image.size for image in first] == [(SIZE, SIZE)] * 2
     pixels = [np.asarray(image) for image in first]
-    assert all((a == np.asarray(b)).all() for a, b in zip(pixels, again))
+    assert all((a == np.asarray(b)).all() for a, b in zip(pixels, again, strict=True))
     assert not (pixels[0] == pixels[1]).all()
     # Batched or alone, a seed gives its image (up to rounding: batches take other kernels).
     assert np.abs(pixels[1].astype(int) - np.asarray(alone[0], dtype=int)).max() <= 2

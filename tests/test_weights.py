@@ -2,8 +2,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import save_tiny_causal_lm, seed_hub_cache
+
 from shared.hub import Hub
 from shared.language_models import load_tokenizer
 from shared.settings import load_settings

@@ -240,7 +240,7 @@ class Game:
             vectors[self.ranking.secret_index], vectors[[self.vocabulary.index[word] for word in words]]
         )
         points = [MapPoint(self.secret, 0.0, 0.0, 100.0, "secret")]
-        for word, kind, (x, y) in zip(words, kinds, coordinates):
+        for word, kind, (x, y) in zip(words, kinds, coordinates, strict=True):
             points.append(MapPoint(word, float(x), float(y), self.score(word)[0], kind))
         return points
 

@@ -18,7 +18,8 @@ from shared.hub import Hub
 from shared.hub_ui import public_address, qr_code_svg
 from shared.i18n import Texts, format_number, request_language
 from shared.weights import WeightsUnavailable
-from spaces.cemantix import logic, rooms as room_rules
+from spaces.cemantix import logic
+from spaces.cemantix import rooms as room_rules
 from spaces.cemantix.vocabulary import FREQUENCY_SOURCE, LANGUAGES, VECTOR_SOURCES, load_vocabulary
 
 TEXTS = Texts(

@@ -19,9 +19,9 @@ import threading
 import time
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -161,7 +161,7 @@ class Vocabulary:
         return self.nearest_to_vector(vector, count, excluded | {positive, negative, added})
 
     @classmethod
-    def load(cls, folder: Path, lang: str, blocklist: set[str] | None = None) -> "Vocabulary":
+    def load(cls, folder: Path, lang: str, blocklist: set[str] | None = None) -> Vocabulary:
         """Read what `build_vocabulary` wrote (milliseconds)."""
         words = (folder / "words.txt").read_text(encoding="utf-8").split("\n")
         vectors = np.load(folder / "vectors.npy").astype(np.float32)

@@ -22,9 +22,9 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -96,7 +96,7 @@ class Collection:
         self.folder = folder  # where it is saved; its thumbnails are in folder/THUMBNAILS
 
     @classmethod
-    def empty(cls, encoder: EncoderIdentity, folder: Path | None = None) -> "Collection":
+    def empty(cls, encoder: EncoderIdentity, folder: Path | None = None) -> Collection:
         return cls(encoder, [], np.zeros((0, encoder.dim), dtype=np.float32), folder=folder)
 
     def __len__(self) -> int:
@@ -112,7 +112,7 @@ class Collection:
         scores, positions = vector_index.search(self.index, query.reshape(1, -1), min(k, len(self.items)))
         return [
             Hit(float(score), self.items[position], int(position))
-            for score, position in zip(scores[0], positions[0])
+            for score, position in zip(scores[0], positions[0], strict=True)
             if position >= 0
         ]
 
@@ -129,7 +129,7 @@ class Collection:
         new_items: list[Item] = (),
         new_vectors: np.ndarray | None = None,
         exact: bool = False,
-    ) -> "Collection":
+    ) -> Collection:
         """A collection with only the `keep` keys (all when None), then `new_items` (replacing same keys)."""
         keep = None if keep is None else set(keep)
         replaced = {item.key for item in new_items}
@@ -171,7 +171,7 @@ class Collection:
         return folder / version
 
     @classmethod
-    def load(cls, folder: Path, encoder: EncoderIdentity) -> "Collection | None":
+    def load(cls, folder: Path, encoder: EncoderIdentity) -> Collection | None:
         """The current version in `folder`, memory-mapped; None if there is none yet."""
         version = read_current(folder)
         if version is None:

@@ -100,7 +100,7 @@ class EncoderIdentity:
     weights_sha256: str
     dim: int
 
-    def matches(self, other: "EncoderIdentity") -> bool:
+    def matches(self, other: EncoderIdentity) -> bool:
         return self.weights_sha256 == other.weights_sha256 and self.dim == other.dim
 
     def describe(self) -> str:
@@ -110,7 +110,7 @@ class EncoderIdentity:
         return {"model": self.model, "weights_sha256": self.weights_sha256, "dim": self.dim}
 
     @classmethod
-    def from_json(cls, data: dict) -> "EncoderIdentity":
+    def from_json(cls, data: dict) -> EncoderIdentity:
         return cls(str(data["model"]), str(data["weights_sha256"]), int(data["dim"]))
 
 
@@ -152,7 +152,7 @@ class ClipEncoder:
             features = self.model.encode_text(tokens)
         return _unit_rows(features)
 
-    def preprocess_images(self, images) -> "torch.Tensor":  # noqa: F821 (torch is imported lazily)
+    def preprocess_images(self, images) -> torch.Tensor:  # noqa: F821 (torch is imported lazily)
         """A batch tensor of PIL images; safe to call from a worker thread while the model encodes."""
         import torch
 

@@ -22,9 +22,9 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
@@ -178,7 +178,7 @@ def _flair_rows(shards: list[Path], keys: set[str]) -> Iterator[FlairRow]:
         for batch in parquet.iter_batches(batch_size=BATCH_SIZE, columns=columns):
             images = batch.column(FLAIR_IMAGE_COLUMN).to_pylist()
             captions = batch.column(caption_column).to_pylist() if caption_column else [""] * len(images)
-            for image, caption in zip(images, captions):
+            for image, caption in zip(images, captions, strict=True):
                 key, row = _flair_key(shard, row), row + 1
                 if key not in left:
                     continue

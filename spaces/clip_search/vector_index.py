@@ -45,7 +45,7 @@ class IndexInfo:
         return {"kind": self.kind, "nlist": self.nlist, "nprobe": self.nprobe, "recall_at_10": self.recall_at_10}
 
     @classmethod
-    def from_json(cls, data: dict) -> "IndexInfo":
+    def from_json(cls, data: dict) -> IndexInfo:
         return cls(data["kind"], data.get("nlist"), data.get("nprobe"), data.get("recall_at_10"))
 
 
@@ -112,7 +112,7 @@ def exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.nda
 def recall_at_k(found: np.ndarray, exact: np.ndarray) -> float:
     """The share of the true k nearest that the search found (k = exact.shape[1])."""
     k = exact.shape[1]
-    return float(np.mean([len(set(row[:k]) & set(truth)) / k for row, truth in zip(found, exact)]))
+    return float(np.mean([len(set(row[:k]) & set(truth)) / k for row, truth in zip(found, exact, strict=True)]))
 
 
 def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

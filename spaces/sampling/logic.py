@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import torch
 from transformers import (
@@ -36,10 +37,8 @@ from transformers import (
 )
 
 from spaces.sampling.options import (
-    FRENCH_PROMPT,
     MIN_P_RANGE,
     REPETITION_PENALTY_RANGE,  # noqa: F401 (API)
-    SEED_RANGE,
     TEMPERATURE_RANGE,
     TOP_P_RANGE,
     SamplingSettings,
@@ -227,7 +226,7 @@ def _byte_level_alphabet() -> dict[str, int]:
             printable.append(byte)
             characters.append(256 + extra)
             extra += 1
-    return {chr(character): byte for byte, character in zip(printable, characters)}
+    return {chr(character): byte for byte, character in zip(printable, characters, strict=True)}
 
 
 BYTE_LEVEL_ALPHABET = _byte_level_alphabet()
@@ -303,7 +302,7 @@ def next_token_stages(lm: LanguageModel, context: Context, settings: SamplingSet
         stage_scores.append(scores)
 
     summaries, probabilities = [], []
-    for name, is_active, stage in zip(STAGES, active, stage_scores):
+    for name, is_active, stage in zip(STAGES, active, stage_scores, strict=True):
         distribution = stage.softmax(dim=-1)[0]
         probabilities.append(distribution)
         summaries.append(StageSummary(name, is_active, int(torch.isfinite(stage).sum()), entropy_bits(distribution)))
@@ -313,7 +312,7 @@ def next_token_stages(lm: LanguageModel, context: Context, settings: SamplingSet
     table = torch.stack([distribution[ranked] for distribution in probabilities]).T.tolist()
     candidates = tuple(
         Candidate(token_id, token_label(lm.tokenizer, token_id), tuple(row))
-        for token_id, row in zip(ranked.tolist(), table)
+        for token_id, row in zip(ranked.tolist(), table, strict=True)
     )
     return NextToken(tuple(summaries), candidates, stage_scores[-1], context)
 
@@ -358,11 +357,11 @@ class Steps:
             generator.set_state(self.rng_state)
         return generator
 
-    def reseeded(self, seed: int) -> "Steps":
+    def reseeded(self, seed: int) -> Steps:
         """The next draws follow the new seed, from this point on."""
         return self if seed == self.seed else replace(self, seed=int(seed), rng_state=None)
 
-    def appended(self, token_id: int, drawn: bool, rng_state: torch.Tensor | None) -> "Steps":
+    def appended(self, token_id: int, drawn: bool, rng_state: torch.Tensor | None) -> Steps:
         return replace(
             self,
             token_ids=self.token_ids + (token_id,),
@@ -371,7 +370,7 @@ class Steps:
             rng_state=rng_state,
         )
 
-    def undone(self) -> "Steps":
+    def undone(self) -> Steps:
         if not self.token_ids:
             return self
         return replace(
@@ -457,7 +456,9 @@ def generate(
 
         model_probabilities = logits.softmax(dim=-1)[0]
         top = model_probabilities.topk(ALTERNATIVES_SHOWN)
-        alternatives = tuple((token_label(lm.tokenizer, int(i)), float(p)) for p, i in zip(top.values, top.indices))
+        alternatives = tuple(
+            (token_label(lm.tokenizer, int(i)), float(p)) for p, i in zip(top.values, top.indices, strict=True)
+        )
         finish = "length" if step == max_new_tokens - 1 else None
         if token_id in lm.end_token_ids:
             text, finish = "", "end_of_text"

@@ -269,7 +269,7 @@ def stages_table_html(next_token, language: str) -> str:
     rows = []
     for candidate in next_token.candidates:
         cells = [f"<td><code>{visible(candidate.label)}</code></td>"]
-        for stage, probability in zip(next_token.stages, candidate.probabilities):
+        for stage, probability in zip(next_token.stages, candidate.probabilities, strict=True):
             classes = [name for name, applies in (("off", not stage.active), ("removed", probability == 0)) if applies]
             class_attribute = f' class="{" ".join(classes)}"' if classes else ""
             cells.append(f"<td{class_attribute}>{html.escape(percent(probability, language))}</td>")
@@ -313,7 +313,7 @@ def steps_text_html(lm, steps) -> str:
     stream = logic.TextStream(lm.tokenizer)
     pieces = [html.escape(steps.prompt)]
     last = len(steps.token_ids) - 1
-    for index, (token_id, drawn) in enumerate(zip(steps.token_ids, steps.drawn)):
+    for index, (token_id, drawn) in enumerate(zip(steps.token_ids, steps.drawn, strict=True)):
         piece = stream.add(token_id, last=index == last)
         if piece:
             pieces.append(f'<span class="{"drawn" if drawn else "chosen"}">{html.escape(piece)}</span>')

@@ -165,7 +165,7 @@ def class_shares(sketch: Image.Image) -> list[tuple[LandCoverClass, float]]:
     by_colour = {land_cover.rgb: land_cover for land_cover in FLAIR_CLASSES}
     shares = [
         (by_colour[tuple(int(c) for c in colour)], count / len(pixels))
-        for colour, count in zip(colours, counts)
+        for colour, count in zip(colours, counts, strict=True)
         if tuple(int(c) for c in colour) in by_colour
     ]
     return sorted(shares, key=lambda pair: -pair[1])

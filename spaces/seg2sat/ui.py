@@ -231,7 +231,8 @@ def results_gallery(state, seeds: list[int], language: str) -> list[tuple[Image.
     """The final images with their seeds; meanwhile the latest step's previews, one per variation."""
     if state.done:
         return [
-            (image, TEXTS.get("seg2sat_seed_caption", language, seed=seed)) for image, seed in zip(state.images, seeds)
+            (image, TEXTS.get("seg2sat_seed_caption", language, seed=seed))
+            for image, seed in zip(state.images, seeds, strict=True)
         ]
     if not state.previews:
         return []

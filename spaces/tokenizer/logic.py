@@ -339,7 +339,7 @@ def _segments(
     """Group tokens whose character spans overlap; return (segments, truncated)."""
     groups: list[tuple[int, int, list[int]]] = []  # (start, end, token ids)
     truncated = False
-    for token_id, (start, end) in zip(ids, spans):
+    for token_id, (start, end) in zip(ids, spans, strict=True):
         if groups:
             group_start, group_end, group_ids = groups[-1]
             # Overlap = the previous token ended inside a character. Zero-width
