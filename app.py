@@ -7,7 +7,6 @@ tab, the queue, and launches. A demo that fails to import or build gets an error
 own tab; the others work. Settings: shared/settings.py and the README.
 """
 
-import importlib
 import logging
 import sys
 import threading
@@ -46,33 +45,43 @@ def build_hub(hub, demo_modules: dict[str, str]):
     import gradio as gr
 
     from shared import hub_ui
+    from shared.demo import import_demo
     from shared.hub import TEXTS as HUB_TEXTS
     from shared.i18n import merge_for_gradio
 
     all_texts = [HUB_TEXTS]
     css = [HUB_CSS]
+    built = {}  # demo name -> its module, for the demos whose tab was built
     warm_ups = {}  # demo name -> its warm-up, started in the background when its tab is shown
     default_tab = hub.settings.tab or next(iter(demo_modules), "about")
     with gr.Blocks(title="Comprendre l'IA générative — démos") as blocks:
         gr.Markdown(HUB_TEXTS.label("hub_title"), elem_id="hub-title")
         with gr.Tabs(selected=default_tab, overflow_behavior="wrap", elem_id="hub-tabs"):
             for name, module_name in demo_modules.items():
-                label = HUB_TEXTS.label(f"tab_{name}") if f"tab_{name}" in HUB_TEXTS else name
+                module, failure = None, None
+                try:  # a broken demo must not take the hub down: its tab shows what went wrong
+                    module = import_demo(module_name)
+                    all_texts.append(module.TEXTS)
+                except Exception as error:
+                    failure = error
+                label = module.TEXTS.label(f"{name}_tab") if module and f"{name}_tab" in module.TEXTS else name
                 with gr.Tab(label, id=name, elem_id=f"tab-{name}") as tab:
-                    try:
-                        module = importlib.import_module(module_name)
-                        module.build(hub)
-                    except Exception as error:  # a broken demo must not take the hub down
-                        hub_ui.build_error_panel(name, error)
+                    if failure is None:
+                        try:
+                            module.build(hub)
+                        except Exception as error:
+                            failure = error
+                    if failure is not None:
+                        hub_ui.build_error_panel(name, failure)
                         continue
-                all_texts.append(module.TEXTS)
-                css.append(getattr(module, "CSS", ""))
+                built[name] = module
+                css.append(module.CSS)
                 if hasattr(module, "warm_up"):
                     warm_ups[name] = _in_background(module.warm_up, hub)
                     tab.select(warm_ups[name], None, None, api_visibility="private", queue=False)
             with gr.Tab(HUB_TEXTS.label("tab_about"), id="about", elem_id="tab-about"):
                 gr.Markdown(HUB_TEXTS.label("hub_subtitle"))
-                hub_ui.build_about(hub, tuple(demo_modules), blocks)
+                hub_ui.build_about(hub, built, blocks)
 
         def warm_up_default_tab(request: gr.Request):
             # The tab shown first gets no select event: warm it up here. A ?tab= link is opened by

@@ -8,6 +8,7 @@ import socket
 
 import gradio as gr
 
+from shared.demo import DemoModule
 from shared.hub import TEXTS, Hub
 from shared.i18n import request_language
 from shared.model_cache import LOADED
@@ -43,11 +44,10 @@ def qr_code_svg(url: str) -> str:
     return image.to_string(encoding="unicode")
 
 
-def build_about(hub: Hub, demos: tuple[str, ...], blocks) -> None:
+def build_about(hub: Hub, demos: dict[str, DemoModule], blocks) -> None:
     """The À propos tab: what each demo shows, a QR code of the hub, the models' states."""
-    for name in demos:
-        if f"about_{name}" in TEXTS:
-            gr.Markdown(TEXTS.label(f"about_{name}"))
+    for name, module in demos.items():
+        gr.Markdown(module.TEXTS.label(f"{name}_about"))
     gr.Markdown(TEXTS.label("about_language"))
     gr.Markdown(TEXTS.label("about_qr_heading"))
     qr_code = gr.HTML(elem_id="hub-qr-code")

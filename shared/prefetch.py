@@ -12,12 +12,12 @@ network. Ends with a table of what is ready; the exit code is 1 if anything is m
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from shared.demo import import_demo
 from shared.settings import apply_process_settings, load_settings
 
 
@@ -63,7 +63,7 @@ def demo_preparations(demos: tuple[str, ...]) -> dict[str, Callable]:
     """Each mounted demo's `prepare(hub)`, for those that have one-off work to do."""
     preparations = {}
     for name in demos:
-        prepare = getattr(importlib.import_module(f"spaces.{name}.ui"), "prepare", None)
+        prepare = getattr(import_demo(f"spaces.{name}.ui"), "prepare", None)
         if prepare is not None:
             preparations[name] = prepare
     return preparations

@@ -3,6 +3,7 @@
 from shared.i18n import Texts
 
 TEXTS = Texts(fr={}, en={})
+CSS = ""
 
 
 def build(hub):

@@ -19,7 +19,17 @@ import pytest  # noqa: E402
 from shared.settings import load_settings  # noqa: E402
 
 # Fixtures shared by several test modules, in modules of their own.
-pytest_plugins = ["cemantix_fixtures"]
+pytest_plugins = ["browser_fixtures", "cemantix_fixtures"]
+
+
+def pytest_collection_modifyitems(items):
+    """Mark tests by what they drive, for `-m`: a real browser (the `pages` fixture), or a hub
+    served over HTTP (a `hub_url` fixture, which every such module defines)."""
+    for item in items:
+        if "pages" in item.fixturenames or "browser" in item.fixturenames:
+            item.add_marker(pytest.mark.browser)
+        elif "hub_url" in item.fixturenames:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture

@@ -1,79 +1,28 @@
-"""The hub in a real browser (Debian's Chromium through Playwright), on a phone-sized screen.
-
-One hub and one browser for the whole module; each test gets fresh browser contexts (a locale
-each) from the `pages` fixture, which saves a full-page screenshot of every page it opened to
-artifacts/screenshots/<test name>.png when the test ends, passed or failed.
-
-Without /usr/bin/chromium these tests are skipped, except under CI=true, where they fail.
-Never run `playwright install`: the tests use the system Chromium.
-"""
+"""The whole hub in a real browser, on a phone (tests/browser_fixtures.py: Chromium, `pages`)."""
 
 from __future__ import annotations
 
 import json
-import os
-import re
 import urllib.request
-from pathlib import Path
 
 import pytest
-
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # reported by the `browser` fixture: a skip, or a failure under CI=true
-    expect = sync_playwright = None
-
-from hub_server import REPO, running_hub  # tests/ is on sys.path (pytest's default "prepend" import mode)
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-PHONE = {"width": 390, "height": 844}
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
-LOGS = REPO / "artifacts" / "logs"
-TIMEOUT_MS = 30_000  # a first page load on a busy 2-core machine
-
-# Gradio's toasts are <div data-testid="toast-body" class="toast-body error ...">; the class after
-# toast-body is the kind (error, warning, info, success). test_error_toast_selector_matches_a_real_error
-# checks that this selector does find the toast of a real server error.
-ERROR_TOAST = '[data-testid="toast-body"].error'
+from browser_fixtures import ERROR_TOAST, LOGS, PHONE, SCREENSHOTS, expect, other_language_on_page, settle
+from hub_server import running_hub  # tests/ is on sys.path (pytest's default "prepend" import mode)
 
 
 def tab_labels(language: str) -> list[str]:
     """Every tab's label as the hub defines it, in tab order."""
+    from shared.demo import import_demo
     from shared.hub import TEXTS as HUB_TEXTS
     from shared.settings import ALL_DEMOS
 
-    return [HUB_TEXTS.get(f"tab_{name}", language) for name in (*ALL_DEMOS, "about")]
+    demo_labels = [import_demo(f"spaces.{name}.ui").TEXTS.get(f"{name}_tab", language) for name in ALL_DEMOS]
+    return [*demo_labels, HUB_TEXTS.get("tab_about", language)]
 
+
+from shared.settings import ALL_DEMOS  # noqa: E402 (after the helpers above, which import it lazily)
 
 LABELS = {"fr-FR": ("fr", *tab_labels("fr")), "en-US": ("en", *tab_labels("en"))}
-
-
-def unavailable(reason: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}; CI=true, where the browser tests must run (.ci installs chromium)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        unavailable(
-            f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) to run the browser tests"
-        )
-    if sync_playwright is None:
-        unavailable("the playwright Python package is not installed (requirements-dev.txt)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -84,54 +33,6 @@ def hub_url(browser):  # after `browser`: no hub is started when the browser tes
     environ = {"IAGEN_MODEL_GEMMA3_270M": "/nonexistent/gemma3_270m"}
     with running_hub(environ=environ, log_path=LOGS / "hub-browser.log") as url:
         yield url
-
-
-class Pages:
-    """Opens hub pages on a phone screen and remembers them for the screenshots and checks."""
-
-    def __init__(self, browser, hub_url: str):
-        self.browser = browser
-        self.hub_url = hub_url
-        self.opened = []  # (context, page, JavaScript errors of the page)
-
-    def open(self, query: str = "", locale: str = "fr-FR", before_load=None):
-        context = self.browser.new_context(viewport=PHONE, locale=locale, is_mobile=True, has_touch=True)
-        context.set_default_timeout(TIMEOUT_MS)
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        self.opened.append((context, page, errors))
-        if before_load:
-            before_load(page)
-        page.goto(self.hub_url + query)
-        page.locator("#hub-tabs [role=tab]").first.wait_for()
-        return page
-
-    def assert_healthy(self, page) -> None:
-        """No error toast, no uncaught JavaScript error, nothing wider than the phone's screen."""
-        toasts = page.locator(ERROR_TOAST)
-        assert toasts.count() == 0, f"error toast: {toasts.all_inner_texts()}"
-        errors = next(errors for _, opened, errors in self.opened if opened is page)
-        assert not errors, f"JavaScript errors: {errors}"
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], f"the page scrolls sideways on a phone: {width} px wide"
-
-    def close(self, test_name: str) -> None:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        base = re.sub(r"[^\w.-]+", "-", test_name).strip("-")
-        for number, (context, page, _) in enumerate(self.opened, start=1):
-            suffix = "" if number == 1 else f"-{number}"
-            try:
-                page.screenshot(path=str(SCREENSHOTS / f"{base}{suffix}.png"), full_page=True)
-            finally:
-                context.close()
-
-
-@pytest.fixture
-def pages(request, browser, hub_url):
-    opened = Pages(browser, hub_url)
-    yield opened
-    opened.close(request.node.name)
 
 
 def wait_for_tokenizer(page) -> None:
@@ -289,3 +190,21 @@ def test_phone_screenshot_of_the_tokenizer_in_french(pages):
     pages.assert_healthy(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "phone-tokenizer-fr.png"), full_page=True)
+
+
+# Tabs that still show text of the other language (each is being mended: strict, so a mended
+# tab fails here until it leaves this list).
+SPEAKS_TWO_LANGUAGES = {("fr-FR", "seg2sat"), ("en-US", "clip_search")}
+
+
+@pytest.mark.parametrize("tab", [*ALL_DEMOS, "about"])
+@pytest.mark.parametrize("locale", list(LABELS))
+def test_every_tab_speaks_the_pages_language_only(pages, locale, tab, request):
+    if (locale, tab) in SPEAKS_TWO_LANGUAGES:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="text of the other language still shown"))
+    language = LABELS[locale][0]
+    page = pages.open(f"?tab={tab}", locale=locale)
+    expect(page.locator(f"#tab-{tab}")).to_be_visible()
+    settle(page)
+    found = other_language_on_page(page, language)
+    assert not found, f"the {tab} tab shows text of the other language on a {locale} page: {found}"

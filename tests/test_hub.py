@@ -5,10 +5,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from shared.demo import DemoModule, import_demo
 from shared.hub import Hub
 from shared.hub_ui import public_address
 from shared.i18n import Texts, merge_for_gradio, request_language
-from shared.settings import load_settings
+from shared.settings import ALL_DEMOS, load_settings
 
 
 def test_texts_must_exist_in_every_language():
@@ -60,6 +61,20 @@ def test_the_qr_code_address():
     assert (
         public_address(load_settings([], {"IAGEN_PUBLIC_URL": "https://demo.ign.fr/"}), None) == "https://demo.ign.fr/"
     )
+
+
+@pytest.mark.parametrize("name", ALL_DEMOS)
+def test_every_demo_keeps_the_demo_contract(name):
+    module = import_demo(f"spaces.{name}.ui")
+    assert isinstance(module, DemoModule)
+    assert f"{name}_tab" in module.TEXTS and f"{name}_about" in module.TEXTS
+    for optional in ("prepare", "warm_up"):
+        assert callable(getattr(module, optional, print)), f"{name}.{optional} is not a function"
+
+
+def test_a_module_that_breaks_the_demo_contract_is_refused():
+    with pytest.raises(TypeError, match="lacks TEXTS, CSS, build"):
+        import_demo("shared.i18n")
 
 
 def test_a_broken_demo_leaves_the_hub_up(settings):

@@ -24,6 +24,8 @@ from spaces.cemantix.vocabulary import FREQUENCY_SOURCE, LANGUAGES, VECTOR_SOURC
 
 TEXTS = Texts(
     fr={
+        "cemantix_tab": "Cémantix",
+        "cemantix_about": "**Cémantix** — devinez un mot secret : chaque proposition est notée par la proximité de son vecteur avec celui du secret. Des sens proches, des vecteurs proches ; avec un mode salle de cours et un explorateur des plongements (voisins, analogies).",
         "cemantix_intro": "Trouvez le **mot secret**. Chaque mot proposé reçoit une **température** : plus son vecteur est proche de celui du secret, plus il fait chaud.",
         "cemantix_play_tab": "Jouer",
         "cemantix_room_tab": "Salle",
@@ -133,6 +135,8 @@ TEXTS = Texts(
         "cemantix_hidden_secret": "Le secret de votre partie en cours est caché ici jusqu'à la fin.",
     },
     en={
+        "cemantix_tab": "Cémantix",
+        "cemantix_about": "**Cémantix** — guess a secret word: each guess is scored by how near its vector is to the secret's. Near meanings, near vectors; with a lecture-room mode and an embedding explorer (neighbours, analogies).",
         "cemantix_intro": "Find the **secret word**. Each guess gets a **temperature**: the nearer its vector is to the secret's, the warmer.",
         "cemantix_play_tab": "Play",
         "cemantix_room_tab": "Room",

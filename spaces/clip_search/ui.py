@@ -21,6 +21,8 @@ from spaces.clip_search.images import UnreadableImage, file_sha256, load_image
 
 TEXTS = Texts(
     fr={
+        "clip_search_tab": "Recherche par proximité",
+        "clip_search_about": "**Recherche par proximité** — CLIP place textes et images dans un même espace : « Clairière entourée de forêt » retrouve des images aériennes de l'IGN, une image retrouve ses voisines.",
         "clip_search_intro": "CLIP range textes et images dans **un même espace de vecteurs** : une description retrouve les images dont le vecteur est le plus proche du sien. Décrivez un paysage (en français ou en anglais), ou partez d'une image ; touchez un résultat pour chercher des images semblables.",
         "clip_search_query": "Ce que vous cherchez",
         "clip_search_placeholder": "Clairière entourée de forêt",
@@ -57,6 +59,8 @@ TEXTS = Texts(
         "clip_search_no_caption": "sans légende",
     },
     en={
+        "clip_search_tab": "Search by similarity",
+        "clip_search_about": "**Search by similarity** — CLIP puts texts and images in one space: “a clearing surrounded by forest” finds IGN aerial images, and an image finds its neighbours.",
         "clip_search_intro": "CLIP puts texts and images in **one space of vectors**: a description finds the images whose vectors are nearest to its own. Describe a landscape (in French or English), or start from an image; tap a result to find similar images.",
         "clip_search_query": "What you are looking for",
         "clip_search_placeholder": "A clearing surrounded by forest",

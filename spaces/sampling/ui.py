@@ -22,6 +22,8 @@ from shared.weights import WeightsUnavailable
 
 TEXTS = Texts(
     fr={
+        "sampling_tab": "Échantillonnage",
+        "sampling_about": "**Échantillonnage** — un modèle de langage donne une probabilité à chaque token suivant ; température, top-k, top-p et min-p remodèlent ces probabilités avant le tirage. Token par token, en génération continue ou en conversation.",
         "sampling_intro": "Un modèle de langage ne choisit pas directement un mot : il donne une **probabilité à chaque token** de son vocabulaire. Des filtres — température, top-k, top-p, min-p — remodèlent ces probabilités, puis le token suivant est **tiré au sort**. Voyez chaque étape, puis laissez le modèle écrire.",
         "sampling_settings": "Réglages de l'échantillonnage",
         "sampling_model": "Modèle",
@@ -83,6 +85,8 @@ TEXTS = Texts(
         "sampling_messages_dropped": "Conversation trop longue pour le contexte : les {count} plus anciens messages sont oubliés.",
     },
     en={
+        "sampling_tab": "Sampling",
+        "sampling_about": "**Sampling** — a language model gives a probability to every possible next token; temperature, top-k, top-p and min-p reshape them before the draw. Token by token, in a full generation or in a chat.",
         "sampling_intro": "A language model does not pick a word directly: it gives a **probability to every token** of its vocabulary. Filters — temperature, top-k, top-p, min-p — reshape these probabilities, then the next token is **drawn at random**. See each stage, then let the model write.",
         "sampling_settings": "Sampling settings",
         "sampling_model": "Model",

@@ -32,6 +32,8 @@ from spaces.seg2sat.options import (
 
 TEXTS = Texts(
     fr={
+        "seg2sat_tab": "Seg2Sat — dessiner une image aérienne",
+        "seg2sat_about": "**Seg2Sat** — une carte d'occupation du sol dessinée devient une image aérienne : un ControlNet entraîné sur FLAIR (IGN) guide Stable Diffusion, et l'on voit le bruit devenir image étape par étape.",
         "seg2sat_intro": "**Seg2Sat** — dessinez une carte d'occupation du sol d'environ 100 m de côté : un *ControlNet* entraîné sur les paires carte / photo aérienne de FLAIR (IGN) guide *Stable Diffusion 2.1* pour en faire une image aérienne. Regardez le bruit devenir image, étape par étape.",
         "seg2sat_canvas": "Votre carte",
         "seg2sat_new_canvas": "Nouvelle carte (forêt)",
@@ -70,6 +72,8 @@ TEXTS = Texts(
         "seg2sat_summary": "{steps} étapes en {seconds:.1f} s sur {device} ; graine(s) {seeds}.",
     },
     en={
+        "seg2sat_tab": "Seg2Sat — draw an aerial image",
+        "seg2sat_about": "**Seg2Sat** — a hand-drawn land-cover map becomes an aerial image: a ControlNet trained on FLAIR (IGN) guides Stable Diffusion, and you watch the noise turn into the image step by step.",
         "seg2sat_intro": "**Seg2Sat** — draw a land-cover map about 100 m across: a *ControlNet* trained on FLAIR's map / aerial photo pairs (IGN) guides *Stable Diffusion 2.1* to turn it into an aerial image. Watch the noise become an image, step by step.",
         "seg2sat_canvas": "Your map",
         "seg2sat_new_canvas": "New map (forest)",

@@ -15,6 +15,8 @@ from spaces.tokenizer import logic
 
 TEXTS = Texts(
     fr={
+        "tokenizer_tab": "Tokenisation",
+        "tokenizer_about": "**Tokenisation** — du texte aux tokens puis aux identifiants, pour GPT-3, GPT-4, GPT-4o et nos modèles : le français coûte plus de tokens que l'anglais.",
         "tokenizer_intro": "Un modèle de langage ne lit pas des lettres mais des **tokens** : des morceaux de texte fréquents, chacun remplacé par un identifiant. Tapez un texte pour voir comment il est découpé.",
         "tokenizer_text": "Texte",
         "tokenizer_placeholder": "Tapez ou collez un texte…",
@@ -44,6 +46,8 @@ TEXTS = Texts(
         "tokenizer_our_model": "notre modèle",
     },
     en={
+        "tokenizer_tab": "Tokenization",
+        "tokenizer_about": "**Tokenization** — text to tokens to ids, for GPT-3, GPT-4, GPT-4o and our models: French costs more tokens than English.",
         "tokenizer_intro": "A language model does not read letters but **tokens**: frequent pieces of text, each replaced by an id. Type a text to see how it is split.",
         "tokenizer_text": "Text",
         "tokenizer_placeholder": "Type or paste a text…",
