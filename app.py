@@ -21,6 +21,8 @@ HUB_CSS = """
 .hub-models { font-size: 0.85em; display: block; overflow-x: auto; max-width: 100%; }
 .hub-models td, .hub-models th { padding: 4px 6px !important; }
 #hub-title h1 { font-size: 1.4em; margin: 0.2em 0; }
+.hub-notice { margin: 0.3rem 0; padding: 0.5rem 0.75rem; border-left: 4px solid #d08a00; border-radius: 4px;
+              background: color-mix(in srgb, #d08a00 12%, transparent); }
 """
 
 # ?tab=<demo> opens that demo, so a QR code can lead straight to it. The browser does it, with a

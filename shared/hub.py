@@ -68,6 +68,16 @@ TEXTS = Texts(
 )
 
 
+def is_host(request: object | None) -> bool:
+    """Whether a visitor is the person at the server itself (a browser on loopback, with no proxy
+    between): they get ids, commands and variables; a phone in the room never does."""
+    client = getattr(request, "client", None)
+    address = getattr(client, "host", None) or ""
+    headers = getattr(request, "headers", None) or {}
+    behind_proxy = any(name in headers for name in ("x-forwarded-for", "forwarded", "x-real-ip"))
+    return (address.startswith("127.") or address in ("::1", "localhost")) and not behind_proxy
+
+
 @dataclass
 class Hub:
     settings: Settings

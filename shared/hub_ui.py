@@ -18,6 +18,12 @@ from shared.weights import WeightsUnavailable
 log = logging.getLogger(__name__)
 
 
+def notice_html(text: str) -> str:
+    """One sentence for a student about what works in a tab and what does not, shown in place
+    (the same look in every tab: HUB_CSS in app.py)."""
+    return f'<p class="hub-notice" role="status">{html.escape(text)}</p>' if text else ""
+
+
 def public_address(settings: Settings, request_host: str | None) -> str | None:
     """The address a phone in the room can open, or None when the hub is served on loopback only."""
     if settings.public_url:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import logging
 import os
 import re
 import shutil
@@ -28,6 +29,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from shared.settings import ENV_PREFIX, Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,7 @@ class WeightSources:
         self.catalogue = catalogue
         self._hub_reachable: bool | None = None
         self._probe_lock = threading.Lock()
+        self._reported_missing: set[str] = set()
 
     def source(self, key: str) -> WeightSource:
         source = self.catalogue[key]
@@ -232,6 +236,22 @@ class WeightSources:
         if source.package is not None and (source.repo_id is None or _package_installed(source)):
             return _package_folder(source)
         return self._hub_snapshot(source, download=not self.settings.offline if download is None else download)
+
+    def unavailable(self, key: str) -> WeightsUnavailable | None:
+        """Why `key` cannot be used on this server, or None when it can: its files are here, or
+        the hub is online and reachable, so a first use downloads them. Never downloads; on the
+        first finding of a missing model, the server log gets the reason and the remedy."""
+        try:
+            self.locate(key, download=False)
+            return None
+        except WeightsUnavailable as missing:
+            source = self.source(key)
+            if source.repo_id is not None and not self.settings.offline and self.hub_reachable():
+                return None
+            if key not in self._reported_missing:
+                self._reported_missing.add(key)
+                log.warning("%s", missing)
+            return missing
 
     def version(self, key: str) -> str:
         """What identifies the files `locate` gives: package version, hub revision or folder."""

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 import pytest
 
 from shared.demo import DemoModule, import_demo
-from shared.hub import Hub
-from shared.hub_ui import public_address
+from shared.hub import Hub, is_host
+from shared.hub_ui import notice_html, public_address
 from shared.i18n import Texts, merge_for_gradio, request_language
 from shared.settings import ALL_DEMOS, load_settings
 
@@ -203,3 +203,19 @@ def test_building_every_tab_imports_no_heavy_library(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "", f"imported at start-up: {done.stdout.strip()}"
+
+
+def test_only_a_visitor_at_the_server_itself_is_the_host():
+    def visitor(address, **headers):
+        return SimpleNamespace(client=SimpleNamespace(host=address), headers=headers)
+
+    assert is_host(visitor("127.0.0.1")) and is_host(visitor("::1"))
+    assert not is_host(visitor("192.168.1.23"))  # a phone in the room
+    assert not is_host(visitor("127.0.0.1", **{"x-forwarded-for": "192.168.1.23"}))  # through a proxy
+    assert not is_host(None) and not is_host(SimpleNamespace())
+
+
+def test_a_notice_is_one_escaped_sentence():
+    assert notice_html("") == ""
+    shown = notice_html("Le modèle <b> manque")
+    assert "&lt;b&gt;" in shown and 'class="hub-notice"' in shown

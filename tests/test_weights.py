@@ -123,3 +123,21 @@ def test_a_missing_pack_falls_back_to_the_hub(tmp_path):
     sources = WeightSources(settings_with(tmp_path), catalogue)
     assert sources.locate("pack") == snapshot
     assert sources.version("pack").startswith("example-org_tiny-pack-fallback")
+
+
+def test_what_a_tab_can_use_is_known_without_downloading_and_logged_once(tmp_path, monkeypatch, caplog):
+    seed_hub_cache(REAL_LOOKING_ID, save_tiny_causal_lm)
+    offline = WeightSources(settings_with(tmp_path, IAGEN_MODEL_SMOLLM2_135M_INSTRUCT=REAL_LOOKING_ID))
+    assert offline.unavailable("smollm2_135m_instruct") is None  # in the hub cache
+    assert offline.unavailable("gpt2_bpe") is None  # a pack
+    with caplog.at_level("WARNING", logger="shared.weights"):
+        missing = offline.unavailable("seg2sat_controlnet")
+        assert offline.unavailable("seg2sat_controlnet") is not None
+    assert isinstance(missing, WeightsUnavailable) and "rgres/Seg2Sat-sd-controlnet" in str(missing)
+    assert [record.getMessage() for record in caplog.records] == [str(missing)]  # the remedy, once
+
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # online, but the hub cannot be reached
+    online = WeightSources(load_settings([], {"IAGEN_CACHE_DIR": str(tmp_path)}))
+    assert online.unavailable("seg2sat_controlnet") is not None
+    monkeypatch.setattr(online, "hub_reachable", lambda: True)  # a first use would download it
+    assert online.unavailable("seg2sat_controlnet") is None
