@@ -17,7 +17,11 @@ Loopback only: --url must point at 127.0.0.1 or localhost.
 
     python benchmarks/load_harness.py --scenario tokenize --users 50 --seconds 30 [--url URL]
 
-A new demo adds a scenario: an entry in SCENARIOS, name -> (api_name, make_args(rng) -> args).
+A new demo adds a scenario: an entry in SCENARIOS, name -> Scenario(api_name, make_args(rng) -> args,
+interval_s). A Mix makes each user call several endpoints, one picked at random by share for each
+call (a lecture hall where every phone has several tabs open); its results come per endpoint too.
+
+    python benchmarks/load_harness.py --scenario lecture --users 100 --seconds 300
 """
 
 from __future__ import annotations
@@ -45,6 +49,20 @@ class Scenario(NamedTuple):
     api_name: str
     make_args: Callable[[random.Random], tuple]  # one call's arguments; rng is the user's own
     interval_s: float = 0.0  # a user's pace: one call every interval_s at most (0: as fast as it can)
+
+
+class Mix(NamedTuple):
+    """Users who each call several endpoints: each call picks one part, with the part's share."""
+
+    parts: tuple[tuple[float, Scenario], ...]  # (share of the calls, what such a call does)
+    interval_s: float  # a user's pace, whatever they call
+
+    def pick(self, rng: random.Random) -> Scenario:
+        return rng.choices([part for _, part in self.parts], weights=[share for share, _ in self.parts])[0]
+
+
+def as_mix(entry: Scenario | Mix) -> Mix:
+    return entry if isinstance(entry, Mix) else Mix(((1.0, entry),), entry.interval_s)
 
 
 # What students type in the tokenizer tab: short sentences, the lecture examples, a pasted paragraph.
@@ -126,7 +144,7 @@ def clip_search_args(rng: random.Random) -> tuple:
     return rng.choice(CLIP_SEARCH_QUERIES), 12
 
 
-SCENARIOS: dict[str, Scenario] = {
+SCENARIOS: dict[str, Scenario | Mix] = {
     "tokenize": Scenario("/tokenize", tokenize_args),
     "tokenize_compare": Scenario("/tokenize_compare", compare_args),
     # A lecture room: each student moves a slider or edits the text about every 2 s (a forward pass each).
@@ -136,6 +154,12 @@ SCENARIOS: dict[str, Scenario] = {
     # A lecture room: each student types a description about every 3 s (one text encode each).
     "clip_search_text": Scenario("/clip_search_text", clip_search_args, interval_s=3.0),
 }
+# A lecture hall: each phone does something about every 3 s, in the tokenizer, the word game or
+# the sampling tab (run with --users 100 --seconds 300).
+SCENARIOS["lecture"] = Mix(
+    ((1.0, SCENARIOS["tokenize"]), (1.0, SCENARIOS["cemantix_guess"]), (1.0, SCENARIOS["next_token"])),
+    interval_s=3.0,
+)
 
 # A lecture hall, served on loopback only (the lecture profile would listen on 0.0.0.0).
 # The profile brings its queue (512) and concurrency (32) from shared/settings.py.
@@ -145,6 +169,7 @@ UNLOADED_CALLS = 20  # one user alone, one call after the other: the latency bas
 
 
 class Call(NamedTuple):
+    api_name: str
     latency_s: float
     error: str | None  # None for a successful call
 
@@ -174,11 +199,11 @@ def call_once(client, scenario: Scenario, rng: random.Random, call_timeout: floa
     try:
         job = client.submit(*scenario.make_args(rng), api_name=scenario.api_name)
         job.result(timeout=call_timeout)
-        return Call(time.perf_counter() - started, None)
+        return Call(scenario.api_name, time.perf_counter() - started, None)
     except Exception as error:  # a failed call is a figure, not a crash: keep loading
         if job is not None:
             job.cancel()
-        return Call(time.perf_counter() - started, describe(error))
+        return Call(scenario.api_name, time.perf_counter() - started, describe(error))
 
 
 class CallBudget:
@@ -198,7 +223,7 @@ class CallBudget:
 
 def user_loop(
     client,
-    scenario: Scenario,
+    mix: Mix,
     rng: random.Random,
     deadline: float,
     budget: CallBudget,
@@ -207,9 +232,9 @@ def user_loop(
 ) -> None:
     next_call = time.perf_counter()
     while time.perf_counter() < deadline and budget.take():
-        calls.append(call_once(client, scenario, rng, call_timeout))  # list.append is thread-safe
+        calls.append(call_once(client, mix.pick(rng), rng, call_timeout))  # list.append is thread-safe
         # The next call at the user's pace; a call slower than that is followed at once, not by a burst.
-        next_call = max(next_call + scenario.interval_s, time.perf_counter())
+        next_call = max(next_call + mix.interval_s, time.perf_counter())
         time.sleep(max(0.0, min(next_call, deadline) - time.perf_counter()))
 
 
@@ -230,6 +255,17 @@ def hub_or_url(url: str | None):
 
 
 def summarise(calls: list[Call], window_s: float) -> dict[str, object]:
+    """Latency and errors of all the calls, and of each endpoint's calls under "by_endpoint"."""
+    results = summarise_calls(calls, window_s)
+    endpoints = sorted({call.api_name for call in calls})
+    if len(endpoints) > 1:
+        results["by_endpoint"] = {
+            name: summarise_calls([call for call in calls if call.api_name == name], window_s) for name in endpoints
+        }
+    return results
+
+
+def summarise_calls(calls: list[Call], window_s: float) -> dict[str, object]:
     latencies = sorted(call.latency_s for call in calls if call.error is None)
     errors = Counter(call.error for call in calls if call.error is not None)
     return {
@@ -254,13 +290,13 @@ def run(
     max_calls: int = 200_000,
     seed: int = 0,
 ) -> dict[str, object]:
-    scenario = SCENARIOS[scenario_name]
+    mix = as_mix(SCENARIOS[scenario_name])
+    endpoints = ", ".join(part.api_name for _, part in mix.parts)
     if url:
         check_loopback(url)
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # the clients too
     print(
-        f"== Load: {users} users on {scenario.api_name} ({scenario_name}) for {seconds:g} s — "
-        f"{now()}; {machine_description()}"
+        f"== Load: {users} users on {endpoints} ({scenario_name}) for {seconds:g} s — {now()}; {machine_description()}"
     )
     with hub_or_url(url) as (hub_url, hub_process):
         setup_started = time.perf_counter()
@@ -269,18 +305,23 @@ def run(
         setup_s = time.perf_counter() - setup_started
 
         rngs = [random.Random(seed * 100_003 + user) for user in range(users)]
-        warm_up_started = time.perf_counter()
+        warm_up_started = time.perf_counter()  # each user calls each endpoint once: every model is loaded
+
+        def warm_up_user(user: int) -> list[Call]:
+            return [call_once(clients[user], part, rngs[user], call_timeout) for _, part in mix.parts]
+
         with ThreadPoolExecutor(users) as pool:
-            warm_up = list(
-                pool.map(lambda user: call_once(clients[user], scenario, rngs[user], call_timeout), range(users))
-            )
+            warm_up = [call for user_calls in pool.map(warm_up_user, range(users)) for call in user_calls]
         warm_up_s = time.perf_counter() - warm_up_started
         warm_up_errors = [call.error for call in warm_up if call.error]
         print(
-            f"  setup: {users} clients in {setup_s:.1f} s; warm-up: one call each in {warm_up_s:.1f} s"
+            f"  setup: {users} clients in {setup_s:.1f} s; warm-up: one call of each endpoint each in {warm_up_s:.1f} s"
             + (f", {len(warm_up_errors)} failed (first: {warm_up_errors[0]})" if warm_up_errors else "")
         )
-        unloaded = [call_once(clients[0], scenario, rngs[0], call_timeout) for _ in range(UNLOADED_CALLS)]
+        unloaded = {
+            part.api_name: [call_once(clients[0], part, rngs[0], call_timeout) for _ in range(UNLOADED_CALLS)]
+            for _, part in mix.parts
+        }
 
         hub_cpu_before = hub_process.cpu_times() if hub_process else None
         own_cpu_before = psutil.Process().cpu_times()
@@ -292,7 +333,7 @@ def run(
             threading.Thread(
                 target=user_loop,
                 daemon=True,
-                args=(clients[user], scenario, rngs[user], deadline, budget, call_timeout, calls),
+                args=(clients[user], mix, rngs[user], deadline, budget, call_timeout, calls),
             )
             for user in range(users)
         ]
@@ -305,8 +346,10 @@ def run(
 
         results = summarise(list(calls), window_s)
         results.update(users=users, setup_s=setup_s, warm_up_s=warm_up_s, stuck_users=stuck)
-        results["unloaded_p50_ms"] = summarise(unloaded, 1.0)["p50_ms"]
+        results["unloaded_p50_ms"] = summarise_calls([c for part in unloaded.values() for c in part], 1.0)["p50_ms"]
         results["p50_ratio"] = results["p50_ms"] / results["unloaded_p50_ms"]
+        for name, endpoint in results.get("by_endpoint", {}).items():
+            endpoint["unloaded_p50_ms"] = summarise_calls(unloaded[name], 1.0)["p50_ms"]
         own_cpu = psutil.Process().cpu_times()
         results["harness_cpu_per_s"] = (
             own_cpu.user + own_cpu.system - own_cpu_before.user - own_cpu_before.system
@@ -338,6 +381,12 @@ def print_results(results: dict[str, object]) -> None:
         f"  unloaded (1 user alone, {UNLOADED_CALLS} calls): p50 {results['unloaded_p50_ms']:.0f} ms "
         f"-> loaded p50 / unloaded p50 = {results['p50_ratio']:.1f}x"
     )
+    for name, endpoint in results.get("by_endpoint", {}).items():
+        print(
+            f"    {name}: {endpoint['calls']} calls, {endpoint['errors']} errors; p50 {endpoint['p50_ms']:.0f} ms, "
+            f"p95 {endpoint['p95_ms']:.0f} ms, max {endpoint['max_ms']:.0f} ms (alone: p50 "
+            f"{endpoint['unloaded_p50_ms']:.0f} ms)"
+        )
     if results["error_kinds"]:
         print(f"  errors by kind: {results['error_kinds']}")
     if results["stuck_users"]:

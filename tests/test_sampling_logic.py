@@ -356,7 +356,7 @@ def test_sentencepiece_byte_tokens_are_shown_in_hexadecimal():
 
 @pytest.mark.slow  # converts the Gemma pack from GGUF once: about a minute
 def test_packaged_gemma_predicts_lit_after_le_chat_est_assis_sur_le():
-    """The lecture's example on the real Gemma 3 270M (MODELS.md: " lit" 33 %), from its pack.
+    """The lecture's example on the real Gemma 3 270M (docs/models.md: " lit" 33 %), from its pack.
     The first run converts the GGUF into the test cache (~1-2 minutes), once per test session."""
     from shared.hub import Hub
     from shared.language_models import load_model, load_tokenizer

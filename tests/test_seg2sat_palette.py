@@ -7,7 +7,7 @@ from PIL import Image
 from spaces.seg2sat import palette
 from spaces.seg2sat.make_examples import EXAMPLES, draw_example
 
-# MODELS.md's table, which must match what the ControlNet was trained on.
+# docs/models.md's table, which must match what the ControlNet was trained on.
 FLAIR_TABLE = [
     (1, "building", "bâtiment", "#db0e9a"),
     (2, "pervious surface", "zone perméable", "#938e7b"),

@@ -141,3 +141,30 @@ def test_what_a_tab_can_use_is_known_without_downloading_and_logged_once(tmp_pat
     assert online.unavailable("seg2sat_controlnet") is not None
     monkeypatch.setattr(online, "hub_reachable", lambda: True)  # a first use would download it
     assert online.unavailable("seg2sat_controlnet") is None
+
+
+def test_what_a_space_preloads_is_what_the_catalogue_fetches():
+    """A Space fills its hub cache from the README's preload_from_hub; offline, the catalogue's
+    allow-patterns then find exactly those files (an allowed file listed in the cached tree but
+    not preloaded makes huggingface_hub's snapshot_download raise IncompleteSnapshotError)."""
+    from fnmatch import fnmatch
+
+    front_matter = (Path(__file__).resolve().parent.parent / "README.md").read_text().split("---")[1]
+    lines = front_matter.split("preload_from_hub:\n")[1].splitlines()
+    preloaded = {}
+    for line in lines:
+        if not line.startswith("  - "):
+            break
+        repo_id, _, files = line[4:].partition(" ")
+        preloaded[repo_id] = files.split(",") if files else None
+    by_repo = {
+        source.repo_id: source for source in CATALOGUE.values() if source.repo_type == "model" and source.repo_id
+    }
+    assert set(preloaded) == set(by_repo), "every hub model is preloaded, and only those"
+    for repo_id, files in preloaded.items():
+        patterns = by_repo[repo_id].allow_patterns
+        assert files is not None and patterns is not None, f"{repo_id}: name the files, never the whole repository"
+        for file in files:
+            assert any(fnmatch(file, pattern) for pattern in patterns), f"{repo_id}: {file} is preloaded, never fetched"
+        for pattern in patterns:
+            assert any(fnmatch(file, pattern) for file in files), f"{repo_id}: {pattern} is fetched, never preloaded"

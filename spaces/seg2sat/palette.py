@@ -29,7 +29,7 @@ class LandCoverClass:
         return tuple(int(self.hex[i : i + 2], 16) for i in (1, 3, 5))
 
 
-# FLAIR's 19 classes with the colours the ControlNet was trained on (MODELS.md); must match exactly.
+# FLAIR's 19 classes with the colours the ControlNet was trained on (docs/models.md); must match exactly.
 FLAIR_CLASSES = (
     LandCoverClass(1, "building", "bâtiment", "#db0e9a"),
     LandCoverClass(2, "pervious surface", "zone perméable", "#938e7b"),

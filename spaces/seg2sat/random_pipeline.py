@@ -2,7 +2,7 @@
 
 Two sizes of the same architecture (Stable Diffusion 2.1 base + a ControlNet copied from its UNet):
 
-* "full": the real configs (MODELS.md). Compute does not depend on weight values, so timings
+* "full": the real configs (docs/models.md). Compute does not depend on weight values, so timings
   with random weights hold for the real model.
 * "tiny": the same blocks, a few channels each (~2 M parameters): 2 steps at 64 × 64 in well
   under a second, enough to run the production code end to end in the tests.
