@@ -208,3 +208,22 @@ def test_every_tab_speaks_the_pages_language_only(pages, locale, tab, request):
     settle(page)
     found = other_language_on_page(page, language)
     assert not found, f"the {tab} tab shows text of the other language on a {locale} page: {found}"
+
+
+def test_tokens_sit_right_under_the_text_and_show_ids_with_visible_spaces(pages):
+    """On a phone the keyboard hides the lower half of the screen: the counts and tokens come
+    right after the text, before the examples; ids and visible whitespace show together."""
+    page = pages.open("?tab=tokenizer")
+    wait_for_tokenizer(page)
+    text_box = page.locator("#tokenizer-text textarea").bounding_box()
+    stats = page.locator("#tokenizer-stats").bounding_box()
+    tokens = page.locator("#tokenizer-tokens").bounding_box()
+    examples = page.locator("#tokenizer-examples").bounding_box()
+    assert 0 <= stats["y"] - (text_box["y"] + text_box["height"]) < 40, (text_box, stats)
+    assert stats["y"] < tokens["y"] < examples["y"], (stats, tokens, examples)
+    page.locator("#tokenizer-text textarea").fill("a b")
+    page.locator("#tokenizer-show-ids input").check()
+    page.locator("#tokenizer-show-whitespace input").check()
+    expect(page.locator("#tokenizer-tokens rt")).to_have_text(["64", "293"])
+    expect(page.locator("#tokenizer-tokens ruby > span")).to_have_text(["a", "·b"])
+    pages.assert_healthy(page)

@@ -210,10 +210,14 @@ def test_tokenize_gives_exact_ids(client, text, encoding):
 
 
 def test_show_ids_and_whitespace(client):
-    _, with_ids, _ = client.predict("Say 'hello' to my little friend!", "r50k_base", True, False, api_name="/tokenize")
-    assert re.findall(r">(\d+)</span>", with_ids)[:3] == ["25515", "705", "31373"]
+    text = "Say 'hello' to my little friend!"
+    _, with_ids, _ = client.predict(text, "r50k_base", True, False, api_name="/tokenize")
+    assert re.findall(r"<rt>(\d+)</rt>", with_ids)[:3] == ["25515", "705", "31373"]
+    assert shown_text(with_ids) == text  # the ids sit under the pieces, which stay
     _, with_spaces, _ = client.predict("a b\nc", "cl100k_base", False, True, api_name="/tokenize")
     assert shown_text(with_spaces) == "a·b↵\nc"
+    _, with_both, _ = client.predict("a b\nc", "cl100k_base", True, True, api_name="/tokenize")
+    assert shown_text(with_both) == "a·b↵\nc" and len(re.findall(r"<rt>\d+</rt>", with_both)) == 4
 
 
 def test_smollm2_tokenizer_loads_once_and_shows_in_model_status(client):
@@ -284,14 +288,13 @@ def test_200k_characters_in_bounded_time_with_exact_counts(client):
     assert ids_json["ids"][: len(line_ids)] == line_ids
 
 
-@pytest.mark.parametrize(("show_ids", "show_whitespace"), [(False, False), (False, True), (True, False)])
+@pytest.mark.parametrize(("show_ids", "show_whitespace"), [(False, False), (False, True), (True, False), (True, True)])
 def test_markup_in_text_comes_back_escaped(client, show_ids, show_whitespace):
     text = 'Voici <img src=x onerror=alert(1)> et "<script>alert(2)</script>"'
     stats, tokens, _ = client.predict(text, "cl100k_base", show_ids, show_whitespace, api_name="/tokenize")
     for output in (stats, tokens):
         assert "<img" not in output and "<script" not in output, output
-    if not show_ids:
-        assert "&lt;" in tokens and "&gt;" in tokens
-        assert shown_text(tokens).replace("·", " ") == text
+    assert "&lt;" in tokens and "&gt;" in tokens
+    assert shown_text(tokens).replace("·", " ") == text
     comparison = client.predict(text, text, api_name="/tokenize_compare")
     assert "<img" not in comparison and "<script" not in comparison

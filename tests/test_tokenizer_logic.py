@@ -288,7 +288,7 @@ def test_examples() -> None:
     assert EXAMPLES[:2] == ["Hello darkness my old friend", "123456"]
     assert "👍🏽" in EXAMPLES
     assert "Say 'hello' to my little friend!" in EXAMPLES
-    assert "La géomatique c\u2019est f" in EXAMPLES
+    assert "La géomatique c\u2019est fascinant !" in EXAMPLES  # the slide's « c’est f… », completed
 
 
 # --- registered Hugging Face tokenizers ------------------------------------------------------

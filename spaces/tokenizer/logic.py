@@ -58,7 +58,7 @@ EXAMPLES: list[str] = [
     "123456",
     "👍🏽",  # thumbs up + skin tone modifier: 2 code points, several tokens
     "Say 'hello' to my little friend!",
-    "La géomatique c\u2019est f",  # typographic apostrophe, as on the slide
+    "La géomatique c\u2019est fascinant !",  # typographic apostrophe, as on the slide
     FRENCH_SENTENCE,
 ]
 """Lecture examples, for one-click inputs."""

@@ -8,6 +8,7 @@ import unicodedata
 import gradio as gr
 
 from shared.hub import Hub
+from shared.hub_ui import notice_html
 from shared.i18n import Texts, format_number, request_language
 from shared.language_models import LANGUAGE_MODELS, load_tokenizer, shared_tokenizer
 from shared.weights import WeightsUnavailable
@@ -44,6 +45,7 @@ TEXTS = Texts(
         "tokenizer_column_encoding": "Tokeniseur",
         "tokenizer_column_ratio": "B / A",
         "tokenizer_our_model": "notre modèle",
+        "tokenizer_model_missing": "Le tokeniseur de {model} n'est pas installé sur ce serveur : choisissez-en un autre.",
     },
     en={
         "tokenizer_tab": "Tokenization",
@@ -75,10 +77,12 @@ TEXTS = Texts(
         "tokenizer_column_encoding": "Tokenizer",
         "tokenizer_column_ratio": "B / A",
         "tokenizer_our_model": "our model",
+        "tokenizer_model_missing": "The {model} tokenizer is not installed on this server: choose another one.",
     },
 )
 
 DEFAULT_ENCODING = "cl100k_base"
+EMPTY_IDS = {"ids": [], "tokens": 0, "characters": 0}
 # Pastel backgrounds, cycled, so neighbouring tokens stay distinct (as on OpenAI's tokenizer page).
 TOKEN_COLOURS = ("#c7e4ff", "#ffe0b3", "#d4f5c9", "#f9cfe0", "#e6d9ff", "#fff5a8")
 VISIBLE_WHITESPACE = {" ": "·", "\n": "↵\n", "\t": "→\t"}
@@ -104,6 +108,9 @@ CSS = """
 .tokenizer-comparison td:not(:first-child) { text-align: right; }
 .tokenizer-tokens { font-family: ui-monospace, monospace; line-height: 1.9; white-space: pre-wrap; word-break: break-word; }
 .tokenizer-tokens span { border-radius: 3px; padding: 1px 0; color: #111; }
+.tokenizer-tokens.with-ids { line-height: 2.6; }
+.tokenizer-tokens ruby { ruby-position: under; margin-right: 2px; }
+.tokenizer-tokens rt { font-size: 0.7em; opacity: 0.75; }
 .tokenizer-notice { color: #a15c00; }
 """
 
@@ -122,21 +129,21 @@ def encoding_choices() -> list[tuple[str, str]]:
 
 
 def tokens_html(tokenization: logic.Tokenization, show_ids: bool, show_whitespace: bool) -> str:
+    """The text as coloured tokens; with show_ids, each token's id(s) under it (a ruby annotation),
+    so the ids and the visible whitespace can be shown together."""
     pieces = []
     for index, segment in enumerate(tokenization.segments):
         colour = TOKEN_COLOURS[index % len(TOKEN_COLOURS)]
         ids = " ".join(map(str, segment.token_ids))
-        if show_ids:
-            shown = ids
-        elif show_whitespace:
-            shown = "".join(VISIBLE_WHITESPACE.get(character, character) for character in segment.text)
-        else:
-            shown = segment.text
-        if index and not show_ids and starts_with_modifier(segment.text):
+        shown = segment.text
+        if show_whitespace:
+            shown = "".join(VISIBLE_WHITESPACE.get(character, character) for character in shown)
+        if index and starts_with_modifier(segment.text):
             shown = ZERO_WIDTH_NON_JOINER + shown
-        pieces.append(f'<span style="background:{colour}" title="{html.escape(ids)}">{html.escape(shown)}</span>')
-    separator = " " if show_ids else ""
-    return f'<div class="tokenizer-tokens">{separator.join(pieces)}</div>'
+        piece = f'<span style="background:{colour}" title="{html.escape(ids)}">{html.escape(shown)}</span>'
+        pieces.append(f"<ruby>{piece}<rt>{ids}</rt></ruby>" if show_ids else piece)
+    view = "tokenizer-tokens with-ids" if show_ids else "tokenizer-tokens"
+    return f'<div class="{view}">{"".join(pieces)}</div>'
 
 
 def stats_html(tokenization: logic.Tokenization, language: str) -> str:
@@ -194,28 +201,35 @@ def warm_up(hub: Hub) -> None:
 def build(hub: Hub) -> None:
     register_model_tokenizers(hub)
     gr.Markdown(TEXTS.label("tokenizer_intro"))
-    with gr.Row():
-        with gr.Column(scale=3):
-            text = gr.Textbox(
-                label=TEXTS.label("tokenizer_text"),
-                placeholder=TEXTS.label("tokenizer_placeholder"),
-                lines=4,
-                max_lines=12,
-                value=logic.FRENCH_SENTENCE,
-                elem_id="tokenizer-text",
-            )
-        with gr.Column(scale=2, min_width=240):
-            encoding = gr.Dropdown(
-                encoding_choices(),
-                value=DEFAULT_ENCODING,
-                label=TEXTS.label("tokenizer_encoding"),
-                elem_id="tokenizer-encoding",
-            )
-            show_ids = gr.Checkbox(label=TEXTS.label("tokenizer_show_ids"), value=False)
-            show_whitespace = gr.Checkbox(label=TEXTS.label("tokenizer_show_whitespace"), value=False)
-    gr.Examples([[example] for example in logic.EXAMPLES], inputs=[text], label=TEXTS.label("tokenizer_examples"))
+    # As on OpenAI's tokenizer page: the tokenizer, the text, then at once its counts and tokens
+    # (on a phone, the keyboard hides everything lower), then how to show them, then examples.
+    encoding = gr.Dropdown(
+        encoding_choices(),
+        value=DEFAULT_ENCODING,
+        label=TEXTS.label("tokenizer_encoding"),
+        elem_id="tokenizer-encoding",
+    )
+    text = gr.Textbox(
+        label=TEXTS.label("tokenizer_text"),
+        placeholder=TEXTS.label("tokenizer_placeholder"),
+        lines=3,
+        max_lines=12,
+        value=logic.FRENCH_SENTENCE,
+        elem_id="tokenizer-text",
+    )
     stats = gr.HTML(elem_id="tokenizer-stats")
     tokens = gr.HTML(elem_id="tokenizer-tokens")
+    with gr.Row():
+        show_ids = gr.Checkbox(label=TEXTS.label("tokenizer_show_ids"), value=False, elem_id="tokenizer-show-ids")
+        show_whitespace = gr.Checkbox(
+            label=TEXTS.label("tokenizer_show_whitespace"), value=False, elem_id="tokenizer-show-whitespace"
+        )
+    gr.Examples(
+        [[example] for example in logic.EXAMPLES],
+        inputs=[text],
+        label=TEXTS.label("tokenizer_examples"),
+        elem_id="tokenizer-examples",
+    )
     ids = gr.JSON(visible=False)
 
     def tokenize(
@@ -240,14 +254,11 @@ def build(hub: Hub) -> None:
             if encoding_name in LANGUAGE_MODELS:  # a first use loads it, with a progress message
                 shared_tokenizer(hub, encoding_name, progress, language)
             tokenization = logic.tokenize(text_value or "", encoding_name)
-        except WeightsUnavailable as missing:
-            raise gr.Error(str(missing)) from None
+        except WeightsUnavailable:  # the host finds the remedy in the log and in À propos
+            label = logic.list_encodings()[encoding_name]
+            return notice_html(TEXTS.get("tokenizer_model_missing", language, model=label)), "", EMPTY_IDS
         if not tokenization.n_tokens:
-            return (
-                f"<p>{html.escape(TEXTS.get('tokenizer_empty', language))}</p>",
-                "",
-                {"ids": [], "tokens": 0, "characters": tokenization.n_chars},
-            )
+            return f"<p>{html.escape(TEXTS.get('tokenizer_empty', language))}</p>", "", EMPTY_IDS
         return (
             stats_html(tokenization, language),
             tokens_html(tokenization, ids_shown, whitespace_shown),
