@@ -179,12 +179,12 @@ CATALOGUE: dict[str, WeightSource] = {
                 "sentencepiece.bpe.model",
             ),
         ),
-        # push_to_hub parquet shards of 512 px patches + captions (~1 000 each, unverified): the first
-        # one holds the default gallery; more rows than it has need more patterns here.
+        # ~61.7 k rows of 512 px patches + captions in push_to_hub parquet shards: the snapshot brings
+        # the first; spaces/clip_search/gallery.py fetches the next ones while the gallery wants rows.
         WeightSource(
             "flair_gallery",
             "FLAIR #1 aerial patches with captions (IGN)",
-            "Etalab 2.0 (FLAIR)",
+            "Etalab 2.0 (FLAIR); the card states none",
             ("clip_search",),
             repo_id="IGNF/FLAIR_1_osm_clip",
             repo_type="dataset",
@@ -273,9 +273,26 @@ class WeightSources:
             return _package_version(source)
         return _slug(f"{source.repo_id}-{self.locate(key).name}")  # the snapshot folder is the commit
 
+    def locate_file(self, key: str, filename: str, download: bool | None = None) -> Path:
+        """One more file of `key`'s repository than its allow-patterns fetch (a dataset's next
+        shard, read only when needed), from the local cache or, when online, the hub."""
+        source = self.source(key)
+        if source.local_path is not None:
+            if not (source.local_path / filename).is_file():
+                raise WeightsUnavailable(source, f"{source.local_path} has no {filename}")
+            return source.local_path / filename
+        from huggingface_hub import hf_hub_download
+
+        arguments = dict(repo_id=source.repo_id, repo_type=source.repo_type, revision=source.revision)
+        return self._from_hub(
+            source,
+            lambda local_only: hf_hub_download(**arguments, filename=filename, local_files_only=local_only),
+            f"{filename} of {source.repo_id}",
+            download=not self.settings.offline if download is None else download,
+        )
+
     def _hub_snapshot(self, source: WeightSource, download: bool) -> Path:
         from huggingface_hub import snapshot_download
-        from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
         arguments = dict(
             repo_id=source.repo_id,
@@ -283,20 +300,29 @@ class WeightSources:
             revision=source.revision,
             allow_patterns=list(source.allow_patterns) if source.allow_patterns else None,
         )
+        return self._from_hub(
+            source,
+            lambda local_only: snapshot_download(**arguments, local_files_only=local_only),
+            source.repo_id,
+            download,
+        )
+
+    def _from_hub(self, source: WeightSource, fetch: Callable[[bool], str], what: str, download: bool) -> Path:
+        """`fetch(local_files_only=True)` from the cache, else (online, hub reachable) `fetch(False)`."""
+        from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
         try:
-            return Path(snapshot_download(**arguments, local_files_only=True))
+            return Path(fetch(True))
         except (LocalEntryNotFoundError, OSError, ValueError):
             pass
         if not download:
-            raise WeightsUnavailable(source, f"{source.repo_id} is not in the local hub cache and the hub is offline")
+            raise WeightsUnavailable(source, f"{what} is not in the local hub cache and the hub is offline")
         if not self.hub_reachable():
             raise WeightsUnavailable(source, f"the model hub ({_hub_endpoint()}) cannot be reached")
         try:
-            return Path(snapshot_download(**arguments))
+            return Path(fetch(False))
         except (HfHubHTTPError, OSError, ValueError) as error:
-            raise WeightsUnavailable(
-                source, f"download of {source.repo_id} failed ({type(error).__name__}: {error})"
-            ) from error
+            raise WeightsUnavailable(source, f"download of {what} failed ({type(error).__name__}: {error})") from error
 
     def hub_reachable(self) -> bool:
         """One quick TCP check, remembered: without it, each hub call waits ~24 s to fail."""

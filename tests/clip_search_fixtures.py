@@ -80,26 +80,33 @@ def write_images(folder: Path, count: int, start: int = 0, suffix: str = ".png")
     return paths
 
 
-def save_fake_flair(folder: Path, rows: int, caption_column: str = "prompt") -> None:
-    """A parquet shard laid out as datasets' push_to_hub writes an Image feature: {bytes, path}."""
+def save_fake_flair(folder: Path, rows: int, caption_column: str = "prompt", shards: int = 1, saved: int | None = None):
+    """Parquet shards laid out as datasets' push_to_hub writes an Image feature ({bytes, path}):
+    `rows` rows over `shards` shards, of which the first `saved` (all by default) are written."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    images, captions = [], []
-    for row in range(rows):
-        buffer = io.BytesIO()
-        aerial_like_image(1000 + row, size=128).save(buffer, format="PNG")
-        images.append({"bytes": buffer.getvalue(), "path": f"IMG_{row:06d}.png"})
-        captions.append(f"Aerial view of rue {row}, Toulouse. deciduous, building")
-    table = pa.table({"image": images, caption_column: captions, "segmentation": [{"bytes": b"", "path": None}] * rows})
     (folder / "data").mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, folder / "data" / "train-00000-of-00001.parquet", row_group_size=16)
+    per_shard = -(-rows // shards)
+    for shard in range(shards if saved is None else saved):
+        images, captions = [], []
+        for row in range(shard * per_shard, min(rows, (shard + 1) * per_shard)):
+            buffer = io.BytesIO()
+            aerial_like_image(1000 + row, size=128).save(buffer, format="PNG")
+            images.append({"bytes": buffer.getvalue(), "path": f"IMG_{row:06d}.png"})
+            captions.append(f"Aerial view of rue {row}, Toulouse. deciduous, building")
+        segmentation = [{"bytes": b"", "path": None}] * len(images)
+        table = pa.table({"image": images, caption_column: captions, "segmentation": segmentation})
+        pq.write_table(table, folder / "data" / f"train-{shard:05d}-of-{shards:05d}.parquet", row_group_size=16)
     (folder / "README.md").write_text("---\nlicense: etalab-2.0\n---\n# fake FLAIR_1_osm_clip\n")
 
 
-def seed_fake_flair(rows: int, revision: str = "1" * 40) -> Path:
+def seed_fake_flair(rows: int, revision: str = "1" * 40, shards: int = 1, saved: int | None = None) -> Path:
     from conftest import seed_hub_cache
 
     return seed_hub_cache(
-        FLAIR_REPO, lambda folder: save_fake_flair(folder, rows), revision_sha=revision, repo_type="dataset"
+        FLAIR_REPO,
+        lambda folder: save_fake_flair(folder, rows, shards=shards, saved=saved),
+        revision_sha=revision,
+        repo_type="dataset",
     )

@@ -95,6 +95,25 @@ def test_another_caption_column_is_used_when_prompt_is_missing(tmp_path):
         seed_fake_flair(40)  # back to the module's dataset
 
 
+def test_shards_are_read_until_the_gallery_is_full_and_offline_it_keeps_what_it_has(tmp_path, caplog):
+    """The dataset's shards can hold fewer rows than the gallery wants: the next ones are fetched
+    (here from the cache) only while rows are missing; a shard that cannot be had ends the gallery."""
+    seed_fake_flair(30, revision="3" * 40, shards=3)  # 10 rows a shard
+    try:
+        gallery = GalleryLoader(hub_with(tmp_path / "a", clip_gallery_size="15")).gallery()
+        assert len(gallery) == 15
+        assert {item.path.rsplit("/", 1)[1].split("#")[0] for item in gallery.base.items} == {
+            "train-00000-of-00003.parquet",
+            "train-00001-of-00003.parquet",
+        }
+        seed_fake_flair(30, revision="4" * 40, shards=3, saved=2)  # the third shard is not here, offline
+        with caplog.at_level("WARNING", logger="spaces.clip_search.gallery"):
+            gallery = GalleryLoader(hub_with(tmp_path / "b", clip_gallery_size="30")).gallery()
+        assert len(gallery) == 20 and "train-00002-of-00003.parquet" in caplog.text
+    finally:
+        seed_fake_flair(40)  # back to the module's dataset
+
+
 def test_without_the_dataset_the_added_images_are_still_searched(tmp_path):
     hub = hub_with(tmp_path, model_flair_gallery="nobody/missing-dataset")
     gallery = GalleryLoader(hub).gallery()

@@ -1,7 +1,8 @@
 """The image search's gallery in the hub: a base collection plus the images added while it runs.
 
 The base is either FLAIR #1 aerial patches with their captions (the catalogue's `flair_gallery`, a
-hub dataset: the first IAGEN_CLIP_GALLERY_SIZE rows of its train split), or a local folder
+hub dataset: the first IAGEN_CLIP_GALLERY_SIZE rows of its train split, read shard after shard
+until there are enough), or a local folder
 (IAGEN_CLIP_GALLERY=DIR, indexed like `python -m spaces.clip_search.index DIR` does). It is built
 on first use, with progress, and saved: later starts load it in well under a second.
 
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,6 +37,8 @@ from spaces.clip_search.collection import THUMBNAILS, Collection, EncoderMismatc
 from spaces.clip_search.encoder import get_encoder
 from spaces.clip_search.images import UnreadableImage, file_sha256, load_image, save_thumbnail
 from spaces.clip_search.index import BATCH_SIZE, GrowingCollection, default_index_folder, embed_images, index_folder
+
+log = logging.getLogger(__name__)
 
 GALLERY_KEY = "flair_gallery"
 INDEX_CACHE_KEY = f"{GALLERY_KEY}:index"
@@ -99,15 +104,10 @@ def build_flair(hub, encoder, progress: Progress) -> tuple[Collection, list[tupl
     progress(0, 0, "download")
     source = hub.weights.source(GALLERY_KEY)
     snapshot = hub.weights.locate(GALLERY_KEY)
-    # push_to_hub writes data/train-00000-of-000NN.parquet; the parquet conversion default/train/0000.parquet
-    shards = sorted(
-        path for path in snapshot.rglob("*.parquet") if FLAIR_SPLIT in path.name or FLAIR_SPLIT in path.parent.name
-    )
-    if not shards:
-        raise WeightsUnavailable(source, f"no parquet file of the {FLAIR_SPLIT} split in {snapshot}")
+    wanted = hub.settings.clip_gallery_size
+    shards = flair_shards(hub, snapshot, wanted)
     target = base_folder(hub.settings, encoder)
     target.mkdir(parents=True, exist_ok=True)
-    wanted = hub.settings.clip_gallery_size
     unreadable: list[tuple[str, str]] = []
     with FileLock(str(target / ".lock")):
         existing = Collection.load(target, encoder.identity) or Collection.empty(encoder.identity, target)
@@ -142,6 +142,39 @@ def build_flair(hub, encoder, progress: Progress) -> tuple[Collection, list[tupl
         embed_images(encoder, _batches(rows, BATCH_SIZE), prepare, on_batch)
         collection = growing.save() if growing.items or trimmed else existing
     return collection, unreadable
+
+
+def flair_shards(hub, snapshot: Path, wanted: int) -> list[Path]:
+    """The train shards that hold the first `wanted` rows. The snapshot brings the first shard
+    (push_to_hub's data/train-00000-of-000NN.parquet; its commits hold 50 files each, so a shard
+    may hold far fewer rows than the gallery wants); the next ones are fetched one at a time,
+    only while rows are missing. Offline, the gallery keeps the rows of the shards at hand."""
+    import pyarrow.parquet as pq
+
+    shards = sorted(
+        path for path in snapshot.rglob("*.parquet") if FLAIR_SPLIT in path.name or FLAIR_SPLIT in path.parent.name
+    )
+    if not shards:
+        raise WeightsUnavailable(
+            hub.weights.source(GALLERY_KEY), f"no parquet file of the {FLAIR_SPLIT} split in {snapshot}"
+        )
+    numbered = re.fullmatch(rf"{FLAIR_SPLIT}-(\d+)-of-(\d+)\.parquet", shards[0].name)
+    if numbered is None:  # another layout: every shard is in the snapshot already
+        return shards
+    count_text = numbered.group(2)
+    width, count = len(count_text), int(count_text)
+    shards, rows = shards[:1], pq.ParquetFile(shards[0]).metadata.num_rows
+    for index in range(1, count):
+        if rows >= wanted:
+            break
+        name = shards[0].relative_to(snapshot).with_name(f"{FLAIR_SPLIT}-{index:0{width}d}-of-{count_text}.parquet")
+        try:
+            shards.append(hub.weights.locate_file(GALLERY_KEY, name.as_posix()))
+        except WeightsUnavailable as missing:
+            log.warning("the gallery stops at %d rows: %s", rows, missing)
+            break
+        rows += pq.ParquetFile(shards[-1]).metadata.num_rows
+    return shards
 
 
 def _flair_key(shard: Path, row: int) -> str:
