@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from shared.atomic_write import atomic_write
 
 INBOX_FOLDER = "gallery_inbox"
 MAX_OFFERS = 200  # per source: a lecture's worth of generated images, a few tens of MB
@@ -55,8 +55,10 @@ def offer_to_gallery(hub, image, caption: str, source: str = "seg2sat") -> Path:
     png = _png_bytes(image)
     name = hashlib.sha256(png).hexdigest()[:32]
     metadata = {"caption": str(caption)[:MAX_CAPTION_CHARS], "source": source, "offered_at": time.time()}
-    _write_atomically(folder / f"{name}.json", json.dumps(metadata, ensure_ascii=False).encode())
-    _write_atomically(folder / f"{name}.png", png)  # last: its presence completes the offer
+    with atomic_write(folder / f"{name}.json") as file:
+        file.write(json.dumps(metadata, ensure_ascii=False).encode())
+    with atomic_write(folder / f"{name}.png") as file:  # last: its presence completes the offer
+        file.write(png)
     _forget_oldest(folder)
     return folder / f"{name}.png"
 
@@ -96,17 +98,6 @@ def _png_bytes(image) -> bytes:
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=".offer-", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _forget_oldest(folder: Path) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from shared.atomic_write import atomic_write
 from spaces.clip_search import vector_index
 from spaces.clip_search.encoder import EncoderIdentity
 from spaces.clip_search.vector_index import IndexInfo
@@ -164,7 +165,8 @@ class Collection:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        _write_atomically(folder / "CURRENT", version)
+        with atomic_write(folder / "CURRENT", "w", encoding="utf-8") as current:
+            current.write(version)
         for old in sorted(folder.glob("v[0-9]*"))[:-VERSIONS_KEPT]:
             shutil.rmtree(old, ignore_errors=True)
         self.folder = folder
@@ -212,10 +214,3 @@ def _current_number(folder: Path) -> int:
 
 def _as_matrix(vectors: np.ndarray, dim: int) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(vectors, dtype=np.float32).reshape(-1, dim))
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as file:
-        file.write(text)
-    os.replace(temporary, path)

@@ -10,14 +10,14 @@ float TIFFs (stretched to their own range), transparency (flattened on white).
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from shared.atomic_write import atomic_write
 
 WORKING_SIDE = 768  # enough for any CLIP input size, small enough to hold a batch of them
 THUMBNAIL_SIDE = 320  # a third of a phone screen at 3 device pixels per CSS pixel
@@ -107,12 +107,6 @@ def save_thumbnail(image: Image.Image, folder: Path, name: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     thumbnail = image.copy()
     thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.BICUBIC)
-    handle, temporary = tempfile.mkstemp(prefix=".thumb-", suffix=".jpg", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            thumbnail.save(file, format="JPEG", quality=85)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as file:
+        thumbnail.save(file, format="JPEG", quality=85)
     return path
