@@ -194,7 +194,7 @@ def test_phone_screenshot_of_the_tokenizer_in_french(pages):
 
 # Tabs that still show text of the other language (each is being mended: strict, so a mended
 # tab fails here until it leaves this list).
-SPEAKS_TWO_LANGUAGES = {("fr-FR", "seg2sat"), ("en-US", "clip_search")}
+SPEAKS_TWO_LANGUAGES = {("fr-FR", "seg2sat")}
 
 
 @pytest.mark.parametrize("tab", [*ALL_DEMOS, "about"])
@@ -226,4 +226,22 @@ def test_tokens_sit_right_under_the_text_and_show_ids_with_visible_spaces(pages)
     page.locator("#tokenizer-show-whitespace input").check()
     expect(page.locator("#tokenizer-tokens rt")).to_have_text(["64", "293"])
     expect(page.locator("#tokenizer-tokens ruby > span")).to_have_text(["a", "·b"])
+    pages.assert_healthy(page)
+
+
+@pytest.mark.parametrize(
+    ("locale", "sentence", "example"),
+    [
+        ("fr-FR", "Le modèle de recherche n'est pas installé sur ce serveur", "Clairière entourée de forêt"),
+        ("en-US", "The search model is not installed on this server", "A clearing surrounded by forest"),
+    ],
+)
+def test_the_image_search_says_at_page_load_that_its_model_is_missing(pages, locale, sentence, example):
+    """This hub has no CLIP weights (no model hub here): the tab says so before anyone searches,
+    in one sentence of the page's language, and its buttons cannot be pressed."""
+    page = pages.open("?tab=clip_search", locale=locale)
+    expect(page.locator("#clip-search-availability .hub-notice")).to_contain_text(sentence)
+    expect(page.locator("#clip-search-button")).to_be_disabled()
+    expect(page.locator("#tab-clip_search").get_by_role("button", name=example, exact=True)).to_be_disabled()
+    assert "IAGEN_" not in page.locator("#tab-clip_search").inner_text()
     pages.assert_healthy(page)

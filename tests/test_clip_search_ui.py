@@ -13,6 +13,7 @@ from test_clip_search_logic import forget_hub_repo, png_header_only
 
 from shared.hub import Hub
 from shared.settings import load_settings
+from spaces.clip_search import logic
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
@@ -148,21 +149,24 @@ def test_english_callers_get_english(hub_url):
     assert paragraphs(status)[1].startswith("3 nearest images out of ")
 
 
-def test_missing_weights_are_explained_in_the_tab(tmp_path):
+def test_missing_weights_are_said_in_one_sentence_and_the_remedy_goes_to_the_log(tmp_path, caplog):
     settings = load_settings(
         [], {"IAGEN_CACHE_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1", "IAGEN_CLIP_MODEL": "hf-hub:nobody/missing-clip"}
     )
-    with hub_in_process(Hub(settings), CLIP_SEARCH_ONLY) as url:
+    hub = Hub(settings)
+    assert logic.encoder_unavailable(hub) is not None  # what the tab says at page load
+    with caplog.at_level("WARNING"), hub_in_process(hub, CLIP_SEARCH_ONLY) as url:
         client = Client(url, verbose=False)
         for arguments, api_name in (
             (("forêt", 5), "/clip_search_text"),
             ((handle_file(str(_an_image(tmp_path))), 5, False), "/clip_search_image"),
         ):
             gallery, status, _ = client.predict(*arguments, api_name=api_name)
-            message = paragraphs(status)[0]
-            assert gallery == [] and message.startswith("Recherche indisponible : le modèle CLIP manque")
-            assert "python -m shared.prefetch clip_encoder" in message and "IAGEN_MODEL_CLIP_ENCODER" in message
+            assert gallery == [] and paragraphs(status) == [
+                "Le modèle de recherche n'est pas installé sur ce serveur : la recherche d'images est indisponible."
+            ]
         assert "Modèle" in client.predict(api_name="/model_status")  # the rest of the hub answers
+    assert "python -m shared.prefetch clip_encoder" in caplog.text and "IAGEN_MODEL_CLIP_ENCODER" in caplog.text
 
 
 def _an_image(folder):

@@ -208,7 +208,7 @@ def load_encoder(hub) -> ClipEncoder:
     precision = {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}[dtype]
 
     if choice.architecture is None:
-        sources = _sources_for(hub, choice)
+        sources = encoder_sources(hub, choice)
         folder = sources.locate(ENCODER_KEY)
         config_file = folder / "open_clip_config.json"
         if not config_file.is_file():
@@ -264,7 +264,7 @@ def get_encoder(hub, progress=None, language: str = "fr") -> ClipEncoder:
     return hub.load_model(MODEL_CACHE_KEY, lambda: load_encoder(hub), progress, language)
 
 
-def _sources_for(hub, choice: EncoderChoice) -> WeightSources:
+def encoder_sources(hub, choice: EncoderChoice) -> WeightSources:
     """The weight sources to locate `clip_encoder` with: the hub's, or one whose entry points at
     the repository the setting names (IAGEN_MODEL_CLIP_ENCODER still overrides it)."""
     if choice.hub_repo is None:

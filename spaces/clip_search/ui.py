@@ -8,16 +8,20 @@ are said in the status line, in the user's language, with the results left empty
 """
 
 import html
-import time
+import logging
 
 import gradio as gr
 
 from shared.hub import Hub
+from shared.hub_ui import notice_html
 from shared.i18n import Texts, format_number, request_language
 from shared.weights import WeightsUnavailable
+from spaces.clip_search import logic
 from spaces.clip_search.encoder import EncoderSettingError, get_encoder
-from spaces.clip_search.gallery import Gallery, gallery_loader
-from spaces.clip_search.images import UnreadableImage, file_sha256, load_image
+from spaces.clip_search.gallery import gallery_loader
+from spaces.clip_search.images import UnreadableImage, load_image
+
+log = logging.getLogger(__name__)
 
 TEXTS = Texts(
     fr={
@@ -42,9 +46,13 @@ TEXTS = Texts(
         "clip_search_unreadable_too_large": "Image trop grande : {megapixels} mégapixels, au-delà des {limit} que ce serveur décode (un JPEG passe quelle que soit sa taille).",
         "clip_search_unreadable_damaged": "Image endommagée ou incomplète ({detail}).",
         "clip_search_truncated": "Texte long : le modèle n'en lit que les {tokens} premiers tokens, c'est-à-dire « {kept} ».",
-        "clip_search_weights_missing": "Recherche indisponible : le modèle CLIP manque (les autres onglets fonctionnent). {detail}",
-        "clip_search_bad_setting": "Recherche indisponible : réglage du modèle invalide. {detail}",
-        "clip_search_gallery_missing": "La galerie n'a pas pu être préparée ({detail}) : seules les images ajoutées sont cherchées.",
+        "clip_search_model_missing": "Le modèle de recherche n'est pas installé sur ce serveur : la recherche d'images est indisponible.",
+        "clip_search_bad_setting": "Le modèle de recherche est mal configuré sur ce serveur : la recherche d'images est indisponible.",
+        "clip_search_gallery_not_installed": "Les images aériennes ne sont pas installées sur ce serveur : la recherche porte sur les images que vous ajoutez.",
+        "clip_search_gallery_missing": "La galerie d'images aériennes n'a pas pu être préparée : seules les images ajoutées sont cherchées.",
+        "clip_search_example_clearing": "Clairière entourée de forêt",
+        "clip_search_example_pools": "Un lotissement avec des piscines",
+        "clip_search_example_river": "Une rivière qui traverse des champs",
         "clip_search_gallery_empty": "La galerie est vide : cherchez à partir d'une image en cochant « Ajouter mon image à la galerie ».",
         "clip_search_unreadable": "{count} image(s) illisible(s) ignorée(s) en préparant la galerie.",
         "clip_search_summary": "{count} images les plus proches parmi {total}, en {total_ms} ms (encodage {encode_ms} ms, recherche {search_ms} ms).",
@@ -80,9 +88,13 @@ TEXTS = Texts(
         "clip_search_unreadable_too_large": "Image too large: {megapixels} megapixels, more than the {limit} this server decodes (a JPEG of any size works).",
         "clip_search_unreadable_damaged": "Damaged or incomplete image ({detail}).",
         "clip_search_truncated": "Long text: the model reads only its first {tokens} tokens, that is “{kept}”.",
-        "clip_search_weights_missing": "Search unavailable: the CLIP model is missing (the other tabs work). {detail}",
-        "clip_search_bad_setting": "Search unavailable: invalid model setting. {detail}",
-        "clip_search_gallery_missing": "The gallery could not be prepared ({detail}): only added images are searched.",
+        "clip_search_model_missing": "The search model is not installed on this server: image search is unavailable.",
+        "clip_search_bad_setting": "The search model is misconfigured on this server: image search is unavailable.",
+        "clip_search_gallery_not_installed": "The aerial images are not installed on this server: the search covers the images you add.",
+        "clip_search_gallery_missing": "The aerial image gallery could not be prepared: only added images are searched.",
+        "clip_search_example_clearing": "A clearing surrounded by forest",
+        "clip_search_example_pools": "A housing estate with swimming pools",
+        "clip_search_example_river": "A river flowing through fields",
         "clip_search_gallery_empty": "The gallery is empty: search from an image with “Add my image to the gallery” ticked.",
         "clip_search_unreadable": "{count} unreadable image(s) skipped while preparing the gallery.",
         "clip_search_summary": "{count} nearest images out of {total}, in {total_ms} ms (encoding {encode_ms} ms, search {search_ms} ms).",
@@ -98,12 +110,8 @@ TEXTS = Texts(
     },
 )
 
-# The lecture's own example first; French, since the default encoder reads it.
-EXAMPLE_QUERIES = (
-    "Clairière entourée de forêt",
-    "Un lotissement avec des piscines",
-    "Une rivière qui traverse des champs",
-)
+# The lecture's own example first, in the page's language (the default encoder reads both).
+EXAMPLE_KEYS = ("clip_search_example_clearing", "clip_search_example_pools", "clip_search_example_river")
 DEFAULT_TOP_K = 12
 MAX_TOP_K = 48
 CAPTION_CHARS = 90
@@ -150,6 +158,7 @@ def warm_up(hub: Hub) -> None:
 
 def build(hub: Hub) -> None:
     gr.Markdown(TEXTS.label("clip_search_intro"))
+    availability = gr.HTML(elem_id="clip-search-availability")
     query = gr.Textbox(
         label=TEXTS.label("clip_search_query"),
         placeholder=TEXTS.label("clip_search_placeholder"),
@@ -157,10 +166,12 @@ def build(hub: Hub) -> None:
         max_lines=3,
         elem_id="clip-search-query",
     )
-    search_button = gr.Button(TEXTS.label("clip_search_search"), variant="primary")
-    examples = gr.Examples(
-        [[example] for example in EXAMPLE_QUERIES], inputs=[query], label=TEXTS.label("clip_search_examples")
-    )
+    search_button = gr.Button(TEXTS.label("clip_search_search"), variant="primary", elem_id="clip-search-button")
+    gr.Markdown(TEXTS.label("clip_search_examples"), elem_classes=["clip-search-examples-heading"])
+    with gr.Row(elem_classes=["clip-search-examples"]):
+        example_buttons = {
+            key: gr.Button(TEXTS.label(key), size="sm", variant="secondary", min_width=0) for key in EXAMPLE_KEYS
+        }
     with gr.Accordion(TEXTS.label("clip_search_by_image"), open=False):
         # A file rather than gr.Image: no browser preview of TIFFs, and our own decoder (bounded
         # memory, every mode) is the one that reads it; the image searched is shown below.
@@ -172,7 +183,7 @@ def build(hub: Hub) -> None:
             elem_id="clip-search-upload",
         )
         add_to_gallery = gr.Checkbox(label=TEXTS.label("clip_search_add"), value=False)
-        image_button = gr.Button(TEXTS.label("clip_search_search_image"))
+        image_button = gr.Button(TEXTS.label("clip_search_search_image"), elem_id="clip-search-image-button")
     status = gr.HTML(elem_id="clip-search-status")
     query_image = gr.Image(
         label=TEXTS.label("clip_search_query_image"),
@@ -195,13 +206,28 @@ def build(hub: Hub) -> None:
         top_k = gr.Slider(1, MAX_TOP_K, value=DEFAULT_TOP_K, step=1, label=TEXTS.label("clip_search_top_k"))
     shown_keys = gr.State([])  # the item behind each result, for "more like this"
     served_folders: set = set()  # thumbnail folders already declared to Gradio
+    search_buttons = [search_button, image_button, *example_buttons.values()]
+
+    def say_what_works(request: gr.Request):
+        """At page load: one sentence on what cannot work here, and those buttons disabled."""
+        language = request_language(request)
+        if logic.encoder_unavailable(hub) is not None:
+            notice, usable = TEXTS.get("clip_search_model_missing", language), False
+        elif logic.gallery_unavailable(hub) is not None:
+            notice, usable = TEXTS.get("clip_search_gallery_not_installed", language), True
+        else:
+            notice, usable = "", True
+        return notice_html(notice), *[gr.Button(interactive=usable) for _ in search_buttons]
+
+    gr.on(None, say_what_works, None, [availability, *search_buttons], api_visibility="private", queue=False)
 
     def nothing(language: str, message_key: str, error: bool = False, **values):
         message = TEXTS.get(message_key, language, **values)
         text = status_html([], error=message) if error else status_html([message])
         return [], text, [], gr.Image(visible=False)
 
-    def open_gallery(progress, language: str) -> Gallery:
+    def progress_shown(progress, language: str):
+        """What the gallery says while it opens, in the page's language."""
         encoder_shown = False
 
         def show(status: tuple[int, int, str]) -> None:
@@ -215,39 +241,21 @@ def build(hub: Hub) -> None:
                 progress(None, desc=TEXTS.get("clip_search_stage_encoder", language))
                 encoder_shown = True
 
-        gallery = gallery_loader(hub).gallery(show)
+        return show
+
+    def shown(outcome: logic.SearchOutcome, heading: str, language: str, query_preview=None, notices=()):
+        """The results of a search, and its status line: the heading, the figures, the notices."""
+        gallery = outcome.gallery
         new_folders = set(gallery.thumbnail_folders()) - served_folders
         if new_folders:  # served as they are, never copied into Gradio's cache at each query
             gr.set_static_paths(sorted(new_folders))
             served_folders.update(new_folders)
-        return gallery
-
-    def search(
-        vector_of,
-        heading: str,
-        notices: list[str],
-        top_k_value,
-        language: str,
-        progress,
-        query_preview=None,
-        before_search=None,
-    ):
-        """Search with the vector `vector_of(encoder, gallery)` gives (`before_search(gallery, vector)`
-        first, if any), and render the results."""
-        started = time.perf_counter()
-        encoder = get_encoder(hub, progress, language)
-        gallery = open_gallery(progress, language)
-        gallery.sync_offers()
-        encode_started = time.perf_counter()
-        vector = vector_of(encoder, gallery)
-        encoded = time.perf_counter()
-        if before_search is not None:
-            before_search(gallery, vector)
-        search_started = time.perf_counter()
-        found = gallery.search(vector, int(top_k_value or DEFAULT_TOP_K))
-        finished = time.perf_counter()
-        if gallery.base_problem:
-            notices.append(TEXTS.get("clip_search_gallery_missing", language, detail=gallery.base_problem))
+        notices = list(notices)
+        if outcome.added:
+            notices.append(TEXTS.get("clip_search_added", language))
+        if gallery.base_problem:  # the detail is the host's: in the log
+            log.warning("image search gallery: %s", gallery.base_problem)
+            notices.append(TEXTS.get("clip_search_gallery_missing", language))
         if gallery.unreadable:
             notices.append(TEXTS.get("clip_search_unreadable", language, count=len(gallery.unreadable)))
         if not len(gallery):
@@ -264,28 +272,31 @@ def build(hub: Hub) -> None:
         summary = TEXTS.get(
             "clip_search_summary",
             language,
-            count=len(found),
+            count=len(outcome.results),
             total=format_number(len(gallery), language),
-            total_ms=milliseconds(finished - started),
-            encode_ms=milliseconds(encoded - encode_started),
-            search_ms=milliseconds(finished - search_started),
+            total_ms=milliseconds(outcome.total_s),
+            encode_ms=milliseconds(outcome.encode_s),
+            search_ms=milliseconds(outcome.search_s),
         )
         preview = gr.Image(value=query_preview, visible=True) if query_preview is not None else gr.Image(visible=False)
         return (
-            gallery_value(found, language),
+            gallery_value(outcome.results, language),
             status_html([heading, summary], notices),
-            [result.item.key for result in found],
+            [result.item.key for result in outcome.results],
             preview,
         )
 
     def guarded(run, language: str):
-        """Run a search; a missing model or a bad setting becomes the status line, not a crash."""
+        """Run a search; a missing model or a bad setting becomes one sentence in the status line
+        (the detail, with its remedy, goes to the server log), not a crash."""
         try:
             return run()
         except WeightsUnavailable as missing:
-            return nothing(language, "clip_search_weights_missing", error=True, detail=str(missing))
+            log.warning("image search: %s", missing)
+            return nothing(language, "clip_search_model_missing", error=True)
         except EncoderSettingError as wrong:
-            return nothing(language, "clip_search_bad_setting", error=True, detail=str(wrong))
+            log.warning("image search: %s", wrong)
+            return nothing(language, "clip_search_bad_setting", error=True)
 
     def search_text(query_text: str, top_k_value: float, request: gr.Request, progress=gr.Progress()):
         language = request_language(request)
@@ -295,21 +306,15 @@ def build(hub: Hub) -> None:
 
         def run():
             encoder = get_encoder(hub, progress, language)
-            prepared = encoder.prepare_query(query_text)
-            notices = (
-                [TEXTS.get("clip_search_truncated", language, tokens=encoder.context_length, kept=prepared.kept)]
-                if prepared.truncated
-                else []
+            outcome = logic.search_by_text(
+                hub, query_text, int(top_k_value or DEFAULT_TOP_K), encoder, progress_shown(progress, language)
             )
-            heading = TEXTS.get("clip_search_for_text", language, query=_shorten(prepared.text, 120))
-            return search(
-                lambda encoder, gallery: encoder.encode_texts([prepared.text])[0],
-                heading,
-                notices,
-                top_k_value,
-                language,
-                progress,
-            )
+            heading = TEXTS.get("clip_search_for_text", language, query=_shorten(outcome.query.text, 120))
+            cut = outcome.query.truncated  # the encoder reads only the beginning: say which part
+            notices = [
+                TEXTS.get("clip_search_truncated", language, tokens=encoder.context_length, kept=outcome.query.kept)
+            ]
+            return shown(outcome, heading, language, notices=notices if cut else ())
 
         return guarded(run, language)
 
@@ -322,26 +327,24 @@ def build(hub: Hub) -> None:
             image = load_image(path)
         except UnreadableImage as unreadable:
             return nothing(language, f"clip_search_unreadable_{unreadable.kind}", error=True, **unreadable.values)
-        notices = []
 
-        def add_to_the_gallery(gallery, vector):  # before the search, which then finds it first: the proof
-            gallery.add_images([(image, name, "upload", file_sha256(path))], vector.reshape(1, -1))
-            notices.append(TEXTS.get("clip_search_added", language))
-
-        heading = TEXTS.get("clip_search_for_image", language, name=_shorten(name, 80))
-        return guarded(
-            lambda: search(
-                lambda encoder, gallery: encoder.encode_images([image])[0],
-                heading,
-                notices,
-                top_k_value,
-                language,
-                progress,
+        def run():
+            encoder = get_encoder(hub, progress, language)
+            outcome = logic.search_by_image(
+                hub,
                 image,
-                add_to_the_gallery if add else None,
-            ),
-            language,
-        )
+                name,
+                path,
+                int(top_k_value or DEFAULT_TOP_K),
+                add,
+                encoder,
+                progress_shown(progress, language),
+            )
+            return shown(
+                outcome, TEXTS.get("clip_search_for_image", language, name=_shorten(name, 80)), language, image
+            )
+
+        return guarded(run, language)
 
     def more_like_this(
         keys: list[str], top_k_value: float, selected: gr.SelectData, request: gr.Request, progress=gr.Progress()
@@ -351,19 +354,32 @@ def build(hub: Hub) -> None:
             return nothing(language, "clip_search_item_gone")
 
         def run():
-            found = open_gallery(progress, language).find(keys[selected.index])
+            found = logic.search_like_item(
+                hub, keys[selected.index], int(top_k_value or DEFAULT_TOP_K), progress_shown(progress, language)
+            )
             if found is None:  # dropped from the added images since it was shown
                 return nothing(language, "clip_search_item_gone")
-            item, thumbnail, vector = found
+            item, thumbnail, outcome = found
             caption = item.caption or TEXTS.get("clip_search_no_caption", language)
             heading = TEXTS.get("clip_search_for_item", language, caption=_shorten(caption, 80))
-            return search(lambda encoder, gallery: vector, heading, [], top_k_value, language, progress, str(thumbnail))
+            return shown(outcome, heading, language, str(thumbnail))
 
         return guarded(run, language)
 
     outputs = [results, status, shown_keys, query_image]
     gr.on([search_button.click, query.submit], search_text, [query, top_k], outputs, api_name="clip_search_text")
-    examples.load_input_event.then(search_text, [query, top_k], outputs, api_visibility="private")
+
+    def example_in_the_pages_language(key: str):
+        def example(request: gr.Request) -> str:
+            return TEXTS.get(key, request_language(request))
+
+        return example
+
+    for key, button in example_buttons.items():
+        # The example fills the query, then is searched like a typed one.
+        button.click(example_in_the_pages_language(key), None, query, api_visibility="private", queue=False).then(
+            search_text, [query, top_k], outputs, api_visibility="private"
+        )
     gr.on(
         [upload.upload, image_button.click],
         search_image,
