@@ -235,6 +235,7 @@ def test_tokens_sit_right_under_the_text_and_show_ids_with_visible_spaces(pages)
         ("fr-FR", "Le modèle de recherche n'est pas installé sur ce serveur", "Clairière entourée de forêt"),
         ("en-US", "The search model is not installed on this server", "A clearing surrounded by forest"),
     ],
+    ids=["fr-FR", "en-US"],
 )
 def test_the_image_search_says_at_page_load_that_its_model_is_missing(pages, locale, sentence, example):
     """This hub has no CLIP weights (no model hub here): the tab says so before anyone searches,
