@@ -18,28 +18,29 @@ log = logging.getLogger("app")
 HUB_CSS = """
 .hub-error-detail { white-space: pre-wrap; font-size: 0.85em; }
 .hub-qr svg { width: min(320px, 80vw); height: auto; background: white; }
-.hub-models { font-size: 0.85em; display: block; overflow-x: auto; max-width: 100%; }
-.hub-models td, .hub-models th { padding: 4px 6px !important; }
+.hub-models { font-size: 0.85em; width: 100%; table-layout: fixed; }
+.hub-models td, .hub-models th { padding: 4px 6px !important; vertical-align: top; overflow-wrap: break-word; }
+.hub-models small, .hub-models span { display: block; }
+.hub-models small { opacity: 0.75; }
+.hub-models .hub-remedy { font-family: ui-monospace, monospace; font-size: 0.8em; margin-top: 0.2rem; }
 #hub-title h1 { font-size: 1.4em; margin: 0.2em 0; }
 .hub-notice { margin: 0.3rem 0; padding: 0.5rem 0.75rem; border-left: 4px solid #d08a00; border-radius: 4px;
               background: color-mix(in srgb, #d08a00 12%, transparent); }
 """
 
-# ?tab=<demo> opens that demo, so a QR code can lead straight to it. The browser does it, with a
-# click on the tab's button as soon as the page is drawn, unless the user has already tapped a
-# tab: a server round trip here would arrive seconds later on a busy server and undo their tap.
-TAB_CHOICE_SCRIPT = """<script>
-document.addEventListener("click", (event) => {
-  if (event.isTrusted && event.target.closest && event.target.closest("#hub-tabs [role=tab]")) {
-    window.iagenTabChosenByUser = true;
-  }
-}, true);
-</script>"""
-OPEN_REQUESTED_TAB_JS = """() => {
+# ?tab=<demo> opens that demo, so a QR code can lead straight to it. Gradio runs this script with
+# the page's config at hand and before it draws the page: the tab is the one shown from the first
+# paint, and nothing changes the tab afterwards (an answer of the server that selected it seconds
+# later, on a busy server, would undo the tap of a user who had chosen another tab meanwhile).
+OPEN_REQUESTED_TAB_SCRIPT = """<script>
+(function () {
   const wanted = new URLSearchParams(window.location.search).get("tab");
-  const button = wanted && document.getElementById(`tab-${wanted}-button`);
-  if (button && !window.iagenTabChosenByUser && button.getAttribute("aria-selected") !== "true") button.click();
-}"""
+  const components = (window.gradio_config && window.gradio_config.components) || [];
+  const tabs = components.find((component) => component.props && component.props.elem_id === "hub-tabs");
+  const known = components.some((component) => component.props && component.props.elem_id === `tab-${wanted}`);
+  if (tabs && wanted && known) tabs.props.selected = wanted;
+})();
+</script>"""
 
 
 def build_hub(hub, demo_modules: dict[str, str]):
@@ -85,14 +86,15 @@ def build_hub(hub, demo_modules: dict[str, str]):
                 gr.Markdown(HUB_TEXTS.label("hub_subtitle"))
                 hub_ui.build_about(hub, built, blocks)
 
-        def warm_up_default_tab(request: gr.Request):
-            # The tab shown first gets no select event: warm it up here. A ?tab= link is opened by
-            # a click in the browser (OPEN_REQUESTED_TAB_JS), whose select event warms that tab.
-            if request.query_params.get("tab") not in (*demo_modules, "about") and default_tab in warm_ups:
-                warm_ups[default_tab]()
+        def warm_up_opening_tab(request: gr.Request):
+            # The tab a page opens on gets no select event (OPEN_REQUESTED_TAB_SCRIPT chose it
+            # before the page was drawn): warm it up here; later taps warm theirs on select.
+            wanted = request.query_params.get("tab")
+            opening = wanted if wanted in (*demo_modules, "about") else default_tab
+            if opening in warm_ups:
+                warm_ups[opening]()
 
-        blocks.load(None, js=OPEN_REQUESTED_TAB_JS)
-        blocks.load(warm_up_default_tab, None, None, api_visibility="private", queue=False)
+        blocks.load(warm_up_opening_tab, None, None, api_visibility="private", queue=False)
     return blocks, merge_for_gradio(*all_texts), "\n".join(css)
 
 
@@ -129,7 +131,7 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
         share=settings.share,
         max_file_size=f"{settings.max_upload_mb}mb",
         i18n=i18n,
-        head=LANGUAGE_SCRIPT + TAB_CHOICE_SCRIPT,
+        head=LANGUAGE_SCRIPT + OPEN_REQUESTED_TAB_SCRIPT,
         css=css,
         ssr_mode=False,
         show_error=True,  # an unexpected error's message reaches the user, not a generic one

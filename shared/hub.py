@@ -23,15 +23,30 @@ TEXTS = Texts(
         "hub_title": "# Comprendre l'IA générative — démos",
         "hub_subtitle": "Des démonstrations à manipuler du cours « Comprendre l'IA générative » (IGN).",
         "tab_about": "À propos",
-        "about_language": "Langue : **Paramètres** en bas de page → *Language* (English available).",
-        "about_qr_heading": "### Ouvrir sur un téléphone",
+        "about_language": "Langue : **Paramètres** en bas de page → *Langue* → *English*.",
+        "about_qr_heading": "Ouvrir sur un téléphone",
         "about_loopback_only": "Le hub n'est servi que sur cet ordinateur. Pour une salle de cours, lancez-le avec IAGEN_PROFILE=lecture : il écoute alors sur le réseau local.",
         "about_models_heading": "### Modèles",
         "about_models_refresh": "Actualiser",
         "models_column_model": "Modèle",
         "models_column_state": "État",
-        "models_column_origin": "Origine",
-        "models_column_licence": "Licence",
+        "part_state": "{part} : {state}",
+        "part_tokenizer": "tokeniseur",
+        "part_model": "modèle",
+        "part_pipeline": "pipeline",
+        "part_index": "index",
+        "model_gpt2_bpe": "GPT-2 / GPT-3 BPE (r50k_base)",
+        "model_openai_encodings": "OpenAI cl100k_base, o200k_base",
+        "model_smollm2_135m_instruct": "SmolLM2-135M-Instruct",
+        "model_gemma3_270m": "Gemma 3 270M",
+        "model_fr_word_vectors": "Vecteurs de mots français (spaCy fr_core_news_md)",
+        "model_en_word_vectors": "Vecteurs de mots anglais (GloVe 6B 50d)",
+        "model_word_frequencies": "Fréquences des mots (wordfreq)",
+        "model_seg2sat_controlnet": "ControlNet Seg2Sat (FLAIR)",
+        "model_sd21_base": "Stable Diffusion 2.1 base",
+        "model_clip_encoder": "RS-M-CLIP (CLIP multilingue pour la télédétection)",
+        "model_clip_text_tower": "XLM-RoBERTa base (lecteur de texte de RS-M-CLIP)",
+        "model_flair_gallery": "Images aériennes FLAIR #1 et leurs légendes (IGN)",
         "state_loaded": "chargé",
         "state_loading": "chargement…",
         "state_missing": "manquant",
@@ -46,15 +61,30 @@ TEXTS = Texts(
         "hub_title": "# Understanding generative AI — demos",
         "hub_subtitle": "Hands-on demos of the course “Comprendre l'IA générative” (IGN).",
         "tab_about": "About",
-        "about_language": "Language: **Settings** at the bottom of the page → *Language* (français disponible).",
-        "about_qr_heading": "### Open on a phone",
+        "about_language": "Language: **Settings** at the bottom of the page → *Language* → *Français*.",
+        "about_qr_heading": "Open on a phone",
         "about_loopback_only": "The hub is served on this computer only. For a lecture hall, start it with IAGEN_PROFILE=lecture: it then listens on the local network.",
         "about_models_heading": "### Models",
         "about_models_refresh": "Refresh",
         "models_column_model": "Model",
         "models_column_state": "State",
-        "models_column_origin": "Source",
-        "models_column_licence": "Licence",
+        "part_state": "{part}: {state}",
+        "part_tokenizer": "tokenizer",
+        "part_model": "model",
+        "part_pipeline": "pipeline",
+        "part_index": "index",
+        "model_gpt2_bpe": "GPT-2 / GPT-3 BPE (r50k_base)",
+        "model_openai_encodings": "OpenAI cl100k_base, o200k_base",
+        "model_smollm2_135m_instruct": "SmolLM2-135M-Instruct",
+        "model_gemma3_270m": "Gemma 3 270M",
+        "model_fr_word_vectors": "French word vectors (spaCy fr_core_news_md)",
+        "model_en_word_vectors": "English word vectors (GloVe 6B 50d)",
+        "model_word_frequencies": "Word frequencies (wordfreq)",
+        "model_seg2sat_controlnet": "Seg2Sat ControlNet (FLAIR)",
+        "model_sd21_base": "Stable Diffusion 2.1 base",
+        "model_clip_encoder": "RS-M-CLIP (multilingual remote-sensing CLIP)",
+        "model_clip_text_tower": "XLM-RoBERTa base (RS-M-CLIP's text reader)",
+        "model_flair_gallery": "FLAIR #1 aerial images and their captions (IGN)",
         "state_loaded": "loaded",
         "state_loading": "loading…",
         "state_missing": "missing",
@@ -66,6 +96,12 @@ TEXTS = Texts(
         "queue_full": "The server is very busy: please try again in a moment.",
     },
 )
+
+
+def model_name(key: str, language: str) -> str:
+    """A catalogue model's name for a page in `language` (its title in the catalogue is the
+    host's English, for the log and the remedies)."""
+    return TEXTS.get(f"model_{key}", language) if f"model_{key}" in TEXTS else key
 
 
 def is_host(request: object | None) -> bool:
@@ -99,6 +135,5 @@ class Hub:
         """The shared model `key`; on a first use, `progress` (a gr.Progress) tells the user."""
         status = self.models.status(key)
         if progress is not None and (status is None or status.state != LOADED):
-            title = self.weights.source(key).title if key in self.weights.catalogue else key
-            progress(None, desc=TEXTS.get("loading_model", language, model=title))
+            progress(None, desc=TEXTS.get("loading_model", language, model=model_name(key.split(":")[0], language)))
         return self.models.get(key, loader, size_bytes=size_bytes)

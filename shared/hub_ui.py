@@ -9,11 +9,10 @@ import socket
 import gradio as gr
 
 from shared.demo import DemoModule
-from shared.hub import TEXTS, Hub
-from shared.i18n import request_language
+from shared.hub import TEXTS, Hub, is_host, model_name
+from shared.i18n import format_number, request_language
 from shared.model_cache import LOADED
 from shared.settings import Settings
-from shared.weights import WeightsUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -55,65 +54,73 @@ def build_about(hub: Hub, demos: dict[str, DemoModule], blocks) -> None:
     for name, module in demos.items():
         gr.Markdown(module.TEXTS.label(f"{name}_about"))
     gr.Markdown(TEXTS.label("about_language"))
-    gr.Markdown(TEXTS.label("about_qr_heading"))
-    qr_code = gr.HTML(elem_id="hub-qr-code")
+    qr_code = gr.HTML(elem_id="hub-qr-code")  # its heading too: a student of a loopback hub gets nothing
     gr.Markdown(TEXTS.label("about_models_heading"))
     models_table = gr.HTML()
     refresh = gr.Button(TEXTS.label("about_models_refresh"), size="sm")
 
     def show_models(request: gr.Request):
-        return models_html(hub, request_language(request))
+        return models_html(hub, request_language(request), for_host=is_host(request))
 
     refresh.click(show_models, None, models_table, api_name="model_status")
 
     def on_load(request: gr.Request):
         language = request_language(request)
         address = public_address(hub.settings, request.headers.get("host"))
-        if address is None:
-            panel = f"<p>{html.escape(TEXTS.get('about_loopback_only', language))}</p>"
-        else:
+        heading = f"<h3>{html.escape(TEXTS.get('about_qr_heading', language))}</h3>"
+        if address is not None:
             panel = (
-                f'<div class="hub-qr">{qr_code_svg(address)}'
+                f'{heading}<div class="hub-qr">{qr_code_svg(address)}'
                 f'<p><a href="{html.escape(address)}">{html.escape(address)}</a></p></div>'
             )
-        return panel, models_html(hub, language)
+        elif is_host(request):  # how to serve the room is the host's business, not a student's
+            panel = f"{heading}<p>{html.escape(TEXTS.get('about_loopback_only', language))}</p>"
+        else:
+            panel = ""
+        return panel, show_models(request)
 
     blocks.load(on_load, None, [qr_code, models_table], api_visibility="private")
 
 
-def models_html(hub: Hub, language: str) -> str:
-    """Every catalogue model with the state of what was loaded from it. Cache keys are the
-    catalogue key, optionally followed by ":part" (a tokenizer, a converted copy...)."""
+def models_html(hub: Hub, language: str, for_host: bool = False) -> str:
+    """Every catalogue model with its licence and the state of what was loaded from it, in two
+    columns that fit a phone; the host (for_host) also gets where each comes from and, for a
+    missing one, the remedy. Cache keys are the catalogue key, optionally followed by ":part"."""
     statuses = hub.models.statuses()
-    columns = ("models_column_model", "models_column_state", "models_column_origin", "models_column_licence")
-    rows = ["<tr>" + "".join(f"<th>{html.escape(TEXTS.get(c, language))}</th>" for c in columns) + "</tr>"]
+    header = "".join(
+        f"<th>{html.escape(TEXTS.get(c, language))}</th>" for c in ("models_column_model", "models_column_state")
+    )
+    rows = [f"<tr>{header}</tr>"]
     for key in hub.weights.catalogue:
         source = hub.weights.source(key)
         parts = [status for status in statuses if status.key.split(":")[0] == key]
-        state = "; ".join(_describe(status, language) for status in parts) or _availability(hub, key, language)
-        cells = (source.title, state, source.origin, source.licence)
-        rows.append("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>")
+        if parts:
+            states = [_describe(status, language) for status in parts]
+            remedies = [status.reason for status in parts if status.reason]
+        else:
+            missing = hub.weights.unavailable(key)
+            states = [TEXTS.get("state_missing" if missing else "state_not_loaded", language)]
+            remedies = [str(missing)] if missing else []
+        about = [source.licence] + ([source.origin] if for_host else [])
+        model_cell = f"<b>{html.escape(model_name(key, language))}</b><small>{html.escape(' · '.join(about))}</small>"
+        state_cell = "".join(f"<span>{html.escape(state)}</span>" for state in states)
+        if for_host:
+            state_cell += "".join(f'<small class="hub-remedy">{html.escape(remedy)}</small>' for remedy in remedies)
+        rows.append(f"<tr><td>{model_cell}</td><td>{state_cell}</td></tr>")
     return f'<table class="hub-models">{"".join(rows)}</table>'
 
 
-def _availability(hub: Hub, key: str, language: str) -> str:
-    """For a model nobody has used yet: on this machine (ready to load) or missing, and the remedy.
-    Looking is cheap: a package's folder, or the local hub cache, never the network."""
-    try:
-        hub.weights.locate(key, download=False)
-    except WeightsUnavailable as missing:
-        return f"{TEXTS.get('state_missing', language)} — {missing}"
-    return TEXTS.get("state_not_loaded", language)
-
-
 def _describe(status, language: str) -> str:
+    """One cached part in words: « tokeniseur chargé (0,4 s) », « modèle manquant »…"""
     text = TEXTS.get(f"state_{status.state}", language)
-    if ":" in status.key:
-        text = f"{status.key.split(':', 1)[1]} {text}"
+    part = status.key.split(":", 1)[1] if ":" in status.key else None
+    if part is not None:
+        name = TEXTS.get(f"part_{part}", language) if f"part_{part}" in TEXTS else part
+        text = TEXTS.get("part_state", language, part=name, state=text)
     if status.state == LOADED:  # tokenizers and tables have no measurable size: only the load time
-        size = f"{status.size_bytes / 1e6:.0f} MB, " if status.size_bytes else ""
-        text += f" ({size}{status.load_seconds:.1f} s)"
-    return f"{text} — {status.reason}" if status.reason else text
+        size = f"{format_number(status.size_bytes / 1e6, language)} MB, " if status.size_bytes else ""
+        text += f" ({size}{format_number(status.load_seconds, language, 1)} s)"
+    return text
 
 
 def build_error_panel(name: str, error: BaseException) -> None:

@@ -107,7 +107,7 @@ CATALOGUE: dict[str, WeightSource] = {
         WeightSource(
             "fr_word_vectors",
             "fr_core_news_md word vectors",
-            "CC0 vectors / LGPL-LR package",
+            "CC0-1.0 (vectors), LGPL-LR (package)",
             ("cemantix",),
             package="fr-core-news-md",
             module="fr_core_news_md",
@@ -123,7 +123,7 @@ CATALOGUE: dict[str, WeightSource] = {
         WeightSource(
             "word_frequencies",
             "wordfreq word frequencies",
-            "CC BY-SA 4.0 data / MIT code",
+            "CC-BY-SA-4.0 (data), MIT (code)",
             ("cemantix",),
             package="wordfreq",
             module="wordfreq",
@@ -184,7 +184,7 @@ CATALOGUE: dict[str, WeightSource] = {
         WeightSource(
             "flair_gallery",
             "FLAIR #1 aerial patches with captions (IGN)",
-            "Etalab 2.0 (FLAIR); the card states none",
+            "Etalab-2.0 (FLAIR)",
             ("clip_search",),
             repo_id="IGNF/FLAIR_1_osm_clip",
             repo_type="dataset",

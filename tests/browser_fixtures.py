@@ -37,9 +37,11 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 390, "height": 844}
 PROJECTOR = {"width": 1280, "height": 720}
+STUDENT_ADDRESS = "192.168.1.42"  # a phone on the lecture hall's network
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 LOGS = REPO / "artifacts" / "logs"
 TIMEOUT_MS = 30_000  # a first page load on a busy 2-core machine
+EXPECT_TIMEOUT_MS = 15_000  # what expect() waits for a change the page makes on its own
 
 # Gradio's toasts are <div data-testid="toast-body" class="toast-body error ...">; the class after
 # toast-body is the kind (error, warning, info, success). test_error_toast_selector_matches_a_real_error
@@ -61,6 +63,7 @@ def browser():
         )
     if sync_playwright is None:
         unavailable("the playwright Python package is not installed (requirements-dev.txt)")
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
@@ -82,11 +85,18 @@ class Pages:
         self.hub_url = hub_url
         self.opened = []  # (context, page, JavaScript errors of the page)
 
-    def open(self, query: str = "", locale: str = "fr-FR", before_load=None, screen: dict = PHONE):
-        """A hub page on a phone (or, with screen=PROJECTOR, on a lecture hall's projector)."""
+    def open(self, query: str = "", locale: str = "fr-FR", before_load=None, screen: dict = PHONE, host: bool = False):
+        """A hub page on a phone (or, with screen=PROJECTOR, on a lecture hall's projector), seen
+        by a student: the hub serves this browser on loopback, but a proxy header makes it a
+        visitor from the room (shared.hub.is_host); with host=True, the person at the server."""
         phone = screen is PHONE
         context = self.browser.new_context(
-            viewport=screen, locale=locale, is_mobile=phone, has_touch=phone, device_scale_factor=2 if phone else 1
+            viewport=screen,
+            locale=locale,
+            is_mobile=phone,
+            has_touch=phone,
+            device_scale_factor=2 if phone else 1,
+            extra_http_headers={} if host else {"X-Forwarded-For": STUDENT_ADDRESS},
         )
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()

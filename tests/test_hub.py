@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 import textwrap
@@ -153,7 +154,7 @@ def test_the_readme_documents_every_setting_and_endpoint(settings):
         assert f"`/{endpoint}`" in readme, endpoint
 
 
-def test_the_model_table_tells_missing_from_not_yet_loaded(tmp_path):
+def test_the_model_table_tells_missing_from_not_yet_loaded_and_gives_the_remedy_to_the_host_only(tmp_path):
     from shared.hub_ui import models_html
 
     settings = load_settings(
@@ -165,13 +166,22 @@ def test_the_model_table_tells_missing_from_not_yet_loaded(tmp_path):
         },
     )
     hub = Hub(settings)
-    hub.models.get("gpt2_bpe:table", lambda: "loaded")
-    table = models_html(hub, "en")
-    rows = {row.split("</td>")[0].removeprefix("<td>"): row for row in table.split("<tr>")[2:]}
-    assert "loaded (" in rows["GPT-2 / GPT-3 BPE (r50k_base)"]
-    assert "available, not loaded yet" in rows["OpenAI cl100k_base, o200k_base"]
-    assert "missing" in rows["Seg2Sat ControlNet (FLAIR)"]
-    assert "python -m shared.prefetch seg2sat_controlnet" in rows["Seg2Sat ControlNet (FLAIR)"]
+    hub.models.get("gpt2_bpe:tokenizer", lambda: "loaded")
+
+    def rows(table: str) -> dict[str, str]:
+        cells = [row.split("</td><td>") for row in table.split("<tr><td>")[1:]]
+        return {re.sub("<[^>]+>.*", "", model.removeprefix("<b>")): state for model, state in cells}
+
+    for_a_student = rows(models_html(hub, "fr"))
+    assert "tokeniseur : chargé (" in for_a_student["GPT-2 / GPT-3 BPE (r50k_base)"]
+    assert "présent, pas encore chargé" in for_a_student["OpenAI cl100k_base, o200k_base"]
+    assert "manquant" in for_a_student["ControlNet Seg2Sat (FLAIR)"]
+    assert "prefetch" not in models_html(hub, "fr") and "example-org" not in models_html(hub, "fr")
+
+    for_the_host = rows(models_html(hub, "en", for_host=True))
+    assert "tokenizer: loaded (" in for_the_host["GPT-2 / GPT-3 BPE (r50k_base)"]
+    assert "python -m shared.prefetch seg2sat_controlnet" in for_the_host["Seg2Sat ControlNet (FLAIR)"]
+    assert "hub: example-org/not-in-the-cache" in models_html(hub, "en", for_host=True)
 
 
 def test_building_every_tab_imports_no_heavy_library(tmp_path):
@@ -219,3 +229,10 @@ def test_a_notice_is_one_escaped_sentence():
     assert notice_html("") == ""
     shown = notice_html("Le modèle <b> manque")
     assert "&lt;b&gt;" in shown and 'class="hub-notice"' in shown
+
+
+def test_every_catalogue_model_has_a_name_in_each_language():
+    from shared.hub import TEXTS as HUB_TEXTS
+    from shared.weights import CATALOGUE
+
+    assert {f"model_{key}" for key in CATALOGUE} <= set(HUB_TEXTS.by_language["fr"])
