@@ -120,6 +120,7 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
     load_zerogpu()  # before any demo is imported (see shared/gpu.py)
 
     from shared.hub import Hub
+    from shared.hub_ui import BUSY_CSS, busy_script
     from shared.i18n import LANGUAGE_SCRIPT
 
     hub = Hub(settings)
@@ -131,8 +132,8 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
         share=settings.share,
         max_file_size=f"{settings.max_upload_mb}mb",
         i18n=i18n,
-        head=LANGUAGE_SCRIPT + OPEN_REQUESTED_TAB_SCRIPT,
-        css=css,
+        head=LANGUAGE_SCRIPT + OPEN_REQUESTED_TAB_SCRIPT + busy_script(),
+        css=css + BUSY_CSS,
         ssr_mode=False,
         show_error=True,  # an unexpected error's message reaches the user, not a generic one
         footer_links=["api", "settings"],  # the settings hold the language switch

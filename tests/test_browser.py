@@ -180,6 +180,7 @@ def test_error_toast_selector_matches_a_real_error(pages):
     expect(toast).to_be_visible()
     expect(toast).to_contain_text("nope")
     expect(toast).to_contain_text("cl100k_base")  # the valid choices reach the user
+    expect(toast.locator(".toast-title")).to_have_attribute("data-words", "Erreur")  # not Gradio's "Error"
 
 
 def test_phone_screenshot_of_the_tokenizer_in_french(pages):
@@ -263,3 +264,26 @@ def test_about_gives_a_student_the_states_and_only_the_host_the_remedies(pages):
     expect(host.locator("#tab-about .hub-models")).to_contain_text("python -m shared.prefetch seg2sat_controlnet")
     expect(host.locator("#hub-qr-code")).to_contain_text("IAGEN_PROFILE=lecture")  # served on loopback only
     pages.assert_healthy(host)
+
+
+@pytest.mark.parametrize(
+    ("locale", "queued", "working"),
+    [
+        ("fr-FR", "En file d'attente : 3ᵉ sur 12 · encore 5 s environ", "En cours… 4 s"),
+        ("en-US", "In the queue: 3 of 12 · about 5 s left", "Working… 4 s"),
+    ],
+)
+def test_waiting_is_said_in_words_of_the_pages_language(pages, locale, queued, working):
+    """Gradio's status tracker writes "queue: 3/12 | 1.2/6.0s" and "processing | 4.1s" whatever
+    the language (drawn here as Gradio draws them, since a queue cannot be ordered on demand)."""
+    page = pages.open("?tab=tokenizer", locale=locale)
+    page.evaluate("""() => {
+        for (const text of ["queue: 3/12 | 1.2/6.0s", "processing | 4.1s"]) {
+            const element = document.createElement("div");
+            element.className = "progress-text meta-text";
+            element.textContent = text;
+            document.querySelector("#tokenizer-stats").append(element);
+        }
+    }""")
+    expect(page.locator("#tokenizer-stats .progress-text").first).to_have_attribute("data-words", queued)
+    expect(page.locator("#tokenizer-stats .progress-text").nth(1)).to_have_attribute("data-words", working)
