@@ -28,6 +28,9 @@ HUB_CSS = """
               background: color-mix(in srgb, #d08a00 12%, transparent); }
 """
 
+SYSTEM_FONTS = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif")
+SYSTEM_MONOSPACE_FONTS = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
+
 # ?tab=<demo> opens that demo, so a QR code can lead straight to it. Gradio runs this script with
 # the page's config at hand and before it draws the page: the tab is the one shown from the first
 # paint, and nothing changes the tab afterwards (an answer of the server that selected it seconds
@@ -119,6 +122,10 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
 
     load_zerogpu()  # before any demo is imported (see shared/gpu.py)
 
+    import gradio as gr
+    from starlette.middleware import Middleware
+    from starlette.middleware.gzip import GZipMiddleware
+
     from shared.hub import Hub
     from shared.hub_ui import BUSY_CSS, busy_script
     from shared.i18n import LANGUAGE_SCRIPT
@@ -126,7 +133,12 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
     hub = Hub(settings)
     blocks, i18n, css = build_hub(hub, {name: f"spaces.{name}.ui" for name in settings.demos})
     blocks.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
+    # When the whole room scans the QR code at once, every phone downloads the page: its HTML holds
+    # the config of every component (~400 KB, ~45 KB compressed; Gradio's JS and CSS come
+    # compressed already), and the theme's web fonts cost ~140 KB where a phone has good fonts.
     return blocks.launch(
+        app_kwargs={"middleware": [Middleware(GZipMiddleware, minimum_size=1024)]},
+        theme=gr.themes.Default(font=SYSTEM_FONTS, font_mono=SYSTEM_MONOSPACE_FONTS),
         server_name=settings.host,
         server_port=settings.port,
         share=settings.share,

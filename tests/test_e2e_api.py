@@ -299,3 +299,19 @@ def test_markup_in_text_comes_back_escaped(client, show_ids, show_whitespace):
     assert shown_text(tokens).replace("·", " ") == text
     comparison = client.predict(text, text, api_name="/tokenize_compare")
     assert "<img" not in comparison and "<script" not in comparison
+
+
+def test_the_page_comes_compressed_without_web_fonts(hub_url):
+    """The QR rush: a room of phones downloads the page at once. Its HTML (the config of every
+    component) comes gzipped, and the theme asks for no web font."""
+    import gzip
+    import urllib.request
+
+    request = urllib.request.Request(hub_url, headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        compressed = response.read()
+    page = gzip.decompress(compressed).decode()
+    assert len(compressed) < len(page) / 5, (len(compressed), len(page))
+    with urllib.request.urlopen(hub_url + "theme.css", timeout=30) as response:
+        assert ".woff2" not in response.read().decode()
