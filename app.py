@@ -124,8 +124,8 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
 
     import gradio as gr
     from starlette.middleware import Middleware
-    from starlette.middleware.gzip import GZipMiddleware
 
+    from shared.compression import CompressPages
     from shared.hub import Hub
     from shared.hub_ui import BUSY_CSS, busy_script
     from shared.i18n import LANGUAGE_SCRIPT
@@ -134,10 +134,10 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
     blocks, i18n, css = build_hub(hub, {name: f"spaces.{name}.ui" for name in settings.demos})
     blocks.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     # When the whole room scans the QR code at once, every phone downloads the page: its HTML holds
-    # the config of every component (~400 KB, ~45 KB compressed; Gradio's JS and CSS come
-    # compressed already), and the theme's web fonts cost ~140 KB where a phone has good fonts.
+    # the config of every component (~400 KB, 45 KB compressed: shared/compression.py), and the
+    # theme's web fonts cost ~140 KB where a phone has good fonts of its own.
     return blocks.launch(
-        app_kwargs={"middleware": [Middleware(GZipMiddleware, minimum_size=1024)]},
+        app_kwargs={"middleware": [Middleware(CompressPages)]},
         theme=gr.themes.Default(font=SYSTEM_FONTS, font_mono=SYSTEM_MONOSPACE_FONTS),
         server_name=settings.host,
         server_port=settings.port,

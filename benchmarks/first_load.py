@@ -1,0 +1,197 @@
+"""The QR rush: what a phone downloads to open the hub, and 200 phones opening it within 10 s.
+
+1. A phone (Debian's Chromium, 390 x 844, touch) opens the page: the bytes it transfers, its
+   requests, and the seconds until every tab's label and the opened tab's first screen show.
+   Its requests are recorded: the page, Gradio's code and styles, and the page's load events
+   (the calls the page makes to the server as it opens, e.g. the tokenizer's first count).
+2. The rush: N phones start within W seconds (evenly spread) and each replays what that phone
+   did, with httpx: the page, its files (six connections at a time, as a browser), its load
+   events (a session of its own; queued events followed on the event stream until they end).
+   A phone counts as served when all of it answered without error. The same rush runs twice,
+   side by side in one run: "ours" as a phone asks (Accept-Encoding: gzip, br), and "as Gradio
+   serves it alone" (Accept-Encoding: br only, which our compression of the HTML and JSON does
+   not take: Gradio then compresses its .js and .css only, as without us).
+
+    python benchmarks/first_load.py [--phones 200] [--within 10] [--tab tokenizer]
+
+Loopback only; bounded: each phone gives up after --timeout seconds, the run ends by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import tempfile
+import time
+from dataclasses import dataclass
+
+from common import hub_environment, machine_description, now, percentile
+from hub_server import running_hub  # noqa: E402 (tests/ is on the path via common)
+
+HUB_FLAGS = ("--profile", "lecture", "--host", "127.0.0.1")
+PHONE = {"width": 390, "height": 844}
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+TARGET_BYTES = 600_000
+
+
+@dataclass
+class Recording:
+    """What one phone's browser did to open the page."""
+
+    query: str
+    transferred: int
+    requests: int
+    first_screen_s: float
+    files: list[str]  # paths of the page's own files (code, styles, images), in the order fetched
+    load_calls: list[tuple[str, dict]]  # (path, JSON body) of the calls the page made as it opened
+
+
+def record_a_phone(url: str, query: str) -> Recording:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="fr-FR")
+        page = context.new_page()
+        network = context.new_cdp_session(page)
+        network.send("Network.enable")
+        transferred: dict[str, int] = {}
+        network.on("Network.loadingFinished", lambda e: transferred.__setitem__(e["requestId"], e["encodedDataLength"]))
+        files, load_calls = [], []
+
+        def on_request(request) -> None:
+            path = request.url.removeprefix(url.rstrip("/"))
+            if request.method == "POST" and "/gradio_api/" in path:
+                load_calls.append((path, json.loads(request.post_data or "{}")))
+            elif request.method == "GET" and "/gradio_api/" not in path and request.url.startswith(url):
+                files.append(path)
+
+        page.on("request", on_request)
+        started = time.perf_counter()
+        page.goto(url + query)
+        tabs = page.locator("#hub-tabs [role=tab]")
+        tabs.first.wait_for()
+        for index in range(tabs.count()):
+            tabs.nth(index).wait_for()
+        opened = page.locator("#hub-tabs [role=tabpanel]:visible").first
+        opened.locator("textarea, button, .prose").first.wait_for()
+        first_screen_s = time.perf_counter() - started
+        page.wait_for_timeout(5000)  # the load events' answers, and the files loaded after them
+        browser.close()
+    return Recording(query, sum(transferred.values()), len(transferred), first_screen_s, files, load_calls)
+
+
+@dataclass
+class Phone:
+    seconds: float
+    transferred: int
+    error: str | None
+
+
+async def open_like_a_phone(url: str, recording: Recording, accept_encoding: str, delay: float, timeout: float):
+    import httpx
+
+    await asyncio.sleep(delay)
+    started = time.perf_counter()
+    session = secrets.token_hex(6)
+    limits = httpx.Limits(max_connections=6)  # what a browser opens to one host
+    headers = {"Accept-Encoding": accept_encoding}
+    try:
+        async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=timeout) as client:
+            responses = [await client.get(recording.files[0])]  # the page, then what it names
+            responses += await asyncio.gather(*(client.get(path) for path in recording.files[1:]))
+            events = []
+            for path, body in recording.load_calls:
+                answer = await client.post(path, json={**body, "session_hash": session})
+                responses.append(answer)
+                if "/queue/join" in path and answer.status_code == 200:
+                    events.append(answer.json()["event_id"])
+            for response in responses:
+                response.raise_for_status()
+            await follow_events(client, session, set(events))
+            transferred = sum(response.num_bytes_downloaded for response in responses)
+        return Phone(time.perf_counter() - started, transferred, None)
+    except Exception as error:  # a failed phone is a figure, not a crash
+        return Phone(time.perf_counter() - started, 0, f"{type(error).__name__}: {str(error)[:80]}")
+
+
+async def follow_events(client, session: str, pending: set[str]) -> None:
+    """Read the session's event stream until every queued load event has ended, successfully."""
+    if not pending:
+        return
+    async with client.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as stream:
+        async for line in stream.aiter_lines():
+            if not line.startswith("data:"):
+                continue
+            message = json.loads(line[5:])
+            if message.get("msg") == "process_completed":
+                if not message.get("success", True):
+                    raise RuntimeError(f"a load event failed: {str(message.get('output'))[:80]}")
+                pending.discard(message.get("event_id"))
+                if not pending:
+                    return
+            elif message.get("msg") == "close_stream":
+                break
+    if pending:
+        raise RuntimeError(f"{len(pending)} load events never ended")
+
+
+async def rush(url: str, recording: Recording, phones: int, within: float, accept_encoding: str, timeout: float):
+    delays = [within * index / max(1, phones - 1) for index in range(phones)]
+    return await asyncio.gather(
+        *(open_like_a_phone(url, recording, accept_encoding, delay, timeout) for delay in delays)
+    )
+
+
+def summarise(name: str, results: list[Phone], phones: int) -> dict:
+    served = sorted(phone.seconds for phone in results if phone.error is None)
+    errors = [phone.error for phone in results if phone.error]
+    transferred = [phone.transferred for phone in results if phone.error is None]
+    figures = {
+        "served": len(served),
+        "errors": len(errors),
+        "p50_s": percentile(served, 0.5),
+        "p95_s": percentile(served, 0.95),
+        "max_s": served[-1] if served else float("nan"),
+        "kb_per_phone": sum(transferred) / max(1, len(transferred)) / 1000,
+    }
+    print(
+        f"  {name}: {figures['served']}/{phones} phones served, {figures['errors']} errors; page working after "
+        f"p50 {figures['p50_s']:.1f} s, p95 {figures['p95_s']:.1f} s, max {figures['max_s']:.1f} s; "
+        f"{figures['kb_per_phone']:.0f} KB each" + (f"; first error: {errors[0]}" if errors else "")
+    )
+    return figures
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phones", type=int, default=200)
+    parser.add_argument("--within", type=float, default=10.0, help="seconds over which the phones start")
+    parser.add_argument("--tab", default="tokenizer", help="the tab the QR code opens (?tab=)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a phone gives up")
+    args = parser.parse_args(argv)
+    if not 1 <= args.phones <= 500 or not 0 <= args.within <= 60:
+        parser.error("--phones must be in [1, 500] and --within in [0, 60]")
+    print(f"== First load and the QR rush — {now()}; {machine_description()}")
+    with tempfile.TemporaryDirectory(prefix="iagen-bench-first-load-") as scratch:
+        environ = hub_environment(f"{scratch}/cache")
+        with running_hub(*HUB_FLAGS, environ=environ, log_path=f"{scratch}/hub.log") as url:
+            recording = record_a_phone(url, f"?tab={args.tab}")
+            verdict = "within" if recording.transferred <= TARGET_BYTES else "ABOVE"
+            print(
+                f"  one phone, ?tab={args.tab}: {recording.transferred / 1000:.0f} KB in {recording.requests} requests "
+                f"({verdict} the {TARGET_BYTES / 1000:.0f} KB target); every tab and the first screen shown after "
+                f"{recording.first_screen_s:.1f} s; {len(recording.load_calls)} load events"
+            )
+            print(f"  the rush: {args.phones} phones opening ?tab={args.tab} within {args.within:g} s, twice")
+            results = {"phone": recording.__dict__}
+            for name, encoding in (("ours", "gzip, br"), ("as Gradio serves it alone", "br")):
+                phones = asyncio.run(rush(url, recording, args.phones, args.within, encoding, args.timeout))
+                results[name] = summarise(name, phones, args.phones)
+    return results
+
+
+if __name__ == "__main__":
+    main()
