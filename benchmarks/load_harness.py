@@ -21,7 +21,10 @@ A new demo adds a scenario: an entry in SCENARIOS, name -> Scenario(api_name, ma
 interval_s). A Mix makes each user call several endpoints, one picked at random by share for each
 call (a lecture hall where every phone has several tabs open); its results come per endpoint too.
 
-    python benchmarks/load_harness.py --scenario lecture --users 100 --seconds 300
+    python benchmarks/load_harness.py --scenario lecture --users 100 --seconds 300 --phone-page "?tab=sampling"
+
+--phone-page: halfway through the window a phone (Debian's Chromium, 390 x 844) opens that page
+of the loaded hub; printed: the seconds until every tab and the opened tab's first screen show.
 """
 
 from __future__ import annotations
@@ -289,7 +292,10 @@ def run(
     call_timeout: float = 30.0,
     max_calls: int = 200_000,
     seed: int = 0,
+    phone_page: str | None = None,
 ) -> dict[str, object]:
+    """With `phone_page` (e.g. "?tab=sampling"), a phone (Chromium) opens that page halfway
+    through the window: how long a newcomer waits for every tab and its first screen."""
     mix = as_mix(SCENARIOS[scenario_name])
     endpoints = ", ".join(part.api_name for _, part in mix.parts)
     if url:
@@ -339,6 +345,12 @@ def run(
         ]
         for thread in threads:
             thread.start()
+        phone = None
+        if phone_page is not None:
+            from first_load import record_a_phone
+
+            time.sleep(seconds / 2)
+            phone = record_a_phone(hub_url, phone_page)
         for thread in threads:  # a call still running at the deadline ends within call_timeout
             thread.join(timeout=max(0.0, deadline + call_timeout + 5 - time.perf_counter()))
         window_s = time.perf_counter() - window_started
@@ -346,6 +358,8 @@ def run(
 
         results = summarise(list(calls), window_s)
         results.update(users=users, setup_s=setup_s, warm_up_s=warm_up_s, stuck_users=stuck)
+        if phone is not None:
+            results.update(phone_page=phone_page, phone_first_screen_s=phone.first_screen_s)
         results["unloaded_p50_ms"] = summarise_calls([c for part in unloaded.values() for c in part], 1.0)["p50_ms"]
         results["p50_ratio"] = results["p50_ms"] / results["unloaded_p50_ms"]
         for name, endpoint in results.get("by_endpoint", {}).items():
@@ -389,6 +403,11 @@ def print_results(results: dict[str, object]) -> None:
         )
     if results["error_kinds"]:
         print(f"  errors by kind: {results['error_kinds']}")
+    if "phone_page" in results:
+        print(
+            f"  a phone opening {results['phone_page']} halfway through: every tab and its first screen "
+            f"shown after {results['phone_first_screen_s']:.1f} s"
+        )
     if results["stuck_users"]:
         print(f"  {results['stuck_users']} users still waiting on a call when the harness gave up on them")
     cpu = f"  CPU (cores busy): harness {results['harness_cpu_per_s']:.2f}"
@@ -406,10 +425,20 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--call-timeout", type=float, default=30, help="seconds before one call counts as failed")
     parser.add_argument("--max-calls", type=int, default=200_000, help="calls in all, across users")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--phone-page", help='e.g. "?tab=sampling": a phone (Chromium) opens it halfway through')
     args = parser.parse_args(argv)
     if args.users < 1 or args.seconds <= 0 or args.seconds > 600:
         parser.error("--users must be >= 1 and --seconds in (0, 600]")
-    return run(args.scenario, args.users, args.seconds, args.url, args.call_timeout, args.max_calls, args.seed)
+    return run(
+        args.scenario,
+        args.users,
+        args.seconds,
+        args.url,
+        args.call_timeout,
+        args.max_calls,
+        args.seed,
+        args.phone_page,
+    )
 
 
 if __name__ == "__main__":
