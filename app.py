@@ -15,36 +15,6 @@ from shared.settings import Settings, SettingsError, apply_process_settings, loa
 
 log = logging.getLogger("app")
 
-HUB_CSS = """
-.hub-error-detail { white-space: pre-wrap; font-size: 0.85em; }
-.hub-qr svg { width: min(320px, 80vw); height: auto; background: white; }
-.hub-models { font-size: 0.85em; width: 100%; table-layout: fixed; }
-.hub-models td, .hub-models th { padding: 4px 6px !important; vertical-align: top; overflow-wrap: break-word; }
-.hub-models small, .hub-models span { display: block; }
-.hub-models small { opacity: 0.75; }
-.hub-models .hub-remedy { font-family: ui-monospace, monospace; font-size: 0.8em; margin-top: 0.2rem; }
-#hub-title h1 { font-size: 1.4em; margin: 0.2em 0; }
-.hub-notice { margin: 0.3rem 0; padding: 0.5rem 0.75rem; border-left: 4px solid #d08a00; border-radius: 4px;
-              background: color-mix(in srgb, #d08a00 12%, transparent); }
-"""
-
-SYSTEM_FONTS = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif")
-SYSTEM_MONOSPACE_FONTS = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
-
-# ?tab=<demo> opens that demo, so a QR code can lead straight to it. Gradio runs this script with
-# the page's config at hand and before it draws the page: the tab is the one shown from the first
-# paint, and nothing changes the tab afterwards (an answer of the server that selected it seconds
-# later, on a busy server, would undo the tap of a user who had chosen another tab meanwhile).
-OPEN_REQUESTED_TAB_SCRIPT = """<script>
-(function () {
-  const wanted = new URLSearchParams(window.location.search).get("tab");
-  const components = (window.gradio_config && window.gradio_config.components) || [];
-  const tabs = components.find((component) => component.props && component.props.elem_id === "hub-tabs");
-  const known = components.some((component) => component.props && component.props.elem_id === `tab-${wanted}`);
-  if (tabs && wanted && known) tabs.props.selected = wanted;
-})();
-</script>"""
-
 
 def build_hub(hub, demo_modules: dict[str, str]):
     """The Blocks of the hub, the gr.I18n holding every mounted demo's texts, and their CSS."""
@@ -53,10 +23,11 @@ def build_hub(hub, demo_modules: dict[str, str]):
     from shared import hub_ui
     from shared.demo import import_demo
     from shared.hub import TEXTS as HUB_TEXTS
+    from shared.hub_page import PAGE_CSS
     from shared.i18n import merge_for_gradio
 
     all_texts = [HUB_TEXTS]
-    css = [HUB_CSS]
+    css = [PAGE_CSS]
     built = {}  # demo name -> its module, for the demos whose tab was built
     warm_ups = {}  # demo name -> its warm-up, started in the background when its tab is shown
     default_tab = hub.settings.tab or next(iter(demo_modules), "about")
@@ -90,7 +61,7 @@ def build_hub(hub, demo_modules: dict[str, str]):
                 hub_ui.build_about(hub, built, blocks)
 
         def warm_up_opening_tab(request: gr.Request):
-            # The tab a page opens on gets no select event (OPEN_REQUESTED_TAB_SCRIPT chose it
+            # The tab a page opens on gets no select event (hub_page.OPEN_REQUESTED_TAB_SCRIPT chose it
             # before the page was drawn): warm it up here; later taps warm theirs on select.
             wanted = request.query_params.get("tab")
             opening = wanted if wanted in (*demo_modules, "about") else default_tab
@@ -122,30 +93,27 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
 
     load_zerogpu()  # before any demo is imported (see shared/gpu.py)
 
-    import gradio as gr
     from starlette.middleware import Middleware
 
+    from shared import hub_page
     from shared.compression import CompressPages
     from shared.hub import Hub
-    from shared.hub_ui import BUSY_CSS, busy_script
-    from shared.i18n import LANGUAGE_SCRIPT
 
     hub = Hub(settings)
     blocks, i18n, css = build_hub(hub, {name: f"spaces.{name}.ui" for name in settings.demos})
     blocks.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
-    # When the whole room scans the QR code at once, every phone downloads the page: its HTML holds
-    # the config of every component (~400 KB, 45 KB compressed: shared/compression.py), and the
-    # theme's web fonts cost ~140 KB where a phone has good fonts of its own.
     return blocks.launch(
+        # When the whole room scans the QR code at once, every phone downloads the page, whose
+        # HTML holds the config of every component: ~400 KB, 45 KB compressed.
         app_kwargs={"middleware": [Middleware(CompressPages)]},
-        theme=gr.themes.Default(font=SYSTEM_FONTS, font_mono=SYSTEM_MONOSPACE_FONTS),
+        theme=hub_page.theme(),
         server_name=settings.host,
         server_port=settings.port,
         share=settings.share,
         max_file_size=f"{settings.max_upload_mb}mb",
         i18n=i18n,
-        head=LANGUAGE_SCRIPT + OPEN_REQUESTED_TAB_SCRIPT + busy_script(),
-        css=css + BUSY_CSS,
+        head=hub_page.head(),
+        css=css,
         ssr_mode=False,
         show_error=True,  # an unexpected error's message reaches the user, not a generic one
         footer_links=["api", "settings"],  # the settings hold the language switch

@@ -2,7 +2,6 @@
 panel a tab shows when its demo failed to start."""
 
 import html
-import json
 import logging
 import os
 import socket
@@ -16,69 +15,6 @@ from shared.model_cache import LOADED
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-# Gradio writes its waiting and its toasts in English whatever the page's language ("queue: 3/12 |
-# 1.2/6.0s", "processing | 4.1s", a toast titled "Error", "Queue is full…"): this script puts them
-# in words of the page's language. It leaves Gradio's text in place (Svelte keeps updating it) and
-# shows ours instead, through a data-words attribute and BUSY_CSS.
-BUSY_SCRIPT = """<script>
-(function () {
-  const words = %s;
-  const say = (key, values) => {
-    const texts = words[(document.documentElement.lang || "fr").slice(0, 2)] || words.fr;
-    return texts[key].replace(/\\{(\\w+)\\}/g, (_, name) => values[name]);
-  };
-  const show = (element, text) => {
-    if (text === null) delete element.dataset.words;
-    else if (element.dataset.words !== text) element.dataset.words = text;
-  };
-  function reword() {
-    for (const element of document.querySelectorAll(".progress-text")) {
-      const text = element.textContent.replace(/\\s+/g, " ").trim();
-      const queued = text.match(/^queue: (\\d+)\\/(\\d+) \\| ([\\d.]+)(?:\\/([\\d.]+))?s$/);
-      const working = text.match(/^processing \\| ([\\d.]+)/);
-      if (queued) {
-        const left = queued[4] ? Math.max(1, Math.round(queued[4] - queued[3])) : null;
-        const position = say("busy_queue_position", {position: queued[1], size: queued[2]});
-        show(element, left ? `${position} · ${say("busy_queue_wait", {seconds: left})}` : position);
-      } else {
-        show(element, working ? say("busy_working", {seconds: Math.round(working[1])}) : null);
-      }
-    }
-    for (const title of document.querySelectorAll(".toast-title")) {
-      const kind = ["error", "warning", "info", "success"].find((name) => title.classList.contains(name));
-      if (kind) show(title, say(`busy_toast_${kind}`, {}));
-    }
-    for (const message of document.querySelectorAll("[data-testid=toast-text]")) {
-      show(message, message.textContent.includes("Queue is full") ? say("queue_full", {}) : null);
-    }
-    for (const close of document.querySelectorAll("[data-testid=toast-close]")) {
-      close.setAttribute("aria-label", say("busy_close", {}));
-    }
-  }
-  let scheduled = false;
-  new MutationObserver(() => {
-    if (!scheduled) {
-      scheduled = true;
-      requestAnimationFrame(() => { scheduled = false; reword(); });
-    }
-  }).observe(document.documentElement, {subtree: true, childList: true, characterData: true});
-})();
-</script>"""
-BUSY_CSS = """
-.progress-text[data-words], .toast-title[data-words], [data-testid=toast-text][data-words] { font-size: 0 !important; }
-.progress-text[data-words]::after, .toast-title[data-words]::after, [data-testid=toast-text][data-words]::after {
-  content: attr(data-words); font-size: var(--text-sm);
-}
-"""
-
-
-def busy_script() -> str:
-    """BUSY_SCRIPT with the hub's texts for it, in every language."""
-    keys = [key for key in TEXTS.by_language["fr"] if key.startswith("busy_")] + ["queue_full"]
-    words = {language: {key: texts[key] for key in keys} for language, texts in TEXTS.by_language.items()}
-    return BUSY_SCRIPT % json.dumps(words, ensure_ascii=False)
 
 
 def notice_html(text: str) -> str:

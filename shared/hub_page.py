@@ -1,0 +1,113 @@
+"""The hub's page around the tabs: its styles, its theme and the scripts of its <head>.
+
+Gradio takes them at launch (`app.py`): `head()`, `theme()`, and `PAGE_CSS` with each demo's CSS.
+"""
+
+from __future__ import annotations
+
+import json
+
+from shared.hub import TEXTS
+from shared.i18n import LANGUAGE_SCRIPT
+
+PAGE_CSS = """
+.hub-error-detail { white-space: pre-wrap; font-size: 0.85em; }
+.hub-qr svg { width: min(320px, 80vw); height: auto; background: white; }
+.hub-models { font-size: 0.85em; width: 100%; table-layout: fixed; }
+.hub-models td, .hub-models th { padding: 4px 6px !important; vertical-align: top; overflow-wrap: break-word; }
+.hub-models small, .hub-models span { display: block; }
+.hub-models small { opacity: 0.75; }
+.hub-models .hub-remedy { font-family: ui-monospace, monospace; font-size: 0.8em; margin-top: 0.2rem; }
+#hub-title h1 { font-size: 1.4em; margin: 0.2em 0; }
+.hub-notice { margin: 0.3rem 0; padding: 0.5rem 0.75rem; border-left: 4px solid #d08a00; border-radius: 4px;
+              background: color-mix(in srgb, #d08a00 12%, transparent); }
+.progress-text[data-words], .toast-title[data-words], [data-testid=toast-text][data-words] { font-size: 0 !important; }
+.progress-text[data-words]::after, .toast-title[data-words]::after, [data-testid=toast-text][data-words]::after {
+  content: attr(data-words); font-size: var(--text-sm);
+}
+"""
+
+SYSTEM_FONTS = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif")
+SYSTEM_MONOSPACE_FONTS = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
+
+# ?tab=<demo> opens that demo, so a QR code can lead straight to it. Gradio runs this script with
+# the page's config at hand and before it draws the page: the tab is the one shown from the first
+# paint, and nothing changes the tab afterwards (an answer of the server that selected it seconds
+# later, on a busy server, would undo the tap of a user who had chosen another tab meanwhile).
+OPEN_REQUESTED_TAB_SCRIPT = """<script>
+(function () {
+  const wanted = new URLSearchParams(window.location.search).get("tab");
+  const components = (window.gradio_config && window.gradio_config.components) || [];
+  const tabs = components.find((component) => component.props && component.props.elem_id === "hub-tabs");
+  const known = components.some((component) => component.props && component.props.elem_id === `tab-${wanted}`);
+  if (tabs && wanted && known) tabs.props.selected = wanted;
+})();
+</script>"""
+
+# Gradio writes its waiting and its toasts in English whatever the page's language ("queue: 3/12 |
+# 1.2/6.0s", "processing | 4.1s", a toast titled "Error", "Queue is full…"): this script puts them
+# in words of the page's language. It leaves Gradio's text in place (Svelte keeps updating it) and
+# shows ours instead, through a data-words attribute and PAGE_CSS.
+BUSY_SCRIPT = """<script>
+(function () {
+  const words = %s;
+  const say = (key, values) => {
+    const texts = words[(document.documentElement.lang || "fr").slice(0, 2)] || words.fr;
+    return texts[key].replace(/\\{(\\w+)\\}/g, (_, name) => values[name]);
+  };
+  const show = (element, text) => {
+    if (text === null) delete element.dataset.words;
+    else if (element.dataset.words !== text) element.dataset.words = text;
+  };
+  function reword() {
+    for (const element of document.querySelectorAll(".progress-text")) {
+      const text = element.textContent.replace(/\\s+/g, " ").trim();
+      const queued = text.match(/^queue: (\\d+)\\/(\\d+) \\| ([\\d.]+)(?:\\/([\\d.]+))?s$/);
+      const working = text.match(/^processing \\| ([\\d.]+)/);
+      if (queued) {
+        const left = queued[4] ? Math.max(1, Math.round(queued[4] - queued[3])) : null;
+        const position = say("busy_queue_position", {position: queued[1], size: queued[2]});
+        show(element, left ? `${position} · ${say("busy_queue_wait", {seconds: left})}` : position);
+      } else {
+        show(element, working ? say("busy_working", {seconds: Math.round(working[1])}) : null);
+      }
+    }
+    for (const title of document.querySelectorAll(".toast-title")) {
+      const kind = ["error", "warning", "info", "success"].find((name) => title.classList.contains(name));
+      if (kind) show(title, say(`busy_toast_${kind}`, {}));
+    }
+    for (const message of document.querySelectorAll("[data-testid=toast-text]")) {
+      show(message, message.textContent.includes("Queue is full") ? say("queue_full", {}) : null);
+    }
+    for (const close of document.querySelectorAll("[data-testid=toast-close]")) {
+      close.setAttribute("aria-label", say("busy_close", {}));
+    }
+  }
+  let scheduled = false;
+  new MutationObserver(() => {
+    if (!scheduled) {
+      scheduled = true;
+      requestAnimationFrame(() => { scheduled = false; reword(); });
+    }
+  }).observe(document.documentElement, {subtree: true, childList: true, characterData: true});
+})();
+</script>"""
+
+
+def busy_script() -> str:
+    """BUSY_SCRIPT with the hub's texts for it, in every language."""
+    keys = [key for key in TEXTS.by_language["fr"] if key.startswith("busy_")] + ["queue_full"]
+    words = {language: {key: texts[key] for key in keys} for language, texts in TEXTS.by_language.items()}
+    return BUSY_SCRIPT % json.dumps(words, ensure_ascii=False)
+
+
+def head() -> str:
+    """The scripts Gradio runs as the page opens: the language cookie, the ?tab= link, the words."""
+    return LANGUAGE_SCRIPT + OPEN_REQUESTED_TAB_SCRIPT + busy_script()
+
+
+def theme():
+    """Gradio's default theme, on the phone's own fonts: no web font to download (~140 KB)."""
+    import gradio as gr
+
+    return gr.themes.Default(font=SYSTEM_FONTS, font_mono=SYSTEM_MONOSPACE_FONTS)
