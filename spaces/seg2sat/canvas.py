@@ -54,8 +54,9 @@ CSS = """
   border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg); box-shadow: 0 6px 24px #0005; }
 .seg2sat-palette[hidden] { display: none; }
 .seg2sat-palette button { display: flex; align-items: center; gap: 0.45rem; text-align: left; padding: 0 0.5rem; }
-/* The margins scroll the page (pan-y); the drawing area takes the finger (none). */
-.seg2sat-frame { touch-action: pan-y; padding: 0 28px; background:
+/* The margins scroll the page (pan-y); the drawing area takes the finger (none). The frame reaches
+   into the page's own side padding, so that the drawing area stays as wide as a phone allows. */
+.seg2sat-frame { touch-action: pan-y; padding: 0 28px; margin: 0 -20px; background:
   repeating-linear-gradient(90deg, transparent 0 5px, var(--border-color-primary) 5px 6px) left / 28px 100% no-repeat,
   repeating-linear-gradient(90deg, transparent 0 5px, var(--border-color-primary) 5px 6px) right / 28px 100% no-repeat; }
 .seg2sat-frame canvas { display: block; width: 100%; max-width: 512px; aspect-ratio: 1; margin: 0 auto;

@@ -95,7 +95,7 @@ def enlarged(rgb) -> object:
 
 def build(hub: Hub) -> None:
     gr.Markdown(TEXTS.label("seg2sat_intro"))
-    availability = gr.HTML(elem_id="seg2sat-availability")
+    availability = gr.HTML(visible=False, elem_id="seg2sat-availability")
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=320):
             drawing = canvas.land_cover_canvas()
@@ -201,7 +201,8 @@ def build(hub: Hub) -> None:
         missing = missing_model(hub)
         if missing is not None:  # the remedy (ids, commands) is in the server log and, for the host, À propos
             sentence = TEXTS.get("seg2sat_models_missing", language)
-            return notice_html(sentence), gr.update(interactive=False), gr.update(interactive=False, info=None)
+            notice = gr.update(value=notice_html(sentence), visible=True)
+            return notice, gr.update(interactive=False), gr.update(interactive=False, info=None)
         if on_cpu(hub):
             reason = TEXTS.get("seg2sat_live_needs_gpu", language)
             return "", gr.update(interactive=True), gr.update(interactive=False, value=False, info=reason)
