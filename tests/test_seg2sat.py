@@ -177,6 +177,35 @@ def test_compiling_wraps_the_unet_and_the_controlnet_only_on_cuda(tmp_path, capl
     assert run.unet is eager.unet and run.controlnet is eager.controlnet
 
 
+@pytest.mark.slow
+def test_the_compiled_warm_up_leaves_no_shape_to_compile(tmp_path, monkeypatch, caplog):
+    """The warm-up's calls make batch, size and conditioning scale dynamic for PyTorch's compiler,
+    so the shapes a student can ask for afterwards compile nothing new. Checked with the compiler's
+    front end (Dynamo, which decides what to compile) and its "eager" back end: the CPU has no CUDA
+    graphs, and the guards that decide recompilations are the same."""
+    from torch._dynamo.utils import counters
+
+    real_compile = torch.compile
+    monkeypatch.setattr(torch, "compile", lambda module, mode: real_compile(module, backend="eager"))
+    torch._dynamo.reset()
+    counters.clear()
+    compiling = make_hub(tmp_path)
+    model = seg2sat.load_pipeline(compiling)
+    seg2sat.compile_denoiser(model)
+    monkeypatch.setattr(seg2sat, "shared_pipeline", lambda hub: model)
+    with caplog.at_level("INFO", logger="spaces.seg2sat.pipeline"):
+        seg2sat.warm_up(compiling, logic.StepTimes())
+    assert caplog.text.count("Seg2Sat warm-up (compiling the UNet and the ControlNet)") == 3
+    after_warm_up = counters["stats"]["unique_graphs"]
+    for size, variations, conditioning, guidance in ((384, 1, 1.0, 7.5), (512, 3, 1.3, 7.5), (512, 4, 0.2, 12.0)):
+        sketch = palette.blank_sketch(size)
+        seg2sat.DENOISING_THREAD.submit(
+            seg2sat.generate, model, sketch, "Aerial view", list(range(variations)), 2, guidance, conditioning
+        ).result()
+    assert counters["stats"]["unique_graphs"] == after_warm_up
+    torch._dynamo.reset()
+
+
 def test_the_warm_up_measures_a_step_once(hub, model, monkeypatch):
     times = logic.StepTimes()
     calls = []

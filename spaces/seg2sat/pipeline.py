@@ -14,7 +14,8 @@ live request, the forward noising) is in logic.py.
   (shared/device.py). Attention is PyTorch's fused scaled_dot_product_attention, diffusers'
   default.
 * Compilation (setting `seg2sat_compile`, CUDA only): the UNet and the ControlNet go through
-  `torch.compile(mode="reduce-overhead")`, i.e. Inductor kernels replayed as CUDA graphs. On an
+  `torch.compile(mode="reduce-overhead")`, i.e. Inductor kernels replayed as CUDA graphs, and
+  `warm_up` compiles them for the shapes the tab offers, logging what each compilation cost. On an
   H100 the eager pipeline is bound by Python launching kernels (0.75 s of GPU work in a 0.93 s
   call for 20 steps); CUDA graphs remove the launches: 0.39 s in the experiment of the README.
   "max-autotune" adds minutes of kernel search to the start for what CUDA graphs already give.
@@ -76,10 +77,15 @@ LATENT_RGB_FACTORS = (
 )
 TAESD_PREVIEW_SIZE = 128  # a TAESD preview is decoded at the image's size, then shrunk to this
 
-# What the warm-up compiles, each a (size, variations): the default and the live mode, then a
-# second batch size and a second size, after which PyTorch compiles batch and size as dynamic
-# dimensions, so later shapes need no new compilation (CUDA graphs are still recorded per shape).
-COMPILE_WARM_UP_SHAPES = ((IMAGE_SIZE, 1), (IMAGE_SIZE, 2), (384, 1))
+# What the warm-up compiles, each (size, variations, conditioning scale): the default image (and the
+# live mode's), then another size and batch at once, then another conditioning scale. Measured with
+# PyTorch's compiler on the tiny architecture: after the second call, the size and the batch are
+# dynamic dimensions, after the third the scale is a symbolic input, so other shapes and scales
+# need no new compilation (CUDA graphs are still recorded once per shape, in well under a second).
+COMPILE_WARM_UP_CALLS = ((IMAGE_SIZE, 1, 1.0), (384, 2, 1.0), (IMAGE_SIZE, 1, 0.5))
+# The UNet and the ControlNet share their forward's decorator (diffusers' peft wrapper), hence one
+# recompilation budget; the default 8 was reached on the tiny architecture by a few more shapes.
+RECOMPILE_LIMIT = 32
 
 
 def fit_prompt(tokenizer, prompt: str) -> tuple[str, str]:
@@ -186,9 +192,11 @@ def load_pipeline(hub):
 def compile_denoiser(pipeline) -> None:
     """The UNet and the ControlNet through torch.compile with CUDA graphs. Lazy: the first call of
     each new shape compiles (a minute or more for the first), hence `warm_up`. diffusers' loop
-    marks each step's start for CUDA graphs when both are compiled."""
-    pipeline.unet = torch.compile(pipeline.unet, mode="reduce-overhead", fullgraph=True)
-    pipeline.controlnet = torch.compile(pipeline.controlnet, mode="reduce-overhead", fullgraph=True)
+    marks each step's start for CUDA graphs when both are compiled. Not fullgraph: past the
+    recompilation limit a new shape then runs eager instead of failing the generation."""
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, RECOMPILE_LIMIT)
+    pipeline.unet = torch.compile(pipeline.unet, mode="reduce-overhead")
+    pipeline.controlnet = torch.compile(pipeline.controlnet, mode="reduce-overhead")
 
 
 def shared_pipeline(hub, progress: Callable | None = None, language: str = "fr"):
@@ -202,7 +210,7 @@ _WARM_UP_LOCK = threading.Lock()
 
 def warm_up(hub, times: StepTimes) -> None:
     """Load the pipeline and run it once before anyone waits for it, recording what it costs:
-    compiled, each shape of COMPILE_WARM_UP_SHAPES (the cost of each is logged); otherwise one step
+    compiled, each call of COMPILE_WARM_UP_CALLS (the cost of each is logged); otherwise one step
     of the default image, whose time tells a CPU's users how long theirs will take. Once per
     loaded pipeline, however often the tab is opened."""
     from diffusers.utils.torch_utils import is_compiled_module
@@ -214,20 +222,29 @@ def warm_up(hub, times: StepTimes) -> None:
         _WARMED_UP.add(pipeline)
     prompt = build_prompt(DEFAULT_PLACE, "")
     compiled = is_compiled_module(pipeline.unet)
-    shapes = COMPILE_WARM_UP_SHAPES if compiled else ((IMAGE_SIZE, 1),)
-    for size, variations in shapes:
+    calls = COMPILE_WARM_UP_CALLS if compiled else ((IMAGE_SIZE, 1, CONDITIONING_SCALE.default),)
+    for size, variations, conditioning_scale in calls:
         started = time.perf_counter()
         steps = 2 if compiled else 1  # UniPC's first step differs from the others: compile both
+        sketch, seeds = palette.blank_sketch(size), list(range(variations))
         # In the denoising thread, whose CUDA graphs the generations will replay.
         DENOISING_THREAD.submit(
-            generate, pipeline, palette.blank_sketch(size), prompt, list(range(variations)), steps, times=times
+            generate,
+            pipeline,
+            sketch,
+            prompt,
+            seeds,
+            steps,
+            conditioning_scale=conditioning_scale,
+            times=times if conditioning_scale == CONDITIONING_SCALE.default else None,
         ).result()
         log.info(
-            "Seg2Sat warm-up (%s): %d × %d px, %d image(s), %d step(s) in %.1f s",
+            "Seg2Sat warm-up (%s): %d × %d px, %d image(s), conditioning %.1f, %d step(s) in %.1f s",
             "compiling the UNet and the ControlNet" if compiled else "eager",
             size,
             size,
             variations,
+            conditioning_scale,
             steps,
             time.perf_counter() - started,
         )
