@@ -147,6 +147,15 @@ def clip_search_args(rng: random.Random) -> tuple:
     return rng.choice(CLIP_SEARCH_QUERIES), 12
 
 
+def diffusion_noise_args(rng: random.Random) -> tuple:
+    # (image, t), as /diffusion_noise takes them: Seg2Sat's example aerial image, the slider anywhere
+    from gradio_client import handle_file
+
+    from spaces.seg2sat.make_examples import AERIAL_EXAMPLES, aerial_path
+
+    return handle_file(str(aerial_path(rng.choice(AERIAL_EXAMPLES)))), rng.randint(0, 1000)
+
+
 SCENARIOS: dict[str, Scenario | Mix] = {
     "tokenize": Scenario("/tokenize", tokenize_args),
     "tokenize_compare": Scenario("/tokenize_compare", compare_args),
@@ -156,6 +165,8 @@ SCENARIOS: dict[str, Scenario | Mix] = {
     "cemantix_guess": Scenario("/cemantix_guess", cemantix_guess_args, interval_s=1.0),
     # A lecture room: each student types a description about every 3 s (one text encode each).
     "clip_search_text": Scenario("/clip_search_text", clip_search_args, interval_s=3.0),
+    # A lecture room at « Comment ça marche »: each student moves the noise slider about once a second.
+    "diffusion_noise": Scenario("/diffusion_noise", diffusion_noise_args, interval_s=1.0),
 }
 # A lecture hall: each phone does something about every 3 s, in the tokenizer, the word game or
 # the sampling tab (run with --users 100 --seconds 300).

@@ -156,6 +156,16 @@ CATALOGUE: dict[str, WeightSource] = {
                 "vae/diffusion_pytorch_model.safetensors",
             ),
         ),
+        # TAESD: a distilled decoder of SD 1.x/2.x latents (~1 M parameters each for encoder and decoder), for
+        # Seg2Sat's step previews; the diffusers files only, not the original .pth ones beside them.
+        WeightSource(
+            "taesd",
+            "TAESD (tiny autoencoder for Stable Diffusion previews)",
+            "MIT",
+            ("seg2sat",),
+            repo_id="madebyollin/taesd",
+            allow_patterns=("config.json", "diffusion_pytorch_model.safetensors"),
+        ),
         # open_clip layout: open_clip_config.json + weights (the card lists safetensors only).
         WeightSource(
             "clip_encoder",

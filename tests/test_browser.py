@@ -194,16 +194,9 @@ def test_phone_screenshot_of_the_tokenizer_in_french(pages):
     page.screenshot(path=str(SCREENSHOTS / "phone-tokenizer-fr.png"), full_page=True)
 
 
-# Tabs that still show text of the other language (each is being mended: strict, so a mended
-# tab fails here until it leaves this list).
-SPEAKS_TWO_LANGUAGES = {("fr-FR", "seg2sat")}
-
-
 @pytest.mark.parametrize("tab", [*ALL_DEMOS, "about"])
 @pytest.mark.parametrize("locale", list(LABELS))
-def test_every_tab_speaks_the_pages_language_only(pages, locale, tab, request):
-    if (locale, tab) in SPEAKS_TWO_LANGUAGES:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="text of the other language still shown"))
+def test_every_tab_speaks_the_pages_language_only(pages, locale, tab):
     language = LABELS[locale][0]
     page = pages.open(f"?tab={tab}", locale=locale)
     expect(page.locator(f"#tab-{tab}")).to_be_visible()

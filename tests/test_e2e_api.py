@@ -98,6 +98,16 @@ def check_model_status(result) -> None:
 
 SAMPLING = ("smollm2_135m_instruct", "The capital of France is")  # model, prompt
 GREEDY = (0.0, 0, 1.0, 0.0, 1.0)  # temperature, top-k, top-p, min-p, repetition penalty
+
+
+def village_drawing() -> str:
+    """An example sketch as Seg2Sat's canvas sends it: a PNG data: URL."""
+    import base64
+
+    png = (REPO / "assets/seg2sat/examples/village.png").read_bytes()
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
 PARIS = 7042  # SmolLM2's " Paris", its favourite after SAMPLING's prompt (77 %)
 
 # Endpoint -> (arguments of an example call, check of its result). Add one for every new endpoint.
@@ -108,28 +118,22 @@ ENDPOINT_SCENARIOS = {
     ),
     "/tokenize_compare": ((ENGLISH, FRENCH), lambda result: check_compare(result, ENGLISH, FRENCH)),
     "/model_status": ((), check_model_status),
-    # No Seg2Sat weights in this hub's HF cache: the tab says what is missing and how to get it.
+    # No Seg2Sat weights in this hub's HF cache: the tab says so in one sentence (the remedy is in the log).
     "/seg2sat_generate": (
-        (
-            {
-                "background": handle_file(str(REPO / "assets/seg2sat/examples/village.png")),
-                "layers": [],
-                "composite": None,
-            },
-            "Saumur",
-            "Oil on canvas painting",
-            "",
-            42,
-            False,
-            2,
-            7.5,
-            1.0,
-            1,
-        ),
-        lambda result: check_shows(result[2], "python -m shared.prefetch seg2sat_controlnet"),
+        (village_drawing(), "Saumur", "oil", "", 42, False, 2, 512, 7.5, 1.0, 1),
+        lambda result: check_shows(result[2], "Le modèle de génération n'est pas installé sur ce serveur"),
+    ),
+    "/seg2sat_live": (
+        (village_drawing(), "Saumur", "oil", "", 42, 7.5, 1.0),
+        lambda result: check_shows(result[1], "Le modèle de génération n'est pas installé sur ce serveur"),
     ),
     # Nothing was generated in this session: a message only, nothing sent, no error.
-    "/seg2sat_send_to_search": (([],), lambda result: check_nothing_returned(result)),
+    "/seg2sat_send_to_search": ((), lambda result: check_shows(result, "Générez d'abord une image")),
+    # The forward noising needs no model: at t = T, 0,5 % of the image is left.
+    "/diffusion_noise": (
+        (handle_file(str(REPO / "assets/seg2sat/aerial/village.jpg")), 1000),
+        lambda result: check_shows(result[1], "0,5 %"),
+    ),
     # Sampling with SmolLM2 (converted once from its pack), greedy, few tokens; in this order on one session.
     "/next_token": ((*SAMPLING, *GREEDY, 5), lambda result: check_shows(result[2], "␣Paris")),
     "/choose_token": ((PARIS, *SAMPLING, *GREEDY, 5), lambda result: check_shows(result[0], '"chosen"> Paris<')),

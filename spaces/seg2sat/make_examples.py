@@ -1,11 +1,16 @@
-"""Our example sketches for Seg2Sat, drawn by code so that anyone can regenerate or change them.
+"""Our example sketches for Seg2Sat, drawn by code so that anyone can regenerate or change them,
+and synthetic aerial images painted from some of them for the tab's « Comment ça marche ».
 
-    python -m spaces.seg2sat.make_examples      # rewrites assets/seg2sat/examples/*.png
+    python -m spaces.seg2sat.make_examples      # rewrites assets/seg2sat/examples/*.png, aerial/*.jpg
 
 Each sketch is 512 × 512 (about 100 m × 100 m at FLAIR's 0.2 m/px) and holds FLAIR palette
 colours only: Pillow's ImageDraw does not antialias, and every drawing is snapped anyway. The
 random details (house positions, field shapes) come from a fixed seed, so the files are the same
 on every run. The original Seg2Sat repository has no licence: these are our own drawings.
+
+The aerial images are not photographs (none with a licence we could ship is at hand): each class
+of a sketch is painted with a texture of its own (tree crowns, field rows, roofs, water), the way
+the land looks from above, to show what noising does to an aerial view.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
 
-from spaces.seg2sat.palette import CLASS_BY_ENGLISH_NAME, snap_to_palette
+from spaces.seg2sat.palette import CLASS_BY_ENGLISH_NAME, FLAIR_CLASSES, snap_to_palette
 
 EXAMPLES_FOLDER = Path(__file__).resolve().parents[2] / "assets" / "seg2sat" / "examples"
+AERIAL_FOLDER = EXAMPLES_FOLDER.parent / "aerial"
 SIZE = 512
 
 
@@ -175,11 +182,90 @@ def draw_example(example: Example) -> Image.Image:
     return snap_to_palette(image)  # a no-op unless a drawing goes wrong: the files hold palette colours only
 
 
+# --- Synthetic aerial images --------------------------------------------------------------------
+
+# How each class looks from above: a base colour, how much its texture varies it, and the texture:
+# "crowns" (trees: blobs of light and shade), "rows" (crops, vines: stripes), "fine" (asphalt,
+# soil: grain), "smooth" (grass, water: slow variations).
+LOOKS = {
+    "building": ((168, 92, 70), 0.18, "roofs"),
+    "pervious surface": ((120, 128, 84), 0.20, "smooth"),
+    "impervious surface": ((92, 92, 96), 0.10, "fine"),
+    "bare soil": ((176, 150, 112), 0.14, "fine"),
+    "water": ((40, 66, 80), 0.08, "smooth"),
+    "coniferous": ((34, 58, 36), 0.45, "crowns"),
+    "deciduous": ((62, 96, 46), 0.40, "crowns"),
+    "brushwood": ((104, 110, 62), 0.30, "crowns"),
+    "vineyard": ((98, 112, 60), 0.30, "rows"),
+    "herbaceous vegetation": ((118, 150, 74), 0.14, "smooth"),
+    "agricultural land": ((196, 180, 110), 0.12, "rows"),
+    "plowed land": ((140, 110, 80), 0.18, "rows"),
+    "swimming pool": ((70, 190, 210), 0.05, "smooth"),
+    "snow": ((236, 240, 246), 0.05, "smooth"),
+    "clear cut": ((128, 120, 90), 0.25, "fine"),
+    "mixed": ((50, 80, 44), 0.42, "crowns"),
+    "ligneous": ((90, 110, 60), 0.30, "crowns"),
+    "greenhouse": ((210, 214, 222), 0.06, "rows"),
+    "other": ((80, 80, 80), 0.10, "fine"),
+}
+
+
+def smooth_noise(rng: np.random.Generator, cell: int) -> np.ndarray:
+    """Values in about [-1, 1] that vary over `cell` pixels: a coarse random grid, upsampled."""
+    coarse = rng.standard_normal((SIZE // cell + 2, SIZE // cell + 2)).astype(np.float32)
+    grid = Image.fromarray(coarse, mode="F").resize(((SIZE // cell + 2) * cell,) * 2, Image.Resampling.BICUBIC)
+    return np.asarray(grid)[:SIZE, :SIZE] / 1.5
+
+
+def texture(kind: str, rng: np.random.Generator) -> np.ndarray:
+    y, x = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
+    if kind == "crowns":  # round crowns of 3-5 m lit from the top left
+        crowns = smooth_noise(rng, 7)
+        return np.tanh(2.5 * crowns) + 0.4 * smooth_noise(rng, 40)
+    if kind == "rows":  # stripes 1.2 m apart, a little wavy
+        return 0.7 * np.sin((x * 0.8 + y * 0.6) / 1.9 + 2 * smooth_noise(rng, 60)) + 0.4 * smooth_noise(rng, 30)
+    if kind == "roofs":  # two slopes per roof: light on one side of each 8 m cell, shade on the other
+        return np.where((x % 40) < 20, 0.6, -0.6) + 0.3 * smooth_noise(rng, 3)
+    if kind == "fine":
+        return rng.standard_normal((SIZE, SIZE)).astype(np.float32) * 0.6 + 0.4 * smooth_noise(rng, 20)
+    return smooth_noise(rng, 48)
+
+
+def aerial_rendering(sketch: Image.Image, seed: int = 0) -> Image.Image:
+    """A sketch painted as the land would look from above (see LOOKS)."""
+    rng = np.random.default_rng(seed)
+    classes = np.asarray(sketch.convert("RGB"), dtype=np.int32)
+    painted = np.zeros((SIZE, SIZE, 3), dtype=np.float32)
+    for land_cover in FLAIR_CLASSES:
+        where = (classes == land_cover.rgb).all(axis=2)
+        if not where.any():
+            continue
+        base, strength, kind = LOOKS[land_cover.english]
+        shade = 1 + strength * texture(kind, rng)
+        painted[where] = np.asarray(base, dtype=np.float32) * shade[where, None]
+    painted *= 1 + 0.05 * smooth_noise(rng, 128)[..., None]  # uneven light over the whole view
+    image = Image.fromarray(np.clip(painted, 0, 255).astype(np.uint8), "RGB")
+    return image.filter(ImageFilter.GaussianBlur(0.7))  # a camera's softness at class edges
+
+
+# The examples with an aerial image (one per kind of landscape), in the order the tab offers them.
+AERIAL_EXAMPLES = tuple(example for example in EXAMPLES if example.name in ("village", "riviere", "vignoble"))
+
+
+def aerial_path(example: Example) -> Path:
+    return AERIAL_FOLDER / f"{example.name}.jpg"
+
+
 def main() -> None:
     EXAMPLES_FOLDER.mkdir(parents=True, exist_ok=True)
+    AERIAL_FOLDER.mkdir(parents=True, exist_ok=True)
     for example in EXAMPLES:
         draw_example(example).save(example.path, optimize=True)
         print(f"{example.path.relative_to(EXAMPLES_FOLDER.parents[2])}: {example.path.stat().st_size / 1024:.1f} KiB")
+    for example in AERIAL_EXAMPLES:
+        path = aerial_path(example)
+        aerial_rendering(draw_example(example)).save(path, quality=85, optimize=True)
+        print(f"{path.relative_to(EXAMPLES_FOLDER.parents[2])}: {path.stat().st_size / 1024:.1f} KiB")
 
 
 if __name__ == "__main__":

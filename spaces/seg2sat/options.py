@@ -1,4 +1,5 @@
-"""What a user chooses for one Seg2Sat generation: the prompt, the seeds, the settings' ranges.
+"""What a user chooses for one Seg2Sat generation: the prompt, the seeds, the settings' ranges, and
+the presets (the styles, the CPU's fast settings, the live mode's steps).
 
 Kept apart from pipeline.py so that the tab can show these choices without importing torch.
 """
@@ -21,6 +22,9 @@ class Range:
 
 
 IMAGE_SIZE = 512  # what the ControlNet was trained on: 512 px of FLAIR at 0.2 m/px, about 100 m
+# The canvas is always IMAGE_SIZE; an image may be made smaller (a CPU's fast preset): the same
+# 100 m, fewer pixels. Below 384 px Stable Diffusion 2.1 base (trained at 512) loses its shapes.
+IMAGE_SIZES = (512, 384)
 
 # As published: 20 steps (its UI offered 10-30), guidance 7.5, conditioning scale 1.
 STEPS = Range(1, 50, 20)
@@ -29,15 +33,44 @@ CONDITIONING_SCALE = Range(0.0, 2.0, 1.0)
 VARIATIONS = Range(1, 4, 1)
 MAX_SEED = 2**32 - 1
 
-# The published styles, plus watercolour. Prompts stay in English: the text encoder learnt English.
-STYLES = (
-    "High resolution satellite image, 4K, ultra detailed",
-    "Colorful lego bricks",
-    "Black and white paper pencil drawing",
-    "Oil on canvas painting",
-    "Watercolor painting",
+
+@dataclass(frozen=True)
+class StylePreset:
+    key: str  # what the API takes; the tab shows the name `seg2sat_style_<key>` in the page's language
+    prompt: str  # what the text encoder reads: English, the language it learnt
+
+
+# The published styles, plus watercolour.
+STYLE_PRESETS = (
+    StylePreset("satellite", "High resolution satellite image, 4K, ultra detailed"),
+    StylePreset("lego", "Colorful lego bricks"),
+    StylePreset("pencil", "Black and white paper pencil drawing"),
+    StylePreset("oil", "Oil on canvas painting"),
+    StylePreset("watercolour", "Watercolor painting"),
 )
+STYLE_PROMPTS = {preset.key: preset.prompt for preset in STYLE_PRESETS}
+STYLES = tuple(STYLE_PROMPTS.values())  # the English prompts, which a French page must never show
+DEFAULT_STYLE = STYLE_PRESETS[0].key
 DEFAULT_PLACE = "rue des Lilas, Toulouse, Haute-Garonne, France"  # the published example
+
+
+@dataclass(frozen=True)
+class Preset:
+    steps: int
+    size: int
+    guidance_scale: float
+    variations: int
+
+
+# Without a GPU, measured on a 2-core server (README, Performance): one guided step at 512 px
+# takes ~33 s and the VAE's decode ~33 s, so the published 20 steps are ~11 min. At 384 px a
+# step is ~14 s and the decode ~12 s; UniPC still makes a clean image in 10 steps: ~2.5 min.
+# Guidance stays: without it (guidance 1, half the work) Stable Diffusion's images wash out.
+CPU_PRESET = Preset(steps=10, size=384, guidance_scale=GUIDANCE_SCALE.default, variations=1)
+
+# Live mode: the image follows the pen, so a few steps only. UniPC at 8 steps keeps the sketch's
+# shapes and textures; on an H100 that is ~0.35 s eager, ~0.2 s compiled (20 steps: 0.93 / 0.39 s).
+LIVE_STEPS = 8
 
 
 def build_prompt(place: str, style: str) -> str:
@@ -45,6 +78,16 @@ def build_prompt(place: str, style: str) -> str:
     place = " ".join((place or "").split()) or DEFAULT_PLACE
     style = " ".join((style or "").split())
     return f"Aerial view of {place}. {style}" if style else f"Aerial view of {place}"
+
+
+def style_prompt(style_key: str, free_style: str = "") -> str:
+    """The free style when one is typed, else the preset's English prompt."""
+    free_style = " ".join((free_style or "").split())
+    if free_style:
+        return free_style
+    if style_key not in STYLE_PROMPTS:
+        raise ValueError(f"style {style_key!r}: expected one of {', '.join(STYLE_PROMPTS)}")
+    return STYLE_PROMPTS[style_key]
 
 
 def new_seed() -> int:

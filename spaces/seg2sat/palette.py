@@ -12,6 +12,7 @@ Gradio-free: numpy and Pillow only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -142,7 +143,7 @@ def prepare_sketch(image: Image.Image, size: int = 512) -> PreparedSketch:
     )
 
 
-def open_image(path: str) -> Image.Image:
+def open_image(path: str | BinaryIO) -> Image.Image:
     """An uploaded file as a Pillow image, EXIF rotation applied; NotAnImage if it is not one."""
     unreadable = (OSError, SyntaxError, ValueError, Image.DecompressionBombError)
     try:

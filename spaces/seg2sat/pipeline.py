@@ -1,25 +1,39 @@
 """Seg2Sat: a land-cover sketch guides Stable Diffusion 2.1 base through a ControlNet (Gradio-free).
 
-Read top to bottom: fitting the prompt, loading the weights, one generation, and the same
-generation streamed step by step with cheap previews of the denoising. What a user chooses (the
-prompt's parts, seeds, ranges of the settings) is in options.py.
+Read top to bottom: fitting the prompt, loading the weights, the warm-up, one generation, the same
+generation streamed step by step with cheap previews of the denoising, and the live mode's
+generation. What a user chooses (the prompt's parts, seeds, ranges of the settings) is in
+options.py; what the tab computes around the model (sketches, time estimates, who is the latest
+live request, the forward noising) is in logic.py.
 
 * Weights: the ControlNet `rgres/Seg2Sat-sd-controlnet` and Stable Diffusion 2.1 base, located by
   shared/weights.py (keys `seg2sat_controlnet`, `sd21_base`; ids and revisions are settings). The
-  ControlNet ships a pickled `.bin`: it is read once with weights-only loading and kept as
-  safetensors in our cache. CUDA runs float16, the CPU float32 (shared/device.py).
-* Scheduler: UniPC instead of the base model's PNDM, because it is good at 20 steps.
-* Previews: at each step the latents are turned into colours by a fixed linear map (4 latent
-  channels → RGB, the factors known for SD's VAE), a few thousand multiply-adds instead of a VAE
-  decode; they are 1/8 of the image's size, enough to watch noise become a landscape. They are
-  made outside the denoising thread, which never waits for them.
+  ControlNet's safetensors is fetched; revisions older than it hold only a pickled `.bin`, which is
+  then fetched, read once with weights-only loading and kept as safetensors in our cache. CUDA runs
+  float16 (the whole pipeline, VAE included: SD 2.1's VAE is stable in float16), the CPU float32
+  (shared/device.py). Attention is PyTorch's fused scaled_dot_product_attention, diffusers'
+  default.
+* Compilation (setting `seg2sat_compile`, CUDA only): the UNet and the ControlNet go through
+  `torch.compile(mode="reduce-overhead")`, i.e. Inductor kernels replayed as CUDA graphs, and
+  `warm_up` compiles them for the shapes the tab offers, logging what each compilation cost. On an
+  H100 the eager pipeline is bound by Python launching kernels (0.75 s of GPU work in a 0.93 s
+  call for 20 steps); CUDA graphs remove the launches: 0.39 s in the experiment of the README.
+  "max-autotune" adds minutes of kernel search to the start for what CUDA graphs already give.
+* Scheduler: UniPC instead of the base model's PNDM, because it is good at 20 steps and fewer.
+* Previews: at each step the latents are decoded by TAESD (`madebyollin/taesd`, a 1 M-parameter
+  distilled VAE decoder) when its weights are on this machine, else turned into colours by a fixed
+  linear map (4 latent channels → RGB, the factors known for SD's VAE), a few thousand
+  multiply-adds. They are made outside the denoising thread, which never waits for them.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import shutil
 import threading
+import time
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,11 +45,27 @@ from PIL import Image
 
 from shared.device import torch_runtime
 from shared.weights import WeightsUnavailable, convert_once
-from spaces.seg2sat.options import CONDITIONING_SCALE, GUIDANCE_SCALE, STEPS, VARIATIONS
+from spaces.seg2sat import palette
+from spaces.seg2sat.logic import StepTimes, Timing
+from spaces.seg2sat.options import (
+    CONDITIONING_SCALE,
+    DEFAULT_PLACE,
+    GUIDANCE_SCALE,
+    IMAGE_SIZE,
+    LIVE_STEPS,
+    STEPS,
+    VARIATIONS,
+    build_prompt,
+)
+
+log = logging.getLogger(__name__)
 
 CONTROLNET_KEY = "seg2sat_controlnet"
 BASE_KEY = "sd21_base"
+TAESD_KEY = "taesd"
 PIPELINE_CACHE_KEY = f"{CONTROLNET_KEY}:pipeline"  # the catalogue key first: the About tab lists it there
+SAFETENSORS = "diffusion_pytorch_model.safetensors"
+PICKLED = "diffusion_pytorch_model.bin"
 
 # SD's VAE latents (scaled by 0.18215) → RGB in [-1, 1]: one row per latent channel. The same
 # VAE serves SD 1.x and 2.x. Factors from ComfyUI's latent previews (comfy/latent_formats.py).
@@ -45,6 +75,17 @@ LATENT_RGB_FACTORS = (
     (-0.2829, 0.1762, 0.2721),
     (-0.2120, -0.2616, -0.7177),
 )
+TAESD_PREVIEW_SIZE = 128  # a TAESD preview is decoded at the image's size, then shrunk to this
+
+# What the warm-up compiles, each (size, variations, conditioning scale): the default image (and the
+# live mode's), then another size and batch at once, then another conditioning scale. Measured with
+# PyTorch's compiler on the tiny architecture: after the second call, the size and the batch are
+# dynamic dimensions, after the third the scale is a symbolic input, so other shapes and scales
+# need no new compilation (CUDA graphs are still recorded once per shape, in well under a second).
+COMPILE_WARM_UP_CALLS = ((IMAGE_SIZE, 1, 1.0), (384, 2, 1.0), (IMAGE_SIZE, 1, 0.5))
+# The UNet and the ControlNet share their forward's decorator (diffusers' peft wrapper), hence one
+# recompilation budget; the default 8 was reached on the tiny architecture by a few more shapes.
+RECOMPILE_LIMIT = 32
 
 
 def fit_prompt(tokenizer, prompt: str) -> tuple[str, str]:
@@ -62,16 +103,16 @@ def fit_prompt(tokenizer, prompt: str) -> tuple[str, str]:
 
 
 def controlnet_folder(hub) -> Path:
-    """A folder with the ControlNet as safetensors: the hub's, or our one-off conversion of its .bin."""
+    """A folder with the ControlNet as safetensors: the hub's, or our one-off conversion of a .bin
+    (a local folder that holds one, or a revision of the repository older than its safetensors)."""
     folder = hub.weights.locate(CONTROLNET_KEY)
-    if (folder / "diffusion_pytorch_model.safetensors").exists():
+    if (folder / SAFETENSORS).exists():
         return folder
-    pickled = folder / "diffusion_pytorch_model.bin"
-    if not pickled.exists() or not (folder / "config.json").exists():
+    if not (folder / "config.json").exists():
         raise WeightsUnavailable(
-            hub.weights.source(CONTROLNET_KEY),
-            f"{folder} holds no config.json with diffusion_pytorch_model.bin or .safetensors",
+            hub.weights.source(CONTROLNET_KEY), f"{folder} holds no config.json with {PICKLED} or {SAFETENSORS}"
         )
+    pickled = pickled_checkpoint(hub, folder)
 
     def convert(staging: Path) -> None:
         from safetensors.torch import save_file
@@ -80,12 +121,37 @@ def controlnet_folder(hub) -> Path:
         state = torch.load(pickled, map_location="cpu", weights_only=True)
         save_file(
             {name: tensor.contiguous() for name, tensor in state.items()},
-            staging / "diffusion_pytorch_model.safetensors",
+            staging / SAFETENSORS,
             metadata={"format": "pt"},
         )
         shutil.copy(folder / "config.json", staging / "config.json")
 
     return convert_once(hub.weights.converted_dir(CONTROLNET_KEY, "safetensors"), convert)
+
+
+def pickled_checkpoint(hub, folder: Path) -> Path:
+    """The .bin beside `folder`'s config.json: already there (a local folder, an older snapshot
+    preloaded whole), else fetched from the hub for the same revision, which the catalogue's
+    patterns (config.json + safetensors) left out."""
+    if (folder / PICKLED).exists():
+        return folder / PICKLED
+    source = hub.weights.source(CONTROLNET_KEY)
+    if source.repo_id is None or source.local_path is not None:
+        raise WeightsUnavailable(source, f"{folder} holds no config.json with {PICKLED} or {SAFETENSORS}")
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError
+
+    offline = hub.settings.offline or not hub.weights.hub_reachable()
+    try:
+        path = hf_hub_download(
+            source.repo_id, PICKLED, repo_type=source.repo_type, revision=source.revision, local_files_only=offline
+        )
+    except (EntryNotFoundError, LocalEntryNotFoundError, HfHubHTTPError, OSError) as error:
+        where = "in the local hub cache" if offline else "on the hub"
+        raise WeightsUnavailable(
+            source, f"revision {source.revision or 'main'} has no {SAFETENSORS}, and no {PICKLED} {where}"
+        ) from error
+    return Path(path)
 
 
 def weights_cached(hub) -> bool:
@@ -99,7 +165,8 @@ def weights_cached(hub) -> bool:
 
 
 def load_pipeline(hub):
-    """The Seg2Sat pipeline on the hub's device and dtype; WeightsUnavailable says what is missing."""
+    """The Seg2Sat pipeline on the hub's device and dtype, compiled if the settings ask and the
+    device is CUDA; WeightsUnavailable says what is missing."""
     from diffusers import ControlNetModel, StableDiffusionControlNetPipeline, UniPCMultistepScheduler
 
     runtime = torch_runtime(hub.settings)
@@ -113,12 +180,92 @@ def load_pipeline(hub):
         requires_safety_checker=False,
     )
     pipeline.scheduler = UniPCMultistepScheduler.from_config(pipeline.scheduler.config)
-    return pipeline.to(runtime.device)
+    pipeline = pipeline.to(runtime.device)
+    if hub.settings.seg2sat_compile:
+        if runtime.device.type == "cuda":
+            compile_denoiser(pipeline)
+        else:  # docs/models.md: torch.compile did not help on our CPUs
+            log.warning("seg2sat_compile is set but the device is %s: the UNet is not compiled", runtime.device)
+    return pipeline
+
+
+def compile_denoiser(pipeline) -> None:
+    """The UNet and the ControlNet through torch.compile with CUDA graphs. Lazy: the first call of
+    each new shape compiles (a minute or more for the first), hence `warm_up`. diffusers' loop
+    marks each step's start for CUDA graphs when both are compiled. Not fullgraph: past the
+    recompilation limit a new shape then runs eager instead of failing the generation."""
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, RECOMPILE_LIMIT)
+    pipeline.unet = torch.compile(pipeline.unet, mode="reduce-overhead")
+    pipeline.controlnet = torch.compile(pipeline.controlnet, mode="reduce-overhead")
 
 
 def shared_pipeline(hub, progress: Callable | None = None, language: str = "fr"):
     """The pipeline through the hub's model cache: loaded once, on first use, with a progress message."""
     return hub.load_model(PIPELINE_CACHE_KEY, lambda: load_pipeline(hub), progress, language)
+
+
+_WARMED_UP: weakref.WeakSet = weakref.WeakSet()  # pipelines already run once (a reloaded one is new)
+_WARM_UP_LOCK = threading.Lock()
+
+
+def warm_up(hub, times: StepTimes) -> None:
+    """Load the pipeline and run it once before anyone waits for it, recording what it costs:
+    compiled, each call of COMPILE_WARM_UP_CALLS (the cost of each is logged); otherwise one step
+    of the default image, whose time tells a CPU's users how long theirs will take. Once per
+    loaded pipeline, however often the tab is opened."""
+    from diffusers.utils.torch_utils import is_compiled_module
+
+    pipeline = shared_pipeline(hub)
+    with _WARM_UP_LOCK:
+        if pipeline in _WARMED_UP:
+            return
+        _WARMED_UP.add(pipeline)
+    prompt = build_prompt(DEFAULT_PLACE, "")
+    compiled = is_compiled_module(pipeline.unet)
+    calls = COMPILE_WARM_UP_CALLS if compiled else ((IMAGE_SIZE, 1, CONDITIONING_SCALE.default),)
+    for size, variations, conditioning_scale in calls:
+        started = time.perf_counter()
+        steps = 2 if compiled else 1  # UniPC's first step differs from the others: compile both
+        sketch, seeds = palette.blank_sketch(size), list(range(variations))
+        # In the denoising thread, whose CUDA graphs the generations will replay.
+        DENOISING_THREAD.submit(
+            generate,
+            pipeline,
+            sketch,
+            prompt,
+            seeds,
+            steps,
+            conditioning_scale=conditioning_scale,
+            times=times if conditioning_scale == CONDITIONING_SCALE.default else None,
+        ).result()
+        log.info(
+            "Seg2Sat warm-up (%s): %d × %d px, %d image(s), conditioning %.1f, %d step(s) in %.1f s",
+            "compiling the UNet and the ControlNet" if compiled else "eager",
+            size,
+            size,
+            variations,
+            conditioning_scale,
+            steps,
+            time.perf_counter() - started,
+        )
+
+
+def preview_decoder(hub) -> Callable[[torch.Tensor], np.ndarray]:
+    """How previews are made: TAESD when its weights are on this machine (never downloaded for
+    this), else the linear map."""
+    try:
+        folder = hub.weights.locate(TAESD_KEY, download=False)
+    except WeightsUnavailable:
+        return latents_to_rgb
+    runtime = torch_runtime(hub.settings)
+
+    def load():
+        from diffusers import AutoencoderTiny
+
+        return AutoencoderTiny.from_pretrained(folder, dtype=runtime.dtype).to(runtime.device).eval()
+
+    decoder = hub.load_model(TAESD_KEY, load)
+    return lambda latents: taesd_to_rgb(decoder, latents)
 
 
 # --- One generation -----------------------------------------------------------------------------
@@ -133,6 +280,21 @@ def latents_to_rgb(latents: torch.Tensor) -> np.ndarray:
     return ((rgb + 1) * 127.5).clamp(0, 255).to(torch.uint8).numpy()
 
 
+@torch.inference_mode()
+def taesd_to_rgb(decoder, latents: torch.Tensor) -> np.ndarray:
+    """(n, 4, h, w) latents → (n, 128, 128, 3) uint8: TAESD reads SD's scaled latents as they are
+    and decodes the full image (in [-1, 1]), shrunk on the device before the copy."""
+    images = decoder.decode(latents.to(decoder.device, decoder.dtype)).sample
+    small = torch.nn.functional.interpolate(images.float(), size=TAESD_PREVIEW_SIZE, mode="area")
+    return ((small + 1) * 127.5).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+
+@dataclass(frozen=True)
+class Generation:
+    images: list[Image.Image]
+    timing: Timing | None  # None when it was stopped before its end
+
+
 def generate(
     pipeline,
     sketch: Image.Image,
@@ -141,16 +303,18 @@ def generate(
     steps: int = STEPS.default,
     guidance_scale: float = GUIDANCE_SCALE.default,
     conditioning_scale: float = CONDITIONING_SCALE.default,
-    on_step: Callable[[int, int, torch.Tensor], None] | None = None,
+    on_step: Callable[[int, int, int, torch.Tensor], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
-) -> list[Image.Image]:
+    times: StepTimes | None = None,
+) -> Generation:
     """One image per seed, guided by `sketch` (a square of palette colours: see palette.prepare_sketch).
 
-    The images have the sketch's size. `on_step(step, total, latents)` receives a copy of each
-    step's latents, on the device: turning them into a preview (latents_to_rgb) waits for the
-    device, which is best done in another thread. `should_stop()` returning True skips the
-    remaining steps. The same seed and settings give the same image: each variation draws its
-    noise from its own CPU generator, so a seed also gives the same start on any device."""
+    The images have the sketch's size. `on_step(step, total, timestep, latents)` receives a copy of
+    each step's latents, on the device: turning them into a preview waits for the device, which is
+    best done in another thread. `should_stop()` returning True skips the remaining steps. What the
+    steps and the decode cost goes to `times` (a finished generation only). The same seed and
+    settings give the same image: each variation draws its noise from its own CPU generator, so a
+    seed also gives the same start on any device."""
     STEPS.check("steps", steps)
     GUIDANCE_SCALE.check("guidance_scale", guidance_scale)
     CONDITIONING_SCALE.check("conditioning_scale", conditioning_scale)
@@ -160,14 +324,20 @@ def generate(
     scheduler = type(pipeline.scheduler).from_config(pipeline.scheduler.config)
     run = type(pipeline)(**{**pipeline.components, "scheduler": scheduler}, requires_safety_checker=False)
     run.set_progress_bar_config(disable=True)
+    step_ends = []  # perf_counter() at the end of each step
+    stopped = False
 
     def step_end(pipe, step: int, timestep, tensors: dict) -> dict:
+        nonlocal stopped
+        step_ends.append(time.perf_counter())
         if on_step is not None:
-            on_step(step + 1, pipe.num_timesteps, tensors["latents"].clone())
+            on_step(step + 1, pipe.num_timesteps, int(timestep), tensors["latents"].clone())
         if should_stop is not None and should_stop():
+            stopped = True
             pipe._interrupt = True  # diffusers' documented way to end the denoising loop early
         return tensors
 
+    started = time.perf_counter()
     result = run(
         prompt=prompt,
         image=sketch,
@@ -180,7 +350,17 @@ def generate(
         generator=[torch.Generator("cpu").manual_seed(s) for s in seeds],
         callback_on_step_end=step_end,
     )
-    return result.images
+    finished = time.perf_counter()
+    if stopped:
+        return Generation(result.images, None)
+    # The first step also encodes the prompt; the others are the steady cost of a step.
+    step_seconds = (
+        (step_ends[-1] - step_ends[0]) / (len(step_ends) - 1) if len(step_ends) > 1 else step_ends[0] - started
+    )
+    timing = Timing(sketch.width, len(seeds), guidance_scale > 1, step_seconds, finished - step_ends[-1])
+    if times is not None:
+        times.record(timing)
+    return Generation(result.images, timing)
 
 
 # --- The same, step by step ---------------------------------------------------------------------
@@ -196,8 +376,10 @@ class GenerationState:
     """What a streamed generation has produced so far."""
 
     total_steps: int
-    previews: tuple[np.ndarray, ...]  # one per finished step: (variations, h, w, 3) uint8, see latents_to_rgb
+    previews: tuple[np.ndarray, ...]  # one per finished step: (variations, h, w, 3) uint8
+    timesteps: tuple[int, ...]  # the scheduler's timestep of each finished step (999 … 0)
     images: list[Image.Image] | None = None  # the final images, in the last state only
+    timing: Timing | None = None  # in the last state only
 
     @property
     def done(self) -> bool:
@@ -212,19 +394,23 @@ def stream_generation(
     steps: int = STEPS.default,
     guidance_scale: float = GUIDANCE_SCALE.default,
     conditioning_scale: float = CONDITIONING_SCALE.default,
+    preview: Callable[[torch.Tensor], np.ndarray] = latents_to_rgb,
+    times: StepTimes | None = None,
 ) -> Iterator[GenerationState]:
     """`generate` in the denoising thread, yielding its state as steps finish, then once finished.
 
-    The denoising never waits for the previews: this thread makes them, so that on a GPU the worker
-    keeps queuing work while we copy each step's latents. A slow consumer (a web page) gets the
-    steps that finished meanwhile in one state instead of one state each. Closing the iterator
-    early (the user left) stops the denoising at the next step."""
-    updates: queue.Queue = queue.Queue()  # ("step", total, latents), then ("done", images) or ("error", exception)
+    The denoising never waits for the previews: this thread makes them (with `preview`), so that
+    on a GPU the worker keeps queuing work while we copy each step's latents. A slow consumer (a
+    web page) gets the steps that finished meanwhile in one state instead of one state each.
+    Closing the iterator early (the user left) stops the denoising at the next step."""
+    updates: queue.Queue = (
+        queue.Queue()
+    )  # ("step", total, timestep, latents), then ("done", generation) or ("error", e)
     stop = threading.Event()
 
     def work() -> None:
         try:
-            images = generate(
+            generation = generate(
                 pipeline,
                 sketch,
                 prompt,
@@ -232,29 +418,34 @@ def stream_generation(
                 steps,
                 guidance_scale,
                 conditioning_scale,
-                on_step=lambda step, total, latents: updates.put(("step", total, latents)),
+                on_step=lambda step, total, timestep, latents: updates.put(("step", total, timestep, latents)),
                 should_stop=stop.is_set,
+                times=times,
             )
-            updates.put(("done", images))
+            updates.put(("done", generation))
         except BaseException as error:  # raised again in the consumer's thread
             updates.put(("error", error))
 
     finished = DENOISING_THREAD.submit(work)
-    total_steps, previews, images = steps, (), None
+    total_steps, previews, timesteps, generation = steps, (), (), None
     try:
-        while images is None:
+        while generation is None:
             arrived = [updates.get()]  # wait for one, then take whatever else is there
             while not updates.empty():
                 arrived.append(updates.get())
             for update in arrived:
                 if update[0] == "step":
-                    _, total_steps, latents = update
-                    previews += (latents_to_rgb(latents),)
+                    _, total_steps, timestep, latents = update
+                    previews += (preview(latents),)
+                    timesteps += (timestep,)
                 elif update[0] == "done":
-                    images = update[1]
+                    generation = update[1]
                 else:
                     raise update[1]
-            yield GenerationState(total_steps, previews, images)
+            if generation is None:
+                yield GenerationState(total_steps, previews, timesteps)
+            else:
+                yield GenerationState(total_steps, previews, timesteps, generation.images, generation.timing)
     finally:
         stop.set()
         finished.result()  # the next generation starts once this one has left the device
@@ -263,3 +454,38 @@ def stream_generation(
 def side_by_side(rgb: np.ndarray) -> Image.Image:
     """A preview's variations, (n, h, w, 3), as one image, left to right."""
     return Image.fromarray(np.concatenate(list(rgb), axis=1))
+
+
+# --- Live mode ----------------------------------------------------------------------------------
+
+
+def live_image(
+    pipeline,
+    sketch: Image.Image,
+    prompt: str,
+    seed: int,
+    superseded: Callable[[], bool],
+    guidance_scale: float = GUIDANCE_SCALE.default,
+    conditioning_scale: float = CONDITIONING_SCALE.default,
+    times: StepTimes | None = None,
+) -> Image.Image | None:
+    """One image in LIVE_STEPS steps, in the denoising thread; None if `superseded()` became true
+    before it started or at one of its steps (a newer drawing wants the device)."""
+
+    def run() -> Image.Image | None:
+        if superseded():  # it waited in the queue while the user drew on
+            return None
+        generation = generate(
+            pipeline,
+            sketch,
+            prompt,
+            [seed],
+            LIVE_STEPS,
+            guidance_scale,
+            conditioning_scale,
+            should_stop=superseded,
+            times=times,
+        )
+        return None if generation.timing is None else generation.images[0]
+
+    return DENOISING_THREAD.submit(run).result()

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 from diffusers import (
     AutoencoderKL,
+    AutoencoderTiny,
     ControlNetModel,
     PNDMScheduler,
     StableDiffusionControlNetPipeline,
@@ -26,6 +27,8 @@ from diffusers import (
 )
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+from spaces.seg2sat.logic import SD21_SCHEDULER_CONFIG
 
 SIZES = ("tiny", "full")
 
@@ -109,10 +112,7 @@ def vae(size: str) -> AutoencoderKL:
 def scheduler() -> PNDMScheduler:
     """The scheduler Stable Diffusion 2.1 base ships with (its scheduler_config.json)."""
     return PNDMScheduler(
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        num_train_timesteps=1000,
+        **SD21_SCHEDULER_CONFIG,
         set_alpha_to_one=False,
         skip_prk_steps=True,
         steps_offset=1,
@@ -160,7 +160,22 @@ def save_base_model(folder: Path, size: str = "tiny", seed: int = 0) -> None:
     base.save_pretrained(folder)
 
 
-def save_controlnet(folder: Path, size: str = "tiny", seed: int = 0) -> None:
-    """Files laid out like the Seg2Sat ControlNet repository: config.json and a pickled .bin."""
+def save_controlnet(folder: Path, size: str = "tiny", seed: int = 0, safetensors: bool = True) -> None:
+    """Files laid out like the Seg2Sat ControlNet repository: config.json and the weights, as
+    safetensors (the repository today) or as a pickled .bin (its revisions before PR #1)."""
     torch.manual_seed(seed)
-    ControlNetModel.from_unet(unet(size)).save_pretrained(folder, safe_serialization=False)
+    ControlNetModel.from_unet(unet(size)).save_pretrained(folder, safe_serialization=safetensors)
+
+
+def taesd(size: str = "tiny") -> AutoencoderTiny:
+    """TAESD's architecture ("full": madebyollin/taesd's configuration, diffusers' defaults), or
+    the same blocks with 8 channels: it decodes SD's latents to 8 times their size either way."""
+    if size == "full":
+        return AutoencoderTiny()
+    return AutoencoderTiny(encoder_block_out_channels=(8, 8, 8, 8), decoder_block_out_channels=(8, 8, 8, 8))
+
+
+def save_taesd(folder: Path, size: str = "tiny", seed: int = 0) -> None:
+    """Files laid out like madebyollin/taesd's diffusers part: config.json and a safetensors."""
+    torch.manual_seed(seed)
+    taesd(size).save_pretrained(folder)

@@ -1,296 +1,129 @@
 """The Seg2Sat tab: draw a land-cover map, watch the noise turn into an aerial image.
 
-The canvas works without any model; generating loads the pipeline on first use (spaces/seg2sat/
-pipeline.py, imported inside the handlers: diffusers takes seconds to import).
+Wiring only: the texts are in texts.py, the CSS and HTML renderers in views.py, the canvas in
+canvas.py, what happens between the canvas and the model in logic.py, the model in pipeline.py
+(imported inside the handlers: diffusers takes seconds to import). The canvas works without any
+model; generating loads the pipeline on first use.
 """
+
+from __future__ import annotations
 
 import html
 import time
 
 import gradio as gr
-from PIL import Image
 
 from shared.gallery_handoff import offer_to_gallery
 from shared.gpu import GPU_CONCURRENCY_ID, gpu_task
 from shared.hub import Hub
-from shared.i18n import Texts, request_language
+from shared.hub_ui import notice_html
+from shared.i18n import format_number, request_language
 from shared.weights import WeightsUnavailable
-from spaces.seg2sat import palette
-from spaces.seg2sat.make_examples import EXAMPLES
+from spaces.seg2sat import canvas, logic, palette, views
+from spaces.seg2sat.make_examples import AERIAL_EXAMPLES, EXAMPLES, aerial_path
 from spaces.seg2sat.options import (
     CONDITIONING_SCALE,
+    CPU_PRESET,
+    DEFAULT_STYLE,
     GUIDANCE_SCALE,
     IMAGE_SIZE,
+    IMAGE_SIZES,
+    LIVE_STEPS,
     MAX_SEED,
     STEPS,
-    STYLES,
+    STYLE_PRESETS,
     VARIATIONS,
     build_prompt,
     new_seed,
+    style_prompt,
     variation_seeds,
 )
+from spaces.seg2sat.texts import TEXTS
 
-TEXTS = Texts(
-    fr={
-        "seg2sat_tab": "Seg2Sat — dessiner une image aérienne",
-        "seg2sat_about": "**Seg2Sat** — une carte d'occupation du sol dessinée devient une image aérienne : un ControlNet entraîné sur FLAIR (IGN) guide Stable Diffusion, et l'on voit le bruit devenir image étape par étape.",
-        "seg2sat_intro": "**Seg2Sat** — dessinez une carte d'occupation du sol d'environ 100 m de côté : un *ControlNet* entraîné sur les paires carte / photo aérienne de FLAIR (IGN) guide *Stable Diffusion 2.1* pour en faire une image aérienne. Regardez le bruit devenir image, étape par étape.",
-        "seg2sat_canvas": "Votre carte",
-        "seg2sat_new_canvas": "Nouvelle carte (forêt)",
-        "seg2sat_upload": "Importer un masque",
-        "seg2sat_legend": "Légende : choisissez la couleur dans l'outil pinceau",
-        "seg2sat_place": "Lieu (« Aerial view of … »)",
-        "seg2sat_place_placeholder": "Vide : rue des Lilas, Toulouse, Haute-Garonne, France",
-        "seg2sat_style": "Style",
-        "seg2sat_free_style": "Style libre (remplace le style choisi ; en anglais de préférence)",
-        "seg2sat_settings": "Réglages",
-        "seg2sat_random_seed": "Graine aléatoire",
-        "seg2sat_seed": "Graine (même graine + mêmes réglages = même image)",
-        "seg2sat_steps": "Étapes de débruitage",
-        "seg2sat_guidance": "Guidage par le texte (guidance)",
-        "seg2sat_conditioning": "Poids du dessin (ControlNet)",
-        "seg2sat_variations": "Variantes côte à côte (graines successives)",
-        "seg2sat_generate": "Générer l'image aérienne",
-        "seg2sat_results": "Image générée",
-        "seg2sat_strip": "Diffusion pas à pas : du bruit à l'image",
-        "seg2sat_examples": "Exemples (cliquez pour les charger)",
-        "seg2sat_weights_missing": "Génération impossible : les poids du modèle manquent (le dessin, lui, fonctionne). {detail}",
-        "seg2sat_not_an_image": "Ce fichier n'est pas une image lisible ({detail}).",
-        "seg2sat_empty_canvas": "Carte vide : une carte toute en forêt (feuillu) est utilisée.",
-        "seg2sat_cropped": "Image non carrée ({width} × {height} px) : seul le carré central est utilisé.",
-        "seg2sat_transparent": "Les zones transparentes comptent comme « feuillu ».",
-        "seg2sat_snapped": "{percent} % des pixels n'avaient pas une couleur de classe (bords des traits…) : chacun prend la plus proche.",
-        "seg2sat_one_class": "Une seule classe sur la carte ({name}) : ajoutez-en d'autres pour un paysage plus riche.",
-        "seg2sat_prompt_truncated": "Texte trop long pour l'encodeur de texte (77 tokens) : « {dropped} » est ignoré.",
-        "seg2sat_prompt_used": "Texte envoyé au modèle : {prompt}",
-        "seg2sat_denoising": "Débruitage : étape {step} / {total}",
-        "seg2sat_step_caption": "étape {step} / {total}",
-        "seg2sat_seed_caption": "graine {seed}",
-        "seg2sat_send_to_search": "Ajouter à la recherche d'images",
-        "seg2sat_sent_to_search": "{count} image(s) ajoutée(s) à la galerie de l'onglet Recherche par proximité.",
-        "seg2sat_nothing_to_send": "Générez d'abord une image : elle pourra ensuite rejoindre la galerie de recherche.",
-        "seg2sat_summary": "{steps} étapes en {seconds:.1f} s sur {device} ; graine(s) {seeds}.",
-    },
-    en={
-        "seg2sat_tab": "Seg2Sat — draw an aerial image",
-        "seg2sat_about": "**Seg2Sat** — a hand-drawn land-cover map becomes an aerial image: a ControlNet trained on FLAIR (IGN) guides Stable Diffusion, and you watch the noise turn into the image step by step.",
-        "seg2sat_intro": "**Seg2Sat** — draw a land-cover map about 100 m across: a *ControlNet* trained on FLAIR's map / aerial photo pairs (IGN) guides *Stable Diffusion 2.1* to turn it into an aerial image. Watch the noise become an image, step by step.",
-        "seg2sat_canvas": "Your map",
-        "seg2sat_new_canvas": "New map (forest)",
-        "seg2sat_upload": "Import a mask",
-        "seg2sat_legend": "Legend: pick the colour in the brush tool",
-        "seg2sat_place": "Place (“Aerial view of …”)",
-        "seg2sat_place_placeholder": "Empty: rue des Lilas, Toulouse, Haute-Garonne, France",
-        "seg2sat_style": "Style",
-        "seg2sat_free_style": "Free style (replaces the chosen style)",
-        "seg2sat_settings": "Settings",
-        "seg2sat_random_seed": "Random seed",
-        "seg2sat_seed": "Seed (same seed + same settings = same image)",
-        "seg2sat_steps": "Denoising steps",
-        "seg2sat_guidance": "Text guidance (guidance scale)",
-        "seg2sat_conditioning": "Weight of the drawing (ControlNet)",
-        "seg2sat_variations": "Variations side by side (successive seeds)",
-        "seg2sat_generate": "Generate the aerial image",
-        "seg2sat_results": "Generated image",
-        "seg2sat_strip": "Diffusion step by step: from noise to image",
-        "seg2sat_examples": "Examples (click to load)",
-        "seg2sat_weights_missing": "Cannot generate: the model weights are missing (drawing still works). {detail}",
-        "seg2sat_not_an_image": "This file is not a readable image ({detail}).",
-        "seg2sat_empty_canvas": "Empty map: an all-forest (deciduous) map is used.",
-        "seg2sat_cropped": "Not a square picture ({width} × {height} px): only its centre square is used.",
-        "seg2sat_transparent": "Transparent areas count as “deciduous”.",
-        "seg2sat_snapped": "{percent} % of the pixels had no class colour (stroke edges…): each takes the nearest one.",
-        "seg2sat_one_class": "A single class on the map ({name}): add others for a richer landscape.",
-        "seg2sat_prompt_truncated": "Text too long for the text encoder (77 tokens): “{dropped}” is ignored.",
-        "seg2sat_prompt_used": "Text sent to the model: {prompt}",
-        "seg2sat_denoising": "Denoising: step {step} / {total}",
-        "seg2sat_step_caption": "step {step} / {total}",
-        "seg2sat_seed_caption": "seed {seed}",
-        "seg2sat_send_to_search": "Add to the image search",
-        "seg2sat_sent_to_search": "{count} image(s) added to the gallery of the Search by similarity tab.",
-        "seg2sat_nothing_to_send": "Generate an image first: it can then join the search gallery.",
-        "seg2sat_summary": "{steps} steps in {seconds:.1f} s on {device}; seed(s) {seeds}.",
-    },
-)
-
-# Upscaled for display only: a preview has the latents' size, 1/8 of the image.
-PREVIEW_DISPLAY_SIZE = 256
-
-CSS = """
-.seg2sat-legend { display: grid; grid-template-columns: repeat(auto-fill, minmax(10.5rem, 1fr)); gap: 0.15rem 0.75rem;
-                  font-size: 0.85em; margin: 0; padding: 0; list-style: none; }
-.seg2sat-legend li { display: flex; align-items: center; gap: 0.4rem; }
-.seg2sat-legend .swatch { width: 1.1rem; height: 1.1rem; border-radius: 3px; border: 1px solid #8888; flex: none; }
-.seg2sat-legend i { opacity: 0.7; }
-.seg2sat-status p { margin: 0.2rem 0; }
-.seg2sat-status .notice { color: #a15c00; }
-.seg2sat-status progress { width: 100%; height: 0.8rem; accent-color: var(--color-accent); }
-/* Small square thumbnails, as many per row as fit, on a phone too (Gradio's are at least 100 px). */
-#seg2sat-strip .grid-container { grid-template-columns: repeat(auto-fill, minmax(3.5rem, 1fr)); grid-auto-rows: auto; }
-#seg2sat-strip .grid-wrap { min-height: 0; }
-"""
-
-
-class LandCoverCanvas(gr.ImageEditor):
-    """gr.ImageEditor with its own front end (a template, like gr.Sketchpad), except that a file
-    that is not an image reaches the handler as {"unreadable": reason} instead of failing in
-    Gradio's preprocessing with a generic error (possible through the API only)."""
-
-    is_template = True
-
-    def preprocess(self, payload):
-        try:
-            return super().preprocess(payload)
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-            return {"background": None, "layers": [], "composite": None, "unreadable": str(error)}
-
-
-def land_cover_canvas(value: dict) -> LandCoverCanvas:
-    """A square canvas whose brush paints FLAIR classes 1-16 only; no upload (the import button
-    snaps an upload first), no crop or resize. Undo, zoom and brush sizes are the editor's own."""
-    return LandCoverCanvas(
-        # PNG, not Gradio's default lossy WebP, so that the canvas shows and returns exact colours.
-        value=value,
-        type="pil",
-        image_mode="RGBA",
-        format="png",
-        sources=(),
-        transforms=(),
-        layers=False,
-        canvas_size=(IMAGE_SIZE, IMAGE_SIZE),
-        fixed_canvas=True,
-        label=TEXTS.label("seg2sat_canvas"),
-        brush=gr.Brush(
-            colors=[land_cover.hex for land_cover in palette.DRAWING_CLASSES], color_mode="fixed", default_size=16
-        ),
-        height="min(560px, calc(100vw + 40px))",
-        elem_id="seg2sat-canvas",
-    )
-
-
-def legend_html() -> str:
-    """The brush's colours with their class names, in French and English (the brush shows no names)."""
-    items = "".join(
-        f'<li><span class="swatch" style="background:{land_cover.hex}"></span>{land_cover.number}&nbsp;'
-        f"{html.escape(land_cover.french)} <i>{html.escape(land_cover.english)}</i></li>"
-        for land_cover in palette.DRAWING_CLASSES
-    )
-    return f'<ul class="seg2sat-legend">{items}</ul>'
-
-
-def canvas_value(sketch: Image.Image) -> dict:
-    return {"background": sketch, "layers": [], "composite": sketch}
-
-
-def sketch_with_notices(picture: Image.Image | None, language: str) -> tuple[Image.Image, list[str]]:
-    """The sketch to generate from, and what was done to the picture to get it (messages)."""
-    if picture is None:
-        return palette.blank_sketch(IMAGE_SIZE), [TEXTS.get("seg2sat_empty_canvas", language)]
-    prepared = palette.prepare_sketch(picture, IMAGE_SIZE)
-    notices = []
-    if prepared.cropped:
-        width, height = prepared.original_size
-        notices.append(TEXTS.get("seg2sat_cropped", language, width=width, height=height))
-    if prepared.transparent:
-        notices.append(TEXTS.get("seg2sat_transparent", language))
-    if prepared.off_palette_fraction >= 0.001:
-        notices.append(TEXTS.get("seg2sat_snapped", language, percent=f"{100 * prepared.off_palette_fraction:.1f}"))
-    shares = palette.class_shares(prepared.image)
-    if len(shares) == 1:
-        land_cover = shares[0][0]
-        name = land_cover.french if language == "fr" else land_cover.english
-        notices.append(TEXTS.get("seg2sat_one_class", language, name=name))
-    return prepared.image, notices
-
-
-def picture_from_canvas(value: dict | None, language: str) -> Image.Image | None:
-    """What was drawn: the composite (background + strokes), else the background alone (API calls)."""
-    if not value:
-        return None
-    if value.get("unreadable"):
-        raise gr.Error(TEXTS.get("seg2sat_not_an_image", language, detail=html.escape(value["unreadable"])))
-    return value["composite"] if value.get("composite") is not None else value.get("background")
-
-
-def status_html(
-    lines: list[str], notices: list[str], progress: tuple[int, int] | None = None, language: str = "fr"
-) -> str:
-    """What the tab says about a generation: a bar of the steps done while it runs, the prompt sent,
-    the timing at the end, and notices about the sketch or the prompt."""
-    paragraphs = []
-    if progress is not None:
-        done, total = progress
-        label = TEXTS.get("seg2sat_denoising", language, step=done, total=total)
-        paragraphs.append(f'<p><progress max="{total}" value="{done}"></progress><br>{html.escape(label)}</p>')
-    paragraphs += [f"<p>{html.escape(line)}</p>" for line in lines]
-    paragraphs += [f'<p class="notice">{html.escape(notice)}</p>' for notice in notices]
-    return f'<div class="seg2sat-status">{"".join(paragraphs)}</div>'
-
-
-def enlarged(preview: Image.Image) -> Image.Image:
-    return preview.resize((PREVIEW_DISPLAY_SIZE, PREVIEW_DISPLAY_SIZE), Image.Resampling.BILINEAR)
-
-
-def results_gallery(state, seeds: list[int], language: str) -> list[tuple[Image.Image, str]]:
-    """The final images with their seeds; meanwhile the latest step's previews, one per variation."""
-    if state.done:
-        return [
-            (image, TEXTS.get("seg2sat_seed_caption", language, seed=seed))
-            for image, seed in zip(state.images, seeds, strict=True)
-        ]
-    if not state.previews:
-        return []
-    caption = TEXTS.get("seg2sat_step_caption", language, step=len(state.previews), total=state.total_steps)
-    return [(enlarged(Image.fromarray(rgb)), caption) for rgb in state.previews[-1]]
+CSS = views.CSS + canvas.CSS
+MODEL_KEYS = ("seg2sat_controlnet", "sd21_base")
+PREVIEW_DISPLAY_SIZE = 256  # a preview is small (1/8 of the image, or TAESD's 128 px): upscaled to be seen
 
 
 def prepare(hub: Hub) -> None:
-    """The night before (python -m shared.prefetch): the ControlNet's .bin kept as safetensors."""
+    """The night before (python -m shared.prefetch): the ControlNet as safetensors, converted from
+    a .bin once if its revision has no safetensors."""
     from spaces.seg2sat import pipeline
 
     pipeline.controlnet_folder(hub)
 
 
 def warm_up(hub: Hub) -> None:
-    """Load the pipeline when the tab opens, if its weights are already on this machine: a first
-    visit must not start a multi-gigabyte download nobody asked for."""
+    """Load and run the pipeline once when the tab opens (compiling it if the settings say so), if
+    its weights are already on this machine: a first visit must not start a multi-gigabyte
+    download nobody asked for."""
     from spaces.seg2sat import pipeline
 
     if pipeline.weights_cached(hub):
-        pipeline.shared_pipeline(hub)
+        pipeline.warm_up(hub, logic.STEP_TIMES)
+
+
+def missing_model(hub: Hub) -> WeightsUnavailable | None:
+    """Why images cannot be made on this server (the server log gets the remedy once), or None."""
+    return next((missing for key in MODEL_KEYS if (missing := hub.weights.unavailable(key))), None)
+
+
+def on_cpu(hub: Hub) -> bool:
+    from shared.device import torch_runtime  # imports torch: only once the models are known present
+
+    return torch_runtime(hub.settings).device.type == "cpu"
+
+
+def search_takes_images(hub: Hub) -> bool:
+    """Whether generated images can join the image search: its tab is mounted and its encoder here."""
+    return "clip_search" in hub.settings.demos and hub.weights.unavailable("clip_encoder") is None
+
+
+def style_choices() -> list:
+    return [(TEXTS.label(f"seg2sat_style_{preset.key}"), preset.key) for preset in STYLE_PRESETS]
+
+
+def gallery_items(images, captions) -> list:
+    return list(zip(images, captions, strict=True))
+
+
+def enlarged(rgb) -> object:
+    from PIL import Image
+
+    return Image.fromarray(rgb).resize((PREVIEW_DISPLAY_SIZE, PREVIEW_DISPLAY_SIZE), Image.Resampling.BILINEAR)
 
 
 def build(hub: Hub) -> None:
     gr.Markdown(TEXTS.label("seg2sat_intro"))
-    fresh_canvas = canvas_value(palette.blank_sketch(IMAGE_SIZE))
+    availability = gr.HTML(visible=False, elem_id="seg2sat-availability")
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=320):
-            canvas = land_cover_canvas(fresh_canvas)
-            with gr.Row():
-                new_canvas = gr.Button(TEXTS.label("seg2sat_new_canvas"), size="sm")
-                upload = gr.UploadButton(
-                    TEXTS.label("seg2sat_upload"), file_types=["image"], type="filepath", size="sm"
-                )
-            examples = gr.Gallery(
-                [(str(example.path), example.title) for example in EXAMPLES],
-                label=TEXTS.label("seg2sat_examples"),
-                columns=3,
-                height="auto",
-                allow_preview=False,
-                buttons=[],
-                interactive=False,
-                elem_id="seg2sat-examples",
-            )
-            with gr.Accordion(TEXTS.label("seg2sat_legend"), open=True):
-                gr.HTML(legend_html())
+            drawing = canvas.land_cover_canvas()
+            upload = gr.UploadButton(TEXTS.label("seg2sat_upload"), file_types=["image"], type="filepath", size="sm")
         with gr.Column(scale=1, min_width=320):
+            generate_button = gr.Button(TEXTS.label("seg2sat_generate"), variant="primary", elem_id="seg2sat-generate")
+            cpu_preset = gr.Button(size="sm", visible=False, elem_id="seg2sat-cpu-preset")
+            estimate = gr.HTML(elem_id="seg2sat-estimate")
+            live = gr.Checkbox(False, label=TEXTS.label("seg2sat_live"), interactive=False, elem_id="seg2sat-live")
+            results = gr.Gallery(
+                label=TEXTS.label("seg2sat_results"),
+                columns=2,
+                object_fit="contain",
+                height="auto",
+                preview=False,
+                interactive=False,
+                buttons=["download"],
+                elem_id="seg2sat-results",
+            )
+            status = gr.HTML(elem_id="seg2sat-status")
+            send_to_search = gr.Button(TEXTS.label("seg2sat_send_to_search"), size="sm", visible=False)
+            style = gr.Radio(style_choices(), value=DEFAULT_STYLE, label=TEXTS.label("seg2sat_style"))
             place = gr.Textbox(
                 label=TEXTS.label("seg2sat_place"),
                 placeholder=TEXTS.label("seg2sat_place_placeholder"),
                 max_lines=2,
                 elem_id="seg2sat-place",
             )
-            style = gr.Radio(list(STYLES), value=STYLES[0], label=TEXTS.label("seg2sat_style"))
             free_style = gr.Textbox(label=TEXTS.label("seg2sat_free_style"), max_lines=2)
             with gr.Accordion(TEXTS.label("seg2sat_settings"), open=False):
                 random_seed = gr.Checkbox(value=True, label=TEXTS.label("seg2sat_random_seed"))
@@ -298,6 +131,7 @@ def build(hub: Hub) -> None:
                 steps = gr.Slider(
                     STEPS.minimum, STEPS.maximum, STEPS.default, step=1, label=TEXTS.label("seg2sat_steps")
                 )
+                size = gr.Radio(list(IMAGE_SIZES), value=IMAGE_SIZE, label=TEXTS.label("seg2sat_size"))
                 guidance = gr.Slider(
                     GUIDANCE_SCALE.minimum,
                     GUIDANCE_SCALE.maximum,
@@ -319,127 +153,376 @@ def build(hub: Hub) -> None:
                     step=1,
                     label=TEXTS.label("seg2sat_variations"),
                 )
-            generate_button = gr.Button(TEXTS.label("seg2sat_generate"), variant="primary", elem_id="seg2sat-generate")
-            results = gr.Gallery(
-                label=TEXTS.label("seg2sat_results"),
-                columns=2,
-                object_fit="contain",
-                height="auto",
-                preview=False,
-                type="pil",
-                elem_id="seg2sat-results",
-            )
-            status = gr.HTML(elem_id="seg2sat-status")
-            # The finished images can join the image search's gallery, when that tab is mounted.
-            send_to_search = gr.Button(
-                TEXTS.label("seg2sat_send_to_search"), size="sm", visible="clip_search" in hub.settings.demos
-            )
-            prompt_used = gr.State("")  # set when a generation ends: the caption of the images sent
-    steps_strip = gr.Gallery(
-        label=TEXTS.label("seg2sat_strip"),
-        height="auto",
-        object_fit="contain",
-        buttons=["download", "fullscreen"],
-        elem_id="seg2sat-strip",
+    with gr.Accordion(TEXTS.label("seg2sat_how"), open=True, elem_id="seg2sat-how"):
+        gr.Markdown(TEXTS.label("seg2sat_how_intro"))
+        with gr.Row(equal_height=False):
+            with gr.Column(min_width=300):
+                gr.Markdown(TEXTS.label("seg2sat_forward"))
+                noised_image = gr.Image(
+                    label=TEXTS.label("seg2sat_noised"),
+                    interactive=False,
+                    format="jpeg",
+                    buttons=[],
+                    height="auto",
+                    elem_id="seg2sat-noised",
+                )
+                shares = gr.HTML(elem_id="seg2sat-shares")
+                noise_step = gr.Slider(0, 1000, 500, step=1, label=TEXTS.label("seg2sat_noise_step"))
+                with gr.Row():
+                    example_source = gr.Button(TEXTS.label("seg2sat_noise_example"), size="sm")
+                    last_source = gr.Button(TEXTS.label("seg2sat_noise_last"), size="sm")
+                    upload_source = gr.UploadButton(
+                        TEXTS.label("seg2sat_noise_upload"), file_types=["image"], type="filepath", size="sm"
+                    )
+                noise_notice = gr.HTML()
+                gr.Markdown(TEXTS.label("seg2sat_example_caption"))
+                # The image being noised: hidden, an input of /diffusion_noise for API clients.
+                source_image = gr.Image(str(aerial_path(AERIAL_EXAMPLES[0])), type="pil", visible=False)
+            with gr.Column(min_width=300):
+                gr.Markdown(TEXTS.label("seg2sat_reverse"))
+                steps_strip = gr.Gallery(
+                    label=TEXTS.label("seg2sat_strip"),
+                    height="auto",
+                    object_fit="contain",
+                    buttons=[],
+                    interactive=False,
+                    elem_id="seg2sat-strip",
+                )
+    last_images = gr.State([])  # this session's last finished images: what can join the image search
+    last_prompt = gr.State("")
+    live_session = gr.State(logic.LiveSession())
+    example_index = gr.State(0)
+    estimate_timer = gr.Timer(5, active=False)  # on a CPU, until the warm-up has measured a step
+
+    # --- Page load: what this server can do -----------------------------------------------------
+
+    def on_page_load(request: gr.Request):
+        language = request_language(request)
+        missing = missing_model(hub)
+        if missing is not None:  # the remedy (ids, commands) is in the server log and, for the host, À propos
+            sentence = TEXTS.get("seg2sat_models_missing", language)
+            notice = gr.update(value=notice_html(sentence), visible=True)
+            return notice, gr.update(interactive=False), gr.update(interactive=False, info=None)
+        if on_cpu(hub):
+            reason = TEXTS.get("seg2sat_live_needs_gpu", language)
+            return "", gr.update(interactive=True), gr.update(interactive=False, value=False, info=reason)
+        if not hub.settings.seg2sat_live:
+            reason = TEXTS.get("seg2sat_live_switched_off", language)
+            return "", gr.update(interactive=True), gr.update(interactive=False, value=False, info=reason)
+        return "", gr.update(interactive=True), gr.update(interactive=True, info=None)
+
+    gr.on(None, on_page_load, None, [availability, generate_button, live], api_visibility="private", queue=False)
+
+    def cpu_estimate(
+        step_count: float, image_size: int, variation_count: float, guidance_scale: float, request: gr.Request
+    ):
+        """On a CPU, the time these settings will take, on the button and beside it, and the fast preset."""
+        language = request_language(request)
+        if missing_model(hub) is not None or not on_cpu(hub):
+            return gr.skip(), gr.update(visible=False), "", gr.update(active=False)
+        guided = guidance_scale > 1
+        seconds = logic.STEP_TIMES.estimate(int(step_count), int(image_size), int(variation_count), guided)
+        preset_seconds = logic.STEP_TIMES.estimate(
+            CPU_PRESET.steps, CPU_PRESET.size, CPU_PRESET.variations, CPU_PRESET.guidance_scale > 1
+        )
+        if seconds is None:
+            line = TEXTS.get("seg2sat_cpu_unmeasured", language)
+            return gr.skip(), gr.update(visible=False), f"<p>{html.escape(line)}</p>", gr.update(active=True)
+        duration = views.duration_text(seconds, language)
+        preset = TEXTS.get("seg2sat_cpu_preset", language, duration=views.duration_text(preset_seconds, language))
+        line = TEXTS.get("seg2sat_cpu_estimate", language, duration=duration)
+        return (
+            TEXTS.get("seg2sat_generate_in", language, duration=duration),
+            gr.update(value=preset, visible=True),
+            f"<p>{html.escape(line)}</p>",
+            gr.update(active=False),
+        )
+
+    estimate_inputs = [steps, size, variations, guidance]
+    estimate_outputs = [generate_button, cpu_preset, estimate, estimate_timer]
+    gr.on(
+        None,
+        cpu_estimate,
+        estimate_inputs,
+        estimate_outputs,
+        api_visibility="private",
+        queue=False,
+        show_progress="hidden",
+    )
+    estimate_timer.tick(cpu_estimate, estimate_inputs, estimate_outputs, api_visibility="private", queue=False)
+    cpu_preset.click(
+        lambda: (CPU_PRESET.steps, CPU_PRESET.size, CPU_PRESET.variations, CPU_PRESET.guidance_scale),
+        None,
+        [steps, size, variations, guidance],
+        api_visibility="private",
+        queue=False,
     )
 
-    new_canvas.click(lambda: fresh_canvas, None, canvas, api_visibility="private", queue=False)
+    # --- The drawing ----------------------------------------------------------------------------
 
-    def load_example(selected: gr.SelectData):
-        example = EXAMPLES[selected.index]
-        return canvas_value(Image.open(example.path).convert("RGB")), example.place
+    def example_place(event: gr.EventData) -> str:
+        return EXAMPLES[int(event.example)].place  # the canvas has drawn the example itself
 
-    examples.select(load_example, None, [canvas, place], api_visibility="private", queue=False)
+    drawing.select(example_place, None, place, api_visibility="private", queue=False)
 
     def import_mask(path: str, request: gr.Request):
         language = request_language(request)
         try:
             picture = palette.open_image(path)
         except palette.NotAnImage as error:
-            raise gr.Error(TEXTS.get("seg2sat_not_an_image", language, detail=html.escape(str(error)))) from None
-        sketch, notices = sketch_with_notices(picture, language)
-        for notice in notices:
-            gr.Info(notice)
-        return canvas_value(sketch)
+            message = TEXTS.get("seg2sat_not_an_image", language, detail=str(error))
+            return gr.skip(), views.status_html([], [message], language)
+        sketch, notices = logic.sketch_with_notices(picture)
+        return logic.data_url(sketch), views.status_html(
+            [], [views.notice_text(n, language) for n in notices], language
+        )
 
-    upload.upload(import_mask, upload, canvas, api_visibility="private")
+    upload.upload(import_mask, upload, [drawing, status], api_visibility="private")
+
+    # --- Generating -----------------------------------------------------------------------------
+
+    def prepared(drawn: str | None, image_size: int, language: str):
+        """The sketch at the size to generate, and its notices as texts; bad input → gr.Error."""
+        try:
+            picture = logic.drawing_from_data_url(drawn)
+        except palette.NotAnImage as error:
+            raise gr.Error(TEXTS.get("seg2sat_not_an_image", language, detail=str(error))) from None
+        sketch, notices = logic.sketch_with_notices(picture, int(image_size))
+        return sketch, [views.notice_text(notice, language) for notice in notices]
+
+    def prompt_for(model, place_text: str, style_key: str, free_style_text: str, language: str, notices: list):
+        from spaces.seg2sat.pipeline import fit_prompt
+
+        try:
+            style_text = style_prompt(style_key, free_style_text)
+        except ValueError:
+            raise gr.Error(TEXTS.get("seg2sat_unknown_style", language, style=style_key)) from None
+        prompt, dropped = fit_prompt(model.tokenizer, build_prompt(place_text, style_text))
+        if dropped:
+            notices.append(TEXTS.get("seg2sat_prompt_truncated", language))
+        return prompt
+
+    def device_word(language: str) -> str:
+        return TEXTS.get("seg2sat_on_cpu" if on_cpu(hub) else "seg2sat_on_gpu", language)
+
+    def unavailable_status(language: str) -> str:
+        return views.status_html([TEXTS.get("seg2sat_models_missing", language)], [], language)
 
     @gpu_task(duration=120)
     def generate(
-        drawn: dict | None,
+        drawn: str | None,
         place_text: str,
-        style_text: str,
+        style_key: str,
         free_style_text: str,
         seed_value: float | None,
         seed_is_random: bool,
         step_count: float,
+        image_size: int,
         guidance_scale: float,
         conditioning_scale: float,
         variation_count: float,
         request: gr.Request,
         progress=gr.Progress(),
     ):
-        from shared.device import torch_runtime
         from spaces.seg2sat import pipeline as seg2sat
 
         language = request_language(request)
-        sketch, notices = sketch_with_notices(picture_from_canvas(drawn, language), language)
+        sketch, notices = prepared(drawn, image_size, language)
         try:
             model = seg2sat.shared_pipeline(hub, progress, language)
-        except WeightsUnavailable as missing:  # said in the status line, which stays, and in a toast
-            message = TEXTS.get("seg2sat_weights_missing", language, detail=str(missing))
-            gr.Warning(html.escape(message))
-            yield [], [], status_html([], [message]), seed_value, ""
+        except WeightsUnavailable:  # the log has the remedy (shared/weights.py)
+            yield [], [], unavailable_status(language), seed_value, gr.skip(), gr.skip(), gr.skip()
             return
-        prompt, dropped = seg2sat.fit_prompt(
-            model.tokenizer, build_prompt(place_text, (free_style_text or "").strip() or style_text)
-        )
-        if dropped:
-            notices.append(TEXTS.get("seg2sat_prompt_truncated", language, dropped=dropped))
+        prompt = prompt_for(model, place_text, style_key, free_style_text, language, notices)
         seed_used = new_seed() if seed_is_random or seed_value is None else int(seed_value)
         seeds = variation_seeds(seed_used, int(variation_count))
-        lines = [TEXTS.get("seg2sat_prompt_used", language, prompt=prompt)]
+        guided = guidance_scale > 1
+        cpu = on_cpu(hub)
         started = time.perf_counter()
-        for state in seg2sat.stream_generation(
-            model, sketch, prompt, seeds, int(step_count), guidance_scale, conditioning_scale
-        ):
-            steps_done = None if state.done else (len(state.previews), state.total_steps)
+        stream = seg2sat.stream_generation(
+            model,
+            sketch,
+            prompt,
+            seeds,
+            int(step_count),
+            guidance_scale,
+            conditioning_scale,
+            preview=seg2sat.preview_decoder(hub),
+            times=logic.STEP_TIMES,
+        )
+        for state in stream:
+            strip = [
+                (seg2sat.side_by_side(rgb), str(timestep))
+                for rgb, timestep in zip(state.previews, state.timesteps, strict=True)
+            ]
             if state.done:
-                lines.append(
-                    TEXTS.get(
-                        "seg2sat_summary",
-                        language,
-                        steps=len(state.previews),
-                        seconds=time.perf_counter() - started,
-                        seeds=", ".join(map(str, seeds)),
-                        device=torch_runtime(hub.settings).describe(),
-                    )
+                summary = TEXTS.get(
+                    "seg2sat_summary",
+                    language,
+                    steps=len(state.previews),
+                    seconds=format_number(time.perf_counter() - started, language, decimals=1),
+                    seeds=", ".join(map(str, seeds)),
+                    device=device_word(language),
                 )
-            strip = [(seg2sat.side_by_side(rgb), str(step)) for step, rgb in enumerate(state.previews, start=1)]
+                captions = [TEXTS.get("seg2sat_seed_caption", language, seed=s) for s in seeds]
+                yield (
+                    gallery_items(state.images, captions),
+                    strip,
+                    views.status_html([summary], notices, language, prompt=prompt),
+                    seed_used,
+                    state.images,
+                    prompt,
+                    gr.update(visible=search_takes_images(hub)),
+                )
+                return
+            done = len(state.previews)
+            remaining = None
+            if cpu and done:
+                remaining = logic.STEP_TIMES.estimate(state.total_steps - done, sketch.width, len(seeds), guided)
+            previews = [] if not state.previews else [enlarged(rgb) for rgb in state.previews[-1]]
+            caption = TEXTS.get("seg2sat_step_caption", language, step=done, total=state.total_steps)
             yield (
-                results_gallery(state, seeds, language),
+                [(preview, caption) for preview in previews],
                 strip,
-                status_html(lines, notices, steps_done, language),
+                views.status_html([], notices, language, (done, state.total_steps), remaining),
                 seed_used,
-                prompt if state.done else "",
+                gr.skip(),
+                gr.skip(),
+                gr.update(visible=False),
             )
 
-    generate_button.click(
+    generation = generate_button.click(
         generate,
-        [canvas, place, style, free_style, seed, random_seed, steps, guidance, conditioning, variations],
-        [results, steps_strip, status, seed, prompt_used],
+        [drawing, place, style, free_style, seed, random_seed, steps, size, guidance, conditioning, variations],
+        [results, steps_strip, status, seed, last_images, last_prompt, send_to_search],
         api_name="seg2sat_generate",
         concurrency_id=GPU_CONCURRENCY_ID,
         concurrency_limit=hub.settings.gpu_concurrency,
     )
+    generation.then(cpu_estimate, estimate_inputs, estimate_outputs, api_visibility="private", queue=False)
 
-    def send_results_to_search(images: list | None, prompt: str, request: gr.Request):
+    # --- Live mode: each stroke, once the hand pauses, makes a quick image ------------------------
+
+    def announce(session: logic.LiveSession) -> None:
+        session.announce()  # outside the queue: an older live image still running stops at its next step
+
+    @gpu_task(duration=30)
+    def live_generate(
+        drawn: str | None,
+        place_text: str,
+        style_key: str,
+        free_style_text: str,
+        seed_value: float | None,
+        guidance_scale: float,
+        conditioning_scale: float,
+        session: logic.LiveSession,
+        request: gr.Request,
+    ):
+        from spaces.seg2sat import pipeline as seg2sat
+
         language = request_language(request)
-        if not images or not prompt:  # nothing generated yet, or only a generation's previews
-            gr.Info(TEXTS.get("seg2sat_nothing_to_send", language))
-            return
-        for image, _seed_caption in images:
-            offer_to_gallery(hub, image, prompt, source="seg2sat")
-        gr.Info(TEXTS.get("seg2sat_sent_to_search", language, count=len(images)))
+        ticket = session.ticket()
+        sketch, notices = prepared(drawn, IMAGE_SIZE, language)
+        try:
+            model = seg2sat.shared_pipeline(hub)
+        except WeightsUnavailable:
+            return [], unavailable_status(language), gr.skip(), gr.skip(), gr.skip()
+        prompt = prompt_for(model, place_text, style_key, free_style_text, language, notices)
+        seed_used = 0 if seed_value is None else int(seed_value)
+        started = time.perf_counter()
+        image = seg2sat.live_image(
+            model,
+            sketch,
+            prompt,
+            seed_used,
+            lambda: session.superseded(ticket),
+            guidance_scale,
+            conditioning_scale,
+            times=logic.STEP_TIMES,
+        )
+        if image is None:  # a newer drawing came: its image is what the user wants
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        line = TEXTS.get(
+            "seg2sat_live_status",
+            language,
+            steps=LIVE_STEPS,
+            seconds=format_number(time.perf_counter() - started, language, decimals=2),
+            seed=seed_used,
+        )
+        return (
+            [(image, TEXTS.get("seg2sat_seed_caption", language, seed=seed_used))],
+            views.status_html([line], notices, language, prompt=prompt),
+            [image],
+            prompt,
+            gr.update(visible=search_takes_images(hub)),
+        )
 
-    send_to_search.click(send_results_to_search, [results, prompt_used], None, api_name="seg2sat_send_to_search")
+    # The canvas fires `input` at a stroke's end (debounced) and when the live checkbox is ticked.
+    drawing.input(announce, live_session, None, api_visibility="private", queue=False).then(
+        live_generate,
+        [drawing, place, style, free_style, seed, guidance, conditioning, live_session],
+        [results, status, last_images, last_prompt, send_to_search],
+        api_name="seg2sat_live",
+        trigger_mode="always_last",  # one waits while one runs; more strokes meanwhile replace it
+        concurrency_id=GPU_CONCURRENCY_ID,
+        concurrency_limit=hub.settings.gpu_concurrency,
+        show_progress="hidden",
+    )
+
+    # --- The image search -----------------------------------------------------------------------
+
+    def send_results_to_search(images: list, prompt: str, request: gr.Request):
+        language = request_language(request)
+        if not images or not prompt:  # nothing generated yet in this session
+            return views.status_html([TEXTS.get("seg2sat_nothing_to_send", language)], [], language), gr.skip()
+        for image in images:
+            offer_to_gallery(hub, image, prompt, source="seg2sat")
+        line = TEXTS.get("seg2sat_sent_to_search", language, count=len(images))
+        return views.status_html([line], [], language), gr.update(visible=False)
+
+    send_to_search.click(
+        send_results_to_search, [last_images, last_prompt], [status, send_to_search], api_name="seg2sat_send_to_search"
+    )
+
+    # --- How it works: noising any image to step t ----------------------------------------------
+
+    def noise(picture, t: float, request: gr.Request):
+        language = request_language(request)
+        if picture is None:
+            picture = palette.open_image(str(aerial_path(AERIAL_EXAMPLES[0])))
+        shown = logic.noised(picture, int(t))
+        return shown.image, views.shares_html(shown, language)
+
+    gr.on(
+        None,
+        noise,
+        [source_image, noise_step],
+        [noised_image, shares],
+        api_name="diffusion_noise",
+        trigger_mode="always_last",
+        show_progress="hidden",
+    )
+
+    def next_example(index: int):
+        index = (index + 1) % len(AERIAL_EXAMPLES)
+        return str(aerial_path(AERIAL_EXAMPLES[index])), index, ""
+
+    example_source.click(
+        next_example, example_index, [source_image, example_index, noise_notice], api_visibility="private"
+    )
+
+    def last_result(images: list, request: gr.Request):
+        if not images:
+            return gr.skip(), notice_html(TEXTS.get("seg2sat_noise_no_result", request_language(request)))
+        return images[0], ""
+
+    last_source.click(last_result, last_images, [source_image, noise_notice], api_visibility="private")
+
+    def uploaded_source(path: str, request: gr.Request):
+        try:
+            return palette.open_image(path), ""
+        except palette.NotAnImage as error:
+            message = TEXTS.get("seg2sat_not_an_image", request_language(request), detail=str(error))
+            return gr.skip(), notice_html(message)
+
+    upload_source.upload(uploaded_source, upload_source, [source_image, noise_notice], api_visibility="private")

