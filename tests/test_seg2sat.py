@@ -117,7 +117,10 @@ def test_an_older_revision_has_its_bin_converted_once(tmp_path, monkeypatch):
 
 def test_a_revision_without_either_file_says_so(tmp_path):
     bare = make_hub(tmp_path, IAGEN_REVISION_SEG2SAT_CONTROLNET=CONFIG_ONLY_REVISION)
-    with pytest.raises(WeightsUnavailable, match="has no diffusion_pytorch_model.safetensors, and no .*bin"):
+    with pytest.raises(
+        WeightsUnavailable,
+        match="has no diffusion_pytorch_model.safetensors, and diffusion_pytorch_model.bin of .* is not in the local hub cache",
+    ):
         seg2sat.controlnet_folder(bare)
 
 

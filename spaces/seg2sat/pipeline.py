@@ -131,27 +131,17 @@ def controlnet_folder(hub) -> Path:
 
 def pickled_checkpoint(hub, folder: Path) -> Path:
     """The .bin beside `folder`'s config.json: already there (a local folder, an older snapshot
-    preloaded whole), else fetched from the hub for the same revision, which the catalogue's
-    patterns (config.json + safetensors) left out."""
+    preloaded whole), else fetched for the same revision, which the catalogue's patterns
+    (config.json + safetensors) left out."""
     if (folder / PICKLED).exists():
         return folder / PICKLED
-    source = hub.weights.source(CONTROLNET_KEY)
-    if source.repo_id is None or source.local_path is not None:
-        raise WeightsUnavailable(source, f"{folder} holds no config.json with {PICKLED} or {SAFETENSORS}")
-    from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError
-
-    offline = hub.settings.offline or not hub.weights.hub_reachable()
     try:
-        path = hf_hub_download(
-            source.repo_id, PICKLED, repo_type=source.repo_type, revision=source.revision, local_files_only=offline
-        )
-    except (EntryNotFoundError, LocalEntryNotFoundError, HfHubHTTPError, OSError) as error:
-        where = "in the local hub cache" if offline else "on the hub"
+        return hub.weights.locate_file(CONTROLNET_KEY, PICKLED)
+    except WeightsUnavailable as missing:
+        revision = missing.source.revision or "main"
         raise WeightsUnavailable(
-            source, f"revision {source.revision or 'main'} has no {SAFETENSORS}, and no {PICKLED} {where}"
-        ) from error
-    return Path(path)
+            missing.source, f"revision {revision} has no {SAFETENSORS}, and {missing.reason}"
+        ) from None
 
 
 def weights_cached(hub) -> bool:
