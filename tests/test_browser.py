@@ -265,11 +265,13 @@ def test_about_gives_a_student_the_states_and_only_the_host_the_remedies(pages):
         ("fr-FR", "En file d'attente : 3ᵉ sur 12 · encore 5 s environ", "En cours… 4 s"),
         ("en-US", "In the queue: 3 of 12 · about 5 s left", "Working… 4 s"),
     ],
+    ids=["fr-FR", "en-US"],
 )
 def test_waiting_is_said_in_words_of_the_pages_language(pages, locale, queued, working):
     """Gradio's status tracker writes "queue: 3/12 | 1.2/6.0s" and "processing | 4.1s" whatever
     the language (drawn here as Gradio draws them, since a queue cannot be ordered on demand)."""
     page = pages.open("?tab=tokenizer", locale=locale)
+    wait_for_tokenizer(page)
     page.evaluate("""() => {
         for (const text of ["queue: 3/12 | 1.2/6.0s", "processing | 4.1s"]) {
             const element = document.createElement("div");
