@@ -93,7 +93,7 @@ def test_results_are_a_grid_of_thumbnails_to_tap_best_first_with_their_scores(pa
     expect(page.locator("#clip-search-status")).to_contain_text("Pour « " if language == "fr" else "For “")
     settle(page)
     pages.assert_healthy(page)
-    page.locator("#clip-search-query").scroll_into_view_if_needed()
+    page.locator("#clip-search-status").evaluate("status => status.scrollIntoView({block: 'start'})")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"phone-clip-search-{language}.png"))
     # Our texts follow the page's language; the captions are the dataset's own words (FLAIR's are English).
