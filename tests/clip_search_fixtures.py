@@ -80,33 +80,47 @@ def write_images(folder: Path, count: int, start: int = 0, suffix: str = ".png")
     return paths
 
 
-def save_fake_flair(folder: Path, rows: int, caption_column: str = "prompt", shards: int = 1, saved: int | None = None):
+def save_fake_flair(
+    folder: Path,
+    rows: int,
+    caption_column: str = "prompt",
+    shards: int = 1,
+    saved: int | None = None,
+    captions: dict[int, str] | None = None,
+):
     """Parquet shards laid out as datasets' push_to_hub writes an Image feature ({bytes, path}):
-    `rows` rows over `shards` shards, of which the first `saved` (all by default) are written."""
+    `rows` rows over `shards` shards, of which the first `saved` (all by default) are written;
+    `captions` replaces the captions of some rows."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     (folder / "data").mkdir(parents=True, exist_ok=True)
     per_shard = -(-rows // shards)
     for shard in range(shards if saved is None else saved):
-        images, captions = [], []
+        images, caption_of_row = [], []
         for row in range(shard * per_shard, min(rows, (shard + 1) * per_shard)):
             buffer = io.BytesIO()
             aerial_like_image(1000 + row, size=128).save(buffer, format="PNG")
             images.append({"bytes": buffer.getvalue(), "path": f"IMG_{row:06d}.png"})
-            captions.append(f"Aerial view of rue {row}, Toulouse. deciduous, building")
+            caption_of_row.append((captions or {}).get(row, f"Aerial view of rue {row}, Toulouse. deciduous, building"))
         segmentation = [{"bytes": b"", "path": None}] * len(images)
-        table = pa.table({"image": images, caption_column: captions, "segmentation": segmentation})
+        table = pa.table({"image": images, caption_column: caption_of_row, "segmentation": segmentation})
         pq.write_table(table, folder / "data" / f"train-{shard:05d}-of-{shards:05d}.parquet", row_group_size=16)
     (folder / "README.md").write_text("---\nlicense: etalab-2.0\n---\n# fake FLAIR_1_osm_clip\n")
 
 
-def seed_fake_flair(rows: int, revision: str = "1" * 40, shards: int = 1, saved: int | None = None) -> Path:
+def seed_fake_flair(
+    rows: int,
+    revision: str = "1" * 40,
+    shards: int = 1,
+    saved: int | None = None,
+    captions: dict[int, str] | None = None,
+) -> Path:
     from conftest import seed_hub_cache
 
     return seed_hub_cache(
         FLAIR_REPO,
-        lambda folder: save_fake_flair(folder, rows, shards=shards, saved=saved),
+        lambda folder: save_fake_flair(folder, rows, shards=shards, saved=saved, captions=captions),
         revision_sha=revision,
         repo_type="dataset",
     )

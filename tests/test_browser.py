@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 
 import pytest
@@ -241,6 +242,21 @@ def test_the_image_search_says_at_page_load_that_its_model_is_missing(pages, loc
     expect(page.locator("#tab-clip_search").get_by_role("button", name=example, exact=True)).to_be_disabled()
     assert "IAGEN_" not in page.locator("#tab-clip_search").inner_text()
     pages.assert_healthy(page)
+
+
+def test_no_phone_downloads_the_gallerys_code(pages):
+    """Gradio's page downloads the code of every component type in its config, whatever tab it
+    opens: gr.Gallery's (its video player, hls.js) is ~180 KB in 15 files, a third of a phone's
+    first load. The image search and Seg2Sat draw their images with gr.HTML instead."""
+    with urllib.request.urlopen(pages.hub_url + "config", timeout=10) as response:
+        types = {component["type"] for component in json.load(response)["components"]}
+    assert "gallery" not in types
+    fetched = []
+    page = pages.open("?tab=clip_search", before_load=lambda page: page.on("request", lambda r: fetched.append(r.url)))
+    expect(page.locator("#tab-clip_search")).to_be_visible()
+    settle(page)
+    gallery_code = [url for url in fetched if re.search(r"/assets/(Gallery|hls)-", url)]
+    assert not gallery_code, gallery_code
 
 
 def test_about_gives_a_student_the_states_and_only_the_host_the_remedies(pages):

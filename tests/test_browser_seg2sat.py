@@ -7,6 +7,7 @@ Screenshots land in artifacts/screenshots/.
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -180,14 +181,33 @@ def test_on_a_cpu_the_tab_says_how_long_then_generates(pages, locale):
     page.wait_for_timeout(500)
     generate.click()
     results = page.locator("#seg2sat-results")
+    # While it runs: the latest preview, captioned with its step, and nothing to download yet.
+    expect(results.locator("figcaption").first).to_contain_text(
+        "étape " if language == "fr" else "step ", timeout=120_000
+    )
+    expect(results.get_by_role("link")).to_have_count(0)
     expect(page.locator("#seg2sat-status")).to_contain_text(
         "10 " + ("étapes en" if language == "fr" else "steps in"), timeout=120_000
     )
-    expect(results.locator("img").first).to_be_visible()
+    expect(results.locator("img")).to_have_count(1)
+    expect(results.locator("img")).to_be_visible()
+    page.wait_for_function(  # the image itself, at the quick preset's size (not an enlarged preview)
+        "() => document.querySelector('#seg2sat-results img').naturalWidth === 384"
+    )
+    caption = results.locator("figcaption .caption").inner_text()
+    seed = re.fullmatch(r"(?:graine|seed) (\d+)", caption).group(1)
+    assert caption.startswith("graine " if language == "fr" else "seed ")
+    expect(page.locator("#seg2sat-status")).to_contain_text(seed)  # the seed that was used
+    download = results.get_by_role("link", name="Télécharger" if language == "fr" else "Download")
+    expect(download).to_have_attribute("download", f"seg2sat-{seed}.webp")
+    assert download.bounding_box()["height"] >= 40  # a finger's size
+    assert page.request.get(download.get_attribute("href")).ok
     assert results.locator("input[type=file]").count() == 0  # output only: no upload zone
     expect(page.get_by_text("Ajouter à la recherche d'images")).to_have_count(0)  # no image search here
     page.locator("#seg2sat-strip").scroll_into_view_if_needed()
     expect(page.locator("#seg2sat-strip img")).to_have_count(10)
+    timesteps = [int(t) for t in page.locator("#seg2sat-strip figcaption").all_inner_texts()]
+    assert timesteps == sorted(timesteps, reverse=True) and timesteps[0] < 1000, timesteps  # noisiest first
     settle(page)
     found = other_language_on_page(page, language)
     assert not found, f"text of the other language after a generation: {found}"

@@ -12,6 +12,7 @@ from PIL import Image
 from test_clip_search_logic import forget_hub_repo, png_header_only
 
 from shared.hub import Hub
+from shared.i18n import format_number
 from shared.settings import load_settings
 from spaces.clip_search import logic
 
@@ -62,9 +63,11 @@ def test_endpoints_are_listed(client):
 def test_a_text_query_returns_the_top_k_with_scores_and_captions(client):
     gallery, status, query_image = client.predict("Clairière entourée de forêt", 5, api_name="/clip_search_text")
     assert len(gallery) == 5 and all(entry["image"].endswith(".jpg") for entry in gallery)
-    scores = [float(caption.split(" · ")[0].replace(",", ".").replace("\u2212", "-")) for caption in captions(gallery)]
-    assert scores == sorted(scores, reverse=True)
-    assert all("Aerial view of rue" in caption for caption in captions(gallery))
+    scores = [entry["score"] for entry in gallery]
+    assert scores == sorted(scores, reverse=True) and all(-1 <= score <= 1 for score in scores)
+    for entry in gallery:  # the caption as the tab shows it: the score in French, then the dataset's caption
+        score, caption = entry["caption"].split(" · ", 1)
+        assert score == format_number(entry["score"], "fr", 2) and caption.startswith("Aerial view of rue")
     heading, summary = paragraphs(status)[:2]
     assert heading == "Pour « Clairière entourée de forêt » :"
     assert summary.startswith(f"5 images les plus proches parmi {GALLERY_SIZE}, en ")
@@ -144,7 +147,8 @@ def test_no_image_asks_for_one(client):
 
 def test_english_callers_get_english(hub_url):
     english = Client(hub_url, verbose=False, headers={"Accept-Language": "en-US,en;q=0.9"})
-    _, status, _ = english.predict("A clearing surrounded by forest", 3, api_name="/clip_search_text")
+    gallery, status, _ = english.predict("A clearing surrounded by forest", 3, api_name="/clip_search_text")
+    assert all(entry["caption"].startswith(format_number(entry["score"], "en", 2) + " · ") for entry in gallery)
     assert paragraphs(status)[0] == "For “A clearing surrounded by forest”:"
     assert paragraphs(status)[1].startswith("3 nearest images out of ")
 

@@ -119,13 +119,18 @@ ENDPOINT_SCENARIOS = {
     "/tokenize_compare": ((ENGLISH, FRENCH), lambda result: check_compare(result, ENGLISH, FRENCH)),
     "/model_status": ((), check_model_status),
     # No Seg2Sat weights in this hub's HF cache: the tab says so in one sentence (the remedy is in the log).
+    # No images and no steps: empty lists, as a client reads a result with none.
     "/seg2sat_generate": (
         (village_drawing(), "Saumur", "oil", "", 42, False, 2, 512, 7.5, 1.0, 1),
-        lambda result: check_shows(result[2], "Le modèle de génération n'est pas installé sur ce serveur"),
+        lambda result: check_no_images_and_shows(
+            result[:2], result[2], "Le modèle de génération n'est pas installé sur ce serveur"
+        ),
     ),
     "/seg2sat_live": (
         (village_drawing(), "Saumur", "oil", "", 42, 7.5, 1.0),
-        lambda result: check_shows(result[1], "Le modèle de génération n'est pas installé sur ce serveur"),
+        lambda result: check_no_images_and_shows(
+            result[:1], result[1], "Le modèle de génération n'est pas installé sur ce serveur"
+        ),
     ),
     # Nothing was generated in this session: a message only, nothing sent, no error.
     "/seg2sat_send_to_search": ((), lambda result: check_shows(result, "Générez d'abord une image")),
@@ -159,11 +164,15 @@ ENDPOINT_SCENARIOS = {
     # No CLIP weights in this hub's HF cache: the search tab says so in one sentence.
     "/clip_search_text": (
         ("Clairière entourée de forêt", 12),
-        lambda result: check_shows(result[1], "Le modèle de recherche n'est pas installé sur ce serveur"),
+        lambda result: check_no_images_and_shows(
+            result[:1], result[1], "Le modèle de recherche n'est pas installé sur ce serveur"
+        ),
     ),
     "/clip_search_image": (
         (handle_file(str(REPO / "docs/phone-tokenizer-fr.png")), 12, False),
-        lambda result: check_shows(result[1], "Le modèle de recherche n'est pas installé sur ce serveur"),
+        lambda result: check_no_images_and_shows(
+            result[:1], result[1], "Le modèle de recherche n'est pas installé sur ce serveur"
+        ),
     ),
 }
 
@@ -174,6 +183,11 @@ def check_nothing_returned(result) -> None:
 
 def check_shows(html_output: str, text: str) -> None:
     assert text in html.unescape(html_output), html_output[:500]
+
+
+def check_no_images_and_shows(image_lists, html_output: str, text: str) -> None:
+    assert all(images == [] for images in image_lists), image_lists
+    check_shows(html_output, text)
 
 
 def check_cemantix_state(state: dict, **expected) -> None:

@@ -9,6 +9,7 @@ are removed at the end of this module, so that other modules' hubs see no Seg2Sa
 
 import base64
 import html
+import io
 import shutil
 from pathlib import Path
 
@@ -379,8 +380,7 @@ def drawing_of(picture_path) -> str:
     return "data:image/png;base64," + base64.b64encode(Path(picture_path).read_bytes()).decode()
 
 
-def call(
-    client,
+def generate_arguments(
     picture_path,
     place="Saumur",
     steps=2,
@@ -390,8 +390,9 @@ def call(
     free_style="",
     guidance=7.5,
     style="satellite",
-):
-    return client.predict(
+) -> tuple:
+    """The arguments of /seg2sat_generate, in its order."""
+    return (
         drawing_of(picture_path),
         place,
         style,
@@ -403,12 +404,21 @@ def call(
         guidance,
         1.0,
         variations,
-        api_name="/seg2sat_generate",
     )
 
 
-def image_bytes(gallery_item) -> bytes:
-    return np.asarray(Image.open(gallery_item["image"]).convert("RGB")).tobytes()
+def call(client, picture_path, **settings):
+    return client.predict(*generate_arguments(picture_path, **settings), api_name="/seg2sat_generate")
+
+
+def image_bytes(result) -> bytes:
+    return np.asarray(Image.open(result["image"]).convert("RGB")).tobytes()
+
+
+def decoded(data_url: str) -> Image.Image:
+    header, data = data_url.split(",", 1)
+    assert header == "data:image/webp;base64"
+    return Image.open(io.BytesIO(base64.b64decode(data)))
 
 
 def test_the_endpoint_generates_and_reproduces(endpoint):
@@ -421,13 +431,34 @@ def test_the_endpoint_generates_and_reproduces(endpoint):
     ]
     results, strip, status, seed = call(endpoint, EXAMPLES[2].path, variations=2)
     assert seed == 42 and len(results) == 2 and len(strip) == 2
-    assert [item["caption"] for item in results] == ["graine 42", "graine 43"]
-    assert all(item["caption"].isdigit() for item in strip)  # each step's timestep t
+    assert [(item["caption"], item["seed"]) for item in results] == [("graine 42", 42), ("graine 43", 43)]
+    timesteps = [step["t"] for step in strip]  # each step's timestep t, noisiest first
+    assert timesteps == sorted(timesteps, reverse=True) and all(0 <= t < 1000 for t in timesteps)
+    preview = decoded(strip[0]["preview"])  # the two variations side by side
+    assert preview.width == 2 * preview.height
     assert "Aerial view of Saumur. High resolution satellite image" in status  # folded, for the curious
     assert "<details>" in status and "sur processeur (sans GPU)" in status
     assert Image.open(results[0]["image"]).size == (SIZE, SIZE)
+    assert Path(results[0]["image"]).name == "seg2sat-42.webp"  # the name a download gets
     again, _, _, _ = call(endpoint, EXAMPLES[2].path, variations=1)
     assert image_bytes(again[0]) == image_bytes(results[0])
+
+
+def test_a_generation_streams_previews_then_its_images(endpoint):
+    """While it runs: the latest previews (a step, no seed: nothing to download) and a strip that
+    only grows; at the end, the images with their seeds and the whole strip."""
+    job = endpoint.submit(*generate_arguments(EXAMPLES[1].path, steps=6, variations=2), api_name="/seg2sat_generate")
+    job.result()
+    updates = job.outputs()
+    assert len(updates) >= 2, "no preview was streamed before the images"
+    strips = [strip for _, strip, _, _ in updates]
+    for shorter, longer in zip(strips, strips[1:], strict=False):
+        assert longer[: len(shorter)] == shorter  # a step, once shown, stays as it was
+    for results, strip, _, _ in updates[:-1]:
+        assert results and all(item["seed"] is None and item["step"] == len(strip) for item in results)
+        assert all(item["caption"] == f"étape {len(strip)} / 6" for item in results)
+    results, strip, _, _ = updates[-1]
+    assert [item["seed"] for item in results] == [42, 43] and len(strip) == 6
 
 
 def test_finished_images_join_the_image_search_gallery(endpoint, endpoint_hub):
@@ -518,7 +549,7 @@ def test_the_live_endpoint_makes_a_quick_image_at_the_seed_shown(endpoint):
     ) = endpoint.predict(
         drawing_of(EXAMPLES[3].path), "Saint-Émilion", "satellite", "", 7, 7.5, 1.0, api_name="/seg2sat_live"
     )
-    assert len(results) == 1 and results[0]["caption"] == "graine 7"
+    assert len(results) == 1 and (results[0]["caption"], results[0]["seed"]) == ("graine 7", 7)
     assert f"{options.LIVE_STEPS} étapes" in status and "graine 7" in status
     again, _ = endpoint.predict(
         drawing_of(EXAMPLES[3].path), "Saint-Émilion", "satellite", "", 7, 7.5, 1.0, api_name="/seg2sat_live"

@@ -9,6 +9,7 @@ are said in the status line, in the user's language, with the results left empty
 
 import html
 import logging
+from pathlib import Path
 
 import gradio as gr
 
@@ -20,6 +21,8 @@ from spaces.clip_search import logic
 from spaces.clip_search.encoder import EncoderSettingError, get_encoder
 from spaces.clip_search.gallery import gallery_loader
 from spaces.clip_search.images import UnreadableImage, load_image
+from spaces.clip_search.result_grid import CSS as RESULT_GRID_CSS
+from spaces.clip_search.result_grid import ResultGrid
 
 log = logging.getLogger(__name__)
 
@@ -116,13 +119,15 @@ DEFAULT_TOP_K = 12
 MAX_TOP_K = 48
 CAPTION_CHARS = 90
 
-CSS = """
+CSS = (
+    """
 #clip-search-status p { margin: 0.2rem 0; }
 #clip-search-status .clip-search-notice { color: #a15c00; }
 #clip-search-status .clip-search-error { color: #b00020; }
-#clip-search-results .caption-label { font-size: 0.75em; }
 .clip-search-results-heading p { margin: 0; font-size: 0.9em; color: var(--body-text-color-subdued); }
 """
+    + RESULT_GRID_CSS
+)
 
 
 def status_html(lines: list[str], notices: list[str] = (), error: str | None = None) -> str:
@@ -133,14 +138,12 @@ def status_html(lines: list[str], notices: list[str] = (), error: str | None = N
     return "".join(paragraphs)
 
 
-def gallery_value(results, language: str) -> list[tuple[str, str]]:
-    """(thumbnail, "0,31 · caption") pairs for gr.Gallery, best first."""
+def result_grid_value(results, language: str) -> list[tuple[Path, str, float]]:
+    """(thumbnail, "0,31 · caption", score) for the ResultGrid, best first."""
     value = []
     for result in results:
-        caption = result.item.caption or TEXTS.get("clip_search_no_caption", language)
-        if len(caption) > CAPTION_CHARS:
-            caption = caption[: CAPTION_CHARS - 1] + "…"
-        value.append((str(result.thumbnail), f"{format_number(result.score, language, 2)} · {caption}"))
+        caption = _shorten(result.item.caption or TEXTS.get("clip_search_no_caption", language), CAPTION_CHARS)
+        value.append((result.thumbnail, f"{format_number(result.score, language, 2)} · {caption}", result.score))
     return value
 
 
@@ -193,15 +196,7 @@ def build(hub: Hub) -> None:
         elem_id="clip-search-query-image",
     )
     gr.Markdown(TEXTS.label("clip_search_results"), elem_classes=["clip-search-results-heading"])
-    results = gr.Gallery(
-        show_label=False,
-        columns=3,
-        height="auto",
-        object_fit="cover",
-        allow_preview=False,
-        interactive=False,
-        elem_id="clip-search-results",
-    )
+    results = ResultGrid(elem_id="clip-search-results")
     with gr.Accordion(TEXTS.label("clip_search_options"), open=False):
         top_k = gr.Slider(1, MAX_TOP_K, value=DEFAULT_TOP_K, step=1, label=TEXTS.label("clip_search_top_k"))
     shown_keys = gr.State([])  # the item behind each result, for "more like this"
@@ -280,7 +275,7 @@ def build(hub: Hub) -> None:
         )
         preview = gr.Image(value=query_preview, visible=True) if query_preview is not None else gr.Image(visible=False)
         return (
-            gallery_value(outcome.results, language),
+            result_grid_value(outcome.results, language),
             status_html([heading, summary], notices),
             [result.item.key for result in outcome.results],
             preview,
@@ -350,12 +345,13 @@ def build(hub: Hub) -> None:
         keys: list[str], top_k_value: float, selected: gr.SelectData, request: gr.Request, progress=gr.Progress()
     ):
         language = request_language(request)
-        if not keys or selected.index is None or selected.index >= len(keys):
+        index = selected.index  # from the browser: any value may come
+        if not isinstance(index, int) or not 0 <= index < len(keys or []):
             return nothing(language, "clip_search_item_gone")
 
         def run():
             found = logic.search_like_item(
-                hub, keys[selected.index], int(top_k_value or DEFAULT_TOP_K), progress_shown(progress, language)
+                hub, keys[index], int(top_k_value or DEFAULT_TOP_K), progress_shown(progress, language)
             )
             if found is None:  # dropped from the added images since it was shown
                 return nothing(language, "clip_search_item_gone")

@@ -19,7 +19,7 @@ from shared.hub import Hub
 from shared.hub_ui import notice_html
 from shared.i18n import format_number, request_language
 from shared.weights import WeightsUnavailable
-from spaces.seg2sat import canvas, logic, palette, views
+from spaces.seg2sat import canvas, image_grids, logic, palette, views
 from spaces.seg2sat.make_examples import AERIAL_EXAMPLES, EXAMPLES, aerial_path
 from spaces.seg2sat.options import (
     CONDITIONING_SCALE,
@@ -40,7 +40,7 @@ from spaces.seg2sat.options import (
 )
 from spaces.seg2sat.texts import TEXTS
 
-CSS = views.CSS + canvas.CSS
+CSS = views.CSS + canvas.CSS + image_grids.CSS
 MODEL_KEYS = ("seg2sat_controlnet", "sd21_base")
 PREVIEW_DISPLAY_SIZE = 256  # a preview is small (1/8 of the image, or TAESD's 128 px): upscaled to be seen
 
@@ -83,10 +83,6 @@ def style_choices() -> list:
     return [(TEXTS.label(f"seg2sat_style_{preset.key}"), preset.key) for preset in STYLE_PRESETS]
 
 
-def gallery_items(images, captions) -> list:
-    return list(zip(images, captions, strict=True))
-
-
 def enlarged(rgb) -> object:
     from PIL import Image
 
@@ -105,16 +101,7 @@ def build(hub: Hub) -> None:
             cpu_preset = gr.Button(size="sm", visible=False, elem_id="seg2sat-cpu-preset")
             estimate = gr.HTML(elem_id="seg2sat-estimate")
             live = gr.Checkbox(False, label=TEXTS.label("seg2sat_live"), interactive=False, elem_id="seg2sat-live")
-            results = gr.Gallery(
-                label=TEXTS.label("seg2sat_results"),
-                columns=2,
-                object_fit="contain",
-                height="auto",
-                preview=False,
-                interactive=False,
-                buttons=["download"],
-                elem_id="seg2sat-results",
-            )
+            results = image_grids.GeneratedImageGrid(elem_id="seg2sat-results")
             status = gr.HTML(elem_id="seg2sat-status")
             send_to_search = gr.Button(TEXTS.label("seg2sat_send_to_search"), size="sm", visible=False)
             style = gr.Radio(style_choices(), value=DEFAULT_STYLE, label=TEXTS.label("seg2sat_style"))
@@ -180,14 +167,7 @@ def build(hub: Hub) -> None:
                 source_image = gr.Image(str(aerial_path(AERIAL_EXAMPLES[0])), type="pil", visible=False)
             with gr.Column(min_width=300):
                 gr.Markdown(TEXTS.label("seg2sat_reverse"))
-                steps_strip = gr.Gallery(
-                    label=TEXTS.label("seg2sat_strip"),
-                    height="auto",
-                    object_fit="contain",
-                    buttons=[],
-                    interactive=False,
-                    elem_id="seg2sat-strip",
-                )
+                steps_strip = image_grids.StepStrip(elem_id="seg2sat-strip")
     last_images = gr.State([])  # this session's last finished images: what can join the image search
     last_prompt = gr.State("")
     live_session = gr.State(logic.LiveSession())
@@ -350,10 +330,11 @@ def build(hub: Hub) -> None:
             preview=seg2sat.preview_decoder(hub),
             times=logic.STEP_TIMES,
         )
+        strip = []  # grows with the steps: each preview is encoded once
         for state in stream:
-            strip = [
-                (seg2sat.side_by_side(rgb), str(timestep))
-                for rgb, timestep in zip(state.previews, state.timesteps, strict=True)
+            strip = strip + [
+                image_grids.step_preview(seg2sat.side_by_side(rgb), timestep)
+                for rgb, timestep in zip(state.previews[len(strip) :], state.timesteps[len(strip) :], strict=True)
             ]
             if state.done:
                 summary = TEXTS.get(
@@ -364,9 +345,12 @@ def build(hub: Hub) -> None:
                     seeds=", ".join(map(str, seeds)),
                     device=device_word(language),
                 )
-                captions = [TEXTS.get("seg2sat_seed_caption", language, seed=s) for s in seeds]
+                finished = [
+                    {"image": image, "caption": TEXTS.get("seg2sat_seed_caption", language, seed=s), "seed": s}
+                    for image, s in zip(state.images, seeds, strict=True)
+                ]
                 yield (
-                    gallery_items(state.images, captions),
+                    finished,
                     strip,
                     views.status_html([summary], notices, language, prompt=prompt),
                     seed_used,
@@ -382,7 +366,7 @@ def build(hub: Hub) -> None:
             previews = [] if not state.previews else [enlarged(rgb) for rgb in state.previews[-1]]
             caption = TEXTS.get("seg2sat_step_caption", language, step=done, total=state.total_steps)
             yield (
-                [(preview, caption) for preview in previews],
+                [{"image": preview, "caption": caption, "step": done} for preview in previews],
                 strip,
                 views.status_html([], notices, language, (done, state.total_steps), remaining),
                 seed_used,
@@ -450,7 +434,13 @@ def build(hub: Hub) -> None:
             seed=seed_used,
         )
         return (
-            [(image, TEXTS.get("seg2sat_seed_caption", language, seed=seed_used))],
+            [
+                {
+                    "image": image,
+                    "caption": TEXTS.get("seg2sat_seed_caption", language, seed=seed_used),
+                    "seed": seed_used,
+                }
+            ],
             views.status_html([line], notices, language, prompt=prompt),
             [image],
             prompt,
