@@ -184,8 +184,8 @@ GRADIO_ENGLISH = (
 def english_constants() -> set[str]:
     """English that lives in the demos' code rather than in their texts: Seg2Sat's prompts and
     its classes' English names (what the model reads, not what a French page may show)."""
+    from shared.flair import FLAIR_CLASSES
     from spaces.seg2sat.options import STYLES
-    from spaces.seg2sat.palette import FLAIR_CLASSES
 
     return {*STYLES, *(land_cover.english for land_cover in FLAIR_CLASSES)}
 

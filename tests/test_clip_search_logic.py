@@ -518,3 +518,13 @@ def test_offers_from_many_threads_are_all_complete_and_bounded(tmp_path, monkeyp
     assert all(load_image(offer.path).size == (96, 96) for offer in offers)
     folder = gallery_handoff.inbox_folder(hub.settings.cache_dir) / "seg2sat"
     assert not list(folder.glob(".offer-*")) and len(list(folder.glob("*.json"))) == 5
+
+
+def test_flair_captions_are_shown_in_the_pages_language():
+    from spaces.clip_search.logic import caption_in
+
+    caption = "Aerial view of Av. Foch, Paris. deciduous, building, herbaceous vegetation"
+    assert caption_in("fr", caption) == "Av. Foch, Paris — feuillu, bâtiment, surface herbacée"
+    assert caption_in("en", caption) == "Av. Foch, Paris — deciduous, building, herbaceous vegetation"
+    for other in ("IMG_0042.jpg", "Aerial view of rue X. a class we do not know", "Aerial view of Lyon"):
+        assert caption_in("fr", other) == other  # not a FLAIR caption: as it is

@@ -67,7 +67,7 @@ def test_a_text_query_returns_the_top_k_with_scores_and_captions(client):
     assert scores == sorted(scores, reverse=True) and all(-1 <= score <= 1 for score in scores)
     for entry in gallery:  # the caption as the tab shows it: the score in French, then the dataset's caption
         score, caption = entry["caption"].split(" · ", 1)
-        assert score == format_number(entry["score"], "fr", 2) and caption.startswith("Aerial view of rue")
+        assert score == format_number(entry["score"], "fr", 2) and caption.endswith(", Toulouse — feuillu, bâtiment")
     heading, summary = paragraphs(status)[:2]
     assert heading == "Pour « Clairière entourée de forêt » :"
     assert summary.startswith(f"5 images les plus proches parmi {GALLERY_SIZE}, en ")
@@ -78,7 +78,7 @@ def test_an_image_query_finds_itself_first(client, tmp_path):
     path = tmp_path / "patch.png"
     aerial_like_image(1003, size=128).save(path)  # row 3 of the fake dataset
     gallery, status, query_image = client.predict(handle_file(str(path)), 4, False, api_name="/clip_search_image")
-    assert captions(gallery)[0] == "1,00 · Aerial view of rue 3, Toulouse. deciduous, building"
+    assert captions(gallery)[0] == "1,00 · rue 3, Toulouse — feuillu, bâtiment"  # FLAIR's caption, in French
     assert paragraphs(status)[0] == "Pour l'image « patch.png » :"
     assert query_image["visible"] is True
 

@@ -6,12 +6,14 @@ The tab (ui.py) turns these outcomes into components and texts; the parts below 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from shared.flair import CLASS_BY_ENGLISH_NAME
 from shared.model_cache import LOADED
 from shared.weights import WeightsUnavailable
 from spaces.clip_search.encoder import (
@@ -29,6 +31,9 @@ from spaces.clip_search.images import file_sha256
 
 GalleryProgress = Callable[[tuple[int, int, str]], None]  # (done, total, stage) while the gallery opens
 
+# FLAIR's captions read "Aerial view of <OpenStreetMap place>. <its land-cover classes>", in English.
+FLAIR_CAPTION = re.compile(r"Aerial view of (?P<place>.+?)\.\s+(?P<classes>[a-z ]+(?:, [a-z ]+)*)\.?")
+
 
 @dataclass
 class SearchOutcome:
@@ -39,6 +44,18 @@ class SearchOutcome:
     search_s: float
     query: PreparedQuery | None = None  # a text query as the encoder read it (cut to its context)
     added: bool = False  # the query image joined the gallery
+
+
+def caption_in(language: str, caption: str) -> str:
+    """A FLAIR caption as a page in `language` shows it: the place, then its classes by their
+    names in that language (« rue des Lilas, Toulouse — feuillu, bâtiment »); other captions (an
+    upload's file name, Seg2Sat's prompt) as they are."""
+    match = FLAIR_CAPTION.fullmatch(caption.strip())
+    names = match and [name.strip() for name in match["classes"].split(",")]
+    if not names or not all(name in CLASS_BY_ENGLISH_NAME for name in names):
+        return caption
+    classes = names if language == "en" else [CLASS_BY_ENGLISH_NAME[name].french for name in names]
+    return f"{match['place']} — {', '.join(classes)}"
 
 
 def encoder_unavailable(hub) -> WeightsUnavailable | None:

@@ -142,7 +142,8 @@ def result_grid_value(results, language: str) -> list[tuple[Path, str, float]]:
     """(thumbnail, "0,31 · caption", score) for the ResultGrid, best first."""
     value = []
     for result in results:
-        caption = _shorten(result.item.caption or TEXTS.get("clip_search_no_caption", language), CAPTION_CHARS)
+        caption = logic.caption_in(language, result.item.caption) if result.item.caption else ""
+        caption = _shorten(caption or TEXTS.get("clip_search_no_caption", language), CAPTION_CHARS)
         value.append((result.thumbnail, f"{format_number(result.score, language, 2)} · {caption}", result.score))
     return value
 
@@ -356,7 +357,7 @@ def build(hub: Hub) -> None:
             if found is None:  # dropped from the added images since it was shown
                 return nothing(language, "clip_search_item_gone")
             item, thumbnail, outcome = found
-            caption = item.caption or TEXTS.get("clip_search_no_caption", language)
+            caption = logic.caption_in(language, item.caption) or TEXTS.get("clip_search_no_caption", language)
             heading = TEXTS.get("clip_search_for_item", language, caption=_shorten(caption, 80))
             return shown(outcome, heading, language, str(thumbnail))
 

@@ -1,7 +1,7 @@
 """The FLAIR land-cover palette, and turning any picture into a sketch the ControlNet can read.
 
 Seg2Sat's ControlNet was trained on IGN's FLAIR label maps, where each class has one exact colour
-(table below). It reads colours, not class numbers, so a sketch must hold those colours and no
+(shared/flair.py). It reads colours, not class numbers, so a sketch must hold those colours and no
 others: hand-drawn strokes carry hundreds of smoothed in-between colours at their edges, and an
 uploaded mask may be any size, transparent or grey. `prepare_sketch` makes any such picture a
 square `size` × `size` RGB image of palette colours only; `snap_to_palette` does the colour part.
@@ -17,42 +17,8 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageOps
 
+from shared.flair import CLASS_BY_ENGLISH_NAME, FLAIR_CLASSES, LandCoverClass
 
-@dataclass(frozen=True)
-class LandCoverClass:
-    number: int
-    english: str
-    french: str
-    hex: str
-
-    @property
-    def rgb(self) -> tuple[int, int, int]:
-        return tuple(int(self.hex[i : i + 2], 16) for i in (1, 3, 5))
-
-
-# FLAIR's 19 classes with the colours the ControlNet was trained on (docs/models.md); must match exactly.
-FLAIR_CLASSES = (
-    LandCoverClass(1, "building", "bâtiment", "#db0e9a"),
-    LandCoverClass(2, "pervious surface", "zone perméable", "#938e7b"),
-    LandCoverClass(3, "impervious surface", "zone imperméable", "#f80c00"),
-    LandCoverClass(4, "bare soil", "sol nu", "#a97101"),
-    LandCoverClass(5, "water", "eau", "#1553ae"),
-    LandCoverClass(6, "coniferous", "conifère", "#194a26"),
-    LandCoverClass(7, "deciduous", "feuillu", "#46e483"),
-    LandCoverClass(8, "brushwood", "broussaille", "#f3a60d"),
-    LandCoverClass(9, "vineyard", "vigne", "#660082"),
-    LandCoverClass(10, "herbaceous vegetation", "surface herbacée", "#55ff00"),
-    LandCoverClass(11, "agricultural land", "culture", "#fff30d"),
-    LandCoverClass(12, "plowed land", "terre labourée", "#e4df7c"),
-    LandCoverClass(13, "swimming pool", "piscine", "#3de6eb"),
-    LandCoverClass(14, "snow", "neige", "#ffffff"),
-    LandCoverClass(15, "clear cut", "coupe", "#8ab3a0"),
-    LandCoverClass(16, "mixed", "mixte", "#6b714f"),
-    LandCoverClass(17, "ligneous", "ligneux", "#c5dc42"),
-    LandCoverClass(18, "greenhouse", "serre", "#9999ff"),
-    LandCoverClass(19, "other", "indéterminé", "#000000"),
-)
-CLASS_BY_ENGLISH_NAME = {land_cover.english: land_cover for land_cover in FLAIR_CLASSES}
 # The published drawing tool offers classes 1-16: 17-19 are too rare in FLAIR to render well.
 DRAWING_CLASSES = FLAIR_CLASSES[:16]
 # A fresh canvas is all deciduous forest, as in the original; transparent pixels become it too.

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import html
 
+from shared.flair import LandCoverClass
 from shared.i18n import format_number
 from spaces.seg2sat import logic
-from spaces.seg2sat.palette import LandCoverClass
 from spaces.seg2sat.texts import TEXTS
 
 CSS = """
