@@ -170,6 +170,9 @@ def test_a_lecture_room_from_the_board_to_the_reveal(pages, hub_url, room_secret
     expect(host.locator("#cemantix-host-panel .cx-host-address")).to_have_text(link)
     assert qr_modules(host.locator("#cemantix-host-panel .cx-host-qr svg")) == qr_modules_of(link)
     screenshot(host, "cemantix-host-panel")
+    host.reload()  # the lecturer's page too finds its room again
+    expect(host.locator("#cemantix-host-panel .cx-code")).to_have_text(code)
+    expect(host.locator("#cemantix-end-room")).to_be_visible()
 
     # The board on the projector: a big QR code of the join link, the address, the code.
     board = open_board(pages, hub_url, code, PROJECTOR)

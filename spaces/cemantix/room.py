@@ -28,6 +28,7 @@ class RoomTab:
     status: gr.HTML
     words_language_choice: gr.Radio
     mode_choice: gr.Radio
+    create_fold: gr.Accordion
     create_button: gr.Button
     host_panel: gr.HTML
     end_button: gr.Button
@@ -40,6 +41,7 @@ class RoomTab:
             self.nickname,
             self.status,
             self.words_language_choice,
+            self.create_fold,
             self.host_panel,
             self.end_button,
             self.join_button,
@@ -86,7 +88,9 @@ def build_room(context: TabContext, session_state: gr.State, play: PlayTab, sect
         TEXTS.label("cemantix_join"), variant="primary", elem_id="cemantix-join", elem_classes=["cx-tap"], size="md"
     )
     status = gr.HTML(elem_classes=["cx-status"], elem_id="cemantix-room-status")
-    with gr.Accordion(TEXTS.label("cemantix_create_heading"), open=False, elem_id="cemantix-create-room"):
+    with gr.Accordion(
+        TEXTS.label("cemantix_create_heading"), open=False, elem_id="cemantix-create-room"
+    ) as create_fold:
         words_language_choice = gr.Radio(
             words_language_choices(), value="fr", label=TEXTS.label("cemantix_words_language")
         )
@@ -111,7 +115,16 @@ def build_room(context: TabContext, session_state: gr.State, play: PlayTab, sect
             size="md",
         )
     tab = RoomTab(
-        code, nickname, join_button, status, words_language_choice, mode_choice, create_button, host, end_button
+        code,
+        nickname,
+        join_button,
+        status,
+        words_language_choice,
+        mode_choice,
+        create_fold,
+        create_button,
+        host,
+        end_button,
     )
 
     def join_room(text: str, name: str, session: Session | None, request: gr.Request, progress=gr.Progress()):
@@ -199,7 +212,8 @@ def load_updates(
         values[tab.status] = render.paragraph(
             TEXTS.get("cemantix_resumed_room", language, code=wanted_code, nickname=session.nickname), "cx-good"
         )
-    if session.hosted_room is not None:
+    if session.hosted_room is not None:  # the lecturer's page reloaded: their room, open
+        values[tab.create_fold] = gr.Accordion(open=True)
         values[tab.host_panel] = host_panel(context, session, request, language)
         values[tab.end_button] = gr.Button(visible=not context.rooms.is_ended(session.hosted_room[0]))
     can_play = bool(context.playable(language))

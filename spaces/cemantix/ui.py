@@ -86,12 +86,13 @@ def build(hub: Hub) -> None:
         wanted_board = clean_code(request.query_params.get("board"))
         wanted_room = room_tab.wanted_room(request)
         in_that_room = session.game is not None and session.game.room_code == wanted_room and not session.game.over
+        hosting = session.hosted_room is not None and not context.rooms.is_ended(session.hosted_room[0])
         values = {
             session_state: session,
             player_token: session.token,
             notice: context.notice(request, language),
             sections: gr.Tabs(visible=not wanted_board),
-            wanted_section: "room" if wanted_room and not in_that_room else "",
+            wanted_section: "room" if (wanted_room and not in_that_room) or hosting else "",
         }
         values.update(play_tab.load_updates(play, session, resumed, language, playable))
         values.update(room_tab.load_updates(context, room, session, wanted_room, request, language))
