@@ -49,7 +49,9 @@ def test_nicknames_are_checked_and_unique_in_a_room(clock):
     code, _ = rooms.create("fr", "forêt", None)
     rooms.join(code, "Alice", "player-1")
     assert room_error(lambda: rooms.join(code, "alice", "player-2")) == NICKNAME_TAKEN
-    rooms.join(code, "Alice", "player-1")  # the same session may join again
+    rooms.record(code, "player-1", 3, 0, 20.0, None, found=False, gave_up=False)
+    rooms.join(code, "Alicia", "player-1")  # the same browser may join again, under a new name
+    assert [(row.nickname, row.guesses) for row in rooms.board(code).rows] == [("Alicia", 3)]
     for bad in ("", "   ", "x" * 21, "nul\x00"):
         assert room_error(lambda bad=bad: rooms.join(code, bad, "player-3")) == BAD_NICKNAME
     rooms.join(code, "<b>Bob</b>", "player-3")  # markup is kept as text: the board escapes it

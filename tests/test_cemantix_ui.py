@@ -164,6 +164,8 @@ def test_a_lecture_room_from_creation_to_reveal(hub_url, secret):
     other.predict(code, "Bob", api_name="/cemantix_join_room")
     for word in ("arbre", "maison"):
         student.predict(word, api_name="/cemantix_guess")
+    again = student.predict(code, "<i>Élève</i>", api_name="/cemantix_join_room")  # a second tap on « Rejoindre »
+    assert again[1 + STATE]["guesses"] == 2  # the game goes on
     other.predict("arbre", api_name="/cemantix_guess")
     other.predict(secret, api_name="/cemantix_guess")
     board = teacher.predict(code, api_name="/cemantix_board")

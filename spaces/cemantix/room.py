@@ -138,7 +138,9 @@ def build_room(context: TabContext, session_state: gr.State, play: PlayTab, sect
             return session, render.paragraph(room_error_message(error, language), "cx-problem"), gr.skip(), *unchanged
         except WordsMissing as missing:
             return session, render.paragraph(str(missing), "cx-problem"), gr.skip(), *unchanged
-        session.game = logic.Game(ticket.words_language, ticket.secret, words, ticket.puzzle_number, ticket.code)
+        game = session.game
+        if game is None or game.room_code != ticket.code:  # joining again keeps the game going
+            session.game = logic.Game(ticket.words_language, ticket.secret, words, ticket.puzzle_number, ticket.code)
         session.nickname = clean_nickname(name)
         joined = TEXTS.get("cemantix_joined", language, code=ticket.code, nickname=session.nickname)
         view = play.view(session, language, joined, True, box="")

@@ -159,7 +159,7 @@ class Rooms:
             return code, host_key
 
     def join(self, code: str, nickname: str, player_id: str) -> Ticket:
-        """Join (or join again, from the same browser, e.g. with a new nickname)."""
+        """Join, or join again from the same browser (a new nickname, the same progress)."""
         nickname = clean_nickname(nickname, self.refused_nickname_words)
         with self._lock:
             room = self._room(clean_code(code))
@@ -175,7 +175,10 @@ class Rooms:
             if player_id not in room.players and len(room.players) >= self.max_players:
                 raise RoomError(ROOM_FULL, code=room.code, max=self.max_players)
             room.last_activity = self.clock()
-            room.players[player_id] = Player(nickname, room.last_activity)  # a fresh start
+            if player_id in room.players:
+                room.players[player_id].nickname = nickname
+            else:
+                room.players[player_id] = Player(nickname, room.last_activity)
             return Ticket(room.code, room.words_language, room.secret, room.puzzle_number)
 
     def record(
