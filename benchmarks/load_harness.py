@@ -293,7 +293,10 @@ def user_loop(
     call_timeout: float,
     calls: list[Call],
 ) -> None:
-    next_call = time.perf_counter()
+    # Users start at random within one interval, as a room does: started together, 100 paced
+    # users would all call at the same instant, once per interval, and wait for each other.
+    next_call = time.perf_counter() + rng.uniform(0, mix.interval_s)
+    time.sleep(max(0.0, next_call - time.perf_counter()))
     while time.perf_counter() < deadline and budget.take():
         calls.append(call_once(client, mix.pick(rng), rng, call_timeout))  # list.append is thread-safe
         # The next call at the user's pace; a call slower than that is followed at once, not by a burst.
