@@ -53,7 +53,7 @@ def ended_game(french):
 
 
 def test_the_map_labels_the_secret_and_the_guesses_that_fit(ended_game):
-    svg = render.map_svg(ended_game.map_points(), "fr", render.PHONE_MAP, latest="route")
+    svg = render.map_svg(ended_game.map_points(), render.PHONE_MAP, latest="route")
     labels = re.findall(r'<text class="cx-label"[^>]*>([^<]+)</text>', svg)
     tips = re.findall(r'<text class="cx-tip"[^>]*>([^<]+)</text>', svg)
     guessed = {entry.word for entry in ended_game.entries}

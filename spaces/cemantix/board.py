@@ -49,7 +49,7 @@ def board_view(context: TabContext, board: Board, request: gr.Request, language:
         if word in vocabulary and word != board.secret  # the secret is the map's centre
     ]
     points = logic.map_around(game, {word: "guess" for word, _, _, _ in tried})
-    room_map = render.map_svg(points, language, render.BOARD_MAP)
+    room_map = render.map_svg(points, render.BOARD_MAP)
     return render.board_html(board, language, None, tried=tried, room_map_svg=room_map)
 
 

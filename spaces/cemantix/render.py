@@ -284,7 +284,7 @@ def place_labels(
     return placed
 
 
-def map_svg(points: list[logic.MapPoint], language: str, style: MapStyle = PHONE_MAP, latest: str | None = None) -> str:
+def map_svg(points: list[logic.MapPoint], style: MapStyle = PHONE_MAP, latest: str | None = None) -> str:
     """Words around the secret (logic.map_around), as an SVG drawn here: sharp on a phone and a
     projector, light. The secret and as many guesses as fit get a label (the latest and the
     warmest first) that overlaps no other; every other dot shows its word when tapped."""
@@ -386,7 +386,7 @@ def reveal_html(game: logic.Game | None, language: str) -> str:
     return (
         f'<div class="cx-reveal"><p class="cx-secret">{title}</p>'
         f"<h4>{escape(TEXTS.get('cemantix_map_heading', language))}</h4>"
-        f"{map_svg(game.map_points(), language, PHONE_MAP, latest)}"
+        f"{map_svg(game.map_points(), PHONE_MAP, latest)}"
         f'<p class="cx-caption">{escape(TEXTS.get("cemantix_map_caption", language))}</p>'
         f"<details><summary>{escape(TEXTS.get('cemantix_nearest_heading', language))}</summary>"
         f"{nearest_html(game, language)}</details></div>"
