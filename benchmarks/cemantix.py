@@ -55,7 +55,7 @@ def measure_guesses(vocabulary: Vocabulary, games: int, guesses_per_game: int) -
     rng = random.Random(0)
     ours, bare = [], []
     for _ in range(games):
-        game = logic.Game(vocabulary.lang, rng.choice(vocabulary.secret_pool), vocabulary)
+        game = logic.Game(vocabulary.words_language, rng.choice(vocabulary.secret_pool), vocabulary)
         secret_vector = vocabulary.vectors[vocabulary.index[game.secret]]
         words = rng.sample(vocabulary.words, guesses_per_game)  # distinct: none is a repeat
         for number, word in enumerate(words):
@@ -72,14 +72,16 @@ def measure_rankings(vocabulary: Vocabulary, count: int) -> float:
     return median([timed(vocabulary._rank, vocabulary.index[secret])[0] for secret in secrets])
 
 
-def measure_load(folder: Path, lang: str, repetitions: int) -> float:
-    Vocabulary.load(folder, lang)  # the first read may come from disk rather than the page cache
-    return median([timed(Vocabulary.load, folder, lang)[0] for _ in range(repetitions)])
+def measure_load(folder: Path, words_language: str, repetitions: int) -> float:
+    Vocabulary.load(folder, words_language)  # the first read may come from disk rather than the page cache
+    return median([timed(Vocabulary.load, folder, words_language)[0] for _ in range(repetitions)])
 
 
-def measure_build(hub: Hub, lang: str) -> float:
+def measure_build(hub: Hub, words_language: str) -> float:
     with tempfile.TemporaryDirectory(prefix="cemantix-build-") as scratch:
-        seconds, _ = timed(build_vocabulary, lang, hub.weights.locate(VECTOR_SOURCES[lang]), Path(scratch))
+        seconds, _ = timed(
+            build_vocabulary, words_language, hub.weights.locate(VECTOR_SOURCES[words_language]), Path(scratch)
+        )
     return seconds
 
 
@@ -92,19 +94,20 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     print(f"== Cémantix: guess vs a bare dot product, ranking, load, build — {now()}; {machine_description()}")
     hub = Hub(load_settings([]))
     results = {}
-    for lang in LANGUAGES:
-        vocabulary = load_vocabulary(hub, lang)  # built into the cache if it was not there
+    for words_language in LANGUAGES:
+        vocabulary = load_vocabulary(hub, words_language)  # built into the cache if it was not there
         figures = measure_guesses(vocabulary, games=max(2, round(20 * args.scale)), guesses_per_game=500)
         figures["ratio"] = figures["ours_ms"] / figures["bare_ms"]
         figures["ranking_ms"] = measure_rankings(vocabulary, max(3, round(30 * args.scale))) * 1e3
         figures["load_ms"] = (
-            measure_load(vocabulary_folder(hub.weights, lang), lang, max(3, round(20 * args.scale))) * 1e3
+            measure_load(vocabulary_folder(hub.weights, words_language), words_language, max(3, round(20 * args.scale)))
+            * 1e3
         )
         if not args.no_build:
-            figures["build_s"] = measure_build(hub, lang)
-        results[lang] = figures
+            figures["build_s"] = measure_build(hub, words_language)
+        results[words_language] = figures
         print(
-            f"  {lang}: {len(vocabulary):,} words × {vocabulary.vectors.shape[1]} dimensions, "
+            f"  {words_language}: {len(vocabulary):,} words × {vocabulary.vectors.shape[1]} dimensions, "
             f"{len(vocabulary.secret_pool):,} possible secrets"
         )
         print(

@@ -20,7 +20,10 @@ Loopback only: --url must point at 127.0.0.1 or localhost.
 A new demo adds a scenario: an entry in SCENARIOS, name -> Scenario(api_name, make_args(rng) -> args,
 interval_s). A Mix makes each user call several endpoints, one picked at random by share for each
 call (a lecture hall where every phone has several tabs open); its results come per endpoint too.
+A Crowd runs different users at once (100 players and one projector's board), after a one-off
+`prepare(url)` (the room they play in); --users sets the first group's size.
 
+    python benchmarks/load_harness.py --scenario cemantix_room --users 100 --seconds 300
     python benchmarks/load_harness.py --scenario lecture --users 100 --seconds 300 --phone-page "?tab=sampling"
 
 --phone-page: halfway through the window a phone (Debian's Chromium, 390 x 844) opens that page
@@ -31,8 +34,10 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import os
 import random
+import re
 import tempfile
 import threading
 import time
@@ -64,8 +69,24 @@ class Mix(NamedTuple):
         return rng.choices([part for _, part in self.parts], weights=[share for share, _ in self.parts])[0]
 
 
+class Crowd(NamedTuple):
+    """Different users at once: (how many, what each does); `prepare(url)` runs once before they
+    connect (a part of share 0 is called once by each user, in the warm-up, and never again)."""
+
+    groups: tuple[tuple[int, Scenario | Mix], ...]
+    prepare: Callable[[str], None] | None = None
+
+
 def as_mix(entry: Scenario | Mix) -> Mix:
     return entry if isinstance(entry, Mix) else Mix(((1.0, entry),), entry.interval_s)
+
+
+def user_mixes(entry: Scenario | Mix | Crowd, users: int) -> list[Mix]:
+    """What each user does: `users` of the entry (of a Crowd's first group, then its others)."""
+    if not isinstance(entry, Crowd):
+        return [as_mix(entry)] * users
+    (_, first), *others = entry.groups
+    return [as_mix(first)] * users + [as_mix(part) for count, part in others for _ in range(count)]
 
 
 # What students type in the tokenizer tab: short sentences, the lecture examples, a pasted paragraph.
@@ -156,7 +177,31 @@ def diffusion_noise_args(rng: random.Random) -> tuple:
     return handle_file(str(aerial_path(rng.choice(AERIAL_EXAMPLES)))), rng.randint(0, 1000)
 
 
-SCENARIOS: dict[str, Scenario | Mix] = {
+class LectureRoom:
+    """A Cémantix room for a load run: created once, then joined by every player, each with a
+    nickname of their own, and shown on one board."""
+
+    def __init__(self):
+        self.code = ""
+        self.nicknames = itertools.count(1)
+
+    def create(self, url: str) -> None:
+        host = new_client(url)
+        created = host.predict("fr", "random", api_name="/cemantix_create_room")
+        self.code = re.search(r'class="cx-code">(\w+)<', created).group(1)
+        print(f"  room {self.code} created (a random French word)")
+
+    def join_args(self, rng: random.Random) -> tuple:
+        # (room code, nickname), as /cemantix_join_room takes them
+        return self.code, f"Joueur {next(self.nicknames)}"
+
+    def board_args(self, rng: random.Random) -> tuple:
+        return (self.code,)
+
+
+CEMANTIX_ROOM = LectureRoom()
+
+SCENARIOS: dict[str, Scenario | Mix | Crowd] = {
     "tokenize": Scenario("/tokenize", tokenize_args),
     "tokenize_compare": Scenario("/tokenize_compare", compare_args),
     # A lecture room: each student moves a slider or edits the text about every 2 s (a forward pass each).
@@ -168,6 +213,24 @@ SCENARIOS: dict[str, Scenario | Mix] = {
     # A lecture room at « Comment ça marche »: each student moves the noise slider about once a second.
     "diffusion_noise": Scenario("/diffusion_noise", diffusion_noise_args, interval_s=1.0),
 }
+# A lecture hall playing one Cémantix room (run with --users 100 --seconds 300): each player joins,
+# then guesses a word every 5 s; the projector's board refreshes every 3 s.
+SCENARIOS["cemantix_room"] = Crowd(
+    (
+        (
+            100,
+            Mix(
+                (
+                    (0.0, Scenario("/cemantix_join_room", CEMANTIX_ROOM.join_args)),
+                    (1.0, Scenario("/cemantix_guess", cemantix_guess_args)),
+                ),
+                interval_s=5.0,
+            ),
+        ),
+        (1, Scenario("/cemantix_board", CEMANTIX_ROOM.board_args, interval_s=3.0)),
+    ),
+    prepare=CEMANTIX_ROOM.create,
+)
 # A lecture hall: each phone does something about every 3 s, in the tokenizer, the word game or
 # the sampling tab (run with --users 100 --seconds 300).
 SCENARIOS["lecture"] = Mix(
@@ -244,7 +307,10 @@ def user_loop(
     call_timeout: float,
     calls: list[Call],
 ) -> None:
-    next_call = time.perf_counter()
+    # Users start at random within one interval, as a room does: started together, 100 paced
+    # users would all call at the same instant, once per interval, and wait for each other.
+    next_call = time.perf_counter() + rng.uniform(0, mix.interval_s)
+    time.sleep(max(0.0, next_call - time.perf_counter()))
     while time.perf_counter() < deadline and budget.take():
         calls.append(call_once(client, mix.pick(rng), rng, call_timeout))  # list.append is thread-safe
         # The next call at the user's pace; a call slower than that is followed at once, not by a burst.
@@ -307,8 +373,11 @@ def run(
 ) -> dict[str, object]:
     """With `phone_page` (e.g. "?tab=sampling"), a phone (Chromium) opens that page halfway
     through the window: how long a newcomer waits for every tab and its first screen."""
-    mix = as_mix(SCENARIOS[scenario_name])
-    endpoints = ", ".join(part.api_name for _, part in mix.parts)
+    entry = SCENARIOS[scenario_name]
+    mixes = user_mixes(entry, users)
+    users = len(mixes)
+    parts = list({part.api_name: part for mix in mixes for _, part in mix.parts}.values())
+    endpoints = ", ".join(part.api_name for part in parts)
     if url:
         check_loopback(url)
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # the clients too
@@ -316,6 +385,8 @@ def run(
         f"== Load: {users} users on {endpoints} ({scenario_name}) for {seconds:g} s — {now()}; {machine_description()}"
     )
     with hub_or_url(url) as (hub_url, hub_process):
+        if isinstance(entry, Crowd) and entry.prepare:
+            entry.prepare(hub_url)
         setup_started = time.perf_counter()
         with ThreadPoolExecutor(SETUP_WORKERS) as pool:
             clients = list(pool.map(lambda _: new_client(hub_url), range(users)))
@@ -325,7 +396,7 @@ def run(
         warm_up_started = time.perf_counter()  # each user calls each endpoint once: every model is loaded
 
         def warm_up_user(user: int) -> list[Call]:
-            return [call_once(clients[user], part, rngs[user], call_timeout) for _, part in mix.parts]
+            return [call_once(clients[user], part, rngs[user], call_timeout) for _, part in mixes[user].parts]
 
         with ThreadPoolExecutor(users) as pool:
             warm_up = [call for user_calls in pool.map(warm_up_user, range(users)) for call in user_calls]
@@ -335,9 +406,16 @@ def run(
             f"  setup: {users} clients in {setup_s:.1f} s; warm-up: one call of each endpoint each in {warm_up_s:.1f} s"
             + (f", {len(warm_up_errors)} failed (first: {warm_up_errors[0]})" if warm_up_errors else "")
         )
+
+        def first_caller(part: Scenario) -> int:  # the first user whose calls include `part`
+            return next(user for user, mix in enumerate(mixes) if any(own is part for _, own in mix.parts))
+
         unloaded = {
-            part.api_name: [call_once(clients[0], part, rngs[0], call_timeout) for _ in range(UNLOADED_CALLS)]
-            for _, part in mix.parts
+            part.api_name: [
+                call_once(clients[first_caller(part)], part, rngs[first_caller(part)], call_timeout)
+                for _ in range(UNLOADED_CALLS)
+            ]
+            for part in parts
         }
 
         hub_cpu_before = hub_process.cpu_times() if hub_process else None
@@ -350,7 +428,7 @@ def run(
             threading.Thread(
                 target=user_loop,
                 daemon=True,
-                args=(clients[user], mix, rngs[user], deadline, budget, call_timeout, calls),
+                args=(clients[user], mixes[user], rngs[user], deadline, budget, call_timeout, calls),
             )
             for user in range(users)
         ]

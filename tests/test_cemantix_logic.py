@@ -17,7 +17,7 @@ def test_vocabularies_hold_what_the_issue_describes(french, english):
         assert all(word.isalpha() and word == word.lower() for word in vocabulary.words)
         assert np.allclose(np.linalg.norm(vocabulary.vectors, axis=1), 1, atol=1e-5)
         assert 4_000 < len(vocabulary.secret_pool) < 8_000
-        assert not set(vocabulary.secret_pool) & read_blocklist(vocabulary.lang)
+        assert not set(vocabulary.secret_pool) & read_blocklist(vocabulary.words_language)
     assert {"forêt", "été", "maîtrise"} <= set(french.words)  # accents kept
     assert {"forêt", "cheval", "chanter", "rapide"} <= set(french.secret_pool)  # noun, infinitive, adjective
     assert not {"chevaux", "mangeons", "gratuitement", "de"} & set(french.secret_pool)  # inflected, adverb, common
@@ -181,3 +181,50 @@ def test_explorer_operations(french, english):
     assert english.analogy("king", "man", "woman", 3)[0][0] == "queen"
     assert "forêt" not in [word for word, _ in french.neighbours("forêts", 10, excluded={"forêt"})]
     assert french.similarity("chat", "chien") > french.similarity("chat", "fiscal")
+
+
+def test_a_random_word_is_never_todays_daily_word(french):
+    day = date(2026, 3, 14)
+    daily = logic.daily_secret(french, day)
+    small = type(french)("fr", list(french.words), french.vectors, [daily, "forêt"], set(), {})
+    assert {logic.random_secret(small, day) for _ in range(20)} == {"forêt"}
+
+
+def test_a_rooms_words_map_around_its_secret(french):
+    game = logic.Game("fr", "forêt", french)
+    points = logic.map_around(game, {"arbre": "guess", "bois": "guess", "forêt": "guess"})
+    assert [(point.word, point.kind) for point in points] == [
+        ("forêt", "secret"),
+        ("arbre", "guess"),
+        ("bois", "guess"),
+    ]
+    assert points[1].permille == game.score("arbre")[1] and points[1].temperature == game.score("arbre")[0]
+
+
+ADULT_WORDS = {"fr": ("coquine", "cougar", "milf", "libertine", "xxx", "escort", "porno"), "en": ("porn", "milf")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("words_language", ["fr", "en"])
+def test_no_secret_reveals_a_blocked_word(words_language, french, english):
+    """Every word of the secret pool, as a game's end reveals it: its 100 nearest words hold no
+    blocked word (the adult-spam cluster of the crawled French vectors, crude words...)."""
+    vocabulary = french if words_language == "fr" else english
+    blocked = read_blocklist(words_language)
+    assert set(ADULT_WORDS[words_language]) <= blocked
+    assert not set(vocabulary.secret_pool) & blocked
+    for secret in vocabulary.secret_pool:
+        game = logic.Game(words_language, secret, vocabulary)
+        shown = {entry.word for entry in game.nearest()}
+        assert len(shown) == logic.NEAREST_SHOWN and not shown & blocked, (secret, sorted(shown & blocked))
+
+
+def test_everyday_words_meet_no_adult_word(french):
+    """What the issue saw: the nearest words of animals, photos, meetings held adult-chat words.
+    They are still in the vectors (the raw neighbours of « chat » hold « coquine »), not in any list."""
+    blocked = read_blocklist("fr")
+    raw = french.vectors @ french.vectors[french.index["chat"]]
+    assert {"coquine", "webcam"} <= {french.words[position] for position in np.argsort(-raw)[:100]}
+    for word in ("chat", "photo", "rencontre", "animaux", "amateur", "mamie", "blonde", "massage"):
+        neighbours = {neighbour for neighbour, _ in french.neighbours(word, 100)}
+        assert len(neighbours) == 100 and not neighbours & blocked, (word, sorted(neighbours & blocked))

@@ -4,6 +4,7 @@ import pytest
 
 from spaces.cemantix.rooms import (
     BAD_NICKNAME,
+    NICKNAME_REFUSED,
     NICKNAME_TAKEN,
     NO_SUCH_ROOM,
     NOT_HOST,
@@ -38,7 +39,7 @@ def test_players_join_with_a_code_and_get_the_rooms_game(clock):
     rooms = Rooms(clock=clock)
     code, _ = rooms.create("fr", "forêt", 695)
     ticket = rooms.join(f" {code.lower()} ", "  Alice  ", "player-1")  # codes are forgiving
-    assert (ticket.code, ticket.lang, ticket.secret, ticket.puzzle_number) == (code, "fr", "forêt", 695)
+    assert (ticket.code, ticket.words_language, ticket.secret, ticket.puzzle_number) == (code, "fr", "forêt", 695)
     assert rooms.board(code).rows[0].nickname == "Alice"
     assert room_error(lambda: rooms.join("ZZZZ", "Bob", "player-2")) == NO_SUCH_ROOM
 
@@ -48,7 +49,9 @@ def test_nicknames_are_checked_and_unique_in_a_room(clock):
     code, _ = rooms.create("fr", "forêt", None)
     rooms.join(code, "Alice", "player-1")
     assert room_error(lambda: rooms.join(code, "alice", "player-2")) == NICKNAME_TAKEN
-    rooms.join(code, "Alice", "player-1")  # the same session may join again
+    rooms.record(code, "player-1", 3, 0, 20.0, None, found=False, gave_up=False)
+    rooms.join(code, "Alicia", "player-1")  # the same browser may join again, under a new name
+    assert [(row.nickname, row.guesses) for row in rooms.board(code).rows] == [("Alicia", 3)]
     for bad in ("", "   ", "x" * 21, "nul\x00"):
         assert room_error(lambda bad=bad: rooms.join(code, bad, "player-3")) == BAD_NICKNAME
     rooms.join(code, "<b>Bob</b>", "player-3")  # markup is kept as text: the board escapes it
@@ -100,3 +103,23 @@ def test_rooms_expire_when_idle_or_too_old(clock):
     assert rooms.is_ended(idle) and not rooms.is_ended(busy) and len(rooms) == 1
     clock.now += 3000  # 3 h 20 after creation: too old, however busy
     assert room_error(lambda: rooms.board(busy)) == NO_SUCH_ROOM and len(rooms) == 0
+
+
+def test_nicknames_holding_a_refused_word_are_refused(clock):
+    rooms = Rooms(refused_nickname_words=frozenset({"salope", "xxx"}), clock=clock)
+    code, _ = rooms.create("fr", "forêt", None)
+    for bad in ("Salope", "la salope du 3e", "XXX_Tueur", "Élève-xxx"):
+        assert room_error(lambda bad=bad: rooms.join(code, bad, "player-1")) == NICKNAME_REFUSED
+    rooms.join(code, "Salopette", "player-1")  # a word that only starts like one is fine
+
+
+def test_the_rooms_words_are_counted_and_shown_only_at_the_end(clock):
+    rooms = Rooms(clock=clock)
+    code, host_key = rooms.create("fr", "forêt", None)
+    for number in range(3):
+        rooms.join(code, f"P{number}", f"player-{number}")
+    for number, word in [(0, "arbre"), (1, "arbre"), (2, "arbre"), (0, "bois"), (1, "bois"), (2, "maison")]:
+        rooms.record(code, f"player-{number}", 1, 0, 20.0, None, found=False, gave_up=False, tried_word=word)
+    rooms.record(code, "player-0", 2, 1, 30.0, 950, found=False, gave_up=False)  # a hint: no word
+    assert rooms.board(code).tried_words == ()
+    assert rooms.end(code, host_key).tried_words == (("arbre", 3), ("bois", 2), ("maison", 1))

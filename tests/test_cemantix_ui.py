@@ -11,6 +11,7 @@ from hub_server import hub_in_process
 
 from spaces.cemantix import logic
 from spaces.cemantix.ui import TEXTS
+from spaces.cemantix.vocabulary import read_blocklist
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client  # noqa: E402
@@ -138,33 +139,68 @@ def test_two_browsers_never_see_each_others_game(hub_url):
     alice_answer = alice.predict("forest", api_name="/cemantix_guess")
     bob_answer = bob.predict("maison", api_name="/cemantix_guess")
     assert "forest" not in bob_answer[HISTORY] and "maison" not in alice_answer[HISTORY]
-    assert (alice_answer[STATE]["lang"], alice_answer[STATE]["puzzle"]) == ("en", None)
-    assert (bob_answer[STATE]["lang"], bob_answer[STATE]["guesses"]) == ("fr", 1)
+    assert (alice_answer[STATE]["words_language"], alice_answer[STATE]["puzzle"]) == ("en", None)
+    assert (bob_answer[STATE]["words_language"], bob_answer[STATE]["guesses"]) == ("fr", 1)
     alice_end = alice.predict(api_name="/cemantix_give_up")
     assert_secret_absent(bob.predict("arbre", api_name="/cemantix_guess"), alice_end[STATE]["secret"])
 
 
+def room_code(created) -> str:
+    return re.search(r'class="cx-code">(\w+)<', created[0] if isinstance(created, (tuple, list)) else created).group(1)
+
+
 def test_a_lecture_room_from_creation_to_reveal(hub_url, secret):
-    teacher, student = Client(hub_url, verbose=False), Client(hub_url, verbose=False)
-    created = teacher.predict("fr", "daily", api_name="/cemantix_create_room")
-    code = re.search(r'class="cx-code">(\w+)<', created[0] if isinstance(created, (tuple, list)) else created).group(1)
+    teacher, student, other = (Client(hub_url, verbose=False) for _ in range(3))
+    created = teacher.predict("fr", "daily", api_name="/cemantix_create_room")  # the daily word, on purpose
+    code = room_code(created)
+    assert "mot du jour" in created
 
     assert "Pas de salle" in student.predict("ZZZZ", "Élève", api_name="/cemantix_join_room")[0]
+    assert "Choisissez un autre pseudo" in html.unescape(
+        student.predict(code, "Grosse salope", api_name="/cemantix_join_room")[0]
+    )
     joined = student.predict(code.lower(), "<i>Élève</i>", api_name="/cemantix_join_room")
     assert f"salle {code}" in joined[0] and joined[1 + STATE]["room"] == code
-    student.predict("arbre", api_name="/cemantix_guess")
-    student.predict("maison", api_name="/cemantix_guess")
+    other.predict(code, "Bob", api_name="/cemantix_join_room")
+    for word in ("arbre", "maison"):
+        student.predict(word, api_name="/cemantix_guess")
+    again = student.predict(code, "<i>Élève</i>", api_name="/cemantix_join_room")  # a second tap on « Rejoindre »
+    assert again[1 + STATE]["guesses"] == 2  # the game goes on
+    other.predict("arbre", api_name="/cemantix_guess")
+    other.predict(secret, api_name="/cemantix_guess")
     board = teacher.predict(code, api_name="/cemantix_board")
     assert "&lt;i&gt;Élève&lt;/i&gt;" in board and "<i>" not in board and ">2<" in board
+    assert "2 joueurs" in board and "1 a trouvé" in board and "<svg" in board
     assert_secret_absent(board, secret)
+    for word in ("arbre", "maison"):  # no word before the end
+        assert not re.search(rf"(?<!\w){word}(?!\w)", board)
     assert "Pas de salle" in student.predict("ZZZZ", api_name="/cemantix_board")
 
     assert "Créez d'abord une salle" in html.unescape(student.predict(api_name="/cemantix_end_room"))
     ended = teacher.predict(api_name="/cemantix_end_room")
-    assert f"Le mot était « {secret} »" in ended
-    assert f"Le mot était « {secret} »" in teacher.predict(code, api_name="/cemantix_board")
+    assert f"Le mot était <b>{secret}</b>" in ended
+    assert "<b>Bob</b> — 2 coups" in ended  # who found it, in how many guesses
+    cloud = re.search(r'<div class="cx-cloud">(.*?)</div>', ended).group(1)
+    assert re.findall(r">(\w+)</span>", cloud) == [
+        "arbre",
+        "maison",
+    ]  # the room's words (the secret is the map's centre)
+    assert 'title="arbre × 2"' in cloud and 'class="cx-map"' in ended
+    assert f"Le mot était <b>{secret}</b>" in teacher.predict(code, api_name="/cemantix_board")
     after = student.predict("voiture", api_name="/cemantix_guess")
     assert after[STATE]["over"] and f"La salle {code} est terminée" in after[STATUS]
+
+
+def test_a_room_plays_a_random_word_unless_the_host_picks_the_daily_one(hub_url, secret):
+    """The daily word is public: a student who gave it up in « Jouer » would know the room's."""
+    for _ in range(3):
+        host, student = Client(hub_url, verbose=False), Client(hub_url, verbose=False)
+        code = room_code(host.predict("fr", "random", api_name="/cemantix_create_room"))
+        student.predict(code, "Alice", api_name="/cemantix_join_room")
+        answer = student.predict(secret, api_name="/cemantix_guess")
+        assert not answer[STATE]["over"] and answer[STATE]["puzzle"] is None
+        ended = host.predict(api_name="/cemantix_end_room")
+        assert f"Le mot était <b>{secret}</b>" not in ended
 
 
 def test_the_explorer(client):
@@ -172,9 +208,14 @@ def test_the_explorer(client):
     assert ">queen<" in client.predict("en", "king", "man", "woman", api_name="/cemantix_analogy")
     assert "cos(« chat », « chien »)" in client.predict("fr", "Chat", "chien", api_name="/cemantix_similarity")
     assert "Je ne connais pas" in client.predict("fr", "xqzwv", api_name="/cemantix_neighbours")
+    # An adult word may be typed, but its neighbours shown are clean.
+    blocked = read_blocklist("fr")
+    for word in ("coquine", "chat"):
+        shown = re.findall(r'class="cx-word">(\w+)<', client.predict("fr", word, api_name="/cemantix_neighbours"))
+        assert len(shown) == 20 and not set(shown) & blocked, sorted(set(shown) & blocked)
 
 
 def test_an_english_browser_gets_english_messages(hub_url):
     english_client = Client(hub_url, verbose=False, headers={"Accept-Language": "en-GB,en;q=0.9"})
     answer = english_client.predict("12", api_name="/cemantix_guess")
-    assert "No digits" in answer[STATUS] and answer[STATE]["lang"] == "en"
+    assert "No digits" in answer[STATUS] and answer[STATE]["words_language"] == "en"

@@ -153,7 +153,10 @@ ENDPOINT_SCENARIOS = {
     "/cemantix_guess": (("Forêt",), lambda result: check_cemantix_state(result[5], word="forêt", counted=True)),
     "/cemantix_hint": ((), lambda result: check_cemantix_state(result[5], hints=1)),
     "/cemantix_give_up": ((), lambda result: check_cemantix_state(result[5], over=True)),
-    "/cemantix_new_game": (("en", "random"), lambda result: check_cemantix_state(result[5], lang="en", guesses=0)),
+    "/cemantix_new_game": (
+        ("en", "random"),
+        lambda result: check_cemantix_state(result[5], words_language="en", guesses=0),
+    ),
     "/cemantix_create_room": (("fr", "daily"), lambda result: check_shows(result, 'class="cx-code">')),
     "/cemantix_end_room": ((), lambda result: check_shows(result, "Le mot était")),
     "/cemantix_board": (("ZZZZ",), lambda result: check_shows(result, "Pas de salle « ZZZZ »")),

@@ -7,7 +7,7 @@ Scores, as on cemantix.certitudes.org:
   1 the 999th; a word outside the top 1 000 has no ‰;
 * emoji: 🧊 below 0 °C, 🥶 outside the top 1 000, 😎 1–899 ‰, 🥵 900+, 🔥 990+, 😱 999, 🥳 found.
 
-`Game(lang, secret)` keeps one player's game; the secret's ranking is computed once per secret
+`Game(words_language, secret)` keeps one player's game; the secret's ranking is computed once per secret
 and shared by every game on it (a room of 100 players costs one ranking). The daily word is
 the same for everyone and changes at midnight, Europe/Paris.
 """
@@ -97,6 +97,7 @@ class MapPoint:
     x: float  # the distance from the secret (0, 0) is exactly 1 − cosine
     y: float
     temperature: float
+    permille: int | None
     kind: str  # "secret", "guess", "hint" or "neighbour"
 
 
@@ -122,19 +123,19 @@ class Game:
 
     def __init__(
         self,
-        lang: str,
+        words_language: str,
         secret: str,
         vocabulary: Vocabulary | None = None,
         puzzle_number: int | None = None,
         room_code: str | None = None,
     ):
-        self.vocabulary = vocabulary if vocabulary is not None else default_vocabulary(lang)
-        if self.vocabulary.lang != lang:
-            raise ValueError(f"a {self.vocabulary.lang} vocabulary cannot play a {lang} game")
+        self.vocabulary = vocabulary if vocabulary is not None else default_vocabulary(words_language)
+        if self.vocabulary.words_language != words_language:
+            raise ValueError(f"a {self.vocabulary.words_language} vocabulary cannot play a {words_language} game")
         secret = normalise_word(secret)
         if secret not in self.vocabulary:
-            raise ValueError(f"{secret!r} is not in the {lang} vocabulary")
-        self.lang = lang
+            raise ValueError(f"{secret!r} is not in the {words_language} vocabulary")
+        self.words_language = words_language
         self.secret = secret
         self.puzzle_number = puzzle_number  # the daily puzzle's number; None for a random word
         self.room_code = room_code
@@ -228,21 +229,11 @@ class Game:
         return entries
 
     def map_points(self, neighbours: int = NEAREST_SHOWN) -> list[MapPoint]:
-        """A 2-D map of the guesses around the secret (see `project_around`)."""
-        words = [entry.word for entry in self.entries if entry.word != self.secret]
-        kinds = ["hint" if entry.is_hint else "guess" for entry in self.entries if entry.word != self.secret]
+        """A 2-D map of the guesses around the secret (see `project_around`), the secret first."""
+        kinds = {entry.word: "hint" if entry.is_hint else "guess" for entry in self.entries}
         for entry in self.nearest(neighbours):
-            if entry.word not in self._by_word:
-                words.append(entry.word)
-                kinds.append("neighbour")
-        vectors = self.vocabulary.vectors
-        coordinates = project_around(
-            vectors[self.ranking.secret_index], vectors[[self.vocabulary.index[word] for word in words]]
-        )
-        points = [MapPoint(self.secret, 0.0, 0.0, 100.0, "secret")]
-        for word, kind, (x, y) in zip(words, kinds, coordinates, strict=True):
-            points.append(MapPoint(word, float(x), float(y), self.score(word)[0], kind))
-        return points
+            kinds.setdefault(entry.word, "neighbour")
+        return map_around(self, kinds)
 
     def _add(self, word: str, number: int | None) -> Entry:
         entry = Entry(word, *self.score(word), number)
@@ -255,12 +246,26 @@ class Game:
         self.ended_at = time.time()
 
     def _suggest(self, word: str) -> str | None:
-        for ending, replacement in SUGGESTED_ENDINGS[self.lang]:
+        for ending, replacement in SUGGESTED_ENDINGS[self.words_language]:
             if word.endswith(ending) and len(word) > len(ending) + 1:
                 candidate = word[: -len(ending)] + replacement
                 if candidate in self.vocabulary and self.vocabulary.is_shown(candidate):
                     return candidate
         return None
+
+
+def map_around(game: Game, kinds: dict[str, str]) -> list[MapPoint]:
+    """The map of `kinds`' words (word -> kind) around `game`'s secret, the secret first: a
+    player's guesses, or the words a whole room tried."""
+    words = [word for word in kinds if word != game.secret]
+    vectors = game.vocabulary.vectors
+    coordinates = project_around(
+        vectors[game.ranking.secret_index], vectors[[game.vocabulary.index[word] for word in words]]
+    )
+    points = [MapPoint(game.secret, 0.0, 0.0, 100.0, 1000, "secret")]
+    for word, (x, y) in zip(words, coordinates, strict=True):
+        points.append(MapPoint(word, float(x), float(y), *game.score(word), kinds[word]))
+    return points
 
 
 def project_around(secret: np.ndarray, vectors: np.ndarray) -> np.ndarray:
@@ -298,25 +303,28 @@ def puzzle_number(day: date) -> int:
 
 
 @functools.lru_cache(maxsize=4)
-def _daily_order(pool: tuple[str, ...], lang: str) -> tuple[str, ...]:
+def _daily_order(pool: tuple[str, ...], words_language: str) -> tuple[str, ...]:
     # A fixed shuffle of the pool, walked one word a day: no word comes back before all have
     # been used. Seeded from the language (sha256, not hash(): the same in every process).
-    seed = int.from_bytes(hashlib.sha256(f"cemantix-{lang}".encode()).digest()[:8], "big")
+    seed = int.from_bytes(hashlib.sha256(f"cemantix-{words_language}".encode()).digest()[:8], "big")
     return tuple(random.Random(seed).sample(pool, len(pool)))
 
 
 def daily_secret(vocabulary: Vocabulary, day: date) -> str:
-    order = _daily_order(vocabulary.secret_pool, vocabulary.lang)
+    order = _daily_order(vocabulary.secret_pool, vocabulary.words_language)
     return order[(puzzle_number(day) - 1) % len(order)]
 
 
-def random_secret(vocabulary: Vocabulary) -> str:
-    return random.SystemRandom().choice(vocabulary.secret_pool)
+def random_secret(vocabulary: Vocabulary, day: date | None = None) -> str:
+    """A word of the pool at random, never the daily word of `day` (today): a player who gave
+    that one up in « Jouer » must not meet it again in a random game or a room."""
+    daily = daily_secret(vocabulary, day or puzzle_day())
+    return random.SystemRandom().choice([word for word in vocabulary.secret_pool if word != daily])
 
 
 def daily_game(vocabulary: Vocabulary, day: date | None = None, room_code: str | None = None) -> Game:
     day = day or puzzle_day()
-    return Game(vocabulary.lang, daily_secret(vocabulary, day), vocabulary, puzzle_number(day), room_code)
+    return Game(vocabulary.words_language, daily_secret(vocabulary, day), vocabulary, puzzle_number(day), room_code)
 
 
 # --- outside the app ------------------------------------------------------------------------
@@ -330,7 +338,7 @@ def _standalone_hub():
     return Hub(load_settings([]))
 
 
-def default_vocabulary(lang: str) -> Vocabulary:
-    """The vocabulary a `Game(lang, secret)` made outside the app uses: through a hub built from
+def default_vocabulary(words_language: str) -> Vocabulary:
+    """The vocabulary a `Game(words_language, secret)` made outside the app uses: through a hub built from
     the environment's settings (IAGEN_CACHE_DIR...), as the app would."""
-    return load_vocabulary(_standalone_hub(), lang)
+    return load_vocabulary(_standalone_hub(), words_language)

@@ -2,15 +2,17 @@
 
 Rooms live in this process's memory only: bounded in number and in players, and dropped after
 a few idle hours. A room's secret never leaves the server before its creator ends the room:
-`Board` carries it only once `ended` is true.
+`Board` carries it, and the words the room tried, only once `ended` is true.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off a projector
@@ -20,14 +22,16 @@ MAX_PLAYERS = 300
 MAX_NICKNAME_LENGTH = 20
 IDLE_EXPIRY_SECONDS = 3 * 3600  # a room nobody touched for this long is dropped
 MAX_AGE_SECONDS = 12 * 3600  # and any room after this long
+TRIED_WORDS_SHOWN = 30  # the room's most tried words, on the board at the end
 
 # RoomError codes (the UI translates them).
-NO_SUCH_ROOM, ROOM_FULL, TOO_MANY_ROOMS, NICKNAME_TAKEN, BAD_NICKNAME, NOT_HOST, ROOM_ENDED = (
+NO_SUCH_ROOM, ROOM_FULL, TOO_MANY_ROOMS, NICKNAME_TAKEN, BAD_NICKNAME, NICKNAME_REFUSED, NOT_HOST, ROOM_ENDED = (
     "no_such_room",
     "room_full",
     "too_many_rooms",
     "nickname_taken",
     "bad_nickname",
+    "nickname_refused",
     "not_host",
     "room_ended",
 )
@@ -55,13 +59,14 @@ class Player:
 @dataclass
 class Room:
     code: str
-    lang: str
+    words_language: str
     secret: str
     puzzle_number: int | None  # the daily puzzle it plays, or None for a random word
     host_key: str
     created_at: float
     last_activity: float
-    players: dict[str, Player] = field(default_factory=dict)  # by player id (one per browser session)
+    players: dict[str, Player] = field(default_factory=dict)  # by player id (one per browser)
+    tried: Counter[str] = field(default_factory=Counter)  # counted guesses, all players together
     ended: bool = False
 
 
@@ -70,7 +75,7 @@ class Ticket:
     """What a player needs to play a room's game (server side only: it holds the secret)."""
 
     code: str
-    lang: str
+    words_language: str
     secret: str
     puzzle_number: int | None
 
@@ -90,23 +95,28 @@ class BoardRow:
 @dataclass(frozen=True)
 class Board:
     code: str
-    lang: str
+    words_language: str
     puzzle_number: int | None
     players: int
     found: int
-    rows: tuple[BoardRow, ...]
+    rows: tuple[BoardRow, ...]  # every player, best first
     ended: bool
     secret: str | None  # only once the room has ended
+    tried_words: tuple[tuple[str, int], ...] = ()  # (word, players who tried it): only once ended
 
 
 def clean_code(text: str | None) -> str:
     return "".join((text or "").split()).upper()
 
 
-def clean_nickname(text: str | None) -> str:
+def clean_nickname(text: str | None, refused_words: frozenset[str] = frozenset()) -> str:
+    """The nickname as the board shows it; refused when empty, too long, or holding a word of
+    `refused_words` (lowercase): it is shown to the whole room."""
     nickname = " ".join(unicodedata.normalize("NFC", text or "").split())
     if not nickname or len(nickname) > MAX_NICKNAME_LENGTH or not nickname.isprintable():
         raise RoomError(BAD_NICKNAME, max=MAX_NICKNAME_LENGTH)
+    if any(word in refused_words for word in re.findall(r"[^\W\d_]+", nickname.lower())):
+        raise RoomError(NICKNAME_REFUSED)
     return nickname
 
 
@@ -119,12 +129,14 @@ class Rooms:
         max_players: int = MAX_PLAYERS,
         idle_expiry: float = IDLE_EXPIRY_SECONDS,
         max_age: float = MAX_AGE_SECONDS,
+        refused_nickname_words: frozenset[str] = frozenset(),
         clock=time.time,
     ):
         self.max_rooms = max_rooms
         self.max_players = max_players
         self.idle_expiry = idle_expiry
         self.max_age = max_age
+        self.refused_nickname_words = refused_nickname_words
         self.clock = clock
         self._rooms: dict[str, Room] = {}
         self._lock = threading.Lock()
@@ -134,7 +146,7 @@ class Rooms:
             self._drop_expired()
             return len(self._rooms)
 
-    def create(self, lang: str, secret: str, puzzle_number: int | None) -> tuple[str, str]:
+    def create(self, words_language: str, secret: str, puzzle_number: int | None) -> tuple[str, str]:
         """A new room's code and its host key (which ends the room)."""
         with self._lock:
             self._drop_expired()
@@ -143,12 +155,12 @@ class Rooms:
             code = self._new_code()
             now = self.clock()
             host_key = secrets.token_urlsafe(16)
-            self._rooms[code] = Room(code, lang, secret, puzzle_number, host_key, now, now)
+            self._rooms[code] = Room(code, words_language, secret, puzzle_number, host_key, now, now)
             return code, host_key
 
     def join(self, code: str, nickname: str, player_id: str) -> Ticket:
-        """Join (or join again, from the same session, e.g. with a new nickname)."""
-        nickname = clean_nickname(nickname)
+        """Join, or join again from the same browser (a new nickname, the same progress)."""
+        nickname = clean_nickname(nickname, self.refused_nickname_words)
         with self._lock:
             room = self._room(clean_code(code))
             if room.ended:
@@ -163,8 +175,11 @@ class Rooms:
             if player_id not in room.players and len(room.players) >= self.max_players:
                 raise RoomError(ROOM_FULL, code=room.code, max=self.max_players)
             room.last_activity = self.clock()
-            room.players[player_id] = Player(nickname, room.last_activity)  # a fresh start
-            return Ticket(room.code, room.lang, room.secret, room.puzzle_number)
+            if player_id in room.players:
+                room.players[player_id].nickname = nickname
+            else:
+                room.players[player_id] = Player(nickname, room.last_activity)
+            return Ticket(room.code, room.words_language, room.secret, room.puzzle_number)
 
     def record(
         self,
@@ -176,8 +191,10 @@ class Rooms:
         best_permille: int | None,
         found: bool,
         gave_up: bool,
+        tried_word: str | None = None,
     ) -> None:
-        """A player's progress; ignored once the room has ended or expired."""
+        """A player's progress, and the word they just tried (counted for the room's words);
+        ignored once the room has ended or expired."""
         with self._lock:
             self._drop_expired()
             room = self._rooms.get(code)
@@ -191,6 +208,8 @@ class Rooms:
             if found and player.found_after is None:
                 player.found_after = now - player.joined_at
             player.gave_up = gave_up and not found
+            if tried_word:
+                room.tried[tried_word] += 1
 
     def is_ended(self, code: str) -> bool:
         with self._lock:
@@ -238,13 +257,14 @@ class Rooms:
         found = sum(player.found_after is not None for player in players)
         return Board(
             room.code,
-            room.lang,
+            room.words_language,
             room.puzzle_number,
             len(players),
             found,
             rows,
             room.ended,
             room.secret if room.ended else None,
+            tuple(room.tried.most_common(TRIED_WORDS_SHOWN)) if room.ended else (),
         )
 
     def _room(self, code: str) -> Room:

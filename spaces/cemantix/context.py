@@ -1,0 +1,124 @@
+"""What the handlers of every Cémantix sub-tab share: the hub, this server's rooms and players'
+sessions, and the few steps they all take (load a vocabulary, find the player's session, tell the
+player's room what they did, say what this server lacks)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import gradio as gr
+
+from shared.hub import Hub, is_host
+from shared.hub_ui import notice_html, public_address, qr_code_svg
+from shared.weights import WeightsUnavailable
+from spaces.cemantix import logic
+from spaces.cemantix.render import escape, words_language_name
+from spaces.cemantix.rooms import Rooms
+from spaces.cemantix.sessions import Session, Sessions
+from spaces.cemantix.texts import TEXTS
+from spaces.cemantix.vocabulary import (
+    FREQUENCY_SOURCE,
+    LANGUAGES,
+    VECTOR_SOURCES,
+    Vocabulary,
+    load_vocabulary,
+    offensive_words,
+)
+
+
+class WordsMissing(Exception):
+    """The vectors of a words' language are not on this server; the message is the sentence a
+    player reads, in the page's language."""
+
+
+@functools.lru_cache(maxsize=32)
+def cached_qr_code(url: str) -> str:
+    return qr_code_svg(url)  # the board asks every few seconds: draw each code once
+
+
+@dataclass
+class TabContext:
+    hub: Hub
+    rooms: Rooms = field(default_factory=lambda: Rooms(refused_nickname_words=offensive_words()))
+    sessions: Sessions = field(default_factory=Sessions)
+
+    def session(self, session: Session | None) -> Session:
+        """The browser's session: the one its page load found or made, or (an API client, which
+        runs no page load) a new one, kept in its gr.State from then on."""
+        return session if session is not None else self.sessions.new()
+
+    def missing(self) -> dict[str, WeightsUnavailable]:
+        """What this server lacks, by words' language (finding a package folder is instant; the
+        log gets each remedy once)."""
+        frequencies = self.hub.weights.unavailable(FREQUENCY_SOURCE)
+        found = {
+            words_language: self.hub.weights.unavailable(VECTOR_SOURCES[words_language]) or frequencies
+            for words_language in LANGUAGES
+        }
+        return {words_language: reason for words_language, reason in found.items() if reason is not None}
+
+    def playable(self, language: str) -> list[str]:
+        """The words' languages this server can play, the page's first."""
+        missing = self.missing()
+        return sorted((lang for lang in LANGUAGES if lang not in missing), key=lambda lang: lang != language)
+
+    def notice(self, request: gr.Request, language: str) -> str:
+        """At page load: one sentence for a student about what cannot work here; the remedy
+        (ids, commands) under it for the host only."""
+        missing = self.missing()
+        if not missing:
+            return ""
+        key = "cemantix_missing_all" if len(missing) == len(LANGUAGES) else f"cemantix_missing_{next(iter(missing))}"
+        notice = notice_html(TEXTS.get(key, language))
+        if is_host(request):
+            remedies = dict.fromkeys(str(reason) for reason in missing.values())
+            notice += "".join(f'<p class="cx-host-remedy">{escape(remedy)}</p>' for remedy in remedies)
+        return notice
+
+    def vocabulary(self, words_language: str, progress, language: str) -> Vocabulary:
+        """The vocabulary, telling the player while it is built (first use on this machine).
+        Raises WordsMissing when this server lacks it."""
+        missing = self.missing()
+        if words_language in missing:
+            key = "cemantix_missing_all" if len(missing) == len(LANGUAGES) else f"cemantix_missing_{words_language}"
+            raise WordsMissing(TEXTS.get(key, language))
+        name = words_language_name(words_language, language)
+
+        def report(fraction: float, step: str) -> None:
+            progress(fraction, desc=TEXTS.get(f"cemantix_build_{step}", language, words_language=name))
+
+        return load_vocabulary(self.hub, words_language, report)
+
+    def record_in_room(self, session: Session, tried_word: str | None = None) -> None:
+        """Tell the player's room (if any) their progress, and the word they just tried."""
+        game = session.game
+        if game is None or not game.room_code:
+            return
+        best = game.best
+        shown = tried_word if tried_word and game.vocabulary.is_shown(tried_word) else None
+        self.rooms.record(
+            game.room_code,
+            session.token,
+            game.guesses,
+            game.hints,
+            best.temperature if best else None,
+            best.permille if best else None,
+            game.outcome == logic.FOUND,
+            game.outcome == logic.GAVE_UP,
+            tried_word=shown,
+        )
+
+    def close_if_room_ended(self, session: Session, language: str) -> str:
+        """A room's game ends for everyone when its creator reveals the word: the message."""
+        game = session.game
+        if game is not None and game.room_code and not game.over and self.rooms.is_ended(game.room_code):
+            game.give_up()
+            return TEXTS.get("cemantix_room_ended", language, code=game.room_code, word=game.secret)
+        return ""
+
+    def join_url(self, request: gr.Request | None, code: str) -> str | None:
+        """The address a phone opens to join, or None when the hub is served on this computer only."""
+        host = request.headers.get("host") if request is not None else None
+        address = public_address(self.hub.settings, host)
+        return None if address is None else f"{address.rstrip('/')}/?tab=cemantix&room={code}"
