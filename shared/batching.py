@@ -13,8 +13,10 @@ sliders. Two things follow, both here:
   on a CPU costs (Gemma 3 270M on one core: 1 prompt ~150 ms, 16 prompts ~360 ms).
 
 Streams (generation, chat) start in those batches too: the first pass of a stream is one row of a
-batch. Streams that started in the same batch then decode together, one batched pass per token
-for all of them; a stream leaves its group when it ends or is stopped (`Cache.batch_select_indices`).
+batch, which waits up to STREAM_GATHERING_S for other streams (a room pressing « Générer » at once
+then shares its passes; a lone user pays a tenth of a second on a generation of seconds). Streams
+that started in the same batch then decode together, one batched pass per token for all of them;
+a stream leaves its group when it ends or is stopped (`Cache.batch_select_indices`).
 Streams that started apart are not merged: transformers' `DynamicCache` can shrink its batch but
 not join two caches of different lengths (that would mean padding every layer's keys and values
 ourselves, Gemma's sliding-window layers included). They are interleaved instead, one step of
@@ -34,6 +36,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future
@@ -50,6 +53,7 @@ Step = Callable[[Any], tuple[int, Any, bool]]
 # make many short ones pay for its length (padded tokens = rows x longest row).
 MAX_PADDED_TOKENS = 2048
 PAD_TOKEN_ID = 0  # any id the model knows: padded positions are masked out
+STREAM_GATHERING_S = 0.1  # how long a stream's first pass waits for others to share its batch
 
 
 class ScoresCache:
@@ -176,6 +180,7 @@ class _Request:
     ids: tuple[int, ...]
     future: Future | None = None  # a next-token request
     row: _StreamRow | None = None  # the first pass of a stream
+    arrived: float = field(default_factory=time.monotonic)
 
 
 @dataclass(eq=False)
@@ -194,10 +199,17 @@ class Batcher:
     requests that wait together (see the module's docstring). Thread-safe; the worker starts
     on the first request."""
 
-    def __init__(self, cache: ScoresCache, max_rows: int, max_padded_tokens: int = MAX_PADDED_TOKENS):
+    def __init__(
+        self,
+        cache: ScoresCache,
+        max_rows: int,
+        max_padded_tokens: int = MAX_PADDED_TOKENS,
+        stream_gathering_s: float = STREAM_GATHERING_S,
+    ):
         self.cache = cache
         self.max_rows = max(1, max_rows)
         self.max_padded_tokens = max_padded_tokens
+        self.stream_gathering_s = stream_gathering_s
         self.forward_passes = 0  # batched passes run, prefill and decode steps alike
         self.rows_computed = 0  # rows in those passes
         self._waiting: list[_Request] = []
@@ -264,9 +276,16 @@ class Batcher:
     def _work(self) -> None:
         while True:
             with self._wake:
-                while not self._waiting and not self._groups:
-                    self._wake.wait()
-                batch = self._take_batch()
+                while True:
+                    now = time.monotonic()
+                    due = [request for request in self._waiting if self._is_due(request, now)]
+                    if due or self._groups:
+                        break
+                    if self._waiting:  # only streams, gathering companions
+                        self._wake.wait(min(r.arrived for r in self._waiting) + self.stream_gathering_s - now)
+                    else:
+                        self._wake.wait()
+                batch = self._take_batch(due[0].model) if due else []
             try:
                 if batch:
                     self._run_first_passes(batch)
@@ -288,12 +307,13 @@ class Batcher:
                     row.fail(error)
             self._groups.clear()
 
-    def _take_batch(self) -> list[_Request]:
-        """The oldest request and those after it of the same model, within the batch's bounds
-        (identical next-token requests share a row); the others wait for the next batch."""
-        if not self._waiting:
-            return []
-        model = self._waiting[0].model
+    def _is_due(self, request: _Request, now: float) -> bool:
+        """A next-token request runs at once; a stream's first pass once it has gathered others."""
+        return request.row is None or now - request.arrived >= self.stream_gathering_s
+
+    def _take_batch(self, model) -> list[_Request]:
+        """The requests waiting for `model`, oldest first, within the batch's bounds (identical
+        next-token requests share a row; gathering streams join too); the others wait."""
         batch, rows, longest, kept = [], set(), 0, []
         for request in self._waiting:
             row_count = len(rows | {_row_key(request)})

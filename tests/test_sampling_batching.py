@@ -241,6 +241,33 @@ def test_streams_started_together_decode_together_and_each_gives_its_own_tokens(
     assert batcher.active_streams == 0
 
 
+def test_streams_a_moment_apart_still_share_their_passes(model, tokenizer, counter):
+    batcher = Batcher(ScoresCache(2**26), max_rows=16, stream_gathering_s=0.5)
+    batched = logic.LanguageModel(model, tokenizer, batcher.for_model(model, "tiny"))
+    counter.reset()
+    first = in_thread(generated_ids, batched, PROMPTS[0], EVERY_STAGE, 1, 8)
+    time.sleep(0.1)  # the worker is idle: the second stream comes a moment later
+    second = in_thread(generated_ids, batched, PROMPTS[1], EVERY_STAGE, 2, 8)
+    first[0].join(timeout=60)
+    second[0].join(timeout=60)
+    assert counter.rows == [2] * 8  # one first pass for both, then one pass per token for both
+    direct = logic.LanguageModel(model, tokenizer)
+    assert first[1]["value"] == generated_ids(direct, PROMPTS[0], EVERY_STAGE, 1, 8)
+    assert second[1]["value"] == generated_ids(direct, PROMPTS[1], EVERY_STAGE, 2, 8)
+
+
+def test_a_next_token_view_never_waits_for_streams_to_gather(model, tokenizer):
+    batcher = Batcher(ScoresCache(2**26), max_rows=16, stream_gathering_s=30)
+    lm = logic.LanguageModel(model, tokenizer, batcher.for_model(model, "tiny"))
+    stream = logic.generate(lm, logic.text_context(lm, PROMPTS[0]), EVERY_STAGE, 4, seed=1)
+    gathering = in_thread(lambda: [token.token_id for token in stream])
+    started = time.monotonic()
+    batcher.scores(model, "tiny", [logic.text_context(lm, PROMPTS[2]).ids])
+    assert time.monotonic() - started < 10  # at once, and the gathering stream went with it
+    gathering[0].join(timeout=30)
+    assert gathering[1]["value"] == generated_ids(logic.LanguageModel(model, tokenizer), PROMPTS[0], EVERY_STAGE, 1, 4)
+
+
 def test_a_stream_that_starts_later_runs_beside_the_first_and_next_token_views_go_between(model, tokenizer):
     batcher = new_batcher()
     batched = logic.LanguageModel(model, tokenizer, batcher.for_model(model, "tiny"))

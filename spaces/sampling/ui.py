@@ -789,7 +789,7 @@ def wire(
         [
             next_token.show.click,
             next_token.prompt.submit,
-            settings.model.change,
+            settings.model.input,  # a choice of the student, not the page load's
             next_token.top_n.release,
             *(slider.release for slider in settings.filters),
         ],
