@@ -21,7 +21,7 @@ A new demo adds a scenario: an entry in SCENARIOS, name -> Scenario(api_name, ma
 interval_s). A Mix makes each user call several endpoints, one picked at random by share for each
 call (a lecture hall where every phone has several tabs open); its results come per endpoint too.
 
-    python benchmarks/load_harness.py --scenario lecture --users 100 --seconds 300
+    python benchmarks/load_harness.py --scenario lecture --users 100 --seconds 300 --reuse-cache
 """
 
 from __future__ import annotations
@@ -114,15 +114,21 @@ SAMPLING_PROMPTS = (
 
 
 def next_token_args(rng: random.Random) -> tuple:
-    # (model, prompt, temperature, top-k, top-p, min-p, repetition penalty, candidates shown), as /next_token takes them
+    """80 % of the room on the tab's default prompt, each moving the sliders at random; 20 % on a
+    prompt of their own, never seen before (its forward pass cannot be cached)."""
+    if rng.random() < 0.8:
+        prompt = SAMPLING_PROMPTS[0]  # the tab's default (spaces/sampling/options.py FRENCH_PROMPT)
+    else:
+        prompt = f"{rng.choice(SAMPLING_PROMPTS)} {rng.choice(french_words())} {rng.choice(french_words())}"
+    # (model, prompt, temperature, top-k, top-p, min-p, repetition penalty, candidates shown), on the sliders' steps
     return (
         "gemma3_270m",
-        rng.choice(SAMPLING_PROMPTS),
-        rng.choice((0.0, 0.7, 1.0, 1.5)),
-        rng.choice((0, 10, 50)),
-        rng.choice((1.0, 0.9, 0.5)),
-        rng.choice((0.0, 0.05)),
-        rng.choice((1.0, 1.2)),
+        prompt,
+        round(0.05 * rng.randrange(41), 2),
+        rng.randrange(201),
+        round(0.01 * rng.randrange(101), 2),
+        round(0.01 * rng.randrange(21), 2),
+        round(1 + 0.05 * rng.randrange(21), 2),
         10,
     )
 
@@ -147,7 +153,7 @@ def clip_search_args(rng: random.Random) -> tuple:
 SCENARIOS: dict[str, Scenario | Mix] = {
     "tokenize": Scenario("/tokenize", tokenize_args),
     "tokenize_compare": Scenario("/tokenize_compare", compare_args),
-    # A lecture room: each student moves a slider or edits the text about every 2 s (a forward pass each).
+    # A lecture room: each student moves a slider or edits the text about every 2 s (next_token_args: 80 % one prompt).
     "next_token": Scenario("/next_token", next_token_args, interval_s=2.0),
     # A lecture room: each player guesses about once a second (run with --users 100 --seconds 60).
     "cemantix_guess": Scenario("/cemantix_guess", cemantix_guess_args, interval_s=1.0),
@@ -239,16 +245,16 @@ def user_loop(
 
 
 @contextmanager
-def hub_or_url(url: str | None):
-    """Yield (url, hub process or None): the given URL, or a hub started here for the run."""
+def hub_or_url(url: str | None, cache_dir: str | None = None):
+    """Yield (url, hub process or None): the given URL, or a hub started here for the run, with a
+    fresh temporary cache, or `cache_dir` (--reuse-cache: the models converted there already)."""
     if url:
         yield url, None
         return
     with tempfile.TemporaryDirectory(prefix="iagen-bench-load-") as scratch:
-        print(f"  starting the hub: app.py {' '.join(HUB_FLAGS)} (log {scratch}/hub.log while it runs)")
-        with running_hub(
-            *HUB_FLAGS, environ=hub_environment(f"{scratch}/cache"), log_path=f"{scratch}/hub.log"
-        ) as started_url:
+        cache = cache_dir or f"{scratch}/cache"
+        print(f"  starting the hub: app.py {' '.join(HUB_FLAGS)} (cache {cache}; log {scratch}/hub.log while it runs)")
+        with running_hub(*HUB_FLAGS, environ=hub_environment(cache), log_path=f"{scratch}/hub.log") as started_url:
             children = psutil.Process().children()
             hub = next((p for p in children if any("app.py" in part for part in p.cmdline())), None)
             yield started_url, hub
@@ -289,6 +295,7 @@ def run(
     call_timeout: float = 30.0,
     max_calls: int = 200_000,
     seed: int = 0,
+    cache_dir: str | None = None,
 ) -> dict[str, object]:
     mix = as_mix(SCENARIOS[scenario_name])
     endpoints = ", ".join(part.api_name for _, part in mix.parts)
@@ -298,7 +305,7 @@ def run(
     print(
         f"== Load: {users} users on {endpoints} ({scenario_name}) for {seconds:g} s — {now()}; {machine_description()}"
     )
-    with hub_or_url(url) as (hub_url, hub_process):
+    with hub_or_url(url, cache_dir) as (hub_url, hub_process):
         setup_started = time.perf_counter()
         with ThreadPoolExecutor(SETUP_WORKERS) as pool:
             clients = list(pool.map(lambda _: new_client(hub_url), range(users)))
@@ -406,10 +413,23 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--call-timeout", type=float, default=30, help="seconds before one call counts as failed")
     parser.add_argument("--max-calls", type=int, default=200_000, help="calls in all, across users")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--reuse-cache",
+        action="store_true",
+        help="start the hub on the normal cache (IAGEN_CACHE_DIR, ~/.cache/iagen-demos) instead of a fresh one, so that "
+        "the models converted there already (python -m shared.prefetch) load in seconds, within the call timeout",
+    )
     args = parser.parse_args(argv)
     if args.users < 1 or args.seconds <= 0 or args.seconds > 600:
         parser.error("--users must be >= 1 and --seconds in (0, 600]")
-    return run(args.scenario, args.users, args.seconds, args.url, args.call_timeout, args.max_calls, args.seed)
+    cache_dir = None
+    if args.reuse_cache:
+        from shared.settings import load_settings
+
+        cache_dir = str(load_settings([]).cache_dir)
+    return run(
+        args.scenario, args.users, args.seconds, args.url, args.call_timeout, args.max_calls, args.seed, cache_dir
+    )
 
 
 if __name__ == "__main__":
