@@ -75,6 +75,12 @@ def open_tab(pages, locale: str):
     return page
 
 
+def other_language(page, language: str) -> list[str]:
+    """Our texts of the other language on the page. Gradio's queue indicator (« queue: 2/5 »), shown
+    for a moment on a busy machine, is the hub's to translate (issue 13, item 8), not this tab's."""
+    return [probe for probe in other_language_on_page(page, language) if probe != "queue:"]
+
+
 def on_first_screen(page, selector: str) -> None:
     box = page.locator(selector).bounding_box()
     assert box is not None, f"{selector} is not shown"
@@ -116,7 +122,7 @@ def test_the_first_screen_holds_the_settings_summary_the_prompt_its_button_and_t
         "#sampling-chart",
     ):
         on_first_screen(page, selector)
-    assert not other_language_on_page(page, language)
+    assert not other_language(page, language)
     pages.assert_healthy(page)
 
 
@@ -219,7 +225,7 @@ def test_a_course_preset_fills_the_chat_and_the_model_answers(pages, locale):
         if language == "fr"
         else "You are a virtual assistant. Answer in one simple sentence."
     )
-    assert not other_language_on_page(page, language)  # before the model writes: its words are its own
+    assert not other_language(page, language)  # before the model writes: its words are its own
     page.locator("#sampling-send").tap()
     expect(page.locator("#sampling-chat .message-row")).to_have_count(2, timeout=FIRST_USE_MS)
     # The answer ends at the end of the model's turn (or at its 200 tokens).
@@ -267,7 +273,7 @@ def test_missing_models_are_said_at_load_and_their_buttons_disabled(browser, no_
         for button in ("show", "draw", "undo", "compare", "generate", "send"):
             expect(page.locator(f"#sampling-{button}")).to_be_disabled()
         assert "nowhere" not in page.locator("body").inner_text()  # no paths, ids or commands for a student
-        assert not other_language_on_page(page, language)
+        assert not other_language(page, language)
         pages.assert_healthy(page)
     finally:
         pages.close(request.node.name)

@@ -499,10 +499,11 @@ def test_packaged_gemma_predicts_lit_after_le_chat_est_assis_sur_le(packs):
 def test_a_first_load_says_what_it_is_doing(packs):
     from shared.language_models import ASSEMBLING, CONVERTING, LOADING
 
-    phases = packs[1]
+    phases = packs[1]  # as seen every 50 ms: a short phase between two others may be missed
     # Gemma's pack ships its GGUF in pieces: assembled, then converted, then loaded; SmolLM2's is whole.
-    assert phases["gemma3_270m"] == [LOADING, ASSEMBLING, LOADING, CONVERTING, LOADING], phases
-    assert phases["smollm2_135m_instruct"] == [LOADING, CONVERTING, LOADING], phases
+    for key, steps in (("gemma3_270m", [ASSEMBLING, CONVERTING]), ("smollm2_135m_instruct", [CONVERTING])):
+        assert [phase for phase in phases[key] if phase != LOADING] == steps, phases
+        assert phases[key][-1] == LOADING, phases  # the converted copy's load, seconds long
 
 
 @pytest.mark.slow

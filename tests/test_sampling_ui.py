@@ -459,3 +459,26 @@ def test_the_tokenizer_tab_and_this_one_share_one_tokenizer(hub):
     assert language_model(hub, "gemma3_270m").tokenizer is shared_tokenizer(hub, "gemma3_270m")
     keys = {status.key for status in hub.models.statuses()}
     assert {"gemma3_270m:tokenizer", "gemma3_270m:model"} <= keys
+
+
+def test_a_first_load_tells_the_waiting_user_what_it_does_in_words(hub, monkeypatch):
+    """While a model's first load runs (here held for a moment), the user's progress reads what
+    shared.language_models says the load is doing, in the page's language."""
+    from spaces.sampling import ui
+
+    models = ui.TabModels(hub)
+    really_open = models._open
+
+    def slow_open(key):
+        time.sleep(1.2)
+        return really_open(key)
+
+    monkeypatch.setattr(models, "_open", slow_open)
+    monkeypatch.setattr(models, "loaded", lambda key: False)
+    monkeypatch.setattr(ui, "load_phase", lambda hub, key: "converting")
+    said = []
+    lm = models.get("gemma3_270m", progress=lambda value, desc: said.append(desc), language="fr")
+    assert lm.vocabulary_size > 0
+    assert said and set(said) == {
+        "Préparation de gemma-3-270m : conversion de son fichier compressé (une seule fois, environ une minute)…"
+    }
