@@ -24,7 +24,7 @@ A Crowd runs different users at once (100 players and one projector's board), af
 `prepare(url)` (the room they play in); --users sets the first group's size.
 
     python benchmarks/load_harness.py --scenario cemantix_room --users 100 --seconds 300
-    python benchmarks/load_harness.py --scenario lecture --users 100 --seconds 300 --phone-page "?tab=sampling"
+    python benchmarks/load_harness.py --scenario lecture --users 100 --seconds 300 --phone-page "?tab=sampling" --reuse-cache
 
 --phone-page: halfway through the window a phone (Debian's Chromium, 390 x 844) opens that page
 of the loaded hub; printed: the seconds until every tab and the opened tab's first screen show.
@@ -138,15 +138,21 @@ SAMPLING_PROMPTS = (
 
 
 def next_token_args(rng: random.Random) -> tuple:
-    # (model, prompt, temperature, top-k, top-p, min-p, repetition penalty, candidates shown), as /next_token takes them
+    """80 % of the room on the tab's default prompt, each moving the sliders at random; 20 % on a
+    prompt of their own, never seen before (its forward pass cannot be cached)."""
+    if rng.random() < 0.8:
+        prompt = SAMPLING_PROMPTS[0]  # the tab's default (spaces/sampling/options.py FRENCH_PROMPT)
+    else:
+        prompt = f"{rng.choice(SAMPLING_PROMPTS)} {rng.choice(french_words())} {rng.choice(french_words())}"
+    # (model, prompt, temperature, top-k, top-p, min-p, repetition penalty, candidates shown), on the sliders' steps
     return (
         "gemma3_270m",
-        rng.choice(SAMPLING_PROMPTS),
-        rng.choice((0.0, 0.7, 1.0, 1.5)),
-        rng.choice((0, 10, 50)),
-        rng.choice((1.0, 0.9, 0.5)),
-        rng.choice((0.0, 0.05)),
-        rng.choice((1.0, 1.2)),
+        prompt,
+        round(0.05 * rng.randrange(41), 2),
+        rng.randrange(201),
+        round(0.01 * rng.randrange(101), 2),
+        round(0.01 * rng.randrange(21), 2),
+        round(1 + 0.05 * rng.randrange(21), 2),
         10,
     )
 
@@ -204,7 +210,7 @@ CEMANTIX_ROOM = LectureRoom()
 SCENARIOS: dict[str, Scenario | Mix | Crowd] = {
     "tokenize": Scenario("/tokenize", tokenize_args),
     "tokenize_compare": Scenario("/tokenize_compare", compare_args),
-    # A lecture room: each student moves a slider or edits the text about every 2 s (a forward pass each).
+    # A lecture room: each student moves a slider or edits the text about every 2 s (next_token_args: 80 % one prompt).
     "next_token": Scenario("/next_token", next_token_args, interval_s=2.0),
     # A lecture room: each player guesses about once a second (run with --users 100 --seconds 60).
     "cemantix_guess": Scenario("/cemantix_guess", cemantix_guess_args, interval_s=1.0),
@@ -319,16 +325,16 @@ def user_loop(
 
 
 @contextmanager
-def hub_or_url(url: str | None):
-    """Yield (url, hub process or None): the given URL, or a hub started here for the run."""
+def hub_or_url(url: str | None, cache_dir: str | None = None):
+    """Yield (url, hub process or None): the given URL, or a hub started here for the run, with a
+    fresh temporary cache, or `cache_dir` (--reuse-cache: the models converted there already)."""
     if url:
         yield url, None
         return
     with tempfile.TemporaryDirectory(prefix="iagen-bench-load-") as scratch:
-        print(f"  starting the hub: app.py {' '.join(HUB_FLAGS)} (log {scratch}/hub.log while it runs)")
-        with running_hub(
-            *HUB_FLAGS, environ=hub_environment(f"{scratch}/cache"), log_path=f"{scratch}/hub.log"
-        ) as started_url:
+        cache = cache_dir or f"{scratch}/cache"
+        print(f"  starting the hub: app.py {' '.join(HUB_FLAGS)} (cache {cache}; log {scratch}/hub.log while it runs)")
+        with running_hub(*HUB_FLAGS, environ=hub_environment(cache), log_path=f"{scratch}/hub.log") as started_url:
             children = psutil.Process().children()
             hub = next((p for p in children if any("app.py" in part for part in p.cmdline())), None)
             yield started_url, hub
@@ -370,6 +376,7 @@ def run(
     max_calls: int = 200_000,
     seed: int = 0,
     phone_page: str | None = None,
+    cache_dir: str | None = None,
 ) -> dict[str, object]:
     """With `phone_page` (e.g. "?tab=sampling"), a phone (Chromium) opens that page halfway
     through the window: how long a newcomer waits for every tab and its first screen."""
@@ -384,7 +391,7 @@ def run(
     print(
         f"== Load: {users} users on {endpoints} ({scenario_name}) for {seconds:g} s — {now()}; {machine_description()}"
     )
-    with hub_or_url(url) as (hub_url, hub_process):
+    with hub_or_url(url, cache_dir) as (hub_url, hub_process):
         if isinstance(entry, Crowd) and entry.prepare:
             entry.prepare(hub_url)
         setup_started = time.perf_counter()
@@ -515,9 +522,20 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--max-calls", type=int, default=200_000, help="calls in all, across users")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--phone-page", help='e.g. "?tab=sampling": a phone (Chromium) opens it halfway through')
+    parser.add_argument(
+        "--reuse-cache",
+        action="store_true",
+        help="start the hub on the normal cache (IAGEN_CACHE_DIR, ~/.cache/iagen-demos) instead of a fresh one, so that "
+        "the models converted there already (python -m shared.prefetch) load in seconds, within the call timeout",
+    )
     args = parser.parse_args(argv)
     if args.users < 1 or args.seconds <= 0 or args.seconds > 600:
         parser.error("--users must be >= 1 and --seconds in (0, 600]")
+    cache_dir = None
+    if args.reuse_cache:
+        from shared.settings import load_settings
+
+        cache_dir = str(load_settings([]).cache_dir)
     return run(
         args.scenario,
         args.users,
@@ -527,6 +545,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         args.max_calls,
         args.seed,
         args.phone_page,
+        cache_dir,
     )
 
 

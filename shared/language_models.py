@@ -5,17 +5,32 @@ out of a GGUF file takes 7-20 s, so it is converted once into the cache director
 own format) and reloaded from there in well under a second. The models likewise: dequantizing
 the GGUF to float32 takes ~30 s (SmolLM2) to ~65 s (Gemma), reloading the converted safetensors
 ~2 s to ~8 s. A hub id or local folder set with IAGEN_MODEL_<KEY> is loaded directly with
-transformers.
+transformers. While a first load runs, `load_phase` says what it is doing, so that every user
+waiting for it can be told in words (the conversion takes a minute).
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from shared.device import torch_runtime
 from shared.hub import Hub
 from shared.weights import convert_once
+
+# The language models' events run in groups of their own, apart from the cheap tabs' default
+# limit and from the heavy GPU group: short views (next token, comparison) with the settings'
+# lm_concurrency at once, streams (generation, chat) with lm_stream_concurrency. Their forward
+# passes are batched together anyway (shared/batching.py): the limits bound the waiting requests.
+VIEWS_CONCURRENCY_ID = "language_model_views"
+STREAMS_CONCURRENCY_ID = "language_model_streams"
+
+ASSEMBLING, CONVERTING, LOADING = "assembling", "converting", "loading"
+_phases: dict[tuple[Path, str], str] = {}  # (cache folder, model key) -> what its first load does now
+_phases_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -44,17 +59,36 @@ def weights_folder(hub: Hub, key: str) -> tuple[Path, str | None]:
     source = hub.weights.source(key)
     if source.module is not None and folder.name == source.module:
         # The Gemma pack ships its GGUF in chunks; its assemble() joins them and checks the sha256.
-        assembled = convert_once(
-            hub.weights.converted_dir(key, "gguf"), lambda staging: _assemble(source.module, staging / model.gguf_file)
-        )
-        return assembled, model.gguf_file
+        def assemble(staging: Path) -> None:
+            import importlib
+
+            with _phase(hub, key, ASSEMBLING):
+                importlib.import_module(source.module).assemble(output_path=staging / model.gguf_file)
+
+        return convert_once(hub.weights.converted_dir(key, "gguf"), assemble), model.gguf_file
     return folder, None
 
 
-def _assemble(module_name: str, output: Path) -> None:
-    import importlib
+def load_phase(hub: Hub, key: str) -> str | None:
+    """What the first load of `key` is doing now (ASSEMBLING, CONVERTING or LOADING), or None."""
+    with _phases_lock:
+        return _phases.get((hub.settings.cache_dir, key))
 
-    importlib.import_module(module_name).assemble(output_path=output)
+
+@contextmanager
+def _phase(hub: Hub, key: str, phase: str) -> Iterator[None]:
+    place = (hub.settings.cache_dir, key)
+    with _phases_lock:
+        before = _phases.get(place)
+        _phases[place] = phase
+    try:
+        yield
+    finally:
+        with _phases_lock:
+            if before is None:
+                _phases.pop(place, None)
+            else:
+                _phases[place] = before
 
 
 def shared_tokenizer(hub: Hub, key: str, progress=None, language: str = "fr"):
@@ -76,7 +110,8 @@ def load_tokenizer(hub: Hub, key: str):
         return AutoTokenizer.from_pretrained(folder)
 
     def convert(staging: Path) -> None:
-        AutoTokenizer.from_pretrained(folder, gguf_file=gguf_file).save_pretrained(staging)
+        with _phase(hub, key, CONVERTING):
+            AutoTokenizer.from_pretrained(folder, gguf_file=gguf_file).save_pretrained(staging)
 
     return AutoTokenizer.from_pretrained(convert_once(hub.weights.converted_dir(key, "tokenizer"), convert))
 
@@ -87,14 +122,15 @@ def load_model(hub: Hub, key: str):
     from transformers import AutoModelForCausalLM
 
     runtime = torch_runtime(hub.settings)
-    folder, gguf_file = weights_folder(hub, key)
-    if gguf_file is not None:
-        folder = convert_once(
-            hub.weights.converted_dir(key, "transformers"),
-            lambda staging: _convert_gguf_model(hub, key, folder / gguf_file, staging),
-        )
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=runtime.dtype)
-    return model.to(runtime.device).eval()
+    with _phase(hub, key, LOADING):
+        folder, gguf_file = weights_folder(hub, key)
+        if gguf_file is not None:
+            folder = convert_once(
+                hub.weights.converted_dir(key, "transformers"),
+                lambda staging: _convert_gguf_model(hub, key, folder / gguf_file, staging),
+            )
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=runtime.dtype)
+        return model.to(runtime.device).eval()
 
 
 def _convert_gguf_model(hub: Hub, key: str, gguf_path: Path, staging: Path) -> None:
@@ -103,12 +139,14 @@ def _convert_gguf_model(hub: Hub, key: str, gguf_path: Path, staging: Path) -> N
     from safetensors.torch import save_model
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name, dtype=torch.float32)
-    # A GGUF-loaded model refuses save_pretrained (it counts as quantized): write its parts ourselves,
-    # without the quantization note in its config, which would make the copy load as quantized.
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
-    model.config.save_pretrained(staging)
-    model.generation_config.save_pretrained(staging)
-    save_model(model, str(staging / "model.safetensors"))  # writes tied weights once
-    load_tokenizer(hub, key).save_pretrained(staging)  # a complete folder, usable with IAGEN_MODEL_<KEY>
+    with _phase(hub, key, CONVERTING):
+        model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name, dtype=torch.float32)
+        # A GGUF-loaded model refuses save_pretrained (it counts as quantized): write its parts
+        # ourselves, without the quantization note in its config, which would make the copy load
+        # as quantized.
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        model.config.save_pretrained(staging)
+        model.generation_config.save_pretrained(staging)
+        save_model(model, str(staging / "model.safetensors"))  # writes tied weights once
+        load_tokenizer(hub, key).save_pretrained(staging)  # a complete folder, usable with IAGEN_MODEL_<KEY>

@@ -92,6 +92,28 @@ OPTIONS = (
         {"lecture": 32, "space": 16},
     ),
     Option("gpu_concurrency", int, 1, "heavy model calls run at once (one shared group)"),
+    Option(
+        "lm_concurrency",
+        int,
+        4,
+        "language-model views (next token, comparison) handled at once; their forward passes run batched",
+        {"lecture": 16, "space": 8},
+    ),
+    Option(
+        "lm_stream_concurrency",
+        int,
+        2,
+        "language-model generations and chats streamed at once (their steps are interleaved)",
+        {"lecture": 8, "space": 4},
+    ),
+    Option("lm_cache_mb", int, 256, "next-token scores kept by context, in megabytes (Gemma: 1 MB per context)"),
+    Option(
+        "lm_context_tokens",
+        int,
+        2048,
+        "most tokens a language model reads in one call; a longer text loses its start",
+        {"lecture": 512},
+    ),
     Option("max_upload_mb", int, 20, "largest uploaded file, in megabytes"),
     Option("public_url", str, "", "address shown in the QR code (found automatically when empty)"),
     Option(
@@ -139,6 +161,10 @@ class Settings:
     queue_size: int
     concurrency: int
     gpu_concurrency: int
+    lm_concurrency: int
+    lm_stream_concurrency: int
+    lm_cache_mb: int
+    lm_context_tokens: int
     max_upload_mb: int
     public_url: str
     clip_model: str
@@ -227,6 +253,10 @@ def load_settings(argv: list[str] | None = None, environ: dict[str, str] | None 
         "queue_size",
         "concurrency",
         "gpu_concurrency",
+        "lm_concurrency",
+        "lm_stream_concurrency",
+        "lm_cache_mb",
+        "lm_context_tokens",
         "max_upload_mb",
         "clip_gallery_size",
     ):

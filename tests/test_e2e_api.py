@@ -144,6 +144,10 @@ ENDPOINT_SCENARIOS = {
     "/choose_token": ((PARIS, *SAMPLING, *GREEDY, 5), lambda result: check_shows(result[0], '"chosen"> Paris<')),
     "/draw_token": ((*SAMPLING, *GREEDY, 5, 42), lambda result: check_shows(result[0], '"drawn">.<')),
     "/undo_token": ((*SAMPLING, *GREEDY, 5), lambda result: check_shows(result[0], "Paris</span></div>")),
+    "/compare_prompts": (
+        ("smollm2_135m_instruct", "The doctor said that", "The nurse said that"),
+        lambda result: check_shows(result[0], "The nurse said that…"),
+    ),
     "/generate": ((*SAMPLING, 3, "", *GREEDY, 42), lambda result: check_shows(result[1]["text"], " Paris.")),
     "/chat": (
         ("What is the capital of France?", [], "", 8, *GREEDY, 42),

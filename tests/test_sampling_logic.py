@@ -131,7 +131,8 @@ def test_the_stages_are_transformers_own_processors_in_generates_order(lm):
     )
     theirs = lm.model._get_logits_processor(generation_config, input_ids_seq_length=6)
     ours = logic.logits_processors(settings)
-    assert [type(processor) for processor in ours] == [type(processor) for processor in theirs]
+    assert len(ours) == len(theirs)  # top-p is their class with a faster selection (FastTopP): the same rule
+    assert all(isinstance(mine, type(their)) for mine, their in zip(ours, theirs, strict=True))
 
 
 def test_neutral_settings_switch_every_stage_off(lm):
@@ -160,6 +161,63 @@ def test_temperature_zero_is_greedy(lm):
         pad_token_id=0,
     )
     assert generated_ids(lm, greedy, seed=1) == expected[0, input_ids.shape[1] :].tolist()
+
+
+# --- top-p without the full sort --------------------------------------------------------------------
+
+
+def transformers_top_p(top_p: float, scores: torch.Tensor) -> torch.Tensor:
+    from transformers import TopPLogitsWarper
+
+    return TopPLogitsWarper(top_p)(None, scores)
+
+
+def random_scores(seed: int, vocabulary: int = 50_000, spread: float = 3.0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(1, vocabulary, generator=generator) * spread
+
+
+@pytest.mark.parametrize("top_p", [0.0, 0.05, 0.5, 0.9, 0.95, 0.999])
+@pytest.mark.parametrize("spread", [0.3, 1.0, 3.0, 8.0], ids=["flat", "wide", "peaked", "sharp"])
+def test_fast_top_p_keeps_exactly_what_transformers_keeps(top_p, spread):
+    from transformers import TopKLogitsWarper
+
+    for seed in range(5):
+        scores = random_scores(seed, spread=spread)
+        assert torch.equal(logic.FastTopP(top_p)(None, scores), transformers_top_p(top_p, scores))
+        after_top_k = TopKLogitsWarper(40)(None, scores)  # most scores -inf, as in the default chain
+        assert torch.equal(logic.FastTopP(top_p)(None, after_top_k), transformers_top_p(top_p, after_top_k))
+
+
+def test_fast_top_p_needs_no_sort_when_a_partial_selection_holds_the_nucleus(monkeypatch):
+    from transformers import TopPLogitsWarper
+
+    scores = random_scores(0, vocabulary=262_144, spread=4.0)  # Gemma's vocabulary
+    expected = transformers_top_p(0.9, scores)
+
+    def no_sort(*args, **kwargs):
+        raise AssertionError("the full sort ran")
+
+    monkeypatch.setattr(TopPLogitsWarper, "__call__", no_sort)
+    monkeypatch.setattr(torch, "sort", no_sort)
+    assert torch.equal(logic.FastTopP(0.9)(None, scores), expected)
+    assert logic.FastTopP(0.9).kept_tokens(scores[0]).numel() == int(torch.isfinite(expected).sum())
+
+
+def test_fast_top_p_leaves_close_calls_and_ties_to_the_full_sort():
+    # Probabilities 0.5, 0.3, 0.2: with top-p 0.8 the third token sits exactly on the threshold.
+    on_threshold = torch.tensor([[0.5, 0.3, 0.2]]).log()
+    assert logic.FastTopP(0.8).kept_tokens(on_threshold[0]) is None
+    assert torch.equal(logic.FastTopP(0.8)(None, on_threshold), transformers_top_p(0.8, on_threshold))
+    # Probabilities 0.78, 0.11, 0.11, 0.01: top-p 0.85 keeps one of the two equal tokens, which one
+    # is transformers' sort's choice.
+    tie = torch.tensor([[3.0, 1.0, 1.0, -2.0]])
+    assert logic.FastTopP(0.85).kept_tokens(tie[0]) is None
+    assert torch.equal(logic.FastTopP(0.85)(None, tie), transformers_top_p(0.85, tie))
+    assert logic.FastTopP(0.95).kept_tokens(tie[0]).tolist() == [0, 1, 2]  # both kept: no doubt
+    # A nucleus wider than the biggest partial selection: the full sort too.
+    flat = torch.zeros(1, 50_000)
+    assert logic.FastTopP(0.9).kept_tokens(flat[0]) is None
 
 
 # --- generation ----------------------------------------------------------------------------------
@@ -318,6 +376,41 @@ def test_the_context_limit_comes_from_the_model(lm):
     assert logic.next_token_stages(lm, fitted, SamplingSettings(), top_n=3).candidates
 
 
+def test_a_huge_text_is_cut_before_it_is_tokenized(lm, monkeypatch):
+    seen = []
+    tokenize = lm.tokenizer.__call__
+    monkeypatch.setattr(type(lm.tokenizer), "__call__", lambda self, text, **kw: seen.append(text) or tokenize(text))
+    book = "La carte n'est pas le territoire. " * 20_000  # ~680 000 characters
+    context = logic.text_context(lm, book)
+    assert len(seen[-1]) <= lm.context_limit * logic.MAX_CHARACTERS_PER_TOKEN and book.endswith(seen[-1])
+    assert seen[-1].startswith("carte") or seen[-1].startswith("La") or seen[-1][0] != " "  # starts at a word
+    assert context.truncated and len(context.ids) == lm.context_limit and context.dropped_characters > 600_000
+    short = logic.text_context(lm, "Bonjour")
+    assert not short.truncated and short.ids == logic.encode(lm, "Bonjour")
+
+
+def test_the_context_limit_is_a_setting(tokenizer):
+    lm = logic.LanguageModel(tiny_llama(tokenizer), tokenizer, context_tokens=16)
+    assert lm.context_limit == 16  # under the model's own 128
+    context = logic.text_context(lm, "La carte n'est pas le territoire. " * 5, room_for_new_tokens=4)
+    assert len(context.ids) == 12 and context.truncated
+
+
+def test_a_chat_answer_ends_at_the_end_of_the_assistants_turn():
+    tokenizer = tiny_tokenizer()
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<|im_end|>"]})
+    lm = logic.LanguageModel(tiny_llama(tokenizer), tokenizer)
+    end_of_turn = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    assert lm.end_of_turn_ids == lm.end_token_ids | {end_of_turn}  # ChatML's end of turn, beside the end of text
+    context = logic.fit_context(lm, logic.chat_ids(lm, "", [{"role": "user", "content": "Bonjour"}]))
+    greedy = SamplingSettings(temperature=0)
+    ids = [token.token_id for token in logic.generate(lm, context, greedy, 6, seed=0)]
+    ending = ids.index(ids[1])  # as if the model's turn ended with its second token
+    answer = list(logic.generate(lm, context, greedy, 6, seed=0, end_token_ids=frozenset({ids[1]})))
+    assert [token.token_id for token in answer] == ids[: ending + 1]
+    assert answer[-1].finish == "end_of_text" and answer[-1].text == ""
+
+
 def test_a_conversation_too_long_loses_its_oldest_messages(lm):
     messages = [
         {"role": "user" if i % 2 == 0 else "assistant", "content": f"Message {i} " + "blabla " * 10} for i in range(9)
@@ -351,20 +444,113 @@ def test_sentencepiece_byte_tokens_are_shown_in_hexadecimal():
     assert logic.token_label(tokenizer, 7) == "‹F0›"
 
 
-# --- the packaged model ----------------------------------------------------------------------------
+# --- the packaged models ---------------------------------------------------------------------------
+
+PACK_PROMPTS = (
+    FRENCH_PROMPT,
+    "Il était une fois, dans une petite ville de montagne,",
+    "Le médecin a dit que",
+    "The capital of France is",
+    "1, 2, 3, 4,",
+)
 
 
-@pytest.mark.slow  # converts the Gemma pack from GGUF once: about a minute
-def test_packaged_gemma_predicts_lit_after_le_chat_est_assis_sur_le():
-    """The lecture's example on the real Gemma 3 270M (docs/models.md: " lit" 33 %), from its pack.
-    The first run converts the GGUF into the test cache (~1-2 minutes), once per test session."""
+@pytest.fixture(scope="module")
+def packs(tmp_path_factory):
+    """Both packs converted from their GGUF into a fresh cache (about 1-2 minutes), with what
+    each first load said it was doing, seen from another thread as a waiting user would."""
+    import threading
+
     from shared.hub import Hub
-    from shared.language_models import load_model, load_tokenizer
+    from shared.language_models import load_model, load_phase, load_tokenizer
     from shared.settings import load_settings
 
-    hub = Hub(load_settings(["--torch-threads", "1"]))  # the test session's cache (tests/conftest.py)
-    lm = logic.LanguageModel(load_model(hub, "gemma3_270m"), load_tokenizer(hub, "gemma3_270m"))
+    hub = Hub(load_settings(["--torch-threads", "1", "--cache-dir", str(tmp_path_factory.mktemp("packs"))]))
+    models, phases = {}, {}
+    for key in ("gemma3_270m", "smollm2_135m_instruct"):
+        seen = phases[key] = []
+        loading = threading.Thread(target=lambda key=key: models.setdefault(key, load_model(hub, key)))
+        loading.start()
+        while loading.is_alive():
+            phase = load_phase(hub, key)
+            if phase and (not seen or seen[-1] != phase):
+                seen.append(phase)
+            loading.join(timeout=0.05)
+        models[key] = logic.LanguageModel(models[key], load_tokenizer(hub, key))
+    return models, phases
+
+
+PACK_TIMEOUT = pytest.mark.timeout(900)  # the first of these converts both packs: 1-2 minutes, more on a busy machine
+
+
+@pytest.mark.slow
+@PACK_TIMEOUT
+def test_packaged_gemma_predicts_lit_after_le_chat_est_assis_sur_le(packs):
+    """The lecture's example on the real Gemma 3 270M (docs/models.md: " lit" 33 %), from its pack."""
+    lm = packs[0]["gemma3_270m"]
     result = logic.next_token_stages(lm, context(lm, FRENCH_PROMPT), SamplingSettings(top_k=3), top_n=5)
     best = result.candidates[0]
     assert best.label == " lit" and best.probabilities[0] == pytest.approx(0.33, abs=0.02)
     assert result.stages[3].kept == 3 and result.stages[0].kept == 262_144
+
+
+@pytest.mark.slow
+@PACK_TIMEOUT
+def test_a_first_load_says_what_it_is_doing(packs):
+    from shared.language_models import ASSEMBLING, CONVERTING, LOADING
+
+    phases = packs[1]  # as seen every 50 ms: a short phase between two others may be missed
+    # Gemma's pack ships its GGUF in pieces: assembled, then converted, then loaded; SmolLM2's is whole.
+    for key, steps in (("gemma3_270m", [ASSEMBLING, CONVERTING]), ("smollm2_135m_instruct", [CONVERTING])):
+        assert [phase for phase in phases[key] if phase != LOADING] == steps, phases
+        assert phases[key][-1] == LOADING, phases  # the converted copy's load, seconds long
+
+
+@pytest.mark.slow
+@PACK_TIMEOUT
+@pytest.mark.parametrize("key", ["gemma3_270m", "smollm2_135m_instruct"])
+def test_fast_top_p_keeps_what_transformers_keeps_on_the_packs(packs, key):
+    lm = packs[0][key]
+    fast_path = checks = 0
+    for prompt in PACK_PROMPTS:
+        raw = lm.passes.scores([context(lm, prompt).ids])[0][None]
+        for temperature in (0.5, 1.0, 1.5):
+            scores = raw / temperature
+            for top_p in (0.5, 0.8, 0.9, 0.95):
+                checks += 1
+                fast_path += logic.FastTopP(top_p).kept_tokens(scores[0]) is not None
+                assert torch.equal(logic.FastTopP(top_p)(None, scores), transformers_top_p(top_p, scores))
+    # The partial selection settles most of them; the others are flat (temperature 1.5, nuclei of
+    # thousands of tokens) or on the threshold.
+    assert fast_path >= 0.85 * checks, f"{fast_path} of {checks} without the full sort"
+
+
+@pytest.mark.slow
+@PACK_TIMEOUT
+@pytest.mark.parametrize("key", ["gemma3_270m", "smollm2_135m_instruct"])
+def test_generation_gives_the_tokens_of_generate_on_the_packs(packs, key):
+    from shared.batching import Batcher, ScoresCache
+
+    direct = packs[0][key]
+    batched = logic.LanguageModel(
+        direct.model, direct.tokenizer, Batcher(ScoresCache(2**26), 4).for_model(direct.model, key)
+    )
+    settings = SamplingSettings(temperature=0.8, top_k=50, top_p=0.95, min_p=0.05, repetition_penalty=1.1)
+    for lm in (direct, batched):
+        input_ids = torch.tensor([list(context(lm, PACK_PROMPTS[1]).ids)])
+        torch.manual_seed(1234)
+        expected = lm.model.generate(
+            input_ids,
+            attention_mask=torch.ones_like(input_ids),
+            do_sample=True,
+            max_new_tokens=16,
+            temperature=0.8,
+            top_k=50,
+            top_p=0.95,
+            min_p=0.05,
+            repetition_penalty=1.1,
+            eos_token_id=sorted(lm.end_token_ids),
+            pad_token_id=lm.tokenizer.pad_token_id,
+        )
+        ours = generated_ids(lm, settings, seed=1234, max_new_tokens=16, text=PACK_PROMPTS[1])
+        assert ours == expected[0, input_ids.shape[1] :].tolist()

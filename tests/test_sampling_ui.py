@@ -3,6 +3,7 @@ gradio_client like a script or another Space would. Its models are tiny random o
 architectures (Gemma 3 for the completion model, Llama for SmolLM2) seeded into a fake hub cache
 under the real repository ids, which IAGEN_MODEL_<KEY> selects: the production hub-loading path."""
 
+import html
 import re
 import threading
 import time
@@ -104,17 +105,19 @@ def test_next_token_shows_each_stage_with_counts_and_entropy(client):
         "Top-p",
         "Min-p",
     ]
-    assert "Tokens gardés" in table and "Entropie (bits)" in table
+    assert "Gardés" in table and "Entropie (bits)" in table and "Désactivés" not in table
     assert table.count("<tr") == 1 + TOP_N + 2
     removed = [candidate for candidate in data["candidates"] if candidate["probabilities"][-1] == 0]
     assert table.count("<tr class=removed>") == len(removed)  # tokens removed by a stage are greyed
     assert chart.count('class="track') == TOP_N
-    assert text == f'<div class="sampling-text">{PROMPT}</div>' and "notice" not in status
+    assert text == "" and "notice" not in status  # nothing appended yet: the prompt box shows the prompt
 
 
 def test_neutral_settings_are_shown_off(client):
     table = next_token(client, filters=NEUTRAL)[2]
-    assert table.count('<th class="off">') == 5 and table.count("désactivé") == 5
+    header = re.findall(r"<th>([^<]*)</th>", re.search(r"<thead>.*</thead>", table).group())
+    assert header == ["Token", "Modèle"]  # the stages that are off take no column
+    assert "Désactivés : Pénalité, Temp., Top-k, Top-p, Min-p." in table
 
 
 # --- view 2: step by step --------------------------------------------------------------------------
@@ -260,7 +263,7 @@ def test_an_empty_prompt_asks_for_a_text(client):
 def test_a_prompt_longer_than_the_context_is_cut_with_a_notice(client):
     long_prompt = "La carte n'est pas le territoire. " * 60  # ~480 tokens, the tiny models read 128
     status = next_token(client, prompt=long_prompt)[5]
-    assert "Texte trop long pour le contexte (128 tokens)" in status
+    assert "Texte trop long : le modèle n'en lit que les 128 derniers tokens." in html.unescape(status)
     _, data, status = client.predict("gemma3_270m", long_prompt, 8, "", *NEUTRAL, 1, api_name="/generate")
     assert "Texte trop long" in status and len(data["tokens"]) == 8
 
@@ -284,7 +287,8 @@ def test_out_of_range_settings_are_refused_with_a_message(client, position, valu
 
 def test_emoji_mixed_scripts_and_markup(client):
     prompt = "Carte 👍🏽 日本語 مرحبا <img src=x onerror=alert(1)>"
-    text, _, table, _, data, _ = next_token(client, prompt=prompt)
+    _, _, table, _, data, _ = next_token(client, prompt=prompt)
+    text = draw(client, seed=1, prompt=prompt)[0]
     assert "👍🏽 日本語 مرحبا &lt;img" in text and "<img" not in text
     assert "\ufffd" not in table and len(data["candidates"]) == TOP_N
     shown, _, _ = client.predict(
@@ -302,19 +306,147 @@ def test_temperature_zero_is_greedy_whatever_the_seed(client):
     assert [stage["kept"] for stage in data["stages"]][2:] == [1, 1, 1, 1]
 
 
-def test_missing_weights_give_a_clear_message_and_the_other_tabs_work(snapshots, tmp_path):
+def test_missing_weights_give_a_clear_sentence_and_the_other_tabs_work(snapshots, tmp_path):
     settings = tiny_model_settings(tmp_path, IAGEN_MODEL_GEMMA3_270M="google/not-in-the-cache")
     demos = {"sampling": "spaces.sampling.ui", "tokenizer": "spaces.tokenizer.ui"}
     with hub_in_process(Hub(settings), demos) as url:
         client = Client(url, verbose=False)
-        with pytest.raises(AppError) as raised:
-            next_token(client)
-        message = str(raised.value)
-        assert "Modèle indisponible" in message and "IAGEN_MODEL_GEMMA3_270M" in message
-        with pytest.raises(AppError, match="not-in-the-cache"):
-            client.predict("gemma3_270m", PROMPT, 4, "", *NEUTRAL, 1, api_name="/generate")
+        outputs = next_token(client)
+        assert "Ce modèle n'est pas installé sur ce serveur." in html.unescape(outputs[5])
+        _, _, status = client.predict("gemma3_270m", PROMPT, 4, "", *NEUTRAL, 1, api_name="/generate")
+        assert "Ce modèle n'est pas installé sur ce serveur." in html.unescape(status)
+        for shown in (*outputs, status):  # ids, commands and variables are for the host's log
+            assert not re.search(r"not-in-the-cache|IAGEN_|prefetch|pip install", str(shown)), shown
         assert client.predict("Bonjour", [], "", 4, *NEUTRAL, 1, api_name="/chat")[0][1]["role"] == "assistant"
         assert client.predict("Hello", "r50k_base", False, False, api_name="/tokenize")[2]["ids"] == [15496]
+
+
+@pytest.mark.parametrize(
+    ("missing", "language", "sentence", "offered", "chat_works"),
+    [
+        ({}, "fr", "", ["gemma3_270m", "smollm2_135m_instruct"], True),
+        (
+            {"IAGEN_MODEL_GEMMA3_270M": "google/not-in-the-cache"},
+            "fr",
+            "Le modèle de complétion n'est pas installé sur ce serveur : SmolLM2-135M-Instruct le remplace",
+            ["smollm2_135m_instruct"],
+            True,
+        ),
+        (
+            {"IAGEN_MODEL_SMOLLM2_135M_INSTRUCT": "/nowhere/smollm2"},
+            "en",
+            "The chat model is not installed on this server: the chat is off, the rest works.",
+            ["gemma3_270m"],
+            False,
+        ),
+        (
+            {"IAGEN_MODEL_GEMMA3_270M": "/nowhere/gemma", "IAGEN_MODEL_SMOLLM2_135M_INSTRUCT": "/nowhere/smollm2"},
+            "fr",
+            "Les modèles de langage ne sont pas installés sur ce serveur : cet onglet ne peut rien calculer.",
+            [],
+            False,
+        ),
+    ],
+    ids=["all-here", "no-completion-model", "no-chat-model", "none"],
+)
+def test_the_page_says_at_load_what_this_server_lacks(
+    snapshots, tmp_path, missing, language, sentence, offered, chat_works
+):
+    from types import SimpleNamespace
+
+    from spaces.sampling.ui import Handlers, TabModels
+
+    hub = Hub(tiny_model_settings(tmp_path, **missing))
+    request = SimpleNamespace(headers={"accept-language": language}, cookies={}, client=None)
+    notice, dropdown, *buttons = Handlers(hub, TabModels(hub)).on_load(request)[:8]
+    assert notice.visible == bool(sentence)
+    notice = notice.value
+    assert sentence in html.unescape(notice) and (sentence == "") == (notice == "")
+    assert "nowhere" not in notice and "not-in-the-cache" not in notice and "IAGEN" not in notice
+    assert {key for _, key in dropdown.constructor_args["choices"]} == set(offered or ["gemma3_270m"])
+    assert dropdown.constructor_args["value"] == (offered[-1] if len(offered) == 1 else "gemma3_270m")
+    view_buttons, send = buttons[:5], buttons[5]
+    assert all(button.constructor_args["interactive"] == bool(offered) for button in view_buttons)
+    assert send.constructor_args["interactive"] == chat_works
+
+
+def test_the_page_shows_its_example_texts_in_its_language(hub):
+    from types import SimpleNamespace
+
+    from spaces.sampling.ui import Handlers, TabModels
+
+    english = SimpleNamespace(headers={"accept-language": "en-US,en;q=0.9"}, cookies={}, client=None)
+    *_, prompt, chart, first, second, generate_prompt, system_prompt = Handlers(hub, TabModels(hub)).on_load(english)
+    assert (prompt, first, second) == ("The cat is sitting on the", "The doctor said that", "The nurse said that")
+    assert generate_prompt.startswith("Once upon a time") and system_prompt.startswith("You are")
+    assert "Tap “📊 Probabilities”" in chart
+
+
+# --- scores kept, passes batched -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def passes(hub):
+    """Counts the forward passes of the hub's completion model (its one copy in the model cache)."""
+    from spaces.sampling.ui import language_model
+
+    model = language_model(hub, "gemma3_270m").model
+    calls = []
+    handle = model.register_forward_pre_hook(
+        lambda module, args, kwargs: calls.append(kwargs["input_ids"].shape), with_kwargs=True
+    )
+    yield calls
+    handle.remove()
+
+
+def test_slider_moves_undo_and_a_second_student_reuse_the_scores(hub_url, passes):
+    student, neighbour = Client(hub_url, verbose=False), Client(hub_url, verbose=False)
+    prompt = "Une phrase que personne d'autre n'a écrite :"
+    next_token(student, prompt=prompt)
+    assert len(passes) == 1
+    for filters in ((0.0, 0, 1.0, 0.0, 1.0), (1.7, 40, 0.5, 0.1, 1.5), FILTERS):  # slider moves
+        next_token(student, prompt=prompt, filters=filters)
+    next_token(neighbour, prompt=prompt)  # another phone, the same prompt
+    assert len(passes) == 1
+    drawn = draw(student, seed=3, prompt=prompt)  # draws from the kept scores, then shows what follows
+    assert len(passes) == 2 and len(appended(drawn)) == 1
+    undone = student.predict("gemma3_270m", prompt, *FILTERS, TOP_N, api_name="/undo_token")
+    assert appended(undone) == [] and len(passes) == 2  # back to a context already seen
+    assert undone[4]["candidates"] == next_token(student, prompt=prompt)[4]["candidates"]
+
+
+def test_compare_prompts_shows_both_distributions_from_one_batched_pass(client, passes):
+    view, data, status = client.predict(
+        "gemma3_270m", "Le médecin a dit que", "L'infirmière a dit que", api_name="/compare_prompts"
+    )
+    assert len(passes) == 1 and passes[0][0] == 2  # one pass, two rows
+    assert data["prompts"] == ["Le médecin a dit que", "L'infirmière a dit que"]
+    assert 8 <= len(data["tokens"]) <= 16 and all(len(token["probabilities"]) == 2 for token in data["tokens"])
+    best = [max(token["probabilities"]) for token in data["tokens"]]
+    assert best == sorted(best, reverse=True)
+    assert "Le médecin a dit que…" in view and view.count('class="track"') == 2 * len(data["tokens"])
+    assert "notice" not in status
+    again = client.predict("gemma3_270m", "Le médecin a dit que", "L'infirmière a dit que", api_name="/compare_prompts")
+    assert again[1] == data and len(passes) == 1  # kept
+
+
+def test_compare_prompts_asks_for_two_texts(client):
+    _, data, status = client.predict("gemma3_270m", "Le médecin a dit que", " ", api_name="/compare_prompts")
+    assert data["tokens"] == [] and "Tapez un début de texte" in status
+
+
+def test_the_context_cap_is_a_setting_with_a_message(snapshots, tmp_path):
+    settings = tiny_model_settings(tmp_path, IAGEN_LM_CONTEXT_TOKENS="16")
+    with hub_in_process(Hub(settings), {"sampling": "spaces.sampling.ui"}) as url:
+        client = Client(url, verbose=False)
+        status = next_token(client, prompt="La carte n'est pas le territoire. " * 10)[5]
+        assert "le modèle n'en lit que les 16 derniers tokens" in html.unescape(status)
+
+
+def test_the_chat_has_its_own_answer_length(client):
+    parameters = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/chat"]["parameters"]
+    length = parameters[3]
+    assert length["label"]["key"] == "sampling_chat_length" and length["parameter_default"] == 200
 
 
 # --- the shared cache --------------------------------------------------------------------------------
@@ -327,3 +459,26 @@ def test_the_tokenizer_tab_and_this_one_share_one_tokenizer(hub):
     assert language_model(hub, "gemma3_270m").tokenizer is shared_tokenizer(hub, "gemma3_270m")
     keys = {status.key for status in hub.models.statuses()}
     assert {"gemma3_270m:tokenizer", "gemma3_270m:model"} <= keys
+
+
+def test_a_first_load_tells_the_waiting_user_what_it_does_in_words(hub, monkeypatch):
+    """While a model's first load runs (here held for a moment), the user's progress reads what
+    shared.language_models says the load is doing, in the page's language."""
+    from spaces.sampling import ui
+
+    models = ui.TabModels(hub)
+    really_open = models._open
+
+    def slow_open(key):
+        time.sleep(1.2)
+        return really_open(key)
+
+    monkeypatch.setattr(models, "_open", slow_open)
+    monkeypatch.setattr(models, "loaded", lambda key: False)
+    monkeypatch.setattr(ui, "load_phase", lambda hub, key: "converting")
+    said = []
+    lm = models.get("gemma3_270m", progress=lambda value, desc: said.append(desc), language="fr")
+    assert lm.vocabulary_size > 0
+    assert said and set(said) == {
+        "Préparation de gemma-3-270m : conversion de son fichier compressé (une seule fois, environ une minute)…"
+    }

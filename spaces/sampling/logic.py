@@ -7,14 +7,19 @@ probabilities; then filters reshape them, in the order transformers' `generate()
     raw → repetition penalty → temperature → top-k → top-p → min-p → draw one token
 
 `next_token_stages` shows the distribution after each stage (the lecture's "Apple 0.44, Bear 0.36,
-Candy 0.03" slide, live); `generate` repeats "forward pass, filters, draw" with a KV cache and
-streams the tokens. Temperature 0 means greedy (the most likely token, no draw); top-k 0, top-p 1,
-min-p 0 and repetition penalty 1 switch their stage off.
+Candy 0.03" slide, live); `compare_prompts` shows two prompts' distributions side by side (the
+bias slide: « Le médecin a dit que » / « L'infirmière a dit que »); `generate` repeats "forward
+pass, filters, draw" with a KV cache and streams the tokens. Temperature 0 means greedy (the most
+likely token, no draw); top-k 0, top-p 1, min-p 0 and repetition penalty 1 switch their stage off.
+
+The forward passes themselves are the model's `passes` (shared/batching.py): batched with other
+users' and cached by context when the hub serves a room, direct and unbatched otherwise. Top-p is
+transformers' own rule without its sort of the whole vocabulary (`FastTopP`), the same kept tokens.
 
 Reproducibility without shared state: every draw uses a `torch.Generator` made for the call (or
-carried in the user's own step-by-step state), never torch's global generator, and every call
-has its own KV cache. Seeded like `torch.manual_seed(seed)`, it draws exactly what `generate()`
-draws with the same settings (tests/test_sampling_logic.py checks the token ids).
+carried in the user's own step-by-step state), never torch's global generator, and every
+generation has its own rows of a KV cache. Seeded like `torch.manual_seed(seed)`, it draws exactly
+what `generate()` draws with the same settings (tests/test_sampling_logic.py checks the token ids).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from transformers import (
     TopPLogitsWarper,
 )
 
+from shared.batching import DirectPasses
 from spaces.sampling.options import (
     MIN_P_RANGE,
     REPETITION_PENALTY_RANGE,  # noqa: F401 (API)
@@ -44,10 +50,16 @@ from spaces.sampling.options import (
     SamplingSettings,
 )
 
-# A prefill of 2 048 tokens already takes seconds on a laptop CPU: longer texts lose their start.
+# A prefill of 2 048 tokens already takes seconds on a laptop CPU: longer texts lose their start
+# (the hub's setting IAGEN_LM_CONTEXT_TOKENS lowers it for a lecture hall).
 MAX_CONTEXT_TOKENS = 2048
+# A token is rarely longer than this: a text is cut to context x this many characters before it
+# is even tokenized, so a pasted book costs no more than a page.
+MAX_CHARACTERS_PER_TOKEN = 8
 STAGES = ("raw", "repetition_penalty", "temperature", "top_k", "top_p", "min_p")
 ALTERNATIVES_SHOWN = 5  # per generated token, the model's most likely tokens at that step
+# Tokens that end an assistant's turn in the chat templates of common instruct models.
+END_OF_TURN_TOKENS = ("<|im_end|>", "<end_of_turn>", "<|eot_id|>", "<|end|>")
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,12 @@ class LanguageModel:
 
     model: Any  # a transformers causal LM in eval mode
     tokenizer: Any
+    passes: Any = None  # its forward passes: a shared.batching.ModelPasses, or None for DirectPasses
+    context_tokens: int = MAX_CONTEXT_TOKENS  # the most tokens one call may read
+
+    def __post_init__(self):
+        if self.passes is None:
+            object.__setattr__(self, "passes", DirectPasses(self.model))
 
     @property
     def device(self) -> torch.device:
@@ -68,7 +86,7 @@ class LanguageModel:
     @property
     def context_limit(self) -> int:
         config = self.model.config.get_text_config()
-        return min(MAX_CONTEXT_TOKENS, getattr(config, "max_position_embeddings", MAX_CONTEXT_TOKENS))
+        return min(self.context_tokens, getattr(config, "max_position_embeddings", self.context_tokens))
 
     @property
     def end_token_ids(self) -> frozenset[int]:
@@ -78,6 +96,12 @@ class LanguageModel:
         if self.tokenizer.eos_token_id is not None:
             ids.add(self.tokenizer.eos_token_id)
         return frozenset(ids)
+
+    @property
+    def end_of_turn_ids(self) -> frozenset[int]:
+        """The tokens that end an answer in a chat: the end of text, and the template's end of turn."""
+        vocabulary = self.tokenizer.get_vocab()
+        return self.end_token_ids | {vocabulary[token] for token in END_OF_TURN_TOKENS if token in vocabulary}
 
     @property
     def has_chat_template(self) -> bool:
@@ -136,6 +160,56 @@ class KeepMostLikely(LogitsProcessor):
         return torch.full_like(scores, -math.inf).scatter(-1, best, scores.gather(-1, best))
 
 
+class FastTopP(TopPLogitsWarper):
+    """transformers' top-p, the same kept tokens, without sorting the whole vocabulary.
+
+    `TopPLogitsWarper` sorts all the scores (~25 ms for Gemma's 262 144 on a CPU) to find the
+    smallest set of most likely tokens whose probabilities add up to `top_p`. The nucleus is
+    usually a few dozen tokens: the most likely few hundred (a partial selection, ~0.1 ms) hold
+    it whenever the first token they leave out is already beyond `top_p`, which proves the rest
+    is too. A token is kept when the probability of the tokens more likely than it is below
+    `top_p`, as in transformers (there: the ascending cumulative probability up to it exceeds
+    1 - top_p). Where that decision is within `MARGIN` of the threshold, or two tokens of equal
+    score straddle it (transformers' sort decides between them), the full sort decides.
+    transformers' float32 cumulative sums were within 4.3e-7 of the exact ones on both packs
+    (28 prompts x 6 temperatures, with and without top-k): the margin is 5 times that."""
+
+    PARTIAL_SIZES = (256, 4096, 32768)
+    MARGIN = 2e-6
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.Tensor) -> torch.Tensor:
+        kept = [self.kept_tokens(row) for row in scores]
+        if any(row is None for row in kept):
+            return super().__call__(input_ids, scores)
+        remove = torch.ones_like(scores, dtype=torch.bool)
+        for row, indices in enumerate(kept):
+            remove[row, indices] = False
+        return scores.masked_fill(remove, self.filter_value)
+
+    def kept_tokens(self, row: torch.Tensor) -> torch.Tensor | None:
+        """The ids of the tokens top-p keeps in one row of scores; None when only a sort can tell."""
+        log_total = torch.logsumexp(row.double(), dim=0)
+        for size in self.PARTIAL_SIZES:
+            size = min(size, row.numel())
+            values, indices = row.topk(size)  # most likely first
+            probabilities = (values.double() - log_total).exp()
+            more_likely = probabilities.cumsum(0) - probabilities  # of each token: those before it
+            count = max(int((more_likely < self.top_p).sum()), self.min_tokens_to_keep)
+            if count >= size:
+                if size == row.numel():
+                    return indices  # everything is kept
+                continue  # the nucleus may go beyond this selection: a bigger one
+            last_kept, first_removed = count - 1, count
+            clear = values[first_removed] == -math.inf or (
+                more_likely[first_removed] >= self.top_p + self.MARGIN
+                and (last_kept < self.min_tokens_to_keep or more_likely[last_kept] < self.top_p - self.MARGIN)
+            )
+            if not clear or values[last_kept] == values[first_removed]:
+                return None
+            return indices[:count]
+        return None
+
+
 def stage_processors(settings: SamplingSettings) -> list[tuple[str, LogitsProcessor | None]]:
     """Each filtering stage after "raw", in generate()'s order, with its processor (None: off)."""
     if settings.greedy:
@@ -149,7 +223,7 @@ def stage_processors(settings: SamplingSettings) -> list[tuple[str, LogitsProces
         ("repetition_penalty", RepetitionPenaltyLogitsProcessor(float(penalty)) if penalty != 1 else None),
         ("temperature", temperature),
         ("top_k", TopKLogitsWarper(int(settings.top_k)) if settings.top_k else None),
-        ("top_p", TopPLogitsWarper(float(settings.top_p)) if settings.top_p < 1 else None),
+        ("top_p", FastTopP(float(settings.top_p)) if settings.top_p < 1 else None),
         ("min_p", MinPLogitsWarper(float(settings.min_p)) if settings.min_p > 0 else None),
     ]
 
@@ -167,6 +241,11 @@ class Context:
 
     ids: tuple[int, ...]
     dropped_tokens: int = 0
+    dropped_characters: int = 0  # cut from a very long text before it was even tokenized
+
+    @property
+    def truncated(self) -> bool:
+        return bool(self.dropped_tokens or self.dropped_characters)
 
 
 def fit_context(lm: LanguageModel, ids: Sequence[int], room_for_new_tokens: int = 0) -> Context:
@@ -182,9 +261,29 @@ def fit_context(lm: LanguageModel, ids: Sequence[int], room_for_new_tokens: int 
     return Context(kept, dropped_tokens=len(ids) - len(kept))
 
 
+def text_tail(lm: LanguageModel, text: str) -> str:
+    """The end of `text` that can matter: at most context x MAX_CHARACTERS_PER_TOKEN characters,
+    starting at a word (what comes before would be cut after tokenizing anyway)."""
+    limit = lm.context_limit * MAX_CHARACTERS_PER_TOKEN
+    if len(text) <= limit:
+        return text
+    tail = text[-limit:]
+    space = tail.find(" ")
+    return tail[space + 1 :] if 0 <= space < len(tail) // 2 else tail
+
+
 def encode(lm: LanguageModel, text: str) -> tuple[int, ...]:
     """The text's token ids, with the special tokens the tokenizer adds (Gemma's <bos>)."""
     return tuple(lm.tokenizer(text).input_ids)
+
+
+def text_context(
+    lm: LanguageModel, text: str, appended_ids: Sequence[int] = (), room_for_new_tokens: int = 0
+) -> Context:
+    """What the model reads of `text` (then `appended_ids`): its end, as much as the context holds."""
+    tail = text_tail(lm, text)
+    context = fit_context(lm, encode(lm, tail) + tuple(appended_ids), room_for_new_tokens)
+    return replace(context, dropped_characters=len(text) - len(tail))
 
 
 def chat_ids(lm: LanguageModel, system_prompt: str, messages: Sequence[dict[str, str]]) -> tuple[int, ...]:
@@ -280,19 +379,10 @@ class NextToken:
     context: Context
 
 
-def model_logits(lm: LanguageModel, ids: Sequence[int]) -> torch.Tensor:
-    """The scores of every possible next token, shape (1, vocabulary), in float32."""
-    input_ids = torch.tensor([list(ids)], device=lm.device)
-    with torch.inference_mode():
-        # logits_to_keep=1: only the last position's scores (Gemma's vocabulary is 262 144 tokens).
-        logits = lm.model(input_ids=input_ids, use_cache=False, logits_to_keep=1).logits
-    return logits[:, -1].float()
-
-
 def next_token_stages(lm: LanguageModel, context: Context, settings: SamplingSettings, top_n: int = 10) -> NextToken:
     """The next-token distribution after each stage, for the `top_n` most likely candidates."""
     input_ids = torch.tensor([list(context.ids)], device=lm.device)
-    scores = model_logits(lm, context.ids)
+    scores = lm.passes.scores([context.ids])[0][None]  # shape (1, vocabulary), as the processors take them
     stage_scores = [scores]
     active = [True]
     for _, processor in stage_processors(settings):
@@ -303,9 +393,12 @@ def next_token_stages(lm: LanguageModel, context: Context, settings: SamplingSet
 
     summaries, probabilities = [], []
     for name, is_active, stage in zip(STAGES, active, stage_scores, strict=True):
-        distribution = stage.softmax(dim=-1)[0]
+        if is_active or not summaries:
+            distribution = stage.softmax(dim=-1)[0]
+            kept, entropy = int(torch.isfinite(stage).sum()), entropy_bits(distribution)
+        # a stage switched off changes nothing: the previous stage's figures stand
         probabilities.append(distribution)
-        summaries.append(StageSummary(name, is_active, int(torch.isfinite(stage).sum()), entropy_bits(distribution)))
+        summaries.append(StageSummary(name, is_active, kept, entropy))
     # Ranked after the penalty: the later stages never reorder tokens, so these are also the most
     # likely ones at every later stage.
     ranked = probabilities[1].topk(min(top_n, probabilities[1].numel())).indices
@@ -315,6 +408,42 @@ def next_token_stages(lm: LanguageModel, context: Context, settings: SamplingSet
         for token_id, row in zip(ranked.tolist(), table, strict=True)
     )
     return NextToken(tuple(summaries), candidates, stage_scores[-1], context)
+
+
+# --- two prompts side by side ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ComparedToken:
+    token_id: int
+    label: str
+    probabilities: tuple[float, ...]  # the model's probability for it after each prompt
+
+
+@dataclass(frozen=True)
+class Comparison:
+    contexts: tuple[Context, ...]
+    tokens: tuple[ComparedToken, ...]  # each prompt's `top_n` most likely, most likely (anywhere) first
+
+
+def compare_prompts(lm: LanguageModel, contexts: Sequence[Context], top_n: int = 8) -> Comparison:
+    """The model's next-token probabilities after each context (no filter: the bias is the
+    model's own), for the tokens most likely after any of them; the contexts run as one batch."""
+    distributions = [scores.softmax(dim=-1) for scores in lm.passes.scores([context.ids for context in contexts])]
+    favourites = []
+    for distribution in distributions:
+        for token_id in distribution.topk(min(top_n, distribution.numel())).indices.tolist():
+            if token_id not in favourites:
+                favourites.append(token_id)
+    rows = torch.stack([distribution[favourites] for distribution in distributions]).T.tolist()
+    tokens = sorted(
+        (
+            ComparedToken(token_id, token_label(lm.tokenizer, token_id), tuple(row))
+            for token_id, row in zip(favourites, rows, strict=True)
+        ),
+        key=lambda token: -max(token.probabilities),
+    )
+    return Comparison(tuple(contexts), tuple(tokens))
 
 
 def entropy_bits(distribution: torch.Tensor) -> float:
@@ -383,7 +512,7 @@ class Steps:
 
 
 def steps_context(lm: LanguageModel, steps: Steps) -> Context:
-    return fit_context(lm, encode(lm, steps.prompt) + steps.token_ids)
+    return text_context(lm, steps.prompt, steps.token_ids)
 
 
 def draw_step(lm: LanguageModel, steps: Steps, settings: SamplingSettings) -> Steps:
@@ -429,6 +558,58 @@ class TextStream:
         return new
 
 
+class GenerationSteps:
+    """What follows each forward pass of a generation: the settings' filters, one draw, the
+    token's text, and whether to stop (end of text, a stop sequence, or the length). The forward
+    passes themselves are the caller's (`generate`: the model's `passes`)."""
+
+    def __init__(
+        self,
+        lm: LanguageModel,
+        context: Context,
+        settings: SamplingSettings,
+        max_new_tokens: int,
+        seed: int,
+        stop_sequences: Sequence[str] = (),
+        end_token_ids: frozenset[int] | None = None,
+    ):
+        self.lm = lm
+        self.settings = settings
+        self.processors = logits_processors(settings)
+        self.generator = seeded_generator(lm, seed)
+        self.input_ids = torch.tensor([list(context.ids)], device=lm.device)  # what the penalty reads
+        self.stream = TextStream(lm.tokenizer)
+        self.max_new_tokens = max_new_tokens
+        self.count = 0  # tokens drawn so far
+        self.stop_sequences = stop_sequences
+        self.end_token_ids = lm.end_token_ids if end_token_ids is None else end_token_ids
+
+    def __call__(self, scores: torch.Tensor) -> tuple[int, GeneratedToken, bool]:
+        """After a pass (`scores`: the next token's, shape (vocabulary,)): the token drawn, what it
+        shows, and whether the generation ends with it."""
+        logits = scores[None]
+        token_id = choose_token(self.processors(self.input_ids, logits), self.settings, self.generator)
+        self.input_ids = torch.cat([self.input_ids, self.input_ids.new_tensor([[token_id]])], dim=-1)
+
+        model_probabilities = logits.softmax(dim=-1)[0]
+        top = model_probabilities.topk(ALTERNATIVES_SHOWN)
+        alternatives = tuple(
+            (token_label(self.lm.tokenizer, int(i)), float(p)) for p, i in zip(top.values, top.indices, strict=True)
+        )
+        self.count += 1
+        finish = "length" if self.count == self.max_new_tokens else None
+        if token_id in self.end_token_ids:
+            text, finish = "", "end_of_text"
+        else:
+            shown_before = self.stream.text
+            text = self.stream.add(token_id, last=finish is not None)
+            stop_at = first_stop(self.stream.text, self.stop_sequences, since=len(shown_before))
+            if stop_at is not None:
+                text, finish = self.stream.text[len(shown_before) : stop_at], "stop_sequence"
+        token = GeneratedToken(token_id, text, float(model_probabilities[token_id]), alternatives, finish)
+        return token_id, token, finish is not None
+
+
 def generate(
     lm: LanguageModel,
     context: Context,
@@ -436,41 +617,13 @@ def generate(
     max_new_tokens: int,
     seed: int,
     stop_sequences: Sequence[str] = (),
+    end_token_ids: frozenset[int] | None = None,
 ) -> Iterator[GeneratedToken]:
     """Stream up to `max_new_tokens` tokens: one forward pass per token thanks to the KV cache,
-    the settings' filters, one draw. Stops after an end-of-text token or, cutting the text just
-    before it, at the first stop sequence."""
-    processors = logits_processors(settings)
-    generator = seeded_generator(lm, seed)
-    input_ids = torch.tensor([list(context.ids)], device=lm.device)
-    stream = TextStream(lm.tokenizer)
-    cache, step_input = None, input_ids
-    for step in range(max_new_tokens):
-        with torch.inference_mode():
-            outputs = lm.model(input_ids=step_input, cache=cache, use_cache=True, logits_to_keep=1)
-        cache = outputs.cache  # this call's own KV cache: no other call reads or extends it
-        logits = outputs.logits[:, -1].float()
-        token_id = choose_token(processors(input_ids, logits), settings, generator)
-        step_input = torch.tensor([[token_id]], device=lm.device)
-        input_ids = torch.cat([input_ids, step_input], dim=-1)
-
-        model_probabilities = logits.softmax(dim=-1)[0]
-        top = model_probabilities.topk(ALTERNATIVES_SHOWN)
-        alternatives = tuple(
-            (token_label(lm.tokenizer, int(i)), float(p)) for p, i in zip(top.values, top.indices, strict=True)
-        )
-        finish = "length" if step == max_new_tokens - 1 else None
-        if token_id in lm.end_token_ids:
-            text, finish = "", "end_of_text"
-        else:
-            shown_before = stream.text
-            text = stream.add(token_id, last=finish is not None)
-            stop_at = first_stop(stream.text, stop_sequences, since=len(shown_before))
-            if stop_at is not None:
-                text, finish = stream.text[len(shown_before) : stop_at], "stop_sequence"
-        yield GeneratedToken(token_id, text, float(model_probabilities[token_id]), alternatives, finish)
-        if finish is not None:
-            return
+    the settings' filters, one draw. Stops after an end-of-text token (`end_token_ids`, by
+    default the model's) or, cutting the text just before it, at the first stop sequence."""
+    steps = GenerationSteps(lm, context, settings, max_new_tokens, seed, stop_sequences, end_token_ids)
+    return lm.passes.stream(context.ids, steps)
 
 
 def first_stop(text: str, stop_sequences: Sequence[str], since: int) -> int | None:

@@ -1,0 +1,273 @@
+"""The Échantillonnage tab in a real browser, on a 390 x 844 phone, in French and in English.
+
+The hub serves only this tab, with random models of the real architectures under the real
+repository ids in the test HF cache: the pages, buttons and streams are the real ones, the tokens
+a random model's. The completion model is a tiny Gemma 3; the chat model a small Llama (SmolLM2's
+architecture, ~60 M parameters) that streams at a reader's pace (~20 tokens/s on one core), as
+« Arrêter » needs: a tiny one finishes before a finger reaches the button. Screenshots of every
+page land in artifacts/screenshots/ (tests/browser_fixtures.py)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from browser_fixtures import LOGS, PHONE, Pages, expect, other_language_on_page, settle
+from conftest import seed_hub_cache
+from hub_server import running_hub
+from test_sampling_logic import CHATML_TEMPLATE, save_tiny, tiny_gemma3, tiny_tokenizer
+from test_sampling_ui import GEMMA_ID, SMOLLM2_ID
+
+LOCALES = {"fr-FR": "fr", "en-US": "en"}
+FIRST_USE_MS = 90_000  # the first view of a session loads torch and the model in the hub
+SUMMARY = {"fr": "Réglages : T 0,8 · top-k 5 · top-p 0,9", "en": "Settings: T 0.8 · top-k 5 · top-p 0.9"}
+OFF = {"fr": "Désactivés", "en": "Off"}
+
+
+def small_llama(tokenizer):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=640,
+        intermediate_size=2048,
+        num_hidden_layers=6,
+        num_attention_heads=10,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+        eos_token_id=tokenizer.eos_token_id,
+        tie_word_embeddings=True,
+    )
+    return LlamaForCausalLM(config).eval()
+
+
+def save_small_chat_model(folder) -> None:
+    tokenizer = tiny_tokenizer()
+    assert tokenizer.chat_template == CHATML_TEMPLATE
+    small_llama(tokenizer).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+
+
+def serve(tmp_path_factory, name: str, **models: str):
+    environ = {
+        "IAGEN_CACHE_DIR": str(tmp_path_factory.mktemp(name)),
+        "IAGEN_TORCH_THREADS": "1",
+        "IAGEN_MODEL_GEMMA3_270M": GEMMA_ID,
+        "IAGEN_MODEL_SMOLLM2_135M_INSTRUCT": SMOLLM2_ID,
+        **models,
+    }
+    LOGS.mkdir(parents=True, exist_ok=True)
+    return running_hub("--demos", "sampling", environ=environ, log_path=LOGS / f"hub-{name}.log")
+
+
+@pytest.fixture(scope="module")
+def hub_url(browser, tmp_path_factory):  # after `browser`: no hub is started when the browser tests are skipped
+    seed_hub_cache(GEMMA_ID, save_tiny(tiny_gemma3))
+    seed_hub_cache(SMOLLM2_ID, save_small_chat_model)
+    with serve(tmp_path_factory, "sampling") as url:
+        yield url
+
+
+def open_tab(pages, locale: str):
+    page = pages.open("?tab=sampling", locale=locale)
+    expect(page.locator("#sampling-prompt textarea")).to_be_visible()
+    settle(page)
+    return page
+
+
+def on_first_screen(page, selector: str) -> None:
+    box = page.locator(selector).bounding_box()
+    assert box is not None, f"{selector} is not shown"
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], f"{selector}: {box}"
+    assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], f"{selector} is below the first screen: {box}"
+
+
+def type_in_slider_box(page, slider: str, value: str) -> None:
+    """What a student does: tap a slider's number box, type a value, press Enter."""
+    box = page.locator(f"#sampling-{slider} input[type=number]")
+    box.fill(value)
+    box.press("Enter")
+
+
+def summary(page):
+    return page.locator("#sampling-settings .label-wrap > span").first
+
+
+def open_settings(page) -> None:
+    """Tap the settings' summary; the sliders are drawn when it first opens."""
+    summary(page).tap()
+    expect(page.locator("#sampling-repetition-penalty input[type=number]")).to_be_visible()
+    settle(page)
+
+
+@pytest.mark.parametrize("locale", list(LOCALES))
+def test_the_first_screen_holds_the_settings_summary_the_prompt_its_button_and_the_chart(pages, locale):
+    language = LOCALES[locale]
+    page = open_tab(pages, locale)
+    expect(summary(page)).to_have_text(SUMMARY[language])
+    expect(page.locator("#sampling-temperature")).to_be_hidden()  # the settings are folded
+    page.locator("#sampling-show").tap()
+    expect(page.locator("#sampling-chart .sampling-chart .track")).to_have_count(10, timeout=FIRST_USE_MS)
+    settle(page)
+    for selector in (
+        "#sampling-settings .label-wrap",
+        "#sampling-prompt textarea",
+        "#sampling-show",
+        "#sampling-chart",
+    ):
+        on_first_screen(page, selector)
+    assert not other_language_on_page(page, language)
+    pages.assert_healthy(page)
+
+
+@pytest.mark.parametrize("locale", list(LOCALES))
+def test_a_value_typed_in_a_slider_box_applies_and_the_summary_follows(pages, locale):
+    language = LOCALES[locale]
+    page = open_tab(pages, locale)
+    page.locator("#sampling-show").tap()
+    expect(page.locator("#sampling-table table")).to_be_visible(timeout=FIRST_USE_MS)
+    open_settings(page)  # the summary opens the settings
+    type_in_slider_box(page, "temperature", "0")
+    greedy = {
+        "fr": "Réglages : T 0 (glouton) · top-k 5 · top-p 0,9",
+        "en": "Settings: T 0 (greedy) · top-k 5 · top-p 0.9",
+    }
+    expect(summary(page)).to_have_text(greedy[language])
+    # Greedy: after the temperature stage, one token holds all the probability.
+    expect(page.locator("#sampling-table tfoot tr").first).to_contain_text("1")
+    expect(page.locator("#sampling-table tbody tr").first.locator("td").nth(2)).to_have_text(
+        "100,0" if language == "fr" else "100.0"
+    )
+    pages.assert_healthy(page)
+
+
+@pytest.mark.parametrize("locale", list(LOCALES))
+def test_the_stage_table_fits_the_phone_with_every_stage_on(pages, locale):
+    page = open_tab(pages, locale)
+    open_settings(page)
+    type_in_slider_box(page, "min-p", "0.01")
+    type_in_slider_box(page, "repetition-penalty", "1.2")
+    page.locator("#sampling-show").tap()
+    table = page.locator("#sampling-table table")
+    expect(table.locator("thead th")).to_have_count(7, timeout=FIRST_USE_MS)  # the token and all six stages
+    expect(page.locator("#sampling-table")).not_to_contain_text(OFF[LOCALES[locale]])
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], f"the table is cut: {box}"
+    widths = table.evaluate("t => [t.scrollWidth, t.parentElement.clientWidth, t.getBoundingClientRect().right]")
+    assert widths[0] <= widths[1] and widths[2] <= PHONE["width"], f"table, its container, its right edge: {widths}"
+    pages.assert_healthy(page)
+
+
+def test_the_token_pop_up_closes_on_a_tap_elsewhere(pages):
+    page = open_tab(pages, "fr-FR")
+    page.locator("#sampling-generate").tap()
+    expect(page.locator("#sampling-generate-status")).to_contain_text("longueur maximale", timeout=FIRST_USE_MS)
+    token = page.locator("#sampling-generated .sampling-token").nth(2)
+    token.tap()
+    expect(token.locator(".alternatives")).to_be_visible()
+    expect(token.locator(".alternatives")).to_contain_text("Le modèle proposait :")
+    page.locator("#sampling-generate-status").tap()  # somewhere else on the page
+    expect(token.locator(".alternatives")).to_be_hidden()
+    pages.assert_healthy(page)
+
+
+def choose_model(page, title: str) -> None:
+    open_settings(page)
+    page.locator("#sampling-model input").tap()
+    page.get_by_role("option", name=title).tap()
+    expect(page.locator("#sampling-model input")).to_have_value(title)
+
+
+@pytest.mark.parametrize("locale", list(LOCALES))
+def test_after_stop_the_generation_says_it_stopped(pages, locale):
+    page = open_tab(pages, locale)
+    choose_model(page, "SmolLM2-135M-Instruct")  # the small model, at a reader's pace
+    type_in_slider_box(page, "max-tokens", "200")
+    page.locator("#sampling-generate").tap()
+    status = page.locator("#sampling-generate-status")
+    expect(status).to_contain_text("tokens…", timeout=FIRST_USE_MS)
+    page.locator("#sampling-stop-generation").tap()
+    note = page.locator("#sampling-generate-stopped")
+    stopped = {"fr": "Arrêté après", "en": "Stopped after"}[LOCALES[locale]]
+    expect(note).to_contain_text(stopped)
+    expect(status).to_be_hidden()
+    page.wait_for_timeout(1500)  # the tokens already on their way do not bring the stream's status back
+    expect(note).to_contain_text(stopped)
+    expect(status).to_be_hidden()
+    assert page.locator("#sampling-generated .sampling-token").count() < 200
+    page.locator("#sampling-generate").tap()  # a new generation: its own status again
+    expect(status).to_contain_text("tokens", timeout=FIRST_USE_MS)
+    expect(note).to_be_hidden()
+    pages.assert_healthy(page)
+
+
+@pytest.mark.parametrize("locale", list(LOCALES))
+def test_a_course_preset_fills_the_chat_and_the_model_answers(pages, locale):
+    language = LOCALES[locale]
+    page = open_tab(pages, locale)
+    mistakes = {"fr": "se trompe souvent", "en": "is often wrong"}[language]
+    expect(page.locator("#tab-sampling .prose.sampling-mistakes")).to_contain_text(mistakes)
+    expect(page.locator("#sampling-chat-length input[type=number]")).to_have_value("200")  # its own length
+    page.locator("#sampling-preset-assistant").tap()
+    question = {"fr": "Quelle est la capitale de la France ?", "en": "What is the capital of France?"}[language]
+    expect(page.locator("#sampling-message textarea")).to_have_value(question)
+    page.locator("#sampling-system-accordion .label-wrap").tap()
+    system = page.locator("#sampling-system-prompt textarea")
+    expect(system).to_have_value(
+        "Tu es un assistant virtuel. Réponds en une phrase, simplement."
+        if language == "fr"
+        else "You are a virtual assistant. Answer in one simple sentence."
+    )
+    assert not other_language_on_page(page, language)  # before the model writes: its words are its own
+    page.locator("#sampling-send").tap()
+    expect(page.locator("#sampling-chat .message-row")).to_have_count(2, timeout=FIRST_USE_MS)
+    # The answer ends at the end of the model's turn (or at its 200 tokens).
+    ended = {"fr": r"token de fin|longueur maximale", "en": r"end token|maximum length"}[language]
+    expect(page.locator("#sampling-chat-status")).to_contain_text(re.compile(ended), timeout=FIRST_USE_MS)
+    settle(page)
+    pages.assert_healthy(page)
+
+
+@pytest.mark.parametrize("locale", list(LOCALES))
+def test_the_bias_slide_compares_two_prompts_side_by_side(pages, locale):
+    language = LOCALES[locale]
+    page = open_tab(pages, locale)
+    first = {"fr": "Le médecin a dit que", "en": "The doctor said that"}[language]
+    expect(page.locator("#sampling-compare-first textarea")).to_have_value(first)
+    page.locator("#sampling-compare").tap()
+    view = page.locator("#sampling-compare-view .sampling-compare")
+    expect(view.locator(".prompt")).to_have_count(2, timeout=FIRST_USE_MS)
+    expect(view.locator(".prompt").first).to_have_text(first + "…")
+    assert view.locator(".track").count() >= 16
+    box = view.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    pages.assert_healthy(page)
+
+
+@pytest.fixture(scope="module")
+def no_models_url(browser, tmp_path_factory):
+    missing = {"IAGEN_MODEL_GEMMA3_270M": "/nowhere/gemma", "IAGEN_MODEL_SMOLLM2_135M_INSTRUCT": "/nowhere/smollm2"}
+    with serve(tmp_path_factory, "sampling-no-models", **missing) as url:
+        yield url
+
+
+@pytest.mark.parametrize("locale", list(LOCALES))
+def test_missing_models_are_said_at_load_and_their_buttons_disabled(browser, no_models_url, locale, request):
+    language = LOCALES[locale]
+    pages = Pages(browser, no_models_url)
+    try:
+        page = open_tab(pages, locale)
+        sentence = {
+            "fr": "Les modèles de langage ne sont pas installés sur ce serveur : cet onglet ne peut rien calculer.",
+            "en": "The language models are not installed on this server: this tab cannot compute anything.",
+        }[language]
+        expect(page.locator("#sampling-notice")).to_have_text(sentence)
+        on_first_screen(page, "#sampling-notice")
+        for button in ("show", "draw", "undo", "compare", "generate", "send"):
+            expect(page.locator(f"#sampling-{button}")).to_be_disabled()
+        assert "nowhere" not in page.locator("body").inner_text()  # no paths, ids or commands for a student
+        assert not other_language_on_page(page, language)
+        pages.assert_healthy(page)
+    finally:
+        pages.close(request.node.name)

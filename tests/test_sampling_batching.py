@@ -1,0 +1,318 @@
+"""shared/batching.py with the sampling logic, on tiny random models of the real architectures
+(Llama, and Gemma 3 with a sliding window of 8 tokens, shorter than the prompts): batched and
+cached forward passes give what direct ones give, within float32 tolerance, in fewer passes;
+seeded draws and generations give the same tokens."""
+
+import threading
+import time
+
+import pytest
+import torch
+from test_sampling_logic import tiny_gemma3, tiny_llama, tiny_tokenizer
+
+from shared.batching import Batcher, DirectPasses, ScoresCache, left_padded
+from spaces.sampling import logic
+from spaces.sampling.logic import SamplingSettings
+
+torch.set_num_threads(1)
+
+PROMPTS = (
+    "Le chat est assis sur le",
+    "Il était une fois, dans une petite ville de montagne,",
+    "Bonjour",
+    "La carte n'est pas le territoire, disait Korzybski en 1931.",
+)
+FLOAT32_TOLERANCE = dict(rtol=1e-5, atol=1e-5)
+EVERY_STAGE = SamplingSettings(temperature=0.9, top_k=50, top_p=0.9, min_p=0.02, repetition_penalty=1.2)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return tiny_tokenizer()
+
+
+@pytest.fixture(scope="module", params=["llama", "gemma3"])
+def model(request, tokenizer):
+    return {"llama": tiny_llama, "gemma3": tiny_gemma3}[request.param](tokenizer)
+
+
+class PassCounter:
+    """Counts the model's forward passes and the rows in each. While `gate` is closed, a pass
+    waits at its start: the requests made meanwhile queue together, as in a busy room."""
+
+    def __init__(self, model):
+        self.passes, self.rows = 0, []
+        self.gate = threading.Event()
+        self.gate.set()
+        self._handle = model.register_forward_pre_hook(self._count, with_kwargs=True)
+
+    def _count(self, module, args, kwargs):
+        self.passes += 1
+        self.rows.append(kwargs["input_ids"].shape[0])
+        assert self.gate.wait(timeout=30)
+
+    def reset(self) -> None:
+        self.passes, self.rows = 0, []
+
+
+@pytest.fixture
+def counter(model):
+    counter = PassCounter(model)
+    yield counter
+    counter.gate.set()
+    counter._handle.remove()
+
+
+def new_batcher(**bounds) -> Batcher:
+    return Batcher(ScoresCache(64 * 2**20), **{"max_rows": 16, **bounds})
+
+
+def prompt_ids(tokenizer, model) -> list[tuple[int, ...]]:
+    lm = logic.LanguageModel(model, tokenizer)
+    return [logic.text_context(lm, prompt).ids for prompt in PROMPTS]
+
+
+def in_thread(function, *args) -> tuple[threading.Thread, dict]:
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault("value", function(*args)))
+    thread.start()
+    return thread, result
+
+
+def wait_until(condition, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def generated_ids(lm, prompt, settings=EVERY_STAGE, seed=7, tokens=12) -> list[int]:
+    context = logic.text_context(lm, prompt, room_for_new_tokens=tokens)
+    return [token.token_id for token in logic.generate(lm, context, settings, tokens, seed)]
+
+
+# --- the pieces ------------------------------------------------------------------------------------
+
+
+def test_left_padding_masks_the_pads_and_counts_positions_from_each_rows_first_token():
+    input_ids, mask, positions = left_padded([(5, 6, 7), (8,)], device="cpu")
+    assert input_ids.tolist() == [[5, 6, 7], [0, 0, 8]]
+    assert mask.tolist() == [[1, 1, 1], [0, 0, 1]]
+    assert positions.tolist() == [[0, 1, 2], [0, 0, 0]]
+    _, no_mask, positions = left_padded([(1, 2), (3, 4)], device="cpu")
+    assert no_mask is None and positions.tolist() == [[0, 1], [0, 1]]
+
+
+def test_the_scores_cache_is_bounded_in_bytes_and_drops_the_least_recently_used():
+    cache = ScoresCache(max_bytes=3 * 400)  # room for three tensors of 100 float32
+    for key in "abc":
+        cache.put(key, torch.zeros(100))
+    assert cache.get("a") is not None  # "a" is now the most recently used
+    cache.put("d", torch.zeros(100))
+    assert cache.get("b") is None and all(cache.get(key) is not None for key in "acd")
+    assert len(cache) == 3 and cache.used_bytes == 1200
+    cache.put("huge", torch.zeros(1000))  # larger than the whole cache: not kept, nothing dropped
+    assert cache.get("huge") is None and len(cache) == 3
+
+
+# --- next-token scores -------------------------------------------------------------------------------
+
+
+def test_contexts_asked_together_run_as_one_padded_pass_equal_to_separate_passes(model, tokenizer, counter):
+    ids = prompt_ids(tokenizer, model)
+    assert len({len(row) for row in ids}) == len(ids)  # all of different lengths: padded
+    direct = DirectPasses(model).scores(ids)
+    counter.reset()
+    batched = new_batcher().scores(model, "tiny", ids)
+    assert counter.passes == 1 and counter.rows == [len(ids)]
+    for ours, reference in zip(batched, direct, strict=True):
+        torch.testing.assert_close(ours, reference, **FLOAT32_TOLERANCE)
+
+
+def test_requests_made_while_the_model_is_busy_share_its_next_pass(model, tokenizer, counter):
+    ids = prompt_ids(tokenizer, model)
+    batcher = new_batcher()
+    counter.gate.clear()
+    first, _ = in_thread(batcher.scores, model, "tiny", [ids[0]])
+    wait_until(lambda: counter.passes == 1)  # the model is busy with the first request
+    users = [in_thread(batcher.scores, model, "tiny", [ids[user % 3 + 1]]) for user in range(6)]
+    wait_until(lambda: len(batcher._waiting) == 6)
+    counter.gate.set()
+    for thread, _ in users:
+        thread.join(timeout=30)
+    first.join(timeout=30)
+    # Six users asking for three contexts: one pass of three rows served them all.
+    assert counter.rows == [1, 3] and (batcher.forward_passes, batcher.rows_computed) == (2, 4)
+    direct = DirectPasses(model).scores(ids)
+    for user, (_, result) in enumerate(users):
+        torch.testing.assert_close(result["value"][0], direct[user % 3 + 1], **FLOAT32_TOLERANCE)
+
+
+def test_scores_already_computed_cost_no_forward_pass(model, tokenizer, counter):
+    ids = prompt_ids(tokenizer, model)
+    batcher = new_batcher()
+    first = batcher.scores(model, "tiny", ids[:2])
+    counter.reset()
+    again = batcher.scores(model, "tiny", ids[:2] + ids[:1])
+    assert counter.passes == 0 and batcher.cache.hits == 3
+    assert all(torch.equal(a, b) for a, b in zip(again, first + first[:1], strict=True))
+    assert batcher.scores(model, "another model", ids[:1]) and counter.passes == 1  # the identity is part of the key
+
+
+def test_a_long_prompt_runs_apart_instead_of_padding_everyone_to_its_length(model, tokenizer, counter):
+    ids = prompt_ids(tokenizer, model)
+    long_ids = ids[1] * 3  # 3x the longest prompt
+    batcher = new_batcher(max_padded_tokens=2 * len(long_ids))
+    counter.reset()
+    batcher.scores(model, "tiny", [ids[0], ids[2], long_ids, ids[3]])
+    assert sorted(counter.rows) == [1, 3]  # the three short ones together, the long one alone
+
+
+def test_a_failing_pass_reaches_its_callers_and_the_batcher_keeps_serving(model, tokenizer):
+    ids = prompt_ids(tokenizer, model)
+    batcher = new_batcher()
+    with pytest.raises(IndexError):
+        batcher.scores(model, "tiny", [(10**7,)])  # an id beyond the vocabulary
+    assert len(batcher.scores(model, "tiny", [ids[0]])) == 1
+
+
+def test_seeded_draws_are_the_same_batched_or_not(model, tokenizer):
+    batched = logic.LanguageModel(model, tokenizer, new_batcher().for_model(model, "tiny"))
+    direct = logic.LanguageModel(model, tokenizer)
+    for seed in range(8):
+        walks = []
+        for lm in (batched, direct):
+            steps = logic.Steps(PROMPTS[seed % len(PROMPTS)], seed=seed)
+            for _ in range(3):
+                steps = logic.draw_step(lm, steps, SamplingSettings(temperature=1.3))
+            walks.append(steps.token_ids)
+        assert walks[0] == walks[1]
+
+
+# --- streams -----------------------------------------------------------------------------------------
+
+
+def test_a_stream_alone_gives_the_tokens_of_transformers_generate(model, tokenizer):
+    lm = logic.LanguageModel(model, tokenizer, new_batcher().for_model(model, "tiny"))
+    context = logic.text_context(lm, PROMPTS[1])
+    input_ids = torch.tensor([list(context.ids)])
+    torch.manual_seed(7)
+    expected = model.generate(
+        input_ids,
+        attention_mask=torch.ones_like(input_ids),
+        do_sample=True,
+        max_new_tokens=12,
+        temperature=EVERY_STAGE.temperature,
+        top_k=EVERY_STAGE.top_k,
+        top_p=EVERY_STAGE.top_p,
+        min_p=EVERY_STAGE.min_p,
+        repetition_penalty=EVERY_STAGE.repetition_penalty,
+        eos_token_id=sorted(lm.end_token_ids),
+        pad_token_id=0,
+    )
+    assert generated_ids(lm, PROMPTS[1]) == expected[0, input_ids.shape[1] :].tolist()
+
+
+def test_streams_started_together_decode_together_and_each_gives_its_own_tokens(model, tokenizer, counter):
+    batcher = new_batcher()
+    batched = logic.LanguageModel(model, tokenizer, batcher.for_model(model, "tiny"))
+    direct = logic.LanguageModel(model, tokenizer)
+    settings = [EVERY_STAGE, SamplingSettings(temperature=0), SamplingSettings(temperature=1.5, top_p=0.8)]
+    expected = [
+        generated_ids(direct, prompt, setting, seed)
+        for seed, (prompt, setting) in enumerate(zip(PROMPTS[:3], settings, strict=True))
+    ]
+    counter.reset()
+    counter.gate.clear()
+    busy, _ = in_thread(batcher.scores, model, "tiny", [(1, 2, 3)])  # holds the worker while the streams arrive
+    wait_until(lambda: counter.passes == 1)
+    streams = [
+        in_thread(generated_ids, batched, prompt, setting, seed)
+        for seed, (prompt, setting) in enumerate(zip(PROMPTS[:3], settings, strict=True))
+    ]
+    wait_until(lambda: len(batcher._waiting) == 3)
+    counter.gate.set()
+    for thread, _ in streams:
+        thread.join(timeout=60)
+    busy.join(timeout=30)
+    assert [result["value"] for _, result in streams] == expected
+    # One first pass for the three (prompts padded to the longest), then one pass per token for all.
+    assert counter.rows[1:] == [3] * 12, counter.rows
+    assert batcher.active_streams == 0
+
+
+def test_streams_a_moment_apart_still_share_their_passes(model, tokenizer, counter):
+    batcher = Batcher(ScoresCache(2**26), max_rows=16, stream_gathering_s=0.5)
+    batched = logic.LanguageModel(model, tokenizer, batcher.for_model(model, "tiny"))
+    counter.reset()
+    first = in_thread(generated_ids, batched, PROMPTS[0], EVERY_STAGE, 1, 8)
+    time.sleep(0.1)  # the worker is idle: the second stream comes a moment later
+    second = in_thread(generated_ids, batched, PROMPTS[1], EVERY_STAGE, 2, 8)
+    first[0].join(timeout=60)
+    second[0].join(timeout=60)
+    assert counter.rows == [2] * 8  # one first pass for both, then one pass per token for both
+    direct = logic.LanguageModel(model, tokenizer)
+    assert first[1]["value"] == generated_ids(direct, PROMPTS[0], EVERY_STAGE, 1, 8)
+    assert second[1]["value"] == generated_ids(direct, PROMPTS[1], EVERY_STAGE, 2, 8)
+
+
+def test_a_next_token_view_never_waits_for_streams_to_gather(model, tokenizer):
+    batcher = Batcher(ScoresCache(2**26), max_rows=16, stream_gathering_s=30)
+    lm = logic.LanguageModel(model, tokenizer, batcher.for_model(model, "tiny"))
+    stream = logic.generate(lm, logic.text_context(lm, PROMPTS[0]), EVERY_STAGE, 4, seed=1)
+    gathering = in_thread(lambda: [token.token_id for token in stream])
+    started = time.monotonic()
+    batcher.scores(model, "tiny", [logic.text_context(lm, PROMPTS[2]).ids])
+    assert time.monotonic() - started < 10  # at once, and the gathering stream went with it
+    gathering[0].join(timeout=30)
+    assert gathering[1]["value"] == generated_ids(logic.LanguageModel(model, tokenizer), PROMPTS[0], EVERY_STAGE, 1, 4)
+
+
+def test_a_stream_that_starts_later_runs_beside_the_first_and_next_token_views_go_between(model, tokenizer):
+    batcher = new_batcher()
+    batched = logic.LanguageModel(model, tokenizer, batcher.for_model(model, "tiny"))
+    direct = logic.LanguageModel(model, tokenizer)
+    first = logic.generate(batched, logic.text_context(batched, PROMPTS[0]), EVERY_STAGE, 30, seed=1)
+    shown = [next(first).token_id]  # the first stream is running
+    second = in_thread(generated_ids, batched, PROMPTS[3], EVERY_STAGE, 2, 30)
+    view = batcher.scores(model, "tiny", [logic.text_context(batched, PROMPTS[2]).ids])  # while both stream
+    assert len(view) == 1 and batcher.active_streams >= 1
+    shown += [token.token_id for token in first]
+    second[0].join(timeout=60)
+    assert shown == generated_ids(direct, PROMPTS[0], EVERY_STAGE, 1, 30)
+    assert second[1]["value"] == generated_ids(direct, PROMPTS[3], EVERY_STAGE, 2, 30)
+
+
+def test_a_stopped_stream_leaves_its_group_and_the_others_go_on(model, tokenizer, counter):
+    batcher = new_batcher()
+    batched = logic.LanguageModel(model, tokenizer, batcher.for_model(model, "tiny"))
+    counter.gate.clear()
+    busy, _ = in_thread(batcher.scores, model, "tiny", [(1, 2, 3)])
+    wait_until(lambda: counter.passes == 1)
+    stopped = logic.generate(batched, logic.text_context(batched, PROMPTS[0]), EVERY_STAGE, 100, seed=3)
+    kept = in_thread(generated_ids, batched, PROMPTS[1], EVERY_STAGE, 4, 40)
+    taken = in_thread(lambda: [next(stopped) for _ in range(3)])  # a user reads three tokens, then presses Stop
+    wait_until(lambda: len(batcher._waiting) == 2)
+    counter.gate.set()
+    taken[0].join(timeout=30)
+    stopped.close()
+    kept[0].join(timeout=60)
+    busy.join(timeout=30)
+    wait_until(lambda: batcher.active_streams == 0)
+    assert kept[1]["value"] == generated_ids(logic.LanguageModel(model, tokenizer), PROMPTS[1], EVERY_STAGE, 4, 40)
+    assert max(counter.rows[2:]) == 2 and counter.rows[-1] == 1  # after the stop, the other row alone
+    assert len(counter.rows) < 2 + 100  # the stopped stream did not run to its 100 tokens
+
+
+def test_a_failing_step_ends_its_own_stream_only(model, tokenizer):
+    batcher = new_batcher()
+
+    def failing(scores):
+        raise ValueError("a bug in one stream's sampling")
+
+    ids = prompt_ids(tokenizer, model)
+    broken = batcher.stream(model, "tiny", ids[0], failing)
+    with pytest.raises(ValueError, match="one stream"):
+        next(broken)
+    lm = logic.LanguageModel(model, tokenizer, batcher.for_model(model, "tiny"))
+    assert len(generated_ids(lm, PROMPTS[2], tokens=4)) == 4
