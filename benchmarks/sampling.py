@@ -106,16 +106,35 @@ def alternate_all(repetitions: int, sides: dict) -> tuple[dict[str, list[float]]
     return times, results, cpu_times
 
 
-def generation(lm, tokens: int, repetitions: int) -> dict[str, float]:
+def transformers_generate(lm, ids, settings, tokens: int, seed: int) -> list[int]:
+    """The plain library call our streams are compared with: `generate()` with the same stages and seed."""
     import torch
 
+    input_ids = torch.tensor([list(ids)])
+    torch.manual_seed(seed)
+    output = lm.model.generate(
+        input_ids,
+        attention_mask=torch.ones_like(input_ids),
+        do_sample=True,
+        max_new_tokens=tokens,
+        temperature=settings.temperature,
+        top_k=settings.top_k,
+        top_p=settings.top_p,
+        min_p=settings.min_p,
+        repetition_penalty=settings.repetition_penalty,
+        eos_token_id=sorted(lm.end_token_ids),
+        pad_token_id=lm.tokenizer.pad_token_id,
+    )
+    return output[0, input_ids.shape[1] :].tolist()
+
+
+def generation(lm, tokens: int, repetitions: int) -> dict[str, float]:
     from spaces.sampling import logic, render
 
     before = logic_before()
     ours_lm, before_lm = batched(lm), before.LanguageModel(lm.model, lm.tokenizer)
     settings = every_stage()
     context = logic.fit_context(lm, logic.encode(lm, GENERATION_PROMPT), room_for_new_tokens=tokens)
-    input_ids = torch.tensor([list(context.ids)])
 
     def streamed(stream):
         shown, ids = "", []
@@ -131,21 +150,7 @@ def generation(lm, tokens: int, repetitions: int) -> dict[str, float]:
         return streamed(before.generate(before_lm, before.Context(context.ids), settings, tokens, SEED))
 
     def generate():
-        torch.manual_seed(SEED)
-        output = lm.model.generate(
-            input_ids,
-            attention_mask=torch.ones_like(input_ids),
-            do_sample=True,
-            max_new_tokens=tokens,
-            temperature=settings.temperature,
-            top_k=settings.top_k,
-            top_p=settings.top_p,
-            min_p=settings.min_p,
-            repetition_penalty=settings.repetition_penalty,
-            eos_token_id=sorted(lm.end_token_ids),
-            pad_token_id=lm.tokenizer.pad_token_id,
-        )
-        return output[0, input_ids.shape[1] :].tolist()
+        return transformers_generate(lm, context.ids, settings, tokens, SEED)
 
     sides = {"ours": ours, "before": code_before, "generate": generate}
     for side in sides.values():  # warm-up

@@ -29,7 +29,7 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported
 
 from common import machine_description, now, percentile  # noqa: E402
-from sampling import SEED, batched, every_stage, hub, logic_before  # noqa: E402
+from sampling import SEED, batched, every_stage, hub, logic_before, transformers_generate  # noqa: E402
 
 MODEL = "gemma3_270m"
 PROMPTS = (
@@ -164,8 +164,6 @@ class _Given:
 
 
 def generations_together(lm, streams: int, tokens: int = 32) -> dict[str, float]:
-    import torch
-
     from spaces.sampling import logic
 
     before = logic_before()
@@ -197,21 +195,7 @@ def generations_together(lm, streams: int, tokens: int = 32) -> dict[str, float]
     ours_s = time.perf_counter() - started
 
     for index, context in enumerate(contexts):
-        input_ids = torch.tensor([list(context.ids)])
-        torch.manual_seed(SEED + index)
-        expected = lm.model.generate(
-            input_ids,
-            attention_mask=torch.ones_like(input_ids),
-            do_sample=True,
-            max_new_tokens=tokens,
-            temperature=settings.temperature,
-            top_k=settings.top_k,
-            top_p=settings.top_p,
-            min_p=settings.min_p,
-            repetition_penalty=settings.repetition_penalty,
-            eos_token_id=sorted(lm.end_token_ids),
-            pad_token_id=lm.tokenizer.pad_token_id,
-        )[0, input_ids.shape[1] :].tolist()
+        expected = transformers_generate(lm, context.ids, settings, tokens, SEED + index)
         if not ours_ids[index] == before_ids[index] == expected:
             raise AssertionError(f"stream {index}: ours, the code before and generate() disagree on the tokens")
     count = sum(len(ids) for ids in ours_ids)
