@@ -476,9 +476,10 @@ def progress_svg(rows: tuple[BoardRow, ...], language: str) -> str:
     return "".join(parts)
 
 
-# The room's word cloud fits this area of the board, in units of the board's font (its left
-# column under the word and the finders, at 16:9); a glyph is ~0.62 of its size wide.
-CLOUD_AREA_EM2 = 22 * 11
+# The room's word cloud fits this area of the board, in units of the board's font: its left
+# column under the word and the finders, at 16:9, where a wide font (DejaVu Sans, a Linux
+# laptop's) puts « Le mot était » and the word on two lines; a glyph is ~0.62 of its size wide.
+CLOUD_AREA_EM2 = 22 * 8.5
 CLOUD_LINE_HEIGHT = 1.35
 
 
