@@ -96,7 +96,7 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
     from starlette.middleware import Middleware
 
     from shared import hub_page
-    from shared.compression import CompressPages
+    from shared.compression import CompressPages, KeepAssets
     from shared.hub import Hub
 
     hub = Hub(settings)
@@ -104,8 +104,9 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
     blocks.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     return blocks.launch(
         # When the whole room scans the QR code at once, every phone downloads the page, whose
-        # HTML holds the config of every component: ~400 KB, 45 KB compressed.
-        app_kwargs={"middleware": [Middleware(CompressPages)]},
+        # HTML holds the config of every component (~500 KB, 45 KB compressed), and ~100 of
+        # Gradio's files, which Gradio would read and compress anew for each phone.
+        app_kwargs={"middleware": [Middleware(KeepAssets), Middleware(CompressPages)]},
         theme=hub_page.theme(),
         server_name=settings.host,
         server_port=settings.port,

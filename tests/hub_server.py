@@ -26,14 +26,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_hub(*flags: str, environ: dict[str, str] | None = None, timeout: float = 120, log_path: Path | None = None):
-    """Yield the hub's URL while `python app.py --port <free> *flags` runs; stop it afterwards."""
+def running_hub(
+    *flags: str,
+    environ: dict[str, str] | None = None,
+    timeout: float = 120,
+    log_path: Path | None = None,
+    script: Path = REPO / "app.py",
+):
+    """Yield the hub's URL while `python <script> --port <free> *flags` runs (app.py, or a
+    benchmark's variant of it); stop it afterwards."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **(environ or {})}
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(
-        [sys.executable, str(REPO / "app.py"), "--port", str(port), *flags],
+        [sys.executable, str(script), "--port", str(port), *flags],
         cwd=REPO,
         env=env,
         stdout=log,

@@ -1,0 +1,30 @@
+"""app.py served as Gradio alone serves it: the hub without shared/compression.py's middlewares.
+
+first_load.py's baseline: the same page, the same files and load events, but the page and its JSON
+uncompressed and Gradio's files read and compressed anew for every phone.
+
+    python benchmarks/gradio_alone_hub.py [app.py's flags]
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import shared.compression as compression  # noqa: E402
+
+
+class PassThrough:
+    def __init__(self, app, **_):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        await self.app(scope, receive, send)
+
+
+compression.CompressPages = compression.KeepAssets = PassThrough  # app.launch imports them when it runs
+
+import app  # noqa: E402
+
+if __name__ == "__main__":
+    app.main()
