@@ -73,9 +73,8 @@ class KeepAssets:
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
-            kept = [
-                (name, value) for name, value in headers if name.lower() in (b"content-type", b"etag", b"last-modified")
-            ]
+            # Not Gradio's ETag: it names the file, and each encoding is a representation of its own.
+            kept = [(name, value) for name, value in headers if name.lower() in (b"content-type", b"last-modified")]
             self.originals.setdefault(path, (kept, body))
         headers, original = self.originals[path]
         accepted = request.get("accept-encoding", "")
