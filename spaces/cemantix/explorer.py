@@ -11,7 +11,7 @@ import gradio as gr
 from shared.i18n import format_number, request_language
 from spaces.cemantix import logic, render
 from spaces.cemantix.context import TabContext, WordsMissing
-from spaces.cemantix.play import words_language_choices
+from spaces.cemantix.play import tap_button, words_language_choices
 from spaces.cemantix.sessions import Session
 from spaces.cemantix.texts import TEXTS
 from spaces.cemantix.vocabulary import LANGUAGES
@@ -42,13 +42,13 @@ def build_explorer(context: TabContext, session_state: gr.State) -> ExplorerTab:
     words_language_choice = gr.Radio(words_language_choices(), value="fr", label=TEXTS.label("cemantix_words_language"))
     with gr.Accordion(TEXTS.label("cemantix_neighbours_heading"), open=True):
         neighbour_word = gr.Textbox(label=TEXTS.label("cemantix_first_word"), max_lines=1)
-        neighbours_button = gr.Button(TEXTS.label("cemantix_show"), elem_classes=["cx-tap"], size="md")
+        neighbours_button = tap_button("cemantix_show")
         neighbours_view = gr.HTML()
     with gr.Accordion(TEXTS.label("cemantix_similarity_heading"), open=True):
         with gr.Row():
             similar_first = gr.Textbox(label=TEXTS.label("cemantix_first_word"), max_lines=1, min_width=120)
             similar_second = gr.Textbox(label=TEXTS.label("cemantix_second_word"), max_lines=1, min_width=120)
-        similarity_button = gr.Button(TEXTS.label("cemantix_show"), elem_classes=["cx-tap"], size="md")
+        similarity_button = tap_button("cemantix_show")
         similarity_view = gr.HTML()
     with gr.Accordion(TEXTS.label("cemantix_analogy_heading"), open=True):
         with gr.Row():
@@ -56,7 +56,7 @@ def build_explorer(context: TabContext, session_state: gr.State) -> ExplorerTab:
                 gr.Textbox(label=TEXTS.label(key), max_lines=1, min_width=90)
                 for key in ("cemantix_first_word", "cemantix_second_word", "cemantix_third_word")
             ]
-        analogy_button = gr.Button(TEXTS.label("cemantix_show"), elem_classes=["cx-tap"], size="md")
+        analogy_button = tap_button("cemantix_show")
         analogy_view = gr.HTML()
 
     def explorer_words(words_language: str, texts: list[str], progress, language: str):

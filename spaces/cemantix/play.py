@@ -16,6 +16,11 @@ from spaces.cemantix.texts import TEXTS
 from spaces.cemantix.vocabulary import LANGUAGES
 
 
+def tap_button(text_key: str, **options) -> gr.Button:
+    """A button a finger hits: 44 px high (.cx-tap in cemantix.css), its text in the page's language."""
+    return gr.Button(TEXTS.label(text_key), elem_classes=["cx-tap"], size="md", **options)
+
+
 def words_language_choices():
     return [(TEXTS.label(f"cemantix_choice_{words_language}"), words_language) for words_language in LANGUAGES]
 
@@ -109,38 +114,14 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
             ),
         )
         with gr.Row(elem_id="cemantix-actions", equal_height=True) as actions:
-            hint_button = gr.Button(
-                TEXTS.label("cemantix_hint"), elem_id="cemantix-hint", elem_classes=["cx-tap"], size="md"
-            )
-            give_up_button = gr.Button(
-                TEXTS.label("cemantix_give_up"),
-                variant="stop",
-                elem_id="cemantix-give-up",
-                elem_classes=["cx-tap"],
-                size="md",
-            )
+            hint_button = tap_button("cemantix_hint", elem_id="cemantix-hint")
+            give_up_button = tap_button("cemantix_give_up", variant="stop", elem_id="cemantix-give-up")
         with gr.Row(visible=False, elem_id="cemantix-give-up-confirm", equal_height=True) as confirm:
             gr.Markdown(TEXTS.label("cemantix_give_up_question"), elem_classes=["cx-question"])
-            confirm_button = gr.Button(
-                TEXTS.label("cemantix_give_up_confirm"),
-                variant="stop",
-                elem_id="cemantix-give-up-yes",
-                elem_classes=["cx-tap"],
-                size="md",
-            )
-            cancel_button = gr.Button(
-                TEXTS.label("cemantix_give_up_cancel"),
-                elem_id="cemantix-give-up-no",
-                elem_classes=["cx-tap"],
-                size="md",
-            )
-    play_again_button = gr.Button(
-        TEXTS.label("cemantix_play_again"),
-        variant="primary",
-        visible=False,
-        elem_id="cemantix-play-again",
-        elem_classes=["cx-tap"],
-        size="md",
+            confirm_button = tap_button("cemantix_give_up_confirm", variant="stop", elem_id="cemantix-give-up-yes")
+            cancel_button = tap_button("cemantix_give_up_cancel", elem_id="cemantix-give-up-no")
+    play_again_button = tap_button(
+        "cemantix_play_again", variant="primary", visible=False, elem_id="cemantix-play-again"
     )
     status = gr.HTML(elem_classes=["cx-status"], elem_id="cemantix-status")
     share = gr.Textbox(
@@ -163,13 +144,7 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
             value="daily",
             label=TEXTS.label("cemantix_mode"),
         )
-        start_button = gr.Button(
-            TEXTS.label("cemantix_start"),
-            variant="primary",
-            elem_id="cemantix-start",
-            elem_classes=["cx-tap"],
-            size="md",
-        )
+        start_button = tap_button("cemantix_start", variant="primary", elem_id="cemantix-start")
     with gr.Accordion(TEXTS.label("cemantix_rules_heading"), open=False):
         gr.Markdown(TEXTS.label("cemantix_rules"))
 

@@ -13,7 +13,7 @@ from shared.i18n import request_language
 from spaces.cemantix import logic, render
 from spaces.cemantix.board import board_view, room_error_message
 from spaces.cemantix.context import TabContext, WordsMissing, cached_qr_code
-from spaces.cemantix.play import PlayTab, words_language_choices
+from spaces.cemantix.play import PlayTab, tap_button, words_language_choices
 from spaces.cemantix.rooms import MAX_NICKNAME_LENGTH, RoomError, clean_code, clean_nickname
 from spaces.cemantix.sessions import Session
 from spaces.cemantix.texts import TEXTS
@@ -84,9 +84,7 @@ def build_room(context: TabContext, session_state: gr.State, play: PlayTab, sect
             elem_id="cemantix-nickname",
             html_attributes=gr.InputHTMLAttributes(autocomplete="nickname", enterkeyhint="go"),
         )
-    join_button = gr.Button(
-        TEXTS.label("cemantix_join"), variant="primary", elem_id="cemantix-join", elem_classes=["cx-tap"], size="md"
-    )
+    join_button = tap_button("cemantix_join", variant="primary", elem_id="cemantix-join")
     status = gr.HTML(elem_classes=["cx-status"], elem_id="cemantix-room-status")
     with gr.Accordion(
         TEXTS.label("cemantix_create_heading"), open=False, elem_id="cemantix-create-room"
@@ -102,18 +100,9 @@ def build_room(context: TabContext, session_state: gr.State, play: PlayTab, sect
             value="random",
             label=TEXTS.label("cemantix_room_mode"),
         )
-        create_button = gr.Button(
-            TEXTS.label("cemantix_create"), elem_id="cemantix-create", elem_classes=["cx-tap"], size="md"
-        )
+        create_button = tap_button("cemantix_create", elem_id="cemantix-create")
         host = gr.HTML(elem_id="cemantix-host-panel")
-        end_button = gr.Button(
-            TEXTS.label("cemantix_end_room"),
-            variant="stop",
-            visible=False,
-            elem_id="cemantix-end-room",
-            elem_classes=["cx-tap"],
-            size="md",
-        )
+        end_button = tap_button("cemantix_end_room", variant="stop", visible=False, elem_id="cemantix-end-room")
     tab = RoomTab(
         code,
         nickname,
