@@ -46,6 +46,17 @@ def distinct_prompt(rng: random.Random) -> str:
     return f"{rng.choice(PROMPTS)} {rng.choice(WORDS)} {rng.randrange(10**6)}"
 
 
+def seconds_in_threads(target, count: int) -> float:
+    """Run target(0) ... target(count - 1) in threads at once: the seconds until all have ended."""
+    started = time.perf_counter()
+    threads = [threading.Thread(target=target, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
 def load_for(seconds: float, users: int, ask) -> dict[str, float]:
     """`users` threads calling `ask(rng)` one after the other for `seconds`: views/s and latency."""
     latencies: list[float] = []
@@ -58,13 +69,7 @@ def load_for(seconds: float, users: int, ask) -> dict[str, float]:
             ask(rng)
             latencies.append(time.perf_counter() - started)
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=user, args=(index,)) for index in range(users)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    window = time.perf_counter() - started
+    window = seconds_in_threads(user, users)
     latencies.sort()
     return {
         "views": len(latencies),
@@ -186,13 +191,7 @@ def generations_together(lm, streams: int, tokens: int = 32) -> dict[str, float]
         stream = logic.generate(ours_lm, contexts[index], settings, tokens, SEED + index)
         ours_ids[index] = [token.token_id for token in stream]
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=press, args=(index,)) for index in range(streams)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    ours_s = time.perf_counter() - started
+    ours_s = seconds_in_threads(press, streams)
 
     for index, context in enumerate(contexts):
         expected = transformers_generate(lm, context.ids, settings, tokens, SEED + index)
