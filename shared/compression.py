@@ -56,14 +56,9 @@ class KeepAssets:
         self.encoded: dict[tuple[str, str], asyncio.Future[bytes]] = {}  # (path, encoding) -> body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Headers(scope=scope) if scope["type"] == "http" else None
-        if (
-            request is None
-            or scope["method"] != "GET"
-            or not scope["path"].startswith(ASSETS_PREFIX)
-            or scope.get("query_string")
-            or "range" in request
-        ):
+        is_asset = scope["type"] == "http" and scope["method"] == "GET" and scope["path"].startswith(ASSETS_PREFIX)
+        request = Headers(scope=scope) if is_asset else None  # every API call passes here: only a test
+        if request is None or scope.get("query_string") or "range" in request:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
