@@ -77,3 +77,12 @@ def test_process_settings_set_threads_and_silence_analytics(monkeypatch):
     assert os.environ["OMP_NUM_THREADS"] == "3"
     assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
     assert os.environ["HF_HUB_OFFLINE"] == "1"
+
+
+def test_process_settings_stop_gradios_queue_rebuilding_its_figures_after_every_event(monkeypatch):
+    monkeypatch.delenv("GRADIO_ANALYTICS_CACHE_FREQUENCY", raising=False)
+    apply_process_settings(load_settings([], {}))
+    import gradio as gr
+
+    queue = gr.Blocks().queue()._queue
+    assert queue.ANAYLTICS_CACHE_FREQUENCY == 1000  # Gradio's spelling; it reads the variable here
