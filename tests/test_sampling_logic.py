@@ -2,6 +2,7 @@
 (SmolLM2's) and Gemma 3 (Gemma 3 270M's, with its sliding-window layers), with GPT-2's tokenizer.
 One test reads the packaged Gemma 3 270M when a converted copy is already in the default cache."""
 
+import math
 from types import SimpleNamespace
 
 import pytest
@@ -120,6 +121,35 @@ def test_stages_come_in_generates_order_and_each_keeps_fewer_tokens(lm):
     assert sum(final) == pytest.approx(1, abs=1e-5)  # every kept token is among the top 50
     assert sum(candidate.kept for candidate in result.candidates) == kept[-1]
     assert result.stages[0].entropy_bits > result.stages[-1].entropy_bits >= 0
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        SamplingSettings(temperature=0.8, top_k=50, top_p=0.95, min_p=0.05, repetition_penalty=1.1),
+        SamplingSettings(temperature=1.3, top_p=0.7),  # top-p on the whole vocabulary
+        SamplingSettings(temperature=0, top_k=5),  # greedy: one token left
+        SamplingSettings(min_p=0.1),
+    ],
+)
+def test_each_stages_figures_are_those_of_its_whole_distribution(lm, settings):
+    """The view works on the tokens a stage leaves possible: the figures are those of the stage's
+    scores over the whole vocabulary (softmax, -sum p log p, finite scores)."""
+    result = logic.next_token_stages(lm, context(lm), settings, top_n=50)
+    input_ids = torch.tensor([list(context(lm).ids)])
+    scores = lm.passes.scores([context(lm).ids])[0][None]
+    whole = [scores]
+    for _, processor in logic.stage_processors(settings):
+        whole.append(processor(input_ids, whole[-1]) if processor is not None else whole[-1])
+    for stage, stage_scores in zip(result.stages, whole, strict=True):
+        distribution = stage_scores.softmax(dim=-1)[0]
+        assert stage.kept == int(torch.isfinite(stage_scores).sum())
+        entropy = float(torch.special.entr(distribution.double()).sum()) / math.log(2)
+        assert stage.entropy_bits == pytest.approx(entropy, abs=1e-4)
+    for candidate in result.candidates:
+        expected = [float(stage_scores.softmax(dim=-1)[0, candidate.token_id]) for stage_scores in whole]
+        assert candidate.probabilities == pytest.approx(expected, abs=1e-6)
+    assert torch.equal(result.scores, whole[-1])
 
 
 def test_the_stages_are_transformers_own_processors_in_generates_order(lm):

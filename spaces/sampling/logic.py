@@ -383,31 +383,69 @@ def next_token_stages(lm: LanguageModel, context: Context, settings: SamplingSet
     """The next-token distribution after each stage, for the `top_n` most likely candidates."""
     input_ids = torch.tensor([list(context.ids)], device=lm.device)
     scores = lm.passes.scores([context.ids])[0][None]  # shape (1, vocabulary), as the processors take them
-    stage_scores = [scores]
-    active = [True]
-    for _, processor in stage_processors(settings):
-        active.append(processor is not None)
-        if processor is not None:
-            scores = processor(input_ids, scores)
-        stage_scores.append(scores)
-
-    summaries, probabilities = [], []
-    for name, is_active, stage in zip(STAGES, active, stage_scores, strict=True):
-        if is_active or not summaries:
-            distribution = stage.softmax(dim=-1)[0]
-            kept, entropy = int(torch.isfinite(stage).sum()), entropy_bits(distribution)
-        # a stage switched off changes nothing: the previous stage's figures stand
-        probabilities.append(distribution)
-        summaries.append(StageSummary(name, is_active, kept, entropy))
+    distributions = [StageDistribution.of_scores(scores[0], None, may_remove=True)]
+    summaries = [StageSummary(STAGES[0], True, distributions[0].kept, distributions[0].entropy_bits())]
+    for name, (_, processor) in zip(STAGES[1:], stage_processors(settings), strict=True):
+        if processor is None:  # a stage switched off changes nothing: the previous stage's figures stand
+            distributions.append(distributions[-1])
+            summaries.append(replace(summaries[-1], name=name, active=False))
+            continue
+        scores = processor(input_ids, scores)
+        removes = not isinstance(processor, (RepetitionPenaltyLogitsProcessor, TemperatureLogitsWarper))
+        distributions.append(StageDistribution.of_scores(scores[0], distributions[-1].support, removes))
+        summaries.append(StageSummary(name, True, distributions[-1].kept, distributions[-1].entropy_bits()))
     # Ranked after the penalty: the later stages never reorder tokens, so these are also the most
     # likely ones at every later stage.
-    ranked = probabilities[1].topk(min(top_n, probabilities[1].numel())).indices
-    table = torch.stack([distribution[ranked] for distribution in probabilities]).T.tolist()
+    ranked = distributions[1].most_likely(top_n)
+    table = torch.stack([distribution.probabilities_of(ranked) for distribution in distributions]).T.tolist()
     candidates = tuple(
         Candidate(token_id, token_label(lm.tokenizer, token_id), tuple(row))
         for token_id, row in zip(ranked.tolist(), table, strict=True)
     )
-    return NextToken(tuple(summaries), candidates, stage_scores[-1], context)
+    return NextToken(tuple(summaries), candidates, scores, context)
+
+
+@dataclass(frozen=True)
+class StageDistribution:
+    """One stage's distribution over the tokens it leaves possible.
+
+    Once top-k or top-p has run, a few dozen of the 262 144 scores are finite: the later stages'
+    figures are computed on those alone, and the stages that remove nothing (the penalty, the
+    temperature) skip looking for the removed ones, a third of the view's time on a kept context."""
+
+    support: torch.Tensor | None  # the token ids still possible, ascending; None: the whole vocabulary
+    log_probabilities: torch.Tensor  # over `support` (over the whole vocabulary when it is None)
+
+    @staticmethod
+    def of_scores(row: torch.Tensor, support: torch.Tensor | None, may_remove: bool) -> StageDistribution:
+        """`row`: a stage's scores over the whole vocabulary; `support`: what the earlier stages left."""
+        values = row if support is None else row[support]
+        if may_remove:
+            finite = torch.isfinite(values)
+            if not bool(finite.all()):
+                positions = finite.nonzero()[:, 0]
+                support, values = (positions if support is None else support[positions]), values[positions]
+        return StageDistribution(support, values.log_softmax(dim=-1))
+
+    @property
+    def kept(self) -> int:
+        return self.log_probabilities.numel()
+
+    def entropy_bits(self) -> float:
+        # -sum p ln p, in bits; every probability here is > 0 or underflows to exactly 0 (0 * ln p = 0)
+        return max(0.0, float(-(self.log_probabilities.exp() @ self.log_probabilities)) / math.log(2))
+
+    def most_likely(self, count: int) -> torch.Tensor:
+        best = self.log_probabilities.topk(min(count, self.kept)).indices
+        return best if self.support is None else self.support[best]
+
+    def probabilities_of(self, token_ids: torch.Tensor) -> torch.Tensor:
+        """Each token's probability at this stage, 0 for one an earlier stage removed."""
+        if self.support is None:
+            return self.log_probabilities[token_ids].exp()
+        positions = torch.searchsorted(self.support, token_ids).clamp(max=self.kept - 1)
+        present = self.support[positions] == token_ids
+        return torch.where(present, self.log_probabilities[positions].exp(), torch.zeros(()))
 
 
 # --- two prompts side by side ----------------------------------------------------------------
@@ -444,10 +482,6 @@ def compare_prompts(lm: LanguageModel, contexts: Sequence[Context], top_n: int =
         key=lambda token: -max(token.probabilities),
     )
     return Comparison(tuple(contexts), tuple(tokens))
-
-
-def entropy_bits(distribution: torch.Tensor) -> float:
-    return float(torch.special.entr(distribution).sum() / math.log(2))  # entr(p) = -p ln p, 0 at p = 0
 
 
 def choose_token(scores: torch.Tensor, settings: SamplingSettings, generator: torch.Generator) -> int:
