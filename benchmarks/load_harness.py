@@ -255,6 +255,7 @@ class Call(NamedTuple):
     api_name: str
     latency_s: float
     error: str | None  # None for a successful call
+    started: float  # time.perf_counter() when it was sent
 
 
 def check_loopback(url: str) -> None:
@@ -282,11 +283,11 @@ def call_once(client, scenario: Scenario, rng: random.Random, call_timeout: floa
     try:
         job = client.submit(*scenario.make_args(rng), api_name=scenario.api_name)
         job.result(timeout=call_timeout)
-        return Call(scenario.api_name, time.perf_counter() - started, None)
+        return Call(scenario.api_name, time.perf_counter() - started, None, started)
     except Exception as error:  # a failed call is a figure, not a crash: keep loading
         if job is not None:
             job.cancel()
-        return Call(scenario.api_name, time.perf_counter() - started, describe(error))
+        return Call(scenario.api_name, time.perf_counter() - started, describe(error), started)
 
 
 class CallBudget:
@@ -349,6 +350,16 @@ def summarise(calls: list[Call], window_s: float) -> dict[str, object]:
             name: summarise_calls([call for call in calls if call.api_name == name], window_s) for name in endpoints
         }
     return results
+
+
+def p95_by_minute(calls: list[Call], window_started: float) -> list[float]:
+    """The p95 latency of the calls sent in each minute of the window: a slowdown that grows with
+    time, or a burst (the phone page), shows where a single p95 would hide it."""
+    minutes: dict[int, list[float]] = {}
+    for call in calls:
+        if call.error is None:
+            minutes.setdefault(int((call.started - window_started) // 60), []).append(call.latency_s)
+    return [percentile(sorted(minutes[minute]), 0.95) * 1e3 for minute in sorted(minutes)]
 
 
 def summarise_calls(calls: list[Call], window_s: float) -> dict[str, object]:
@@ -453,6 +464,7 @@ def run(
         stuck = sum(thread.is_alive() for thread in threads)
 
         results = summarise(list(calls), window_s)
+        results["p95_ms_by_minute"] = p95_by_minute(list(calls), window_started)
         results.update(users=users, setup_s=setup_s, warm_up_s=warm_up_s, stuck_users=stuck)
         if phone is not None:
             results.update(phone_page=phone_page, phone_first_screen_s=phone.first_screen_s)
@@ -491,6 +503,8 @@ def print_results(results: dict[str, object]) -> None:
         f"  unloaded (1 user alone, {UNLOADED_CALLS} calls): p50 {results['unloaded_p50_ms']:.0f} ms "
         f"-> loaded p50 / unloaded p50 = {results['p50_ratio']:.1f}x"
     )
+    if results.get("p95_ms_by_minute"):
+        print("  p95 minute by minute: " + ", ".join(f"{p95:.0f}" for p95 in results["p95_ms_by_minute"]) + " ms")
     for name, endpoint in results.get("by_endpoint", {}).items():
         print(
             f"    {name}: {endpoint['calls']} calls, {endpoint['errors']} errors; p50 {endpoint['p50_ms']:.0f} ms, "
