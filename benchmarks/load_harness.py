@@ -1,7 +1,9 @@
 """Load harness: N simulated users call a named endpoint of the hub as fast as they can for T seconds.
 
 Each user is a thread with its own gradio_client.Client (its own session, like a phone in a
-lecture hall). The clients are created and each makes one warm-up call before the timed window
+lecture hall), the users spread over --processes processes (4: one Python process would make
+100 clients take turns on its interpreter lock, a wait that phones do not have; --processes 1
+measures it). The clients are created and each makes one warm-up call before the timed window
 (setup and warm-up are reported separately); then every user loops: call, wait for the answer,
 call again, until the window closes. Printed: latency p50/p95/max of the successful calls,
 throughput (successful calls per second), errors by kind, and, when the harness started the hub
@@ -35,6 +37,7 @@ from __future__ import annotations
 import argparse
 import functools
 import itertools
+import multiprocessing
 import os
 import random
 import re
@@ -43,7 +46,7 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import NamedTuple
@@ -255,7 +258,7 @@ class Call(NamedTuple):
     api_name: str
     latency_s: float
     error: str | None  # None for a successful call
-    started: float  # time.perf_counter() when it was sent
+    started: float  # time.monotonic() when it was sent
 
 
 def check_loopback(url: str) -> None:
@@ -279,15 +282,15 @@ def describe(error: BaseException) -> str:
 
 
 def call_once(client, scenario: Scenario, rng: random.Random, call_timeout: float) -> Call:
-    started, job = time.perf_counter(), None
+    started, job = time.monotonic(), None
     try:
         job = client.submit(*scenario.make_args(rng), api_name=scenario.api_name)
         job.result(timeout=call_timeout)
-        return Call(scenario.api_name, time.perf_counter() - started, None, started)
+        return Call(scenario.api_name, time.monotonic() - started, None, started)
     except Exception as error:  # a failed call is a figure, not a crash: keep loading
         if job is not None:
             job.cancel()
-        return Call(scenario.api_name, time.perf_counter() - started, describe(error), started)
+        return Call(scenario.api_name, time.monotonic() - started, describe(error), started)
 
 
 class CallBudget:
@@ -316,13 +319,13 @@ def user_loop(
 ) -> None:
     # Users start at random within one interval, as a room does: started together, 100 paced
     # users would all call at the same instant, once per interval, and wait for each other.
-    next_call = time.perf_counter() + rng.uniform(0, mix.interval_s)
-    time.sleep(max(0.0, next_call - time.perf_counter()))
-    while time.perf_counter() < deadline and budget.take():
+    next_call = time.monotonic() + rng.uniform(0, mix.interval_s)
+    time.sleep(max(0.0, next_call - time.monotonic()))
+    while time.monotonic() < deadline and budget.take():
         calls.append(call_once(client, mix.pick(rng), rng, call_timeout))  # list.append is thread-safe
         # The next call at the user's pace; a call slower than that is followed at once, not by a burst.
-        next_call = max(next_call + mix.interval_s, time.perf_counter())
-        time.sleep(max(0.0, min(next_call, deadline) - time.perf_counter()))
+        next_call = max(next_call + mix.interval_s, time.monotonic())
+        time.sleep(max(0.0, min(next_call, deadline) - time.monotonic()))
 
 
 @contextmanager
@@ -378,6 +381,93 @@ def summarise_calls(calls: list[Call], window_s: float) -> dict[str, object]:
     }
 
 
+class UserGroup:
+    """Some of the users, with their clients, in one process: `user_ids` index the run's users
+    (each keeps its own seed and mix whichever process it runs in)."""
+
+    def __init__(self, url: str, scenario_name: str, users: int, user_ids: Sequence[int], seed: int, timeout: float):
+        mixes = user_mixes(SCENARIOS[scenario_name], users)
+        self.url, self.call_timeout = url, timeout
+        self.mixes = [mixes[user] for user in user_ids]
+        self.rngs = [random.Random(seed * 100_003 + user) for user in user_ids]
+        self.clients: list = []
+
+    def connect_and_warm_up(self) -> tuple[float, float, list[str]]:
+        """Connect every client, then each calls each of its endpoints once (every model is loaded):
+        (seconds to connect, seconds to warm up, the warm-up's errors)."""
+        os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+        started = time.monotonic()
+        with ThreadPoolExecutor(SETUP_WORKERS) as pool:
+            self.clients = list(pool.map(lambda _: new_client(self.url), self.mixes))
+        connected = time.monotonic()
+
+        def warm_up_user(user: int) -> list[Call]:
+            client, rng = self.clients[user], self.rngs[user]
+            return [call_once(client, part, rng, self.call_timeout) for _, part in self.mixes[user].parts]
+
+        with ThreadPoolExecutor(len(self.clients)) as pool:
+            warm_up = [call for calls in pool.map(warm_up_user, range(len(self.clients))) for call in calls]
+        return connected - started, time.monotonic() - connected, [call.error for call in warm_up if call.error]
+
+    def run_window(self, start_at: float, seconds: float, max_calls: int) -> tuple[list[Call], int, float]:
+        """Every user loops from `start_at` (time.monotonic(), one clock for every process on
+        Linux) for `seconds`: the calls, how many users were still waiting when it gave up, and
+        the CPU seconds this process used meanwhile."""
+        time.sleep(max(0.0, start_at - time.monotonic()))
+        cpu_before = sum(psutil.Process().cpu_times()[:2])
+        calls: list[Call] = []
+        budget, deadline = CallBudget(max_calls), start_at + seconds
+        threads = [
+            threading.Thread(
+                target=user_loop,
+                daemon=True,
+                args=(client, mix, rng, deadline, budget, self.call_timeout, calls),
+            )
+            for client, mix, rng in zip(self.clients, self.mixes, self.rngs, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:  # a call still running at the deadline ends within call_timeout
+            thread.join(timeout=max(0.0, deadline + self.call_timeout + 5 - time.monotonic()))
+        cpu_s = sum(psutil.Process().cpu_times()[:2]) - cpu_before
+        return list(calls), sum(thread.is_alive() for thread in threads), cpu_s
+
+    def close(self) -> None:
+        with ThreadPoolExecutor(16) as pool:  # close() waits up to 1 s for each heartbeat thread
+            list(pool.map(lambda client: client.close(), self.clients))
+
+
+def user_group_process(connection, *group_args) -> None:
+    """A child process's users: connect and warm up, wait for the window's start, run it."""
+    group = UserGroup(*group_args)
+    connection.send(group.connect_and_warm_up())
+    start_at, seconds, max_calls = connection.recv()
+    connection.send(group.run_window(start_at, seconds, max_calls))
+    group.close()
+
+
+class ProcessGroup:
+    """A UserGroup in a process of its own (spawned: no thread of the parent is copied)."""
+
+    def __init__(self, *group_args):
+        context = multiprocessing.get_context("spawn")
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=user_group_process, args=(child, *group_args), daemon=True)
+        self.process.start()
+
+    def connect_and_warm_up(self):
+        return self.connection.recv()
+
+    def start_window(self, start_at: float, seconds: float, max_calls: int) -> None:
+        self.connection.send((start_at, seconds, max_calls))
+
+    def window_results(self):
+        return self.connection.recv()
+
+    def close(self) -> None:
+        self.process.join(timeout=30)
+
+
 def run(
     scenario_name: str,
     users: int,
@@ -388,103 +478,91 @@ def run(
     seed: int = 0,
     phone_page: str | None = None,
     cache_dir: str | None = None,
+    processes: int = 4,
 ) -> dict[str, object]:
     """With `phone_page` (e.g. "?tab=sampling"), a phone (Chromium) opens that page halfway
-    through the window: how long a newcomer waits for every tab and its first screen."""
+    through the window: how long a newcomer waits for every tab and its first screen.
+
+    The users run in `processes` processes, as many clients in each: a room's phones wait for
+    nobody, while 100 gradio_client clients in one Python process take turns on its one
+    interpreter lock (each call polls its messages every 50 ms in two threads). A Crowd runs in
+    one process: its room lives there."""
     entry = SCENARIOS[scenario_name]
     mixes = user_mixes(entry, users)
     users = len(mixes)
+    processes = 1 if isinstance(entry, Crowd) else max(1, min(processes, users))
     parts = list({part.api_name: part for mix in mixes for _, part in mix.parts}.values())
     endpoints = ", ".join(part.api_name for part in parts)
     if url:
         check_loopback(url)
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # the clients too
     print(
-        f"== Load: {users} users on {endpoints} ({scenario_name}) for {seconds:g} s — {now()}; {machine_description()}"
+        f"== Load: {users} users in {processes} process{'es' if processes > 1 else ''} on {endpoints} "
+        f"({scenario_name}) for {seconds:g} s — {now()}; {machine_description()}"
     )
     with hub_or_url(url, cache_dir) as (hub_url, hub_process):
         if isinstance(entry, Crowd) and entry.prepare:
             entry.prepare(hub_url)
-        setup_started = time.perf_counter()
-        with ThreadPoolExecutor(SETUP_WORKERS) as pool:
-            clients = list(pool.map(lambda _: new_client(hub_url), range(users)))
-        setup_s = time.perf_counter() - setup_started
-
-        rngs = [random.Random(seed * 100_003 + user) for user in range(users)]
-        warm_up_started = time.perf_counter()  # each user calls each endpoint once: every model is loaded
-
-        def warm_up_user(user: int) -> list[Call]:
-            return [call_once(clients[user], part, rngs[user], call_timeout) for _, part in mixes[user].parts]
-
-        with ThreadPoolExecutor(users) as pool:
-            warm_up = [call for user_calls in pool.map(warm_up_user, range(users)) for call in user_calls]
-        warm_up_s = time.perf_counter() - warm_up_started
-        warm_up_errors = [call.error for call in warm_up if call.error]
+        group_args = [
+            (hub_url, scenario_name, users, range(first, users, processes), seed, call_timeout)
+            for first in range(processes)
+        ]
+        if processes == 1:
+            groups = [UserGroup(*group_args[0])]
+            setup_s, warm_up_s, warm_up_errors = groups[0].connect_and_warm_up()
+        else:
+            groups = [ProcessGroup(*args) for args in group_args]
+            ready = [group.connect_and_warm_up() for group in groups]
+            setup_s, warm_up_s = max(r[0] for r in ready), max(r[1] for r in ready)
+            warm_up_errors = [error for r in ready for error in r[2]]
         print(
             f"  setup: {users} clients in {setup_s:.1f} s; warm-up: one call of each endpoint each in {warm_up_s:.1f} s"
             + (f", {len(warm_up_errors)} failed (first: {warm_up_errors[0]})" if warm_up_errors else "")
         )
 
-        def first_caller(part: Scenario) -> int:  # the first user whose calls include `part`
-            return next(user for user, mix in enumerate(mixes) if any(own is part for _, own in mix.parts))
-
+        alone, alone_rng = new_client(hub_url), random.Random(seed)  # one user alone: the latency baseline
         unloaded = {
-            part.api_name: [
-                call_once(clients[first_caller(part)], part, rngs[first_caller(part)], call_timeout)
-                for _ in range(UNLOADED_CALLS)
-            ]
+            part.api_name: [call_once(alone, part, alone_rng, call_timeout) for _ in range(UNLOADED_CALLS)]
             for part in parts
         }
+        alone.close()
 
         hub_cpu_before = hub_process.cpu_times() if hub_process else None
-        own_cpu_before = psutil.Process().cpu_times()
-        calls: list[Call] = []
-        budget = CallBudget(max_calls)
-        window_started = time.perf_counter()
-        deadline = window_started + seconds
-        threads = [
-            threading.Thread(
-                target=user_loop,
-                daemon=True,
-                args=(clients[user], mixes[user], rngs[user], deadline, budget, call_timeout, calls),
-            )
-            for user in range(users)
-        ]
-        for thread in threads:
-            thread.start()
+        window_started = time.monotonic() + 0.5
+        if processes == 1:
+            window = ThreadPoolExecutor(1).submit(groups[0].run_window, window_started, seconds, max_calls)
+        else:
+            for group in groups:
+                group.start_window(window_started, seconds, max_calls // processes)
         phone = None
         if phone_page is not None:
             from first_load import record_a_phone
 
-            time.sleep(seconds / 2)
+            time.sleep(max(0.0, window_started + seconds / 2 - time.monotonic()))
             phone = record_a_phone(hub_url, phone_page)
-        for thread in threads:  # a call still running at the deadline ends within call_timeout
-            thread.join(timeout=max(0.0, deadline + call_timeout + 5 - time.perf_counter()))
-        window_s = time.perf_counter() - window_started
-        stuck = sum(thread.is_alive() for thread in threads)
+        results_by_group = [window.result()] if processes == 1 else [group.window_results() for group in groups]
+        window_s = time.monotonic() - window_started
+        calls = [call for group_calls, _, _ in results_by_group for call in group_calls]
+        stuck = sum(group_stuck for _, group_stuck, _ in results_by_group)
 
-        results = summarise(list(calls), window_s)
-        results["p95_ms_by_minute"] = p95_by_minute(list(calls), window_started)
-        results.update(users=users, setup_s=setup_s, warm_up_s=warm_up_s, stuck_users=stuck)
+        results = summarise(calls, window_s)
+        results["p95_ms_by_minute"] = p95_by_minute(calls, window_started)
+        results.update(users=users, processes=processes, setup_s=setup_s, warm_up_s=warm_up_s, stuck_users=stuck)
         if phone is not None:
             results.update(phone_page=phone_page, phone_first_screen_s=phone.first_screen_s)
         results["unloaded_p50_ms"] = summarise_calls([c for part in unloaded.values() for c in part], 1.0)["p50_ms"]
         results["p50_ratio"] = results["p50_ms"] / results["unloaded_p50_ms"]
         for name, endpoint in results.get("by_endpoint", {}).items():
             endpoint["unloaded_p50_ms"] = summarise_calls(unloaded[name], 1.0)["p50_ms"]
-        own_cpu = psutil.Process().cpu_times()
-        results["harness_cpu_per_s"] = (
-            own_cpu.user + own_cpu.system - own_cpu_before.user - own_cpu_before.system
-        ) / window_s
+        results["harness_cpu_per_s"] = sum(cpu_s for _, _, cpu_s in results_by_group) / window_s
         if hub_process:
             hub_cpu = hub_process.cpu_times()
             results["hub_cpu_per_s"] = (
                 hub_cpu.user + hub_cpu.system - hub_cpu_before.user - hub_cpu_before.system
             ) / window_s
             results["hub_rss_mib"] = hub_process.memory_info().rss / 2**20
-
-        with ThreadPoolExecutor(16) as pool:  # close() waits up to 1 s for each heartbeat thread
-            list(pool.map(lambda client: client.close(), clients))
+        for group in groups:
+            group.close()
 
     print_results(results)
     return results
@@ -535,6 +613,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--call-timeout", type=float, default=30, help="seconds before one call counts as failed")
     parser.add_argument("--max-calls", type=int, default=200_000, help="calls in all, across users")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--processes", type=int, default=4, help="processes the users run in (1: all in this one, as before)"
+    )
     parser.add_argument("--phone-page", help='e.g. "?tab=sampling": a phone (Chromium) opens it halfway through')
     parser.add_argument(
         "--reuse-cache",
@@ -560,6 +641,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         args.seed,
         args.phone_page,
         cache_dir,
+        args.processes,
     )
 
 
