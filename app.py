@@ -7,6 +7,7 @@ tab, the queue, and launches. A demo that fails to import or build gets an error
 own tab; the others work. Settings: shared/settings.py and the README.
 """
 
+import gc
 import logging
 import sys
 import threading
@@ -102,6 +103,9 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
     hub = Hub(settings)
     blocks, i18n, css = build_hub(hub, {name: f"spaces.{name}.ui" for name in settings.demos})
     blocks.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
+    # What was imported and built lives as long as the hub: left out of Python's collections, as
+    # the models are once loaded (shared/model_cache.py says why).
+    gc.freeze()
     return blocks.launch(
         # When the whole room scans the QR code at once, every phone downloads the page, whose
         # HTML holds the config of every component (~500 KB, 45 KB compressed), and ~100 of

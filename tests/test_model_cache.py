@@ -1,5 +1,7 @@
+import gc
 import threading
 import time
+import weakref
 
 import numpy as np
 import pytest
@@ -96,3 +98,19 @@ def test_measure_bytes_counts_torch_parameters():
     assert measure_bytes(layer) == 110 * 4
     assert measure_bytes((layer, np.zeros(5, dtype=np.float64))) == 110 * 4 + 40
     assert measure_bytes("a tokenizer we cannot measure") == 0
+
+
+def test_a_loaded_model_is_left_out_of_collections_and_collected_once_evicted():
+    class Model:
+        pass
+
+    model = Model()
+    model.itself = model  # a reference cycle: only Python's collector frees it
+    alive = weakref.ref(model)
+    cache = ModelCache(memory_budget_bytes=10**9)
+    frozen_before = gc.get_freeze_count()
+    cache.get("model", [model].pop, size_bytes=1)
+    assert gc.get_freeze_count() > frozen_before  # full collections no longer walk it
+    del model
+    cache.evict("model")
+    assert alive() is None
