@@ -528,6 +528,7 @@ def run(
         alone.close()
 
         hub_cpu_before = hub_process.cpu_times() if hub_process else None
+        machine_before = psutil.cpu_times()
         window_started = time.monotonic() + 0.5
         if processes == 1:
             window = ThreadPoolExecutor(1).submit(groups[0].run_window, window_started, seconds, max_calls)
@@ -542,6 +543,7 @@ def run(
             phone = record_a_phone(hub_url, phone_page)
         results_by_group = [window.result()] if processes == 1 else [group.window_results() for group in groups]
         window_s = time.monotonic() - window_started
+        machine = psutil.cpu_times()
         calls = [call for group_calls, _, _ in results_by_group for call in group_calls]
         stuck = sum(group_stuck for _, group_stuck, _ in results_by_group)
 
@@ -555,6 +557,8 @@ def run(
         for name, endpoint in results.get("by_endpoint", {}).items():
             endpoint["unloaded_p50_ms"] = summarise_calls(unloaded[name], 1.0)["p50_ms"]
         results["harness_cpu_per_s"] = sum(cpu_s for _, _, cpu_s in results_by_group) / window_s
+        # On a virtual machine, "steal" is the time its host gave our cores to someone else.
+        results["steal_cores"] = (getattr(machine, "steal", 0.0) - getattr(machine_before, "steal", 0.0)) / window_s
         if hub_process:
             hub_cpu = hub_process.cpu_times()
             results["hub_cpu_per_s"] = (
@@ -598,7 +602,7 @@ def print_results(results: dict[str, object]) -> None:
         )
     if results["stuck_users"]:
         print(f"  {results['stuck_users']} users still waiting on a call when the harness gave up on them")
-    cpu = f"  CPU (cores busy): harness {results['harness_cpu_per_s']:.2f}"
+    cpu = f"  CPU (cores busy): harness {results['harness_cpu_per_s']:.2f}, taken by the VM's host {results['steal_cores']:.2f}"
     if "hub_cpu_per_s" in results:
         cpu += f", hub {results['hub_cpu_per_s']:.2f}; hub RSS after the run {mib(results['hub_rss_mib'] * 2**20)}"
     print(cpu)
