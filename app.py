@@ -102,7 +102,10 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
 
     hub = Hub(settings)
     blocks, i18n, css = build_hub(hub, {name: f"spaces.{name}.ui" for name in settings.demos})
-    blocks.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
+    # status_update_rate: each queued call learns its place once a second. Gradio's default sends
+    # every queued call its place each time any call starts: with 100 waiting, 100 messages per
+    # start, a cost that grows as the queue does and kept a busy hub from catching up.
+    blocks.queue(status_update_rate=1, default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     # What was imported and built lives as long as the hub: left out of Python's collections, as
     # the models are once loaded (shared/model_cache.py says why).
     gc.freeze()

@@ -236,3 +236,19 @@ def test_every_catalogue_model_has_a_name_in_each_language():
     from shared.weights import CATALOGUE
 
     assert {f"model_{key}" for key in CATALOGUE} <= set(HUB_TEXTS.by_language["fr"])
+
+
+def test_the_hubs_queue_tells_each_waiting_call_its_place_once_a_second():
+    """Gradio's default tells every waiting call its place each time any call starts: with 100
+    waiting, 100 messages a start, which kept a busy hub from catching up (README, Performance)."""
+    from hub_server import free_port
+
+    import app
+
+    flags = ["--port", str(free_port()), "--host", "127.0.0.1", "--demos", "tokenizer"]
+    server, _, _ = app.launch(load_settings(flags, {}), prevent_thread_lock=True)
+    try:
+        queue = server.get_blocks()._queue
+        assert not queue.live_updates and queue.update_intervals == 1
+    finally:
+        server.get_blocks().close()
