@@ -381,6 +381,12 @@ def summarise_calls(calls: list[Call], window_s: float) -> dict[str, object]:
     }
 
 
+class WindowResult(NamedTuple):
+    calls: list[Call]
+    stuck_users: int  # still waiting on a call when the harness gave up on them
+    cpu_s: float  # CPU seconds the users' process used during the window
+
+
 class UserGroup:
     """Some of the users, with their clients, in one process: `user_ids` index the run's users
     (each keeps its own seed and mix whichever process it runs in)."""
@@ -409,10 +415,9 @@ class UserGroup:
             warm_up = [call for calls in pool.map(warm_up_user, range(len(self.clients))) for call in calls]
         return connected - started, time.monotonic() - connected, [call.error for call in warm_up if call.error]
 
-    def run_window(self, start_at: float, seconds: float, max_calls: int) -> tuple[list[Call], int, float]:
+    def run_window(self, start_at: float, seconds: float, max_calls: int) -> WindowResult:
         """Every user loops from `start_at` (time.monotonic(), one clock for every process on
-        Linux) for `seconds`: the calls, how many users were still waiting when it gave up, and
-        the CPU seconds this process used meanwhile."""
+        Linux) for `seconds`."""
         time.sleep(max(0.0, start_at - time.monotonic()))
         cpu_before = sum(psutil.Process().cpu_times()[:2])
         calls: list[Call] = []
@@ -430,7 +435,7 @@ class UserGroup:
         for thread in threads:  # a call still running at the deadline ends within call_timeout
             thread.join(timeout=max(0.0, deadline + self.call_timeout + 5 - time.monotonic()))
         cpu_s = sum(psutil.Process().cpu_times()[:2]) - cpu_before
-        return list(calls), sum(thread.is_alive() for thread in threads), cpu_s
+        return WindowResult(list(calls), sum(thread.is_alive() for thread in threads), cpu_s)
 
     def close(self) -> None:
         with ThreadPoolExecutor(16) as pool:  # close() waits up to 1 s for each heartbeat thread
@@ -446,7 +451,28 @@ def user_group_process(connection, *group_args) -> None:
     group.close()
 
 
-class ProcessGroup:
+class InThisProcess:
+    """A UserGroup run by the harness's own process (--processes 1, and a Crowd's room)."""
+
+    def __init__(self, *group_args):
+        self.group = UserGroup(*group_args)
+        self.window = ThreadPoolExecutor(1)  # the window runs while the harness opens the phone page
+
+    def connect_and_warm_up(self):
+        return self.group.connect_and_warm_up()
+
+    def start_window(self, start_at: float, seconds: float, max_calls: int) -> None:
+        self.result = self.window.submit(self.group.run_window, start_at, seconds, max_calls)
+
+    def window_results(self) -> WindowResult:
+        return self.result.result()
+
+    def close(self) -> None:
+        self.window.shutdown()
+        self.group.close()
+
+
+class InOwnProcess:
     """A UserGroup in a process of its own (spawned: no thread of the parent is copied)."""
 
     def __init__(self, *group_args):
@@ -461,7 +487,7 @@ class ProcessGroup:
     def start_window(self, start_at: float, seconds: float, max_calls: int) -> None:
         self.connection.send((start_at, seconds, max_calls))
 
-    def window_results(self):
+    def window_results(self) -> WindowResult:
         return self.connection.recv()
 
     def close(self) -> None:
@@ -507,14 +533,10 @@ def run(
             (hub_url, scenario_name, users, range(first, users, processes), seed, call_timeout)
             for first in range(processes)
         ]
-        if processes == 1:
-            groups = [UserGroup(*group_args[0])]
-            setup_s, warm_up_s, warm_up_errors = groups[0].connect_and_warm_up()
-        else:
-            groups = [ProcessGroup(*args) for args in group_args]
-            ready = [group.connect_and_warm_up() for group in groups]
-            setup_s, warm_up_s = max(r[0] for r in ready), max(r[1] for r in ready)
-            warm_up_errors = [error for r in ready for error in r[2]]
+        groups = [InThisProcess(*group_args[0])] if processes == 1 else [InOwnProcess(*args) for args in group_args]
+        ready = [group.connect_and_warm_up() for group in groups]  # the processes connect at once
+        setup_s, warm_up_s = max(r[0] for r in ready), max(r[1] for r in ready)
+        warm_up_errors = [error for r in ready for error in r[2]]
         print(
             f"  setup: {users} clients in {setup_s:.1f} s; warm-up: one call of each endpoint each in {warm_up_s:.1f} s"
             + (f", {len(warm_up_errors)} failed (first: {warm_up_errors[0]})" if warm_up_errors else "")
@@ -530,22 +552,19 @@ def run(
         hub_cpu_before = hub_process.cpu_times() if hub_process else None
         machine_before = psutil.cpu_times()
         window_started = time.monotonic() + 0.5
-        if processes == 1:
-            window = ThreadPoolExecutor(1).submit(groups[0].run_window, window_started, seconds, max_calls)
-        else:
-            for group in groups:
-                group.start_window(window_started, seconds, max_calls // processes)
+        for group in groups:
+            group.start_window(window_started, seconds, max_calls // processes)
         phone = None
         if phone_page is not None:
             from first_load import record_a_phone
 
             time.sleep(max(0.0, window_started + seconds / 2 - time.monotonic()))
             phone = record_a_phone(hub_url, phone_page)
-        results_by_group = [window.result()] if processes == 1 else [group.window_results() for group in groups]
+        windows = [group.window_results() for group in groups]
         window_s = time.monotonic() - window_started
         machine = psutil.cpu_times()
-        calls = [call for group_calls, _, _ in results_by_group for call in group_calls]
-        stuck = sum(group_stuck for _, group_stuck, _ in results_by_group)
+        calls = [call for window in windows for call in window.calls]
+        stuck = sum(window.stuck_users for window in windows)
 
         results = summarise(calls, window_s)
         results["p95_ms_by_minute"] = p95_by_minute(calls, window_started)
@@ -556,7 +575,7 @@ def run(
         results["p50_ratio"] = results["p50_ms"] / results["unloaded_p50_ms"]
         for name, endpoint in results.get("by_endpoint", {}).items():
             endpoint["unloaded_p50_ms"] = summarise_calls(unloaded[name], 1.0)["p50_ms"]
-        results["harness_cpu_per_s"] = sum(cpu_s for _, _, cpu_s in results_by_group) / window_s
+        results["harness_cpu_per_s"] = sum(window.cpu_s for window in windows) / window_s
         # On a virtual machine, "steal" is the time its host gave our cores to someone else.
         results["steal_cores"] = (getattr(machine, "steal", 0.0) - getattr(machine_before, "steal", 0.0)) / window_s
         if hub_process:
