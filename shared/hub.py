@@ -57,7 +57,7 @@ TEXTS = Texts(
         "demo_failed": "Cette démo n'a pas pu démarrer ; les autres onglets fonctionnent. Le détail ci-dessous aide à la réparer.",
         "loading_model": "Chargement de {model} (première utilisation)…",
         "queue_full": "Le serveur est très sollicité : réessayez dans un instant.",
-        "busy_queue_position": "En file d'attente : {position}ᵉ sur {size}",
+        "busy_queue_position": "En file d'attente : place {position} sur {size}",
         "busy_queue_wait": "encore {seconds} s environ",
         "busy_working": "En cours… {seconds} s",
         "busy_toast_error": "Erreur",

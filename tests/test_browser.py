@@ -278,7 +278,7 @@ def test_about_gives_a_student_the_states_and_only_the_host_the_remedies(pages):
 @pytest.mark.parametrize(
     ("locale", "queued", "working"),
     [
-        ("fr-FR", "En file d'attente : 3ᵉ sur 12 · encore 5 s environ", "En cours… 4 s"),
+        ("fr-FR", "En file d'attente : place 3 sur 12 · encore 5 s environ", "En cours… 4 s"),
         ("en-US", "In the queue: 3 of 12 · about 5 s left", "Working… 4 s"),
     ],
     ids=["fr-FR", "en-US"],

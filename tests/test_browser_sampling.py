@@ -9,10 +9,11 @@ page land in artifacts/screenshots/ (tests/browser_fixtures.py)."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
-from browser_fixtures import LOGS, PHONE, Pages, expect, other_language_on_page, settle
+from browser_fixtures import LOGS, PHONE, SCREENSHOTS, Pages, expect, other_language_on_page, settle
 from conftest import seed_hub_cache
 from hub_server import running_hub
 from test_sampling_logic import CHATML_TEMPLATE, save_tiny, tiny_gemma3, tiny_tokenizer
@@ -48,6 +49,12 @@ def save_small_chat_model(folder) -> None:
     tokenizer.save_pretrained(folder)
 
 
+@functools.cache  # once a session: the hubs of this module share the test HF cache's files
+def seed_models() -> None:
+    seed_hub_cache(GEMMA_ID, save_tiny(tiny_gemma3))
+    seed_hub_cache(SMOLLM2_ID, save_small_chat_model)
+
+
 def serve(tmp_path_factory, name: str, **models: str):
     environ = {
         "IAGEN_CACHE_DIR": str(tmp_path_factory.mktemp(name)),
@@ -62,8 +69,7 @@ def serve(tmp_path_factory, name: str, **models: str):
 
 @pytest.fixture(scope="module")
 def hub_url(browser, tmp_path_factory):  # after `browser`: no hub is started when the browser tests are skipped
-    seed_hub_cache(GEMMA_ID, save_tiny(tiny_gemma3))
-    seed_hub_cache(SMOLLM2_ID, save_small_chat_model)
+    seed_models()
     with serve(tmp_path_factory, "sampling") as url:
         yield url
 
@@ -269,5 +275,41 @@ def test_missing_models_are_said_at_load_and_their_buttons_disabled(browser, no_
         assert "nowhere" not in page.locator("body").inner_text()  # no paths, ids or commands for a student
         assert not other_language_on_page(page, language)
         pages.assert_healthy(page)
+    finally:
+        pages.close(request.node.name)
+
+
+@pytest.fixture(scope="module")
+def one_stream_url(browser, tmp_path_factory):
+    """A hub that streams one generation at a time: a second one waits in Gradio's real queue."""
+    seed_models()
+    with serve(tmp_path_factory, "sampling-one-stream", IAGEN_LM_STREAM_CONCURRENCY="1") as url:
+        yield url
+
+
+@pytest.mark.parametrize("locale", list(LOCALES))
+def test_a_generation_waiting_in_the_queue_is_told_its_place_in_words(browser, one_stream_url, locale, request):
+    """The busy texts on a real queue, as the hub's queue sends them (places once a second), not
+    drawn by hand: the only stream slot is taken by another phone's generation."""
+    pages = Pages(browser, one_stream_url)
+    try:
+        first, second = open_tab(pages, "fr-FR"), open_tab(pages, locale)
+        for page in (first, second):
+            choose_model(page, "SmolLM2-135M-Instruct")  # the small model, at a reader's pace
+            type_in_slider_box(page, "max-tokens", "200")
+        first.locator("#sampling-generate").tap()
+        expect(first.locator("#sampling-generate-status")).to_contain_text("tokens…", timeout=FIRST_USE_MS)
+        second.locator("#sampling-generate").tap()
+        queued = {"fr": r"^En file d'attente : place 1 sur 1", "en": r"^In the queue: 1 of 1"}[LOCALES[locale]]
+        waiting = second.locator(".progress-text[data-words]").first
+        expect(waiting).to_have_attribute("data-words", re.compile(queued))
+        waiting.scroll_into_view_if_needed()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        second.screenshot(path=str(SCREENSHOTS / f"sampling-queued-{locale}.png"))  # what the student sees meanwhile
+        first.locator("#sampling-stop-generation").tap()
+        expect(second.locator("#sampling-generate-status")).to_contain_text("tokens", timeout=FIRST_USE_MS)
+        second.locator("#sampling-stop-generation").tap()
+        for page in (first, second):
+            pages.assert_healthy(page)
     finally:
         pages.close(request.node.name)

@@ -51,6 +51,9 @@ CSS = """
 .sampling-compare .track b { position: relative; font-weight: normal; padding-left: 4px; line-height: 1.3em; }
 .sampling-generated { white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.9; }
 .sampling-generated .prompt { opacity: 0.75; }
+/* A generation waiting in the queue: its words under Gradio's spinner, not over it (the text is
+   still empty, so the tracker is one line high and a French sentence reached the spinner). */
+#sampling-generated .progress-text { position: static; }
 .sampling-token { position: relative; border-radius: 3px; color: #111; cursor: pointer; outline: none; }
 .sampling-token.partial { display: inline-block; min-width: 0.3em; height: 1em; vertical-align: middle; }
 .sampling-token.end { font-size: 0.8em; padding: 0 3px; }

@@ -846,6 +846,7 @@ def wire(
         ],
         [generation.view, generation.data, generation.status],
         api_name="generate",
+        show_progress_on=generation.view,  # one place for the queue's words, where the text will come
         **streams,
     )
     generation.stop.click(
@@ -869,6 +870,7 @@ def wire(
         [chat.message, chat.conversation, chat.system_prompt, chat.length, *settings.filters, settings.seed],
         [chat.conversation, chat.message, chat.status, chat.tokens],
         api_name="chat",
+        show_progress_on=chat.conversation,
         **streams,
     )
     chat.stop.click(
