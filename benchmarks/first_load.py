@@ -103,19 +103,23 @@ async def open_like_a_phone(url: str, recording: Recording, accept_encoding: str
     try:
         async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=timeout) as client:
 
-            async def get(path: str):
-                # A browser sends a GET again when the server closed the kept-alive connection it
-                # went out on (the server's keep-alive timeout, 5 s, met the request): so does a phone.
+            async def send(method: str, path: str, **options):
+                # A browser sends a request again when the server closed the kept-alive connection
+                # it went out on before answering (the server's keep-alive timeout, 5 s, met the
+                # request; Chromium resends then, whatever the method): so does a phone.
                 try:
-                    return await client.get(path)
+                    return await client.request(method, path, **options)
                 except (httpx.RemoteProtocolError, httpx.ReadError):
-                    return await client.get(path)
+                    try:
+                        return await client.request(method, path, **options)
+                    except httpx.HTTPError as error:
+                        raise RuntimeError(f"{method} {path[:40]}: {type(error).__name__} twice") from error
 
-            responses = [await get(recording.files[0])]  # the page, then what it names
-            responses += await asyncio.gather(*(get(path) for path in recording.files[1:]))
+            responses = [await send("GET", recording.files[0])]  # the page, then what it names
+            responses += await asyncio.gather(*(send("GET", path) for path in recording.files[1:]))
             events = []
             for path, body in recording.load_calls:
-                answer = await client.post(path, json={**body, "session_hash": session})
+                answer = await send("POST", path, json={**body, "session_hash": session})
                 responses.append(answer)
                 if "/queue/join" in path and answer.status_code == 200:
                     events.append(answer.json()["event_id"])
