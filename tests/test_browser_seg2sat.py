@@ -220,6 +220,8 @@ def test_the_noising_slider_shows_the_forward_process(pages):
     page = open_tab(pages)
     shares = page.locator("#seg2sat-shares")
     expect(shares).to_contain_text("t = 500 / 1\u202f000")
+    shares.scroll_into_view_if_needed()  # the first image, made when the hub started, loads once near the screen
+    page.wait_for_function("() => document.querySelector('#seg2sat-noised img')?.naturalWidth > 0")
     number = page.locator("#seg2sat-how input[type=number]")
     number.fill("1000")
     number.press("Enter")

@@ -558,6 +558,9 @@ def test_the_live_endpoint_makes_a_quick_image_at_the_seed_shown(endpoint):
 
 
 def test_the_diffusion_noise_endpoint_needs_no_model(tmp_path):
+    import json
+    import urllib.request
+
     from gradio_client import Client, handle_file
 
     from spaces.seg2sat.make_examples import AERIAL_EXAMPLES, aerial_path
@@ -577,6 +580,13 @@ def test_the_diffusion_noise_endpoint_needs_no_model(tmp_path):
         english = Client(url, verbose=False, headers={"Accept-Language": "en"})
         _, shares = english.predict(handle_file(str(source)), 500, api_name="/diffusion_noise")
         assert "the image keeps 27.8 %" in shares
+        # Opening the page noises nothing: its first image was made when the hub started.
+        with urllib.request.urlopen(url + "config") as response:
+            config = json.load(response)
+        noise = next(event for event in config["dependencies"] if event["api_name"] == "diffusion_noise")
+        assert "load" not in {trigger for _, trigger in noise["targets"]}
+        noised = next(c for c in config["components"] if c["props"].get("elem_id") == "seg2sat-noised")
+        assert noised["props"]["value"]["path"].endswith(".jpeg")
 
 
 def test_without_weights_the_tab_renders_and_says_so_in_one_sentence(tmp_path):

@@ -43,6 +43,7 @@ from spaces.seg2sat.texts import TEXTS
 CSS = views.CSS + canvas.CSS + image_grids.CSS
 MODEL_KEYS = ("seg2sat_controlnet", "sd21_base")
 PREVIEW_DISPLAY_SIZE = 256  # a preview is small (1/8 of the image, or TAESD's 128 px): upscaled to be seen
+FIRST_NOISE_STEP = 500  # where « Comment ça marche » opens: half signal, half noise
 
 
 def prepare(hub: Hub) -> None:
@@ -145,7 +146,11 @@ def build(hub: Hub) -> None:
         with gr.Row(equal_height=False):
             with gr.Column(min_width=300):
                 gr.Markdown(TEXTS.label("seg2sat_forward"))
+                # What a phone sees first: the first example at the slider's step, noised once here
+                # rather than for every phone opening the page (a QR rush: hundreds at once).
+                first_noised = logic.noised(palette.open_image(str(aerial_path(AERIAL_EXAMPLES[0]))), FIRST_NOISE_STEP)
                 noised_image = gr.Image(
+                    first_noised.image,
                     label=TEXTS.label("seg2sat_noised"),
                     interactive=False,
                     format="jpeg",
@@ -154,7 +159,7 @@ def build(hub: Hub) -> None:
                     elem_id="seg2sat-noised",
                 )
                 shares = gr.HTML(elem_id="seg2sat-shares")
-                noise_step = gr.Slider(0, 1000, 500, step=1, label=TEXTS.label("seg2sat_noise_step"))
+                noise_step = gr.Slider(0, 1000, FIRST_NOISE_STEP, step=1, label=TEXTS.label("seg2sat_noise_step"))
                 with gr.Row():
                     example_source = gr.Button(TEXTS.label("seg2sat_noise_example"), size="sm")
                     last_source = gr.Button(TEXTS.label("seg2sat_noise_last"), size="sm")
@@ -178,6 +183,9 @@ def build(hub: Hub) -> None:
 
     def on_page_load(request: gr.Request):
         language = request_language(request)
+        return *what_works(language), views.shares_html(first_noised, language)
+
+    def what_works(language: str) -> tuple:
         missing = missing_model(hub)
         if missing is not None:  # the remedy (ids, commands) is in the server log and, for the host, À propos
             sentence = TEXTS.get("seg2sat_models_missing", language)
@@ -191,7 +199,9 @@ def build(hub: Hub) -> None:
             return "", gr.update(interactive=True), gr.update(interactive=False, value=False, info=reason)
         return "", gr.update(interactive=True), gr.update(interactive=True, info=None)
 
-    gr.on(None, on_page_load, None, [availability, generate_button, live], api_visibility="private", queue=False)
+    gr.on(
+        None, on_page_load, None, [availability, generate_button, live, shares], api_visibility="private", queue=False
+    )
 
     def cpu_estimate(
         step_count: float, image_size: int, variation_count: float, guidance_scale: float, request: gr.Request
@@ -484,7 +494,7 @@ def build(hub: Hub) -> None:
         return shown.image, views.shares_html(shown, language)
 
     gr.on(
-        None,
+        [source_image.change, noise_step.change],  # not at page load: the first image was made at start
         noise,
         [source_image, noise_step],
         [noised_image, shares],
