@@ -13,6 +13,7 @@ from shared.hub import TEXTS, Hub, is_host, model_name
 from shared.i18n import format_number, request_language
 from shared.model_cache import LOADED
 from shared.settings import Settings
+from shared.weights import WeightsUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -96,18 +97,26 @@ def models_html(hub: Hub, language: str, for_host: bool = False) -> str:
         parts = [status for status in statuses if status.key.split(":")[0] == key]
         if parts:
             states = [_describe(status, language) for status in parts]
-            remedies = [status.reason for status in parts if status.reason]
+            remedies = [remedy(status.missing, language) if status.missing else status.reason for status in parts]
         else:
             missing = hub.weights.unavailable(key)
             states = [TEXTS.get("state_missing" if missing else "state_not_loaded", language)]
-            remedies = [str(missing)] if missing else []
+            remedies = [remedy(missing, language)] if missing else []
         about = [source.licence] + ([source.origin] if for_host else [])
         model_cell = f"<b>{html.escape(model_name(key, language))}</b><small>{html.escape(' · '.join(about))}</small>"
         state_cell = "".join(f"<span>{html.escape(state)}</span>" for state in states)
         if for_host:
-            state_cell += "".join(f'<small class="hub-remedy">{html.escape(remedy)}</small>' for remedy in remedies)
+            state_cell += "".join(f'<small class="hub-remedy">{html.escape(text)}</small>' for text in remedies if text)
         rows.append(f"<tr><td>{model_cell}</td><td>{state_cell}</td></tr>")
     return f'<table class="hub-models">{"".join(rows)}</table>'
+
+
+def remedy(missing: WeightsUnavailable, language: str) -> str:
+    """What the host can do about a missing model, in the page's language (the server log has the
+    English message, with its technical reason)."""
+    commands = [missing.install, missing.prefetch and TEXTS.get("remedy_online", language, command=missing.prefetch)]
+    fetch = TEXTS.get("remedy_or", language).join(filter(None, commands))
+    return TEXTS.get("remedy", language, commands=fetch, variable=missing.variable)
 
 
 def _describe(status, language: str) -> str:

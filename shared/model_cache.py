@@ -35,6 +35,7 @@ class ModelStatus:
     size_bytes: int = 0
     load_seconds: float = 0.0
     reason: str = ""  # why it is missing or failed: the remedy a user can act on
+    missing: WeightsUnavailable | None = None  # when MISSING: the remedy's parts, to say it in the page's language
 
 
 def measure_bytes(model: object) -> int:
@@ -88,7 +89,7 @@ class ModelCache:
             try:
                 model = loader()
             except WeightsUnavailable as missing:
-                self._set_status(entry, ModelStatus(key, MISSING, reason=str(missing)))
+                self._set_status(entry, ModelStatus(key, MISSING, reason=str(missing), missing=missing))
                 raise
             except Exception as error:
                 self._set_status(entry, ModelStatus(key, FAILED, reason=f"{type(error).__name__}: {error}"))

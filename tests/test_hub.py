@@ -1,3 +1,4 @@
+import html
 import re
 import subprocess
 import sys
@@ -167,6 +168,7 @@ def test_the_model_table_tells_missing_from_not_yet_loaded_and_gives_the_remedy_
     )
     hub = Hub(settings)
     hub.models.get("gpt2_bpe:tokenizer", lambda: "loaded")
+    hub.models.get("fr_word_vectors:vocabulary", lambda: "loaded")  # Cémantix's part
 
     def rows(table: str) -> dict[str, str]:
         cells = [row.split("</td><td>") for row in table.split("<tr><td>")[1:]]
@@ -174,6 +176,7 @@ def test_the_model_table_tells_missing_from_not_yet_loaded_and_gives_the_remedy_
 
     for_a_student = rows(models_html(hub, "fr"))
     assert "tokeniseur : chargé (" in for_a_student["GPT-2 / GPT-3 BPE (r50k_base)"]
+    assert "vocabulaire : chargé (" in for_a_student["Vecteurs de mots français (spaCy fr_core_news_md)"]
     assert "présent, pas encore chargé" in for_a_student["OpenAI cl100k_base, o200k_base"]
     assert "manquant" in for_a_student["ControlNet Seg2Sat (FLAIR)"]
     assert "prefetch" not in models_html(hub, "fr") and "example-org" not in models_html(hub, "fr")
@@ -182,6 +185,11 @@ def test_the_model_table_tells_missing_from_not_yet_loaded_and_gives_the_remedy_
     assert "tokenizer: loaded (" in for_the_host["GPT-2 / GPT-3 BPE (r50k_base)"]
     assert "python -m shared.prefetch seg2sat_controlnet" in for_the_host["Seg2Sat ControlNet (FLAIR)"]
     assert "hub: example-org/not-in-the-cache" in models_html(hub, "en", for_host=True)
+    in_french = rows(models_html(hub, "fr", for_host=True))["ControlNet Seg2Sat (FLAIR)"]
+    assert "Pour l'obtenir : python -m shared.prefetch seg2sat_controlnet (en ligne) ; ou faites pointer" in (
+        html.unescape(in_french)
+    )
+    assert "not available" not in in_french  # the English message, with its reason, is the server log's
 
 
 def test_building_every_tab_imports_no_heavy_library(tmp_path):
