@@ -148,7 +148,8 @@ def build(hub: Hub) -> None:
                 gr.Markdown(TEXTS.label("seg2sat_forward"))
                 # What a phone sees first: the first example at the slider's step, noised once here
                 # rather than for every phone opening the page (a QR rush: hundreds at once).
-                first_noised = logic.noised(palette.open_image(str(aerial_path(AERIAL_EXAMPLES[0]))), FIRST_NOISE_STEP)
+                first_example = str(aerial_path(AERIAL_EXAMPLES[0]))
+                first_noised = logic.noised(palette.open_image(first_example), FIRST_NOISE_STEP)
                 noised_image = gr.Image(
                     first_noised.image,
                     label=TEXTS.label("seg2sat_noised"),
@@ -169,7 +170,7 @@ def build(hub: Hub) -> None:
                 noise_notice = gr.HTML()
                 gr.Markdown(TEXTS.label("seg2sat_example_caption"))
                 # The image being noised: hidden, an input of /diffusion_noise for API clients.
-                source_image = gr.Image(str(aerial_path(AERIAL_EXAMPLES[0])), type="pil", visible=False)
+                source_image = gr.Image(first_example, type="pil", visible=False)
             with gr.Column(min_width=300):
                 gr.Markdown(TEXTS.label("seg2sat_reverse"))
                 steps_strip = image_grids.StepStrip(elem_id="seg2sat-strip")
@@ -489,7 +490,7 @@ def build(hub: Hub) -> None:
     def noise(picture, t: float, request: gr.Request):
         language = request_language(request)
         if picture is None:
-            picture = palette.open_image(str(aerial_path(AERIAL_EXAMPLES[0])))
+            picture = palette.open_image(first_example)
         shown = logic.noised(picture, int(t))
         return shown.image, views.shares_html(shown, language)
 
