@@ -69,6 +69,11 @@ TEXTS = Texts(
         "busy_toast_info": "Information",
         "busy_toast_success": "C'est fait",
         "busy_close": "Fermer",
+        "number_not_a_number": "Ce n'est pas un nombre.",
+        "number_empty": "Il faut une valeur.",
+        "number_below_minimum": "{value} est en dessous du minimum ({low}).",
+        "number_above_maximum": "{value} est au-dessus du maximum ({high}).",
+        "number_kept": "La valeur précédente ({value}) est gardée.",
     },
     en={
         "hub_title": "# Understanding generative AI — demos",
@@ -120,6 +125,11 @@ TEXTS = Texts(
         "busy_toast_info": "Information",
         "busy_toast_success": "Done",
         "busy_close": "Close",
+        "number_not_a_number": "That is not a number.",
+        "number_empty": "A value is needed.",
+        "number_below_minimum": "{value} is below the minimum ({low}).",
+        "number_above_maximum": "{value} is above the maximum ({high}).",
+        "number_kept": "The previous value ({value}) is kept.",
     },
 )
 

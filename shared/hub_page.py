@@ -9,6 +9,7 @@ import json
 
 from shared.hub import TEXTS
 from shared.i18n import LANGUAGE_SCRIPT
+from shared.number_boxes import number_boxes_script
 
 PAGE_CSS = """
 .hub-error-detail { white-space: pre-wrap; font-size: 0.85em; }
@@ -21,6 +22,8 @@ PAGE_CSS = """
 #hub-title h1 { font-size: 1.4em; margin: 0.2em 0; }
 .hub-notice { margin: 0.3rem 0; padding: 0.5rem 0.75rem; border-left: 4px solid #d08a00; border-radius: 4px;
               background: color-mix(in srgb, #d08a00 12%, transparent); }
+.hub-number-note { margin: 0.25rem 0 0; padding-left: 0.5rem; border-left: 4px solid #d08a00; font-size: var(--text-sm); }
+.hub-number-note:empty { display: none; }
 .progress-text[data-words], .toast-title[data-words], [data-testid=toast-text][data-words] { font-size: 0 !important; }
 .progress-text[data-words]::after, .toast-title[data-words]::after, [data-testid=toast-text][data-words]::after {
   content: attr(data-words); font-size: var(--text-sm);
@@ -102,8 +105,9 @@ def busy_script() -> str:
 
 
 def head() -> str:
-    """The scripts Gradio runs as the page opens: the language cookie, the ?tab= link, the words."""
-    return LANGUAGE_SCRIPT + OPEN_REQUESTED_TAB_SCRIPT + busy_script()
+    """The scripts Gradio runs as the page opens: the language cookie, the ?tab= link, the words,
+    French numbers in the number boxes."""
+    return LANGUAGE_SCRIPT + OPEN_REQUESTED_TAB_SCRIPT + busy_script() + number_boxes_script()
 
 
 def theme():

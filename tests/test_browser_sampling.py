@@ -239,7 +239,7 @@ def test_a_course_preset_fills_the_chat_and_the_model_answers(pages, locale):
 def test_the_bias_slide_compares_two_prompts_side_by_side(pages, locale):
     language = LOCALES[locale]
     page = open_tab(pages, locale)
-    first = {"fr": "Le médecin a dit que", "en": "The doctor said that"}[language]
+    first = {"fr": "Le médecin a dit qu'", "en": "The doctor said that"}[language]
     expect(page.locator("#sampling-compare-first textarea")).to_have_value(first)
     page.locator("#sampling-compare").tap()
     view = page.locator("#sampling-compare-view .sampling-compare")
@@ -313,3 +313,77 @@ def test_a_generation_waiting_in_the_queue_is_told_its_place_in_words(browser, o
             pages.assert_healthy(page)
     finally:
         pages.close(request.node.name)
+
+
+# --- French numbers in the number boxes (shared/number_boxes.py, on every tab) -----------------------
+
+REFUSALS = {
+    # (slider, what the student types, what the page says, in each language)
+    "above": ("top-p", "5", {"fr": "5 est au-dessus du maximum (1).", "en": "5 is above the maximum (1)."}),
+    "huge": (
+        "top-p",
+        "1e9",
+        {"fr": "1000000000 est au-dessus du maximum (1).", "en": "1000000000 is above the maximum (1)."},
+    ),
+    "negative": (
+        "temperature",
+        "-0,5",
+        {"fr": "-0,5 est en dessous du minimum (0).", "en": "-0.5 is below the minimum (0)."},
+    ),
+    "empty": ("top-p", "", {"fr": "Il faut une valeur.", "en": "A value is needed."}),
+    "not a number": ("top-p", "e", {"fr": "Ce n'est pas un nombre.", "en": "That is not a number."}),
+}
+KEPT = {"fr": "La valeur précédente (0,9) est gardée.", "en": "The previous value (0.9) is kept."}
+
+
+def type_like_a_student(page, slider: str, keys: str) -> None:
+    """Key by key (a comma goes through the browser's own input handling, as on a phone), then Enter."""
+    box = page.locator(f"#sampling-{slider} input[type=number]")
+    box.click()
+    box.press("Control+A")
+    box.press("Delete")
+    if keys:
+        box.press_sequentially(keys)
+    box.press("Enter")
+
+
+def server_events(page) -> list[str]:
+    events = []
+    page.on("request", lambda request: events.append(request.url) if "/queue/join" in request.url else None)
+    return events
+
+
+@pytest.mark.parametrize("locale", list(LOCALES))
+def test_a_decimal_comma_is_a_decimal_point(pages, locale):
+    language = LOCALES[locale]
+    page = open_tab(pages, locale)
+    open_settings(page)
+    type_like_a_student(page, "top-p", "0,5")
+    expect(page.locator("#sampling-top-p input[type=number]")).to_have_value("0.5")
+    expect(summary(page)).to_have_text(SUMMARY[language].replace("0,9", "0,5").replace("0.9", "0.5"))
+    expect(page.locator(".hub-number-note")).to_have_count(0)
+    pages.assert_healthy(page)
+
+
+@pytest.mark.parametrize("case", list(REFUSALS))
+@pytest.mark.parametrize("locale", list(LOCALES))
+def test_a_value_out_of_range_is_refused_in_words_and_the_last_good_one_stays(pages, locale, case):
+    language = LOCALES[locale]
+    slider, keys, reason = REFUSALS[case]
+    page = open_tab(pages, locale)
+    open_settings(page)
+    if slider == "temperature":  # a known last good value, as for top-p's 0.9
+        type_like_a_student(page, "temperature", "0,9")
+    sent = server_events(page)
+    type_like_a_student(page, slider, keys)
+    expect(page.locator(f"#sampling-{slider} input[type=number]")).to_have_value("0.9")
+    note = page.locator(f"#sampling-{slider} .hub-number-note")
+    expect(note).to_have_text(f"{reason[language]} {KEPT[language]}")
+    expect(note).to_have_attribute("role", "status")
+    page.wait_for_timeout(500)
+    assert sent == [], f"a refused value reached the server: {sent}"
+    # The next good value clears the sentence.
+    type_like_a_student(page, slider, "0,7")
+    expect(page.locator(f"#sampling-{slider} input[type=number]")).to_have_value("0.7")
+    expect(note).to_be_hidden()
+    pages.assert_healthy(page)
