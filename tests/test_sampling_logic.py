@@ -474,6 +474,53 @@ def test_sentencepiece_byte_tokens_are_shown_in_hexadecimal():
     assert logic.token_label(tokenizer, 7) == "‹F0›"
 
 
+# --- the bias slide's pronouns ---------------------------------------------------------------------
+
+
+class WordTokenizer:
+    """Each word of `vocabulary` is one token (its index); any other text takes two."""
+
+    def __init__(self, vocabulary: list[str]):
+        self.vocabulary = vocabulary
+
+    def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
+        return [self.vocabulary.index(text)] if text in self.vocabulary else [0, 0]
+
+
+def distribution(size: int, **probabilities: float) -> torch.Tensor:
+    """`probabilities` on the tokens named by index (t3=0.5), the rest spread evenly."""
+    values = torch.full((size,), (1 - sum(probabilities.values())) / (size - len(probabilities)))
+    for name, probability in probabilities.items():
+        values[int(name[1:])] = probability
+    return values
+
+
+def test_the_comparison_talks_of_the_pronoun_pair_the_prompts_call_for():
+    # " il"/" elle" (tokens 3, 4) follow « que »; "he"/"she" (5, 6) are likelier here; " he" is two tokens.
+    lm = SimpleNamespace(tokenizer=WordTokenizer(["<pad>", "x", "y", " il", " elle", "he", "she"]))
+    after = [distribution(10, t3=0.02, t4=0.01, t5=0.30, t6=0.03), distribution(10, t3=0.01, t4=0.02, t5=0.05, t6=0.20)]
+    pronouns = logic.likeliest_pronouns(lm, after)
+    assert pronouns.words == ("he", "she") and pronouns.token_ids == (5, 6)
+    assert pronouns.odds(0) == pytest.approx(10) and pronouns.odds(1) == pytest.approx(0.25)
+    # No prompt calls for a pronoun: the comparison says nothing of one.
+    assert logic.likeliest_pronouns(lm, [distribution(10, t3=0.02, t4=0.02, t5=0.0, t6=0.0)]) is None
+
+
+def test_the_pronouns_odds_are_said_in_words():
+    from spaces.sampling import render
+
+    pronouns = logic.Pronouns(("il", "elle"), (1, 2), ((0.75, 0.055), (0.514, 0.2347)))
+    said = render.pronouns_html(pronouns, ["Le médecin a dit qu'", "L'infirmière a dit qu'"], "fr")
+    assert "« il » est 13,6 fois plus probable que « elle »" in said
+    assert "« il » est 2,2 fois plus probable que « elle »" in said
+    assert "les chances de « elle » face à « il » sont multipliées par 6,2" in said
+    english = render.pronouns_html(
+        logic.Pronouns(("he", "she"), (1, 2), ((0.14, 0.05), (0.02, 0.18))), ["A", "B"], "en"
+    )
+    assert "“she” is 9.0 times as likely as “he”" in english and "multiplied by 25.2" in english
+    assert render.pronouns_html(None, ["A", "B"], "fr") == ""
+
+
 # --- the packaged models ---------------------------------------------------------------------------
 
 PACK_PROMPTS = (
@@ -522,6 +569,20 @@ def test_packaged_gemma_predicts_lit_after_le_chat_est_assis_sur_le(packs):
     best = result.candidates[0]
     assert best.label == " lit" and best.probabilities[0] == pytest.approx(0.33, abs=0.02)
     assert result.stages[3].kept == 3 and result.stages[0].kept == 262_144
+
+
+@pytest.mark.slow
+@PACK_TIMEOUT
+def test_packaged_gemma_shows_the_bias_slide_in_its_own_numbers(packs):
+    """« Le médecin a dit qu' » / « L'infirmière a dit qu' »: « il » far likelier after the first;
+    the odds of « elle » several times higher after the second (docs/models.md)."""
+    lm = packs[0]["gemma3_270m"]
+    prompts = ["Le médecin a dit qu'", "L'infirmière a dit qu'"]
+    comparison = logic.compare_prompts(lm, [context(lm, prompt) for prompt in prompts])
+    pronouns = comparison.pronouns
+    assert pronouns.words == ("il", "elle")
+    assert {token.token_id for token in comparison.tokens} >= set(pronouns.token_ids)
+    assert pronouns.odds(0) > 5 and pronouns.odds(0) / pronouns.odds(1) > 3
 
 
 @pytest.mark.slow

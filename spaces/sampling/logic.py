@@ -8,7 +8,7 @@ probabilities; then filters reshape them, in the order transformers' `generate()
 
 `next_token_stages` shows the distribution after each stage (the lecture's "Apple 0.44, Bear 0.36,
 Candy 0.03" slide, live); `compare_prompts` shows two prompts' distributions side by side (the
-bias slide: « Le médecin a dit que » / « L'infirmière a dit que »); `generate` repeats "forward
+bias slide: « Le médecin a dit qu' » / « L'infirmière a dit qu' », « il » against « elle »); `generate` repeats "forward
 pass, filters, draw" with a KV cache and streams the tokens. Temperature 0 means greedy (the most
 likely token, no draw); top-k 0, top-p 1, min-p 0 and repetition penalty 1 switch their stage off.
 
@@ -458,21 +458,49 @@ class ComparedToken:
     probabilities: tuple[float, ...]  # the model's probability for it after each prompt
 
 
+# The bias slide's pronouns: the pair whose tokens are likeliest after the prompts is the one the
+# comparison talks about (« qu' » is followed by "il", « que » by " il", "that" by " he").
+PRONOUN_PAIRS = (("il", "elle"), (" il", " elle"), (" he", " she"), ("he", "she"))
+# Below this probability (the pair's, after the likeliest prompt) the prompts lead to no pronoun:
+# the comparison says nothing of one.
+PRONOUN_MINIMUM = 0.05
+
+
+@dataclass(frozen=True)
+class Pronouns:
+    """A masculine and a feminine pronoun, each one token, and their probability after each prompt."""
+
+    words: tuple[str, str]  # as a sentence writes them: "il", "elle"
+    token_ids: tuple[int, int]
+    probabilities: tuple[tuple[float, float], ...]  # per prompt: (masculine, feminine)
+
+    def odds(self, prompt: int) -> float:
+        """How many times likelier the masculine pronoun is than the feminine one after a prompt."""
+        masculine, feminine = self.probabilities[prompt]
+        return masculine / feminine if feminine else math.inf
+
+
 @dataclass(frozen=True)
 class Comparison:
     contexts: tuple[Context, ...]
     tokens: tuple[ComparedToken, ...]  # each prompt's `top_n` most likely, most likely (anywhere) first
+    pronouns: Pronouns | None = None  # the bias in the model's own numbers, where the prompts call for a pronoun
 
 
 def compare_prompts(lm: LanguageModel, contexts: Sequence[Context], top_n: int = 8) -> Comparison:
     """The model's next-token probabilities after each context (no filter: the bias is the
-    model's own), for the tokens most likely after any of them; the contexts run as one batch."""
+    model's own), for the tokens most likely after any of them, and the pronoun pair where the
+    prompts call for one; the contexts run as one batch."""
     distributions = [scores.softmax(dim=-1) for scores in lm.passes.scores([context.ids for context in contexts])]
     favourites = []
     for distribution in distributions:
         for token_id in distribution.topk(min(top_n, distribution.numel())).indices.tolist():
             if token_id not in favourites:
                 favourites.append(token_id)
+    pronouns = likeliest_pronouns(lm, distributions)
+    for token_id in pronouns.token_ids if pronouns else ():
+        if token_id not in favourites:  # both pronouns side by side, however unlikely one is
+            favourites.append(token_id)
     rows = torch.stack([distribution[favourites] for distribution in distributions]).T.tolist()
     tokens = sorted(
         (
@@ -481,7 +509,24 @@ def compare_prompts(lm: LanguageModel, contexts: Sequence[Context], top_n: int =
         ),
         key=lambda token: -max(token.probabilities),
     )
-    return Comparison(tuple(contexts), tuple(tokens))
+    return Comparison(tuple(contexts), tuple(tokens), pronouns)
+
+
+def likeliest_pronouns(lm: LanguageModel, distributions: Sequence[torch.Tensor]) -> Pronouns | None:
+    """Of PRONOUN_PAIRS, the pair (both one token in this tokenizer) likeliest after some prompt, if
+    it reaches PRONOUN_MINIMUM there."""
+    best, best_probability = None, PRONOUN_MINIMUM
+    for pair in PRONOUN_PAIRS:
+        encoded = [lm.tokenizer.encode(word, add_special_tokens=False) for word in pair]
+        if any(len(ids) != 1 for ids in encoded):
+            continue
+        token_ids = (encoded[0][0], encoded[1][0])
+        probabilities = tuple((float(d[token_ids[0]]), float(d[token_ids[1]])) for d in distributions)
+        likeliest = max(sum(pair_probabilities) for pair_probabilities in probabilities)
+        if likeliest >= best_probability:
+            best_probability = likeliest
+            best = Pronouns((pair[0].strip(), pair[1].strip()), token_ids, probabilities)
+    return best
 
 
 def choose_token(scores: torch.Tensor, settings: SamplingSettings, generator: torch.Generator) -> int:

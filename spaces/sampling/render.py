@@ -5,6 +5,7 @@ every text a user typed or a model wrote is escaped."""
 from __future__ import annotations
 
 import html
+import math
 
 from shared.i18n import format_number
 from spaces.sampling.texts import TEXTS
@@ -103,11 +104,13 @@ def chart_html(next_token, language: str) -> str:
 
 
 def comparison_html(comparison, prompts: list[str], language: str) -> str:
-    """The tokens most likely after either prompt, with the model's probability after each: one
-    row per token, one column per prompt."""
+    """The pronouns' odds in words (where the prompts call for a pronoun), then the tokens most
+    likely after either prompt, with the model's probability after each: one row per token, one
+    column per prompt; the pronouns' rows marked (◆, in bold)."""
     header = '<span class="corner"></span>' + "".join(
         f'<span class="prompt">{html.escape(prompt)}…</span>' for prompt in prompts
     )
+    pronoun_ids = comparison.pronouns.token_ids if comparison.pronouns else ()
     rows = []
     for token in comparison.tokens:
         cells = "".join(
@@ -115,14 +118,58 @@ def comparison_html(comparison, prompts: list[str], language: str) -> str:
             f"<b>{html.escape(percent(probability, language))}</b></span>"
             for probability in token.probabilities
         )
-        rows.append(f'<span class="label"><code>{visible(token.label)}</code></span>{cells}')
+        marked = token.token_id in pronoun_ids
+        label = f"<code>{visible(token.label)}</code>" + (" ◆" if marked else "")
+        rows.append(f'<span class="label{" pronoun" if marked else ""}">{label}</span>{cells}')
     legend = f'<p class="sampling-legend">{html.escape(TEXTS.get("sampling_compare_legend", language))}</p>'
     columns = len(prompts)
     return (
-        f'<div class="sampling-compare" style="--columns:{columns}">{header}{"".join(rows)}</div>'
-        if comparison.tokens
-        else ""
-    ) + legend
+        pronouns_html(comparison.pronouns, prompts, language)
+        + (
+            f'<div class="sampling-compare" style="--columns:{columns}">{header}{"".join(rows)}</div>'
+            if comparison.tokens
+            else ""
+        )
+        + legend
+    )
+
+
+def times(ratio: float, language: str) -> str:
+    """« 13,6 » (times as likely); « plus de 1 000 » where one probability is (almost) nothing."""
+    if ratio >= 1000:
+        return TEXTS.get("sampling_compare_over", language, number=format_number(1000, language))
+    return format_number(ratio, language, 1)
+
+
+def pronouns_html(pronouns, prompts: list[str], language: str) -> str:
+    """The bias slide in words: after each prompt, which pronoun is likelier and how many times;
+    then how much the odds of the feminine one moved from the first prompt to the second."""
+    if pronouns is None:
+        return ""
+    masculine, feminine = pronouns.words
+    lines = []
+    for index, prompt in enumerate(prompts):
+        odds = pronouns.odds(index)
+        likely, other = (masculine, feminine) if odds >= 1 else (feminine, masculine)
+        ratio = odds if odds >= 1 else 1 / odds
+        lines.append(
+            TEXTS.get(
+                "sampling_compare_odds",
+                language,
+                prompt=prompt,
+                likely=likely,
+                other=other,
+                ratio=times(ratio, language),
+            )
+        )
+    if len(prompts) == 2 and all(0 < odds < math.inf for odds in map(pronouns.odds, range(2))):
+        change = pronouns.odds(0) / pronouns.odds(1)  # how much likelier the feminine one became
+        word, other = (feminine, masculine) if change >= 1 else (masculine, feminine)
+        factor = change if change >= 1 else 1 / change
+        lines.append(
+            TEXTS.get("sampling_compare_odds_change", language, word=word, other=other, factor=times(factor, language))
+        )
+    return '<div class="sampling-odds">' + "".join(f"<p>{html.escape(line)}</p>" for line in lines) + "</div>"
 
 
 def steps_text_html(lm, steps, language: str) -> str:

@@ -45,6 +45,8 @@ CSS = """
 .sampling-compare { display: grid; grid-template-columns: minmax(3rem, max-content) repeat(var(--columns), 1fr);
                     gap: 3px 8px; align-items: center; font-size: 0.85em; }
 .sampling-compare .prompt { font-weight: 600; overflow-wrap: anywhere; }
+.sampling-compare .label.pronoun { font-weight: 700; }
+.sampling-odds p { margin: 0.2rem 0; }
 .sampling-compare .track { position: relative; height: 1.3em; background: var(--background-fill-secondary);
                            border-radius: 3px; }
 .sampling-compare .bar { position: absolute; left: 0; top: 0; height: 100%; background: #9ec5f8; border-radius: 3px; }

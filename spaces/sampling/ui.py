@@ -539,6 +539,11 @@ class Handlers:
                 for token in comparison.tokens
             ],
         }
+        if comparison.pronouns:  # the bias in numbers: each pronoun's probability after each prompt
+            words, probabilities = comparison.pronouns.words, zip(*comparison.pronouns.probabilities, strict=True)
+            data["pronouns"] = {
+                word: [round(p, 6) for p in row] for word, row in zip(words, probabilities, strict=True)
+            }
         notices = render.notices_for([], contexts, lm, language)
         return render.comparison_html(comparison, prompts, language), data, render.status_html([], notices)
 
