@@ -1,16 +1,31 @@
 """Forward passes of the hub's language models, shared by a room: one pass serves everyone who
-asks at the same moment, and nobody asks twice for the same scores.
+asks at the same moment, nobody asks twice for the same scores, and a text that grows by one token
+costs one token's pass.
 
-A lecture hall asks the same few prompts again and again, many at once, and mostly moves
-sliders. Two things follow, both here:
+A lecture hall asks the same few prompts again and again, many at once, moves sliders, and draws
+tokens one at a time. Three things follow, all here:
 
 - `ScoresCache`: the raw next-token scores, kept per context (the model's identity and the token
   ids) in a least-recently-used cache bounded in bytes. A slider move, a redraw, an undo or a
   second student on the same prompt reads them instead of running the model.
+- `KeyValueCaches`: the key/value cache of each recent context (transformers' `DynamicCache`,
+  one row each), least recently used dropped beyond a bound in bytes. A context that extends a
+  kept one by one token (a drawn or chosen token) runs that token alone on the kept cache, which
+  then moves to the new context. Keyed by token ids, not by session: whoever asks next for one
+  more token on that text uses it (two at once: the second extends a copy).
 - `Batcher`: one worker thread runs every forward pass. When it is free it takes every request
-  waiting and runs them as one left-padded batch (attention mask and position ids, as
-  `generate()` pads): the weights are read once for all of them, which is what a forward pass
-  on a CPU costs (Gemma 3 270M on one core: 1 prompt ~150 ms, 16 prompts ~360 ms).
+  waiting and runs them together. A pass is a transformer body (every layer) then the output
+  layer, and the output layer is the dear part of a one-token pass: for Gemma 3 270M it reads
+  262 144 x 640 float32 weights (671 MB), about half of the pass on a CPU. So each body runs as
+  it can, and the output layer runs once for the whole batch, on every row's last hidden state:
+  - a row that extends a kept cache runs its one token alone (batch 1: caches of different
+    lengths cannot be joined in a `DynamicCache`, and Gemma's sliding-window layers then work
+    as in `generate()`);
+  - new contexts run as one left-padded body pass (attention mask and position ids, as
+    `generate()` pads), then each row's cache is cut out of the batch's, its pads left out. A
+    burst of 16 new short prompts costs the same as one padded pass, not 1.6x (each body alone).
+    A context at least as long as the sliding window runs alone: the batch's sliding-window
+    layers would have dropped the early positions of its shorter rows.
 
 Streams (generation, chat) start in those batches too: the first pass of a stream is one row of a
 batch, which waits up to STREAM_GATHERING_S for other streams (a room pressing « Générer » at once
@@ -33,7 +48,9 @@ Gradio-free and demo-free: a row's sampling (filters, draws, stop sequences) is 
 
 from __future__ import annotations
 
+import copy
 import logging
+import math
 import queue
 import threading
 import time
@@ -93,6 +110,53 @@ class ScoresCache:
         return len(self._entries)
 
 
+class KeyValueCaches:
+    """Key/value caches (transformers' `DynamicCache`, one context each) by context, least
+    recently used dropped first beyond `max_bytes`. A cache is taken out to be extended in place,
+    then put back under its new context. Only the batcher's worker uses it."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.used_bytes = 0
+        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()  # key -> (cache, bytes)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._entries
+
+    def take(self, key: Hashable):
+        """The cache kept for `key`, no longer kept (None if there is none)."""
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return None
+        self.used_bytes -= entry[1]
+        return entry[0]
+
+    def put(self, key: Hashable, cache) -> None:
+        self.take(key)
+        size = cache_bytes(cache)
+        if size > self.max_bytes:
+            return
+        self._entries[key] = (cache, size)
+        self.used_bytes += size
+        while self.used_bytes > self.max_bytes:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self.used_bytes -= dropped
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def cache_bytes(cache) -> int:
+    """The memory a `DynamicCache` holds: its keys' and values' storage (a sliding-window layer's
+    keys are a view of a slightly longer tensor: the whole tensor counts)."""
+    return sum(
+        tensor.untyped_storage().nbytes()
+        for keys, values, _ in cache
+        for tensor in (keys, values)
+        if tensor is not None
+    )
+
+
 def left_padded(rows: Sequence[Sequence[int]], device) -> tuple[Any, Any, Any]:
     """input_ids, attention_mask and position_ids for rows of different lengths, padded on the
     left (the last position of every row is then its own last token); no mask when none is padded."""
@@ -109,6 +173,19 @@ def left_padded(rows: Sequence[Sequence[int]], device) -> tuple[Any, Any, Any]:
 def last_scores(output) -> Any:
     """The scores of each row's next token, float32, shape (rows, vocabulary)."""
     return output.logits[:, -1].float()
+
+
+def output_scores(model, hidden) -> Any:
+    """The next-token scores, float32, of hidden states (rows, hidden size) from the model's
+    transformer body: its output layer, then what its forward does after it (Gemma's final
+    soft-capping when its config has one), as `model(...)` computes them."""
+    import torch
+
+    logits = model.get_output_embeddings()(hidden)
+    softcapping = getattr(model.config.get_text_config(), "final_logit_softcapping", None)
+    if softcapping is not None:
+        logits = torch.tanh(logits / softcapping) * softcapping
+    return logits.float()
 
 
 class DirectPasses:
@@ -202,16 +279,19 @@ class Batcher:
     def __init__(
         self,
         cache: ScoresCache,
+        key_values: KeyValueCaches,
         max_rows: int,
         max_padded_tokens: int = MAX_PADDED_TOKENS,
         stream_gathering_s: float = STREAM_GATHERING_S,
     ):
         self.cache = cache
+        self.key_values = key_values
         self.max_rows = max(1, max_rows)
         self.max_padded_tokens = max_padded_tokens
         self.stream_gathering_s = stream_gathering_s
-        self.forward_passes = 0  # batched passes run, prefill and decode steps alike
+        self.forward_passes = 0  # batched passes run (one output layer each), first passes and decode steps alike
         self.rows_computed = 0  # rows in those passes
+        self.rows_extended = 0  # of those, next-token rows that ran one token on a kept cache
         self._waiting: list[_Request] = []
         self._groups: list[_Group] = []
         self._wake = threading.Condition()
@@ -313,44 +393,55 @@ class Batcher:
 
     def _take_batch(self, model) -> list[_Request]:
         """The requests waiting for `model`, oldest first, within the batch's bounds (identical
-        next-token requests share a row; gathering streams join too); the others wait."""
-        batch, rows, longest, kept = [], set(), 0, []
+        next-token requests share a row; gathering streams join too); the others wait. The
+        padded-token bound counts the rows of the padded pass only (`_runs_padded`)."""
+        batch, rows, padded_rows, longest, kept = [], set(), set(), 0, []
         for request in self._waiting:
-            row_count = len(rows | {_row_key(request)})
-            padded = max(longest, len(request.ids)) * row_count
-            fits = row_count <= self.max_rows and padded <= self.max_padded_tokens
+            key = _row_key(request)
+            padded = self._runs_padded(request)
+            row_count = len(rows | {key})
+            padded_count = len(padded_rows | {key}) if padded else len(padded_rows)
+            padded_longest = max(longest, len(request.ids)) if padded else longest
+            fits = row_count <= self.max_rows and padded_count * padded_longest <= self.max_padded_tokens
             if request.model is model and (fits or not batch):
                 batch.append(request)
-                rows.add(_row_key(request))
-                longest = max(longest, len(request.ids))
+                rows.add(key)
+                if padded:
+                    padded_rows.add(key)
+                    longest = padded_longest
             else:
                 kept.append(request)
         self._waiting = kept
         return batch
 
+    def _runs_padded(self, request: _Request) -> bool:
+        """Whether a request's body runs in its batch's padded pass: a stream's first pass does;
+        a next-token request that extends a kept cache, or is as long as the model's sliding
+        window, runs alone."""
+        if request.row is not None:
+            return True
+        if _parent_key(request) in self.key_values:
+            return False
+        return len(request.ids) < _sliding_window(request.model)
+
     def _run_first_passes(self, batch: list[_Request]) -> None:
+        """One batch's first passes: each row's body as `_plan` says, then the output layer once
+        for all rows; each next-token row's cache is kept, the streams start decoding as a group."""
         import torch
 
         model = batch[0].model
-        rows: list[tuple[int, ...]] = []
+        rows: list[_Request] = []  # one request per row
         row_of: dict[object, int] = {}
         for request in batch:
             if _row_key(request) not in row_of:
                 row_of[_row_key(request)] = len(rows)
-                rows.append(request.ids)
-        streams = [request for request in batch if request.row is not None]
+                rows.append(request)
+        extending, alone, padded = self._plan(rows)
         try:
-            input_ids, mask, positions = left_padded(rows, model.device)
             with torch.inference_mode():
-                output = model(
-                    input_ids=input_ids,
-                    attention_mask=mask,
-                    position_ids=positions,
-                    use_cache=bool(streams),
-                    logits_to_keep=1,
-                )
-            # Copies: a cached row must not keep the whole batch's tensor alive.
-            scores = [row_scores.clone() for row_scores in last_scores(output)]
+                hidden, kept, padded_pass = self._run_bodies(model, rows, extending, alone, padded)
+                # Copies: a cached row must not keep the whole batch's tensor alive.
+                scores = [row_scores.clone() for row_scores in output_scores(model, torch.stack(hidden))]
         except Exception as error:
             log.exception("a batch of %d forward passes failed", len(rows))
             for request in batch:
@@ -358,22 +449,83 @@ class Batcher:
             return
         self.forward_passes += 1
         self.rows_computed += len(rows)
+        self.rows_extended += len(extending)
+        for index, cache in kept.items():
+            self.key_values.put((rows[index].identity, rows[index].ids), cache)
         for request in batch:
             self.cache.put((request.identity, request.ids), scores[row_of[_row_key(request)]])
             if request.row is None:
                 request.future.set_result(scores[row_of[_row_key(request)]])
+        streams = [position for position, index in enumerate(padded) if rows[index].row is not None]
         if streams:
-            indices = [row_of[_row_key(request)] for request in streams]
-            cache = output.cache
-            selected = torch.tensor(indices, device=model.device)
-            if len(indices) < len(rows):  # the next-token rows need no cache
+            cache, mask = padded_pass
+            selected = torch.tensor(streams, device=model.device)
+            if len(streams) < len(padded):  # the next-token rows' own caches were cut out already
                 cache.batch_select_indices(selected)
-            positions = torch.tensor([[len(request.ids) - 1] for request in streams], device=model.device)
-            group = _Group(model, cache, [request.row for request in streams], _rows_of(mask, selected), positions)
+            requests = [rows[padded[position]] for position in streams]
+            positions = torch.tensor([[len(request.ids) - 1] for request in requests], device=model.device)
+            group = _Group(model, cache, [request.row for request in requests], _rows_of(mask, selected), positions)
             with self._wake:
                 self._groups.append(group)
-            for request, index in zip(streams, indices, strict=True):
-                request.row.take(scores[index])
+            for request in requests:
+                request.row.take(scores[row_of[_row_key(request)]])
+
+    def _run_bodies(
+        self, model, rows: list[_Request], extending: dict[int, Any], alone: list[int], padded: list[int]
+    ) -> tuple[list, dict[int, Any], tuple[Any, Any]]:
+        """Each row's transformer body, as planned: every row's last hidden state, the caches to
+        keep (next-token row -> its context's cache), and the padded pass's cache and attention
+        mask (where the streams' group starts)."""
+        import torch
+
+        body = model.get_decoder()
+        hidden: list[Any] = [None] * len(rows)
+        kept: dict[int, Any] = {}
+        for index, cache in extending.items():
+            step_input = torch.tensor([rows[index].ids[-1:]], device=model.device)
+            output = body(input_ids=step_input, cache=cache, use_cache=True)
+            hidden[index], kept[index] = output.last_hidden_state[0, -1], output.cache
+        for index in alone:
+            output = body(input_ids=torch.tensor([rows[index].ids], device=model.device), use_cache=True)
+            hidden[index], kept[index] = output.last_hidden_state[0, -1], output.cache
+        if not padded:
+            return hidden, kept, (None, None)
+        input_ids, mask, positions = left_padded([rows[index].ids for index in padded], model.device)
+        output = body(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True)
+        for position, index in enumerate(padded):
+            hidden[index] = output.last_hidden_state[position, -1]
+        next_token_rows = {position: index for position, index in enumerate(padded) if rows[index].row is None}
+        own_caches = _row_caches(
+            model,
+            output.cache,
+            input_ids.shape[1],
+            {position: len(rows[index].ids) for position, index in next_token_rows.items()},
+        )
+        for position, cache in own_caches.items():
+            kept[next_token_rows[position]] = cache
+        return hidden, kept, (output.cache, mask)
+
+    def _plan(self, rows: list[_Request]) -> tuple[dict[int, Any], list[int], list[int]]:
+        """How each row's body runs: the next-token rows that extend a kept cache (with the cache
+        each extends: a second row on the same text gets a copy), those that run alone, and those
+        of the padded pass (streams included), as indices into `rows`."""
+        extending, alone, padded = {}, [], []
+        taken: dict[Hashable, Any] = {}  # the caches taken out for this batch, before any extension
+        for index, request in enumerate(rows):
+            if request.row is None:
+                parent = _parent_key(request)
+                if parent in taken:
+                    extending[index] = copy.deepcopy(taken[parent])
+                    continue
+                cache = self.key_values.take(parent)
+                if cache is not None:
+                    extending[index] = taken[parent] = cache
+                    continue
+                if len(request.ids) >= _sliding_window(request.model):
+                    alone.append(index)
+                    continue
+            padded.append(index)
+        return extending, alone, padded
 
     def _run_decode_step(self, group: _Group) -> None:
         import torch
@@ -416,6 +568,35 @@ class Batcher:
         group.cache = output.cache
         for index, row in enumerate(group.rows):
             row.take(scores[index])
+
+
+def _parent_key(request: _Request) -> tuple:
+    """The key of the context a request's context extends by one token."""
+    return (request.identity, request.ids[:-1])
+
+
+def _sliding_window(model) -> float:
+    """The model's sliding-window length (infinite when it has none)."""
+    return getattr(model.config.get_text_config(), "sliding_window", None) or math.inf
+
+
+def _row_caches(model, cache, padded_length: int, lengths: dict[int, int]) -> dict[int, Any]:
+    """Some rows' own caches out of a left-padded pass's (row in the batch -> its length), each a
+    `DynamicCache` of batch 1 without the pads. None at all when a sliding-window layer already
+    dropped positions: the pass was longer than the window (only a stream's row can be)."""
+    from transformers import DynamicCache
+
+    layers = [(keys, values) for keys, values, _ in cache]
+    if any(keys.shape[-2] < padded_length for keys, _ in layers):
+        return {}
+    # DynamicCache(each layer's keys and values) fills its layers as a pass would, copying them.
+    return {
+        row: DynamicCache(
+            [(keys[row : row + 1, :, -length:], values[row : row + 1, :, -length:]) for keys, values in layers],
+            config=model.config,
+        )
+        for row, length in lengths.items()
+    }
 
 
 def _row_key(request: _Request) -> object:
