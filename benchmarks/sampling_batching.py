@@ -14,8 +14,8 @@ issue 9 (one pass per request), and our batching queue against Gradio's own batc
    tokens, every stage on): the code before ran them one after the other (the heavy-call group's
    limit of 1) vs ours, decoding them together. Tokens per second for the room, and each
    stream's tokens checked against `generate()` with its seed.
-4. Tokens drawn step by step (issue 22), ours (kept key/value caches, the room's output layers
-   batched) against the batcher before it (BEFORE_KEPT_CACHES, loaded from git: a full pass of
+4. Tokens drawn step by step (issue 22), ours (kept key/value caches, the room's draws joined in
+   one pass) against the batcher before it (BEFORE_KEPT_CACHES, loaded from git: a full pass of
    the text for every token), side by side:
    a. one token drawn after a 50-token text, as the page does it (the draw, then the new
       text's view): CPU time, against a bare full pass of the text;

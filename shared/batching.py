@@ -10,33 +10,36 @@ tokens one at a time. Three things follow, all here:
   second student on the same prompt reads them instead of running the model.
 - `KeyValueCaches`: the key/value cache of each recent context (transformers' `DynamicCache`,
   one row each), least recently used dropped beyond a bound in bytes. A context that extends a
-  kept one by one token (a drawn or chosen token) runs that token alone on the kept cache, which
+  kept one by one token (a drawn or chosen token) runs that one token on the kept cache, which
   then moves to the new context. Keyed by token ids, not by session: whoever asks next for one
   more token on that text uses it (two at once: the second extends a copy).
 - `Batcher`: one worker thread runs every forward pass. When it is free it takes every request
-  waiting and runs them together. A pass is a transformer body (every layer) then the output
-  layer, and the output layer is the dear part of a one-token pass: for Gemma 3 270M it reads
-  262 144 x 640 float32 weights (671 MB), about half of the pass on a CPU. So each body runs as
-  it can, and the output layer runs once for the whole batch, on every row's last hidden state:
-  - a row that extends a kept cache runs its one token alone (batch 1: caches of different
-    lengths cannot be joined in a `DynamicCache`, and Gemma's sliding-window layers then work
-    as in `generate()`);
-  - new contexts run as one left-padded body pass (attention mask and position ids, as
-    `generate()` pads), then each row's cache is cut out of the batch's, its pads left out. A
-    burst of 16 new short prompts costs the same as one padded pass, not 1.6x (each body alone).
-    A context at least as long as the sliding window runs alone: the batch's sliding-window
-    layers would have dropped the early positions of its shorter rows.
+  waiting and runs them together. A pass is a transformer body (every layer), then the output
+  layer on the last position; each reads all its weights from memory whatever its rows, and in a
+  one-token pass that reading is the cost (Gemma 3 270M: the body's 400 MB of float32 weights,
+  the output layer's 262 144 x 640, 671 MB). So a batch runs:
+  - one left-padded body pass for the new contexts and the streams' first passes (attention
+    mask and position ids, as `generate()` pads); each new context's own cache is then cut out
+    of the batch's, without the pads;
+  - one joined body pass for the rows that add one token to a kept cache: their caches padded on
+    the left to the longest and stacked, as a padded pass of their texts would have left them,
+    then cut apart again (texts of very different lengths: a few joined passes, each within
+    MAX_PADDED_TOKENS);
+  - one output layer for all the rows, on their last hidden states (`output_scores`).
+  transformers' `DynamicCache` does not join or cut caches of different lengths itself:
+  `_joined` and `_row_caches` pad and cut every layer's keys and values, and tell a
+  sliding-window layer (Gemma) the text's length, which it counts apart from the positions it
+  holds. A burst of 16 new short prompts costs one padded pass, the same CPU as before the kept
+  caches; each body alone would cost 1.6x (benchmarks/sampling_batching.py).
 
 Streams (generation, chat) start in those batches too: the first pass of a stream is one row of a
 batch, which waits up to STREAM_GATHERING_S for other streams (a room pressing « Générer » at once
 then shares its passes; a lone user pays a tenth of a second on a generation of seconds). Streams
 that started in the same batch then decode together, one batched pass per token for all of them;
 a stream leaves its group when it ends or is stopped (`Cache.batch_select_indices`).
-Streams that started apart are not merged: transformers' `DynamicCache` can shrink its batch but
-not join two caches of different lengths (that would mean padding every layer's keys and values
-ourselves, Gemma's sliding-window layers included). They are interleaved instead, one step of
-each group between batches of new requests, so a long generation never holds up a next-token
-view for more than one token per running group.
+Streams that started apart are not merged into one group: they are interleaved, one step of each
+group between batches of new requests, so a long generation never holds up a next-token view for
+more than one token per running group.
 
 `DirectPasses` runs the same passes in the caller's thread, unbatched and uncached: the reference
 that tests compare the batched results with, and the path on ZeroGPU, whose GPU belongs to the
@@ -50,7 +53,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import math
 import queue
 import threading
 import time
@@ -394,11 +396,12 @@ class Batcher:
     def _take_batch(self, model) -> list[_Request]:
         """The requests waiting for `model`, oldest first, within the batch's bounds (identical
         next-token requests share a row; gathering streams join too); the others wait. The
-        padded-token bound counts the rows of the padded pass only (`_runs_padded`)."""
+        padded-token bound counts the rows of the padded pass only: the rows that extend a kept
+        cache run apart (`_plan`)."""
         batch, rows, padded_rows, longest, kept = [], set(), set(), 0, []
         for request in self._waiting:
             key = _row_key(request)
-            padded = self._runs_padded(request)
+            padded = request.row is not None or _parent_key(request) not in self.key_values
             row_count = len(rows | {key})
             padded_count = len(padded_rows | {key}) if padded else len(padded_rows)
             padded_longest = max(longest, len(request.ids)) if padded else longest
@@ -414,16 +417,6 @@ class Batcher:
         self._waiting = kept
         return batch
 
-    def _runs_padded(self, request: _Request) -> bool:
-        """Whether a request's body runs in its batch's padded pass: a stream's first pass does;
-        a next-token request that extends a kept cache, or is as long as the model's sliding
-        window, runs alone."""
-        if request.row is not None:
-            return True
-        if _parent_key(request) in self.key_values:
-            return False
-        return len(request.ids) < _sliding_window(request.model)
-
     def _run_first_passes(self, batch: list[_Request]) -> None:
         """One batch's first passes: each row's body as `_plan` says, then the output layer once
         for all rows; each next-token row's cache is kept, the streams start decoding as a group."""
@@ -436,10 +429,10 @@ class Batcher:
             if _row_key(request) not in row_of:
                 row_of[_row_key(request)] = len(rows)
                 rows.append(request)
-        extending, alone, padded = self._plan(rows)
+        extending, padded = self._plan(rows)
         try:
             with torch.inference_mode():
-                hidden, kept, padded_pass = self._run_bodies(model, rows, extending, alone, padded)
+                hidden, kept, padded_pass = self._run_bodies(model, rows, extending, padded)
                 # Copies: a cached row must not keep the whole batch's tensor alive.
                 scores = [row_scores.clone() for row_scores in output_scores(model, torch.stack(hidden))]
         except Exception as error:
@@ -449,7 +442,7 @@ class Batcher:
             return
         self.forward_passes += 1
         self.rows_computed += len(rows)
-        self.rows_extended += len(extending)
+        self.rows_extended += sum(map(len, extending))
         for index, cache in kept.items():
             self.key_values.put((rows[index].identity, rows[index].ids), cache)
         for request in batch:
@@ -471,7 +464,7 @@ class Batcher:
                 request.row.take(scores[row_of[_row_key(request)]])
 
     def _run_bodies(
-        self, model, rows: list[_Request], extending: dict[int, Any], alone: list[int], padded: list[int]
+        self, model, rows: list[_Request], extending: list[list[tuple[int, Any]]], padded: list[int]
     ) -> tuple[list, dict[int, Any], tuple[Any, Any]]:
         """Each row's transformer body, as planned: every row's last hidden state, the caches to
         keep (next-token row -> its context's cache), and the padded pass's cache and attention
@@ -481,13 +474,21 @@ class Batcher:
         body = model.get_decoder()
         hidden: list[Any] = [None] * len(rows)
         kept: dict[int, Any] = {}
-        for index, cache in extending.items():
-            step_input = torch.tensor([rows[index].ids[-1:]], device=model.device)
-            output = body(input_ids=step_input, cache=cache, use_cache=True)
-            hidden[index], kept[index] = output.last_hidden_state[0, -1], output.cache
-        for index in alone:
-            output = body(input_ids=torch.tensor([rows[index].ids], device=model.device), use_cache=True)
-            hidden[index], kept[index] = output.last_hidden_state[0, -1], output.cache
+        for group in extending:
+            indices = [index for index, _ in group]
+            step_input = torch.tensor([rows[index].ids[-1:] for index in indices], device=model.device)
+            if len(group) == 1:  # its own cache as it is
+                output = body(input_ids=step_input, cache=group[0][1], use_cache=True)
+                hidden[indices[0]], kept[indices[0]] = output.last_hidden_state[0, -1], output.cache
+                continue
+            lengths = [len(rows[index].ids) for index in indices]
+            cache, mask, positions = _joined(model, [cache for _, cache in group], [length - 1 for length in lengths])
+            output = body(
+                input_ids=step_input, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True
+            )
+            for position, index in enumerate(indices):
+                hidden[index] = output.last_hidden_state[position, -1]
+            kept.update(zip(indices, _row_caches(model, output.cache, lengths), strict=True))
         if not padded:
             return hidden, kept, (None, None)
         input_ids, mask, positions = left_padded([rows[index].ids for index in padded], model.device)
@@ -495,37 +496,33 @@ class Batcher:
         for position, index in enumerate(padded):
             hidden[index] = output.last_hidden_state[position, -1]
         next_token_rows = {position: index for position, index in enumerate(padded) if rows[index].row is None}
-        own_caches = _row_caches(
-            model,
-            output.cache,
-            input_ids.shape[1],
-            {position: len(rows[index].ids) for position, index in next_token_rows.items()},
-        )
-        for position, cache in own_caches.items():
-            kept[next_token_rows[position]] = cache
+        lengths = [len(rows[index].ids) for index in next_token_rows.values()]
+        own_caches = _row_caches(model, output.cache, lengths, list(next_token_rows))
+        kept.update(zip(next_token_rows.values(), own_caches, strict=True))
         return hidden, kept, (output.cache, mask)
 
-    def _plan(self, rows: list[_Request]) -> tuple[dict[int, Any], list[int], list[int]]:
-        """How each row's body runs: the next-token rows that extend a kept cache (with the cache
-        each extends: a second row on the same text gets a copy), those that run alone, and those
-        of the padded pass (streams included), as indices into `rows`."""
-        extending, alone, padded = {}, [], []
+    def _plan(self, rows: list[_Request]) -> tuple[list[list[tuple[int, Any]]], list[int]]:
+        """How the rows' bodies run, as indices into `rows`: the next-token rows that extend a
+        kept cache, with the cache each extends (a second row on the same text gets a copy), in
+        groups that run as one joined pass within the padded-token bound (shortest first); and
+        the rows of the padded pass (new contexts, streams)."""
+        extending, padded = [], []
         taken: dict[Hashable, Any] = {}  # the caches taken out for this batch, before any extension
         for index, request in enumerate(rows):
             if request.row is None:
                 parent = _parent_key(request)
-                if parent in taken:
-                    extending[index] = copy.deepcopy(taken[parent])
-                    continue
-                cache = self.key_values.take(parent)
+                cache = copy.deepcopy(taken[parent]) if parent in taken else self.key_values.take(parent)
                 if cache is not None:
-                    extending[index] = taken[parent] = cache
-                    continue
-                if len(request.ids) >= _sliding_window(request.model):
-                    alone.append(index)
+                    taken.setdefault(parent, cache)
+                    extending.append((index, cache))
                     continue
             padded.append(index)
-        return extending, alone, padded
+        groups: list[list[tuple[int, Any]]] = []
+        for index, cache in sorted(extending, key=lambda row: len(rows[row[0]].ids)):
+            if not groups or (len(groups[-1]) + 1) * len(rows[index].ids) > self.max_padded_tokens:
+                groups.append([])
+            groups[-1].append((index, cache))
+        return groups, padded
 
     def _run_decode_step(self, group: _Group) -> None:
         import torch
@@ -575,28 +572,63 @@ def _parent_key(request: _Request) -> tuple:
     return (request.identity, request.ids[:-1])
 
 
-def _sliding_window(model) -> float:
-    """The model's sliding-window length (infinite when it has none)."""
-    return getattr(model.config.get_text_config(), "sliding_window", None) or math.inf
+def _joined(model, caches: Sequence[Any], lengths: Sequence[int]) -> tuple[Any, Any, Any]:
+    """One cache of several rows' caches (`lengths`: their texts' tokens), as a left-padded pass
+    of their texts would have left it, with the attention mask and the position ids of one more
+    token each. Each layer's keys and values are padded on the left to the longest row's."""
+    import torch
 
-
-def _row_caches(model, cache, padded_length: int, lengths: dict[int, int]) -> dict[int, Any]:
-    """Some rows' own caches out of a left-padded pass's (row in the batch -> its length), each a
-    `DynamicCache` of batch 1 without the pads. None at all when a sliding-window layer already
-    dropped positions: the pass was longer than the window (only a stream's row can be)."""
-    from transformers import DynamicCache
-
-    layers = [(keys, values) for keys, values, _ in cache]
-    if any(keys.shape[-2] < padded_length for keys, _ in layers):
-        return {}
-    # DynamicCache(each layer's keys and values) fills its layers as a pass would, copying them.
-    return {
-        row: DynamicCache(
-            [(keys[row : row + 1, :, -length:], values[row : row + 1, :, -length:]) for keys, values in layers],
-            config=model.config,
+    longest = max(lengths)
+    layers = []
+    for rows in zip(*(list(cache) for cache in caches), strict=True):  # one layer of every row
+        held = max(keys.shape[-2] for keys, _, _ in rows)
+        layers.append(
+            tuple(
+                torch.cat([torch.nn.functional.pad(row[part], (0, 0, held - row[part].shape[-2], 0)) for row in rows])
+                for part in (0, 1)
+            )
         )
-        for row, length in lengths.items()
-    }
+    device = layers[0][0].device
+    own = torch.tensor(lengths, device=device)
+    mask = (torch.arange(longest + 1, device=device)[None, :] >= (longest - own)[:, None]).long()
+    return _cache_of(model, layers, longest), (None if bool(mask.all()) else mask), own[:, None]
+
+
+def _row_caches(model, cache, lengths: Sequence[int], rows: Sequence[int] | None = None) -> list:
+    """The own caches of some rows of a left-padded pass (`rows`: their places in the batch, all
+    of them by default; `lengths`: their texts' tokens), each of batch 1 without the pads."""
+    layers = list(cache)
+    rows = range(len(lengths)) if rows is None else rows
+    return [
+        _cache_of(
+            model,
+            [
+                (
+                    keys[row : row + 1, :, -min(length, keys.shape[-2]) :],
+                    values[row : row + 1, :, -min(length, keys.shape[-2]) :],
+                )
+                for keys, values, _ in layers
+            ],
+            length,
+        )
+        for row, length in zip(rows, lengths, strict=True)
+    ]
+
+
+def _cache_of(model, layers: Sequence[tuple[Any, Any]], length: int):
+    """A `DynamicCache` holding each layer's keys and values (copied), for texts of `length` tokens.
+
+    A sliding-window layer holds its window's last positions only, and counts the text's tokens
+    apart (its masks and the next position ids come from that count): transformers fills it from
+    the positions it is given, so the count is set."""
+    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicSlidingWindowLayer
+
+    cache = DynamicCache(layers, config=model.config)
+    for layer in cache.layers:
+        if isinstance(layer, DynamicSlidingWindowLayer):
+            layer.cumulative_length = length
+    return cache
 
 
 def _row_key(request: _Request) -> object:

@@ -9,7 +9,6 @@ import time
 
 import pytest
 import torch
-import transformers
 from test_sampling_logic import tiny_gemma3, tiny_llama, tiny_tokenizer
 
 from shared.batching import Batcher, DirectPasses, KeyValueCaches, ScoresCache, cache_bytes, left_padded
@@ -86,10 +85,6 @@ def prompt_ids(tokenizer, model, prompts=PROMPTS) -> list[tuple[int, ...]]:
     return [logic.text_context(lm, prompt).ids for prompt in prompts]
 
 
-def sliding_window(model) -> float:
-    return getattr(model.config, "sliding_window", None) or float("inf")
-
-
 def assert_scores_equal(ours, reference) -> None:
     for our_scores, reference_scores in zip(ours, reference, strict=True):
         torch.testing.assert_close(our_scores, reference_scores, **FLOAT32_TOLERANCE)
@@ -142,8 +137,8 @@ def test_the_scores_cache_is_bounded_in_bytes_and_drops_the_least_recently_used(
 
 
 def test_new_contexts_asked_together_share_one_padded_body_and_one_output_layer(model, tokenizer, counter):
-    ids = prompt_ids(tokenizer, model, SHORT_PROMPTS)
-    assert len({len(row) for row in ids}) == len(ids) and max(map(len, ids)) < sliding_window(model)
+    ids = prompt_ids(tokenizer, model)
+    assert len({len(row) for row in ids}) == len(ids)  # all of different lengths: padded
     direct = DirectPasses(model).scores(ids)
     counter.reset()
     batcher = new_batcher()
@@ -151,24 +146,6 @@ def test_new_contexts_asked_together_share_one_padded_body_and_one_output_layer(
     assert counter.bodies == [(len(ids), max(map(len, ids)))] and counter.heads == [len(ids)]
     assert_scores_equal(batched, direct)
     assert len(batcher.key_values) == len(ids)  # each context's own cache, cut out of the batch's
-
-
-def test_contexts_as_long_as_the_sliding_window_run_alone_and_share_the_output_layer(model, tokenizer, counter):
-    ids = prompt_ids(tokenizer, model)
-    direct = DirectPasses(model).scores(ids)
-    counter.reset()
-    batcher = new_batcher()
-    batched = batcher.scores(model, "tiny", ids)
-    long_ones = [row for row in ids if len(row) >= sliding_window(model)]
-    padded = [row for row in ids if len(row) < sliding_window(model)]
-    assert sorted(counter.bodies) == sorted(
-        [(1, len(row)) for row in long_ones] + [(len(padded), max(map(len, padded)))]
-    )
-    assert counter.heads == [len(ids)]
-    assert_scores_equal(batched, direct)
-    assert len(batcher.key_values) == len(ids)
-    if isinstance(model, transformers.Gemma3ForCausalLM):
-        assert long_ones and len(padded) > 1  # both ways ran
 
 
 def test_requests_made_while_the_model_is_busy_share_its_next_pass(model, tokenizer, counter):
@@ -201,15 +178,13 @@ def test_scores_already_computed_cost_no_forward_pass(model, tokenizer, counter)
     assert batcher.scores(model, "another model", ids[:1]) and counter.heads == [1]  # the identity is part of the key
 
 
-def test_a_long_prompt_runs_apart_instead_of_padding_everyone_to_its_length(tokenizer):
-    model = tiny_llama(tokenizer)  # no sliding window: every new context runs in the padded pass
-    counter = PassCounter(model)
+def test_a_long_prompt_runs_apart_instead_of_padding_everyone_to_its_length(model, tokenizer, counter):
     ids = prompt_ids(tokenizer, model)
     long_ids = ids[1] * 3  # 3x the longest prompt
     batcher = new_batcher(max_padded_tokens=2 * len(long_ids))
+    counter.reset()
     batcher.scores(model, "tiny", [ids[0], ids[2], long_ids, ids[3]])
     assert sorted(counter.bodies) == [(1, len(long_ids)), (3, len(ids[3]))]  # the short ones together
-    counter.remove()
 
 
 # --- one token more: the kept key/value caches ---------------------------------------------------
@@ -228,16 +203,29 @@ def test_a_token_appended_runs_alone_on_the_kept_cache_and_gives_the_scores_of_a
     assert batcher.rows_extended == 10 and len(batcher.key_values) == 1  # the cache moved with the text
 
 
-def test_caches_cut_out_of_a_padded_pass_extend_like_their_own(model, tokenizer, counter):
-    contexts = prompt_ids(tokenizer, model, SHORT_PROMPTS)
+@pytest.mark.parametrize("prompts", [SHORT_PROMPTS, PROMPTS], ids=["within-the-window", "beyond-the-window"])
+def test_caches_cut_out_of_a_padded_pass_extend_like_their_own(model, tokenizer, counter, prompts):
+    contexts = prompt_ids(tokenizer, model, prompts)
     batcher = new_batcher()
     batcher.scores(model, "tiny", contexts)  # one padded pass, each row's cache cut out of it
-    for step in range(8):  # each text grows past the window: its cut-out cache holds the real positions
+    for step in range(8):  # the texts grow (past Gemma's window of 8) in one joined pass a token
         contexts = [ids + (100 * row + step,) for row, ids in enumerate(contexts)]
         counter.reset()
         ours = batcher.scores(model, "tiny", contexts)
-        assert counter.bodies == [(1, 1)] * len(contexts) and counter.heads == [len(contexts)]
+        assert counter.bodies == [(len(contexts), 1)] and counter.heads == [len(contexts)]
         assert_scores_equal(ours, DirectPasses(model).scores(contexts))
+    assert batcher.rows_extended == 8 * len(contexts)
+
+
+def test_tokens_appended_to_texts_of_many_lengths_join_within_the_padded_token_bound(model, tokenizer, counter):
+    contexts = prompt_ids(tokenizer, model)  # 3 to 20 tokens
+    batcher = new_batcher(max_padded_tokens=2 * (max(map(len, contexts)) + 1))
+    batcher.scores(model, "tiny", contexts)
+    longer = [ids + (42,) for ids in contexts]
+    counter.reset()
+    ours = batcher.scores(model, "tiny", longer)
+    assert counter.bodies == [(2, 1), (2, 1)] and counter.heads == [4]  # the two shortest, then the two longest
+    assert_scores_equal(ours, DirectPasses(model).scores(longer))
 
 
 def test_the_rooms_drawn_tokens_share_one_output_layer(model, tokenizer, counter):
@@ -256,7 +244,7 @@ def test_the_rooms_drawn_tokens_share_one_output_layer(model, tokenizer, counter
     for thread, _ in sessions:
         thread.join(timeout=30)
     busy.join(timeout=30)
-    assert counter.heads == [1, len(drawn)] and counter.bodies[1:] == [(1, 1)] * len(drawn)
+    assert counter.heads == [1, len(drawn)] and counter.bodies[1:] == [(len(drawn), 1)]  # one joined body pass
     assert batcher.rows_extended == len(drawn)  # the second student extended a copy of the same cache
     assert_scores_equal([result["value"][0] for _, result in sessions], DirectPasses(model).scores(drawn))
 
@@ -289,7 +277,9 @@ def torch_cache_of(model, ids):
 
 def test_an_evicted_cache_falls_back_to_a_full_pass_with_the_same_result(model, tokenizer, counter):
     first, second = prompt_ids(tokenizer, model)[1:3]
-    batcher = Batcher(ScoresCache(2**26), KeyValueCaches(cache_bytes(torch_cache_of(model, first)) + 1), max_rows=16)
+    probe = new_batcher()
+    probe.scores(model, "tiny", [first])
+    batcher = Batcher(ScoresCache(2**26), KeyValueCaches(probe.key_values.used_bytes), max_rows=16)  # room for one
     batcher.scores(model, "tiny", [first])
     batcher.scores(model, "tiny", [second])  # its cache pushes the first one's out
     counter.reset()
@@ -298,7 +288,7 @@ def test_an_evicted_cache_falls_back_to_a_full_pass_with_the_same_result(model, 
     assert_scores_equal(ours, DirectPasses(model).scores([first + (42,)]))
 
 
-def test_a_view_in_the_padded_pass_of_a_stream_longer_than_the_window_keeps_no_cache(model, tokenizer, counter):
+def test_a_view_in_the_padded_pass_of_a_stream_keeps_its_own_cache(model, tokenizer, counter):
     batcher = Batcher(ScoresCache(2**26), KeyValueCaches(2**26), max_rows=16, stream_gathering_s=0)
     lm = logic.LanguageModel(model, tokenizer, batcher.for_model(model, "tiny"))
     view, stream_context = prompt_ids(tokenizer, model, SHORT_PROMPTS[:1])[0], logic.text_context(lm, PROMPTS[1])
@@ -313,9 +303,13 @@ def test_a_view_in_the_padded_pass_of_a_stream_longer_than_the_window_keeps_no_c
         thread.join(timeout=30)
     assert counter.bodies[1] == (2, len(stream_context.ids))  # the view shared the stream's padded pass
     assert_scores_equal(asked[1]["value"], DirectPasses(model).scores([view]))
-    # Gemma's sliding-window layers of that pass no longer hold the view's positions: not kept.
-    assert (("tiny", view) in batcher.key_values) == (len(stream_context.ids) < sliding_window(model))
     assert stream[1]["value"] == generated_ids(logic.LanguageModel(model, tokenizer), PROMPTS[1], EVERY_STAGE, 1, 4)
+    # Cut out of a pass longer than Gemma's window, the view's cache still holds what its text needs.
+    longer = [view + (7, 8, 9, 10, 11, 12, 13, 14)[:count] for count in range(1, 9)]
+    for ids in longer:
+        batcher.scores(model, "tiny", [ids])
+    assert batcher.rows_extended == len(longer)
+    assert_scores_equal(batcher.scores(model, "tiny", longer), DirectPasses(model).scores(longer))
 
 
 def test_the_output_layer_alone_gives_the_soft_capped_scores_of_a_full_pass(tokenizer):
