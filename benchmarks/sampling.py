@@ -61,10 +61,10 @@ def logic_before():
 
 def batched(lm):
     """The model as the tab runs it: its passes through a batcher with an empty scores cache."""
-    from shared.batching import Batcher, ScoresCache
+    from shared.batching import Batcher, KeyValueCaches, ScoresCache
     from spaces.sampling import logic
 
-    batcher = Batcher(ScoresCache(256 * 2**20), max_rows=16)
+    batcher = Batcher(ScoresCache(256 * 2**20), KeyValueCaches(256 * 2**20), max_rows=16)
     return logic.LanguageModel(lm.model, lm.tokenizer, batcher.for_model(lm.model, "benchmark"))
 
 

@@ -14,22 +14,36 @@ issue 9 (one pass per request), and our batching queue against Gradio's own batc
    tokens, every stage on): the code before ran them one after the other (the heavy-call group's
    limit of 1) vs ours, decoding them together. Tokens per second for the room, and each
    stream's tokens checked against `generate()` with its seed.
+4. Tokens drawn step by step (issue 22), ours (kept key/value caches, the room's draws joined in
+   one pass) against the batcher before it (BEFORE_KEPT_CACHES, loaded from git: a full pass of
+   the text for every token), side by side:
+   a. one token drawn after a 50-token text, as the page does it (the draw, then the new
+      text's view): CPU time, against a bare full pass of the text;
+   b. `--sessions` sessions drawing `--draws` tokens each at once vs one session alone:
+      tokens per second for the room and per session, the token ids of both sides compared;
+   c. a burst of 16 new short prompts (the prefill of a room typing new texts): one padded
+      pass (before), ours (the same pass, each row's cache cut out of it), and each body alone
+      with one output layer for all (the other way to give every text its cache).
 
     python benchmarks/sampling_batching.py [--users 16] [--seconds 30] [--streams 4]
+    python benchmarks/sampling_batching.py --draws-only [--sessions 16] [--draws 8]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import random
+import subprocess
+import sys
 import threading
 import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported
 
-from common import machine_description, now, percentile  # noqa: E402
-from sampling import SEED, batched, every_stage, hub, logic_before, transformers_generate  # noqa: E402
+from common import REPO, machine_description, median, now, percentile  # noqa: E402
+from sampling import SEED, alternate_all, batched, every_stage, hub, logic_before, transformers_generate  # noqa: E402
 
 MODEL = "gemma3_270m"
 PROMPTS = (
@@ -39,6 +53,12 @@ PROMPTS = (
     "L'IGN publie des cartes, des photographies aériennes et des",
 )
 WORDS = ("forêt", "rivière", "carte", "village", "montagne", "route", "champ", "lac", "pont", "colline")
+BEFORE_KEPT_CACHES = "2e91199"  # the last commit before issue 22's kept key/value caches
+LONG_TEXT = (
+    "L'Institut national de l'information géographique et forestière publie des cartes, des "
+    "photographies aériennes et des modèles numériques de terrain pour tout le territoire, de la "
+    "métropole aux outre-mer, et les met à la disposition de chacun depuis des années. Ce matin,"
+)
 
 
 def distinct_prompt(rng: random.Random) -> str:
@@ -201,11 +221,214 @@ def generations_together(lm, streams: int, tokens: int = 32) -> dict[str, float]
     return {"tokens": count, "before_tok_s": count / before_s, "ours_tok_s": count / ours_s}
 
 
+def batching_before():
+    """shared/batching.py as it was at BEFORE_KEPT_CACHES, imported from git under its own name."""
+    source = subprocess.run(
+        ["git", "show", f"{BEFORE_KEPT_CACHES}:shared/batching.py"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    spec = importlib.util.spec_from_loader("batching_before", loader=None)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    exec(compile(source, f"{BEFORE_KEPT_CACHES}:shared/batching.py", "exec"), module.__dict__)
+    return module
+
+
+def drawing_sides(lm) -> dict:
+    """A fresh tab's model for each side: its passes through our batcher or the one before."""
+    from shared.batching import Batcher, KeyValueCaches, ScoresCache
+    from spaces.sampling import logic
+
+    before = batching_before()
+
+    def ours():
+        batcher = Batcher(ScoresCache(256 * 2**20), KeyValueCaches(256 * 2**20), max_rows=16)
+        return logic.LanguageModel(lm.model, lm.tokenizer, batcher.for_model(lm.model, "benchmark"))
+
+    def code_before():
+        batcher = before.Batcher(before.ScoresCache(256 * 2**20), max_rows=16)
+        return logic.LanguageModel(lm.model, lm.tokenizer, batcher.for_model(lm.model, "benchmark"))
+
+    return {"ours": ours, "before": code_before}
+
+
+def text_of(lm, tokens: int) -> str:
+    """The longest start of LONG_TEXT, cut at a word, that is at most `tokens` tokens long."""
+    from spaces.sampling import logic
+
+    words = LONG_TEXT.split(" ")
+    while len(logic.encode(lm, " ".join(words))) > tokens:
+        words.pop()
+    return " ".join(words)
+
+
+def draw_and_view(lm, steps, settings):
+    """What the page does for « tirer un token »: the draw, then the new text's view."""
+    from spaces.sampling import logic, render
+
+    steps = logic.draw_step(lm, steps, settings)
+    view = logic.next_token_stages(lm, logic.steps_context(lm, steps), settings, top_n=10)
+    render.chart_html(view, "fr")
+    return steps
+
+
+def one_token_drawn(lm, repetitions: int) -> dict[str, float]:
+    """One token drawn after a 50-token text (its view shown first, untimed): CPU time per side."""
+    import torch
+
+    from spaces.sampling import logic
+
+    settings = every_stage()
+    text = text_of(lm, 50)
+    sides = drawing_sides(lm)
+    ids = logic.text_context(lm, text).ids
+
+    def drawn(make_lm, seed):
+        def draw():
+            side_lm = make_lm()
+            steps = logic.Steps(text, seed=seed)
+            logic.next_token_stages(side_lm, logic.steps_context(side_lm, steps), settings)  # the text's view
+            started = time.process_time()  # a batcher works in its own thread: the whole process's CPU
+            steps = draw_and_view(side_lm, steps, settings)
+            return time.process_time() - started, steps.token_ids
+
+        return draw
+
+    def full_pass():
+        started = time.process_time()
+        with torch.inference_mode():
+            lm.model(input_ids=torch.tensor([list(ids) + [ids[-1]]]), use_cache=False, logits_to_keep=1)
+        return time.process_time() - started, ()
+
+    timed_sides = {name: drawn(make, SEED) for name, make in sides.items()} | {"bare": full_pass}
+    for side in timed_sides.values():  # warm-up
+        side()
+    _, results, _ = alternate_all(repetitions, timed_sides)
+    cpu = {name: median(seconds for seconds, _ in runs) for name, runs in results.items()}
+    same = all(ours[1] == before[1] for ours, before in zip(results["ours"], results["before"], strict=True))
+    return {"text_tokens": len(ids), **{f"{name}_cpu_ms": seconds * 1e3 for name, seconds in cpu.items()}, "same": same}
+
+
+def sessions_drawing(lm, sessions: int, draws: int) -> dict[str, dict[str, float]]:
+    """`sessions` sessions, each on its own ~50-token text, drawing `draws` tokens at once (their
+    texts' views shown first, untimed), then one session alone: tokens per second and CPU time
+    per token (the whole process's), the token ids of both sides compared."""
+    from spaces.sampling import logic
+
+    settings = every_stage()
+    start = text_of(lm, 44)
+    texts = [f"{start} {WORDS[index % len(WORDS)]} {index}" for index in range(sessions)]
+
+    def drawing(side_lm, texts: list[str]) -> tuple[float, float, list]:
+        """The texts' views (untimed), then each session draws in its own thread: seconds, CPU
+        seconds, the token ids."""
+        all_steps = [logic.Steps(text, seed=SEED + index) for index, text in enumerate(texts)]
+        logic.compare_prompts(side_lm, [logic.steps_context(side_lm, steps) for steps in all_steps])
+
+        def session(index: int) -> None:
+            for _ in range(draws):
+                all_steps[index] = draw_and_view(side_lm, all_steps[index], settings)
+
+        cpu_started = time.process_time()
+        seconds = seconds_in_threads(session, len(texts))
+        return seconds, time.process_time() - cpu_started, [steps.token_ids for steps in all_steps]
+
+    results, token_ids = {}, {}
+    for name, make_lm in drawing_sides(lm).items():
+        together_s, together_cpu_s, token_ids[name] = drawing(make_lm(), texts)
+        alone_s, alone_cpu_s, _ = drawing(make_lm(), [texts[0] + " seul"])
+        results[name] = {
+            "room_tok_s": sessions * draws / together_s,
+            "per_session_tok_s": draws / together_s,
+            "room_cpu_ms_per_token": together_cpu_s / (sessions * draws) * 1e3,
+            "alone_tok_s": draws / alone_s,
+            "alone_cpu_ms_per_token": alone_cpu_s / draws * 1e3,
+        }
+    results["text_tokens"] = len(logic.text_context(lm, texts[0]).ids)
+    results["same_ids"] = token_ids["ours"] == token_ids["before"]
+    return results
+
+
+def burst_of_new_prompts(lm, prompts: int, repetitions: int) -> dict[str, float]:
+    """`prompts` new short prompts at once: CPU time of the before's padded pass, ours (padded,
+    each row's cache cut out), and each body alone with one output layer (caches kept too)."""
+    import torch
+
+    from shared.batching import output_scores
+    from spaces.sampling import logic
+
+    rng = random.Random(SEED)
+    contexts = [logic.text_context(lm, distinct_prompt(rng)).ids for _ in range(prompts)]
+    sides = drawing_sides(lm)
+
+    def through(make_lm):
+        def run():
+            passes = make_lm().passes
+            started = time.process_time()
+            passes.scores(contexts)
+            return time.process_time() - started
+
+        return run
+
+    def bodies_alone():
+        started = time.process_time()
+        with torch.inference_mode():
+            body = lm.model.get_decoder()
+            hidden = [body(input_ids=torch.tensor([ids]), use_cache=True).last_hidden_state[0, -1] for ids in contexts]
+            output_scores(lm.model, torch.stack(hidden))
+        return time.process_time() - started
+
+    timed_sides = {"before": through(sides["before"]), "ours": through(sides["ours"]), "alone": bodies_alone}
+    for side in timed_sides.values():  # warm-up
+        side()
+    _, results, _ = alternate_all(repetitions, timed_sides)
+    return {"tokens": [len(ids) for ids in contexts]} | {
+        f"{name}_cpu_ms": median(seconds) * 1e3 for name, seconds in results.items()
+    }
+
+
+def print_draws(lm, sessions: int, draws: int, repetitions: int) -> dict[str, object]:
+    one = one_token_drawn(lm, repetitions)
+    print(
+        f"  one token drawn after a {one['text_tokens']}-token text (the draw and the new text's view), CPU: "
+        f"ours {one['ours_cpu_ms']:.0f} ms vs before {one['before_cpu_ms']:.0f} ms -> "
+        f"{one['ours_cpu_ms'] / one['before_cpu_ms']:.2f}x (target <= 0.3x); a bare full pass of the text "
+        f"{one['bare_cpu_ms']:.0f} ms; the same token on both sides: {one['same']}"
+    )
+    room = sessions_drawing(lm, sessions, draws)
+    print(f"  {sessions} sessions, each on its own {room['text_tokens']}-token text, drawing {draws} tokens at once:")
+    for name in ("before", "ours"):
+        figures = room[name]
+        print(
+            f"    {name:6} {figures['room_tok_s']:5.1f} tok/s for the room, {figures['per_session_tok_s']:.2f} per "
+            f"session, {figures['room_cpu_ms_per_token']:.0f} ms of CPU a token; one session alone "
+            f"{figures['alone_tok_s']:.1f} tok/s, {figures['alone_cpu_ms_per_token']:.0f} ms of CPU a token"
+        )
+    print(
+        f"    -> the room {room['ours']['room_tok_s'] / room['before']['room_tok_s']:.1f}x the tokens per second; "
+        f"the same token ids on both sides: {room['same_ids']}"
+    )
+    burst = burst_of_new_prompts(lm, 16, repetitions)
+    print(
+        f"  16 new prompts at once ({min(burst['tokens'])}-{max(burst['tokens'])} tokens), CPU: one padded pass "
+        f"(before) {burst['before_cpu_ms']:.0f} ms, ours (padded, caches cut out) {burst['ours_cpu_ms']:.0f} ms, "
+        f"each body alone {burst['alone_cpu_ms']:.0f} ms"
+    )
+    return {"one_token": one, "sessions": room, "burst": burst}
+
+
 def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--streams", type=int, default=4)
+    parser.add_argument("--draws-only", action="store_true", help="only the tokens drawn step by step (part 4)")
+    parser.add_argument("--sessions", type=int, default=16)
+    parser.add_argument("--draws", type=int, default=8)
+    parser.add_argument("--repetitions", type=int, default=5)
     args = parser.parse_args(argv)
 
     import torch
@@ -216,6 +439,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     lm = language_model(hub(), MODEL)
     print(f"== Sampling playground, many users at once — {now()}; {machine_description()}")
     results: dict[str, object] = {}
+    if args.draws_only:
+        results["draws"] = print_draws(lm, args.sessions, args.draws, args.repetitions)
+        return results
 
     views = results["views"] = views_in_process(lm, args.users, args.seconds)
     print(f"  {args.users} users asking next-token views of new contexts for {args.seconds:g} s (in process):")
@@ -239,6 +465,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         f"{streams['ours_tok_s']:.1f} tok/s for the room vs {streams['before_tok_s']:.1f} one after the other -> "
         f"{streams['ours_tok_s'] / streams['before_tok_s']:.2f}x (target >= 1.3x); the tokens of generate()"
     )
+    results["draws"] = print_draws(lm, args.sessions, args.draws, args.repetitions)
     return results
 
 

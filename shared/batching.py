@@ -1,27 +1,45 @@
 """Forward passes of the hub's language models, shared by a room: one pass serves everyone who
-asks at the same moment, and nobody asks twice for the same scores.
+asks at the same moment, nobody asks twice for the same scores, and a text that grows by one token
+costs one token's pass.
 
-A lecture hall asks the same few prompts again and again, many at once, and mostly moves
-sliders. Two things follow, both here:
+A lecture hall asks the same few prompts again and again, many at once, moves sliders, and draws
+tokens one at a time. Three things follow, all here:
 
 - `ScoresCache`: the raw next-token scores, kept per context (the model's identity and the token
   ids) in a least-recently-used cache bounded in bytes. A slider move, a redraw, an undo or a
   second student on the same prompt reads them instead of running the model.
+- `KeyValueCaches`: the key/value cache of each recent context (transformers' `DynamicCache`,
+  one row each), least recently used dropped beyond a bound in bytes. A context that extends a
+  kept one by one token (a drawn or chosen token) runs that one token on the kept cache, which
+  then moves to the new context. Keyed by token ids, not by session: whoever asks next for one
+  more token on that text uses it (two at once: the second extends a copy).
 - `Batcher`: one worker thread runs every forward pass. When it is free it takes every request
-  waiting and runs them as one left-padded batch (attention mask and position ids, as
-  `generate()` pads): the weights are read once for all of them, which is what a forward pass
-  on a CPU costs (Gemma 3 270M on one core: 1 prompt ~150 ms, 16 prompts ~360 ms).
+  waiting and runs them together. A pass is a transformer body (every layer), then the output
+  layer on the last position; each reads all its weights from memory whatever its rows, and in a
+  one-token pass that reading is the cost (Gemma 3 270M: the body's 400 MB of float32 weights,
+  the output layer's 262 144 x 640, 671 MB). So a batch runs:
+  - one left-padded body pass for the new contexts and the streams' first passes (attention
+    mask and position ids, as `generate()` pads); each new context's own cache is then cut out
+    of the batch's, without the pads;
+  - one joined body pass for the rows that add one token to a kept cache: their caches padded on
+    the left to the longest and stacked, as a padded pass of their texts would have left them,
+    then cut apart again (texts of very different lengths: a few joined passes, each within
+    MAX_PADDED_TOKENS);
+  - one output layer for all the rows, on their last hidden states (`output_scores`).
+  transformers' `DynamicCache` does not join or cut caches of different lengths itself:
+  `_joined` and `_row_caches` pad and cut every layer's keys and values, and tell a
+  sliding-window layer (Gemma) the text's length, which it counts apart from the positions it
+  holds. A burst of 16 new short prompts costs one padded pass, the same CPU as before the kept
+  caches; each body alone would cost 1.6x (benchmarks/sampling_batching.py).
 
 Streams (generation, chat) start in those batches too: the first pass of a stream is one row of a
 batch, which waits up to STREAM_GATHERING_S for other streams (a room pressing « Générer » at once
 then shares its passes; a lone user pays a tenth of a second on a generation of seconds). Streams
 that started in the same batch then decode together, one batched pass per token for all of them;
 a stream leaves its group when it ends or is stopped (`Cache.batch_select_indices`).
-Streams that started apart are not merged: transformers' `DynamicCache` can shrink its batch but
-not join two caches of different lengths (that would mean padding every layer's keys and values
-ourselves, Gemma's sliding-window layers included). They are interleaved instead, one step of
-each group between batches of new requests, so a long generation never holds up a next-token
-view for more than one token per running group.
+Streams that started apart are not merged into one group: they are interleaved, one step of each
+group between batches of new requests, so a long generation never holds up a next-token view for
+more than one token per running group.
 
 `DirectPasses` runs the same passes in the caller's thread, unbatched and uncached: the reference
 that tests compare the batched results with, and the path on ZeroGPU, whose GPU belongs to the
@@ -33,6 +51,7 @@ Gradio-free and demo-free: a row's sampling (filters, draws, stop sequences) is 
 
 from __future__ import annotations
 
+import copy
 import logging
 import queue
 import threading
@@ -93,6 +112,53 @@ class ScoresCache:
         return len(self._entries)
 
 
+class KeyValueCaches:
+    """Key/value caches (transformers' `DynamicCache`, one context each) by context, least
+    recently used dropped first beyond `max_bytes`. A cache is taken out to be extended in place,
+    then put back under its new context. Only the batcher's worker uses it."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.used_bytes = 0
+        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()  # key -> (cache, bytes)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._entries
+
+    def take(self, key: Hashable):
+        """The cache kept for `key`, no longer kept (None if there is none)."""
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return None
+        self.used_bytes -= entry[1]
+        return entry[0]
+
+    def put(self, key: Hashable, cache) -> None:
+        self.take(key)
+        size = cache_bytes(cache)
+        if size > self.max_bytes:
+            return
+        self._entries[key] = (cache, size)
+        self.used_bytes += size
+        while self.used_bytes > self.max_bytes:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self.used_bytes -= dropped
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def cache_bytes(cache) -> int:
+    """The memory a `DynamicCache` holds: its keys' and values' storage (a sliding-window layer's
+    keys are a view of a slightly longer tensor: the whole tensor counts)."""
+    return sum(
+        tensor.untyped_storage().nbytes()
+        for keys, values, _ in cache
+        for tensor in (keys, values)
+        if tensor is not None
+    )
+
+
 def left_padded(rows: Sequence[Sequence[int]], device) -> tuple[Any, Any, Any]:
     """input_ids, attention_mask and position_ids for rows of different lengths, padded on the
     left (the last position of every row is then its own last token); no mask when none is padded."""
@@ -109,6 +175,19 @@ def left_padded(rows: Sequence[Sequence[int]], device) -> tuple[Any, Any, Any]:
 def last_scores(output) -> Any:
     """The scores of each row's next token, float32, shape (rows, vocabulary)."""
     return output.logits[:, -1].float()
+
+
+def output_scores(model, hidden) -> Any:
+    """The next-token scores, float32, of hidden states (rows, hidden size) from the model's
+    transformer body: its output layer, then what its forward does after it (Gemma's final
+    soft-capping when its config has one), as `model(...)` computes them."""
+    import torch
+
+    logits = model.get_output_embeddings()(hidden)
+    softcapping = getattr(model.config.get_text_config(), "final_logit_softcapping", None)
+    if softcapping is not None:
+        logits = torch.tanh(logits / softcapping) * softcapping
+    return logits.float()
 
 
 class DirectPasses:
@@ -202,16 +281,19 @@ class Batcher:
     def __init__(
         self,
         cache: ScoresCache,
+        key_values: KeyValueCaches,
         max_rows: int,
         max_padded_tokens: int = MAX_PADDED_TOKENS,
         stream_gathering_s: float = STREAM_GATHERING_S,
     ):
         self.cache = cache
+        self.key_values = key_values
         self.max_rows = max(1, max_rows)
         self.max_padded_tokens = max_padded_tokens
         self.stream_gathering_s = stream_gathering_s
-        self.forward_passes = 0  # batched passes run, prefill and decode steps alike
+        self.forward_passes = 0  # batched passes run (one output layer each), first passes and decode steps alike
         self.rows_computed = 0  # rows in those passes
+        self.rows_extended = 0  # of those, next-token rows that ran one token on a kept cache
         self._waiting: list[_Request] = []
         self._groups: list[_Group] = []
         self._wake = threading.Condition()
@@ -313,44 +395,46 @@ class Batcher:
 
     def _take_batch(self, model) -> list[_Request]:
         """The requests waiting for `model`, oldest first, within the batch's bounds (identical
-        next-token requests share a row; gathering streams join too); the others wait."""
-        batch, rows, longest, kept = [], set(), 0, []
+        next-token requests share a row; gathering streams join too); the others wait. The
+        padded-token bound counts the rows of the padded pass only: the rows that extend a kept
+        cache run apart (`_plan`)."""
+        batch, rows, padded_rows, longest, kept = [], set(), set(), 0, []
         for request in self._waiting:
-            row_count = len(rows | {_row_key(request)})
-            padded = max(longest, len(request.ids)) * row_count
-            fits = row_count <= self.max_rows and padded <= self.max_padded_tokens
+            key = _row_key(request)
+            padded = request.row is not None or _parent_key(request) not in self.key_values
+            row_count = len(rows | {key})
+            padded_count = len(padded_rows | {key}) if padded else len(padded_rows)
+            padded_longest = max(longest, len(request.ids)) if padded else longest
+            fits = row_count <= self.max_rows and padded_count * padded_longest <= self.max_padded_tokens
             if request.model is model and (fits or not batch):
                 batch.append(request)
-                rows.add(_row_key(request))
-                longest = max(longest, len(request.ids))
+                rows.add(key)
+                if padded:
+                    padded_rows.add(key)
+                    longest = padded_longest
             else:
                 kept.append(request)
         self._waiting = kept
         return batch
 
     def _run_first_passes(self, batch: list[_Request]) -> None:
+        """One batch's first passes: each row's body as `_plan` says, then the output layer once
+        for all rows; each next-token row's cache is kept, the streams start decoding as a group."""
         import torch
 
         model = batch[0].model
-        rows: list[tuple[int, ...]] = []
+        rows: list[_Request] = []  # one request per row
         row_of: dict[object, int] = {}
         for request in batch:
             if _row_key(request) not in row_of:
                 row_of[_row_key(request)] = len(rows)
-                rows.append(request.ids)
-        streams = [request for request in batch if request.row is not None]
+                rows.append(request)
+        extending, padded = self._plan(rows)
         try:
-            input_ids, mask, positions = left_padded(rows, model.device)
             with torch.inference_mode():
-                output = model(
-                    input_ids=input_ids,
-                    attention_mask=mask,
-                    position_ids=positions,
-                    use_cache=bool(streams),
-                    logits_to_keep=1,
-                )
-            # Copies: a cached row must not keep the whole batch's tensor alive.
-            scores = [row_scores.clone() for row_scores in last_scores(output)]
+                hidden, kept, padded_pass = self._run_bodies(model, rows, extending, padded)
+                # Copies: a cached row must not keep the whole batch's tensor alive.
+                scores = [row_scores.clone() for row_scores in output_scores(model, torch.stack(hidden))]
         except Exception as error:
             log.exception("a batch of %d forward passes failed", len(rows))
             for request in batch:
@@ -358,22 +442,87 @@ class Batcher:
             return
         self.forward_passes += 1
         self.rows_computed += len(rows)
+        self.rows_extended += sum(map(len, extending))
+        for index, cache in kept.items():
+            self.key_values.put((rows[index].identity, rows[index].ids), cache)
         for request in batch:
             self.cache.put((request.identity, request.ids), scores[row_of[_row_key(request)]])
             if request.row is None:
                 request.future.set_result(scores[row_of[_row_key(request)]])
+        streams = [position for position, index in enumerate(padded) if rows[index].row is not None]
         if streams:
-            indices = [row_of[_row_key(request)] for request in streams]
-            cache = output.cache
-            selected = torch.tensor(indices, device=model.device)
-            if len(indices) < len(rows):  # the next-token rows need no cache
+            cache, mask = padded_pass
+            selected = torch.tensor(streams, device=model.device)
+            if len(streams) < len(padded):  # the next-token rows' own caches were cut out already
                 cache.batch_select_indices(selected)
-            positions = torch.tensor([[len(request.ids) - 1] for request in streams], device=model.device)
-            group = _Group(model, cache, [request.row for request in streams], _rows_of(mask, selected), positions)
+            requests = [rows[padded[position]] for position in streams]
+            positions = torch.tensor([[len(request.ids) - 1] for request in requests], device=model.device)
+            group = _Group(model, cache, [request.row for request in requests], _rows_of(mask, selected), positions)
             with self._wake:
                 self._groups.append(group)
-            for request, index in zip(streams, indices, strict=True):
-                request.row.take(scores[index])
+            for request in requests:
+                request.row.take(scores[row_of[_row_key(request)]])
+
+    def _run_bodies(
+        self, model, rows: list[_Request], extending: list[list[tuple[int, Any]]], padded: list[int]
+    ) -> tuple[list, dict[int, Any], tuple[Any, Any]]:
+        """Each row's transformer body, as planned: every row's last hidden state, the caches to
+        keep (next-token row -> its context's cache), and the padded pass's cache and attention
+        mask (where the streams' group starts)."""
+        import torch
+
+        body = model.get_decoder()
+        hidden: list[Any] = [None] * len(rows)
+        kept: dict[int, Any] = {}
+        for group in extending:
+            indices = [index for index, _ in group]
+            step_input = torch.tensor([rows[index].ids[-1:] for index in indices], device=model.device)
+            if len(group) == 1:  # its own cache as it is
+                output = body(input_ids=step_input, cache=group[0][1], use_cache=True)
+                hidden[indices[0]], kept[indices[0]] = output.last_hidden_state[0, -1], output.cache
+                continue
+            lengths = [len(rows[index].ids) for index in indices]
+            cache, mask, positions = _joined(model, [cache for _, cache in group], [length - 1 for length in lengths])
+            output = body(
+                input_ids=step_input, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True
+            )
+            for position, index in enumerate(indices):
+                hidden[index] = output.last_hidden_state[position, -1]
+            kept.update(zip(indices, _row_caches(model, output.cache, lengths), strict=True))
+        if not padded:
+            return hidden, kept, (None, None)
+        input_ids, mask, positions = left_padded([rows[index].ids for index in padded], model.device)
+        output = body(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True)
+        for position, index in enumerate(padded):
+            hidden[index] = output.last_hidden_state[position, -1]
+        next_token_rows = {position: index for position, index in enumerate(padded) if rows[index].row is None}
+        lengths = [len(rows[index].ids) for index in next_token_rows.values()]
+        own_caches = _row_caches(model, output.cache, lengths, list(next_token_rows))
+        kept.update(zip(next_token_rows.values(), own_caches, strict=True))
+        return hidden, kept, (output.cache, mask)
+
+    def _plan(self, rows: list[_Request]) -> tuple[list[list[tuple[int, Any]]], list[int]]:
+        """How the rows' bodies run, as indices into `rows`: the next-token rows that extend a
+        kept cache, with the cache each extends (a second row on the same text gets a copy), in
+        groups that run as one joined pass within the padded-token bound (shortest first); and
+        the rows of the padded pass (new contexts, streams)."""
+        extending, padded = [], []
+        taken: dict[Hashable, Any] = {}  # the caches taken out for this batch, before any extension
+        for index, request in enumerate(rows):
+            if request.row is None:
+                parent = _parent_key(request)
+                cache = copy.deepcopy(taken[parent]) if parent in taken else self.key_values.take(parent)
+                if cache is not None:
+                    taken.setdefault(parent, cache)
+                    extending.append((index, cache))
+                    continue
+            padded.append(index)
+        groups: list[list[tuple[int, Any]]] = []
+        for index, cache in sorted(extending, key=lambda row: len(rows[row[0]].ids)):
+            if not groups or (len(groups[-1]) + 1) * len(rows[index].ids) > self.max_padded_tokens:
+                groups.append([])
+            groups[-1].append((index, cache))
+        return groups, padded
 
     def _run_decode_step(self, group: _Group) -> None:
         import torch
@@ -416,6 +565,70 @@ class Batcher:
         group.cache = output.cache
         for index, row in enumerate(group.rows):
             row.take(scores[index])
+
+
+def _parent_key(request: _Request) -> tuple:
+    """The key of the context a request's context extends by one token."""
+    return (request.identity, request.ids[:-1])
+
+
+def _joined(model, caches: Sequence[Any], lengths: Sequence[int]) -> tuple[Any, Any, Any]:
+    """One cache of several rows' caches (`lengths`: their texts' tokens), as a left-padded pass
+    of their texts would have left it, with the attention mask and the position ids of one more
+    token each. Each layer's keys and values are padded on the left to the longest row's."""
+    import torch
+
+    longest = max(lengths)
+    layers = []
+    for rows in zip(*(list(cache) for cache in caches), strict=True):  # one layer of every row
+        held = max(keys.shape[-2] for keys, _, _ in rows)
+        layers.append(
+            tuple(
+                torch.cat([torch.nn.functional.pad(row[part], (0, 0, held - row[part].shape[-2], 0)) for row in rows])
+                for part in (0, 1)
+            )
+        )
+    device = layers[0][0].device
+    own = torch.tensor(lengths, device=device)
+    mask = (torch.arange(longest + 1, device=device)[None, :] >= (longest - own)[:, None]).long()
+    return _cache_of(model, layers, longest), (None if bool(mask.all()) else mask), own[:, None]
+
+
+def _row_caches(model, cache, lengths: Sequence[int], rows: Sequence[int] | None = None) -> list:
+    """The own caches of some rows of a left-padded pass (`rows`: their places in the batch, all
+    of them by default; `lengths`: their texts' tokens), each of batch 1 without the pads."""
+    layers = list(cache)
+    rows = range(len(lengths)) if rows is None else rows
+    return [
+        _cache_of(
+            model,
+            [
+                (
+                    keys[row : row + 1, :, -min(length, keys.shape[-2]) :],
+                    values[row : row + 1, :, -min(length, keys.shape[-2]) :],
+                )
+                for keys, values, _ in layers
+            ],
+            length,
+        )
+        for row, length in zip(rows, lengths, strict=True)
+    ]
+
+
+def _cache_of(model, layers: Sequence[tuple[Any, Any]], length: int):
+    """A `DynamicCache` holding each layer's keys and values (copied), for texts of `length` tokens.
+
+    A sliding-window layer holds its window's last positions only, and counts the text's tokens
+    apart (its masks and the next position ids come from that count): transformers fills it from
+    the positions it is given, so the count is set."""
+    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicSlidingWindowLayer
+
+    cache = DynamicCache(layers, config=model.config)
+    for layer in cache.layers:
+        if isinstance(layer, DynamicSlidingWindowLayer):
+            layer.cumulative_length = length
+    return cache
 
 
 def _row_key(request: _Request) -> object:

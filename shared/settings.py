@@ -108,6 +108,14 @@ OPTIONS = (
     ),
     Option("lm_cache_mb", int, 256, "next-token scores kept by context, in megabytes (Gemma: 1 MB per context)"),
     Option(
+        "lm_kv_cache_mb",
+        int,
+        256,
+        "key/value caches of recent texts kept, in megabytes (Gemma: 36 KB per token), so that one more token "
+        "costs one token's pass",
+        {"lecture": 512},
+    ),
+    Option(
         "lm_context_tokens",
         int,
         2048,
@@ -164,6 +172,7 @@ class Settings:
     lm_concurrency: int
     lm_stream_concurrency: int
     lm_cache_mb: int
+    lm_kv_cache_mb: int
     lm_context_tokens: int
     max_upload_mb: int
     public_url: str
@@ -256,6 +265,7 @@ def load_settings(argv: list[str] | None = None, environ: dict[str, str] | None 
         "lm_concurrency",
         "lm_stream_concurrency",
         "lm_cache_mb",
+        "lm_kv_cache_mb",
         "lm_context_tokens",
         "max_upload_mb",
         "clip_gallery_size",

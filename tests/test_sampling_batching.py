@@ -1,7 +1,8 @@
 """shared/batching.py with the sampling logic, on tiny random models of the real architectures
-(Llama, and Gemma 3 with a sliding window of 8 tokens, shorter than the prompts): batched and
-cached forward passes give what direct ones give, within float32 tolerance, in fewer passes;
-seeded draws and generations give the same tokens."""
+(Llama, and Gemma 3 with a sliding window of 8 tokens, shorter than most prompts): batched and
+cached forward passes give what direct ones give, within float32 tolerance, in fewer passes; a
+context one token longer than a kept one runs that token alone; seeded draws and generations
+give the same tokens."""
 
 import threading
 import time
@@ -10,7 +11,7 @@ import pytest
 import torch
 from test_sampling_logic import tiny_gemma3, tiny_llama, tiny_tokenizer
 
-from shared.batching import Batcher, DirectPasses, ScoresCache, left_padded
+from shared.batching import Batcher, DirectPasses, KeyValueCaches, ScoresCache, cache_bytes, left_padded
 from spaces.sampling import logic
 from spaces.sampling.logic import SamplingSettings
 
@@ -22,6 +23,7 @@ PROMPTS = (
     "Bonjour",
     "La carte n'est pas le territoire, disait Korzybski en 1931.",
 )
+SHORT_PROMPTS = ("Bonjour", "Le chat", "La carte est", "Il était une")  # 2 to 5 tokens: within Gemma's window
 FLOAT32_TOLERANCE = dict(rtol=1e-5, atol=1e-5)
 EVERY_STAGE = SamplingSettings(temperature=0.9, top_k=50, top_p=0.9, min_p=0.02, repetition_penalty=1.2)
 
@@ -37,22 +39,33 @@ def model(request, tokenizer):
 
 
 class PassCounter:
-    """Counts the model's forward passes and the rows in each. While `gate` is closed, a pass
-    waits at its start: the requests made meanwhile queue together, as in a busy room."""
+    """Counts the model's passes: each run of its transformer body (`bodies`: the shape (rows,
+    tokens) of its input) and of its output layer (`heads`: the rows in each). While `gate` is
+    closed, a body waits at its start: the requests made meanwhile queue together, as in a busy
+    room."""
 
     def __init__(self, model):
-        self.passes, self.rows = 0, []
+        self.bodies, self.heads = [], []
         self.gate = threading.Event()
         self.gate.set()
-        self._handle = model.register_forward_pre_hook(self._count, with_kwargs=True)
+        self._handles = [
+            model.get_decoder().register_forward_pre_hook(self._count_body, with_kwargs=True),
+            model.get_output_embeddings().register_forward_pre_hook(self._count_head),
+        ]
 
-    def _count(self, module, args, kwargs):
-        self.passes += 1
-        self.rows.append(kwargs["input_ids"].shape[0])
+    def _count_body(self, module, args, kwargs):
+        self.bodies.append(tuple(kwargs["input_ids"].shape))
         assert self.gate.wait(timeout=30)
 
+    def _count_head(self, module, args):
+        self.heads.append(args[0].shape[0])
+
     def reset(self) -> None:
-        self.passes, self.rows = 0, []
+        self.bodies, self.heads = [], []
+
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()
 
 
 @pytest.fixture
@@ -60,16 +73,21 @@ def counter(model):
     counter = PassCounter(model)
     yield counter
     counter.gate.set()
-    counter._handle.remove()
+    counter.remove()
 
 
 def new_batcher(**bounds) -> Batcher:
-    return Batcher(ScoresCache(64 * 2**20), **{"max_rows": 16, **bounds})
+    return Batcher(ScoresCache(64 * 2**20), KeyValueCaches(64 * 2**20), **{"max_rows": 16, **bounds})
 
 
-def prompt_ids(tokenizer, model) -> list[tuple[int, ...]]:
+def prompt_ids(tokenizer, model, prompts=PROMPTS) -> list[tuple[int, ...]]:
     lm = logic.LanguageModel(model, tokenizer)
-    return [logic.text_context(lm, prompt).ids for prompt in PROMPTS]
+    return [logic.text_context(lm, prompt).ids for prompt in prompts]
+
+
+def assert_scores_equal(ours, reference) -> None:
+    for our_scores, reference_scores in zip(ours, reference, strict=True):
+        torch.testing.assert_close(our_scores, reference_scores, **FLOAT32_TOLERANCE)
 
 
 def in_thread(function, *args) -> tuple[threading.Thread, dict]:
@@ -118,15 +136,16 @@ def test_the_scores_cache_is_bounded_in_bytes_and_drops_the_least_recently_used(
 # --- next-token scores -------------------------------------------------------------------------------
 
 
-def test_contexts_asked_together_run_as_one_padded_pass_equal_to_separate_passes(model, tokenizer, counter):
+def test_new_contexts_asked_together_share_one_padded_body_and_one_output_layer(model, tokenizer, counter):
     ids = prompt_ids(tokenizer, model)
     assert len({len(row) for row in ids}) == len(ids)  # all of different lengths: padded
     direct = DirectPasses(model).scores(ids)
     counter.reset()
-    batched = new_batcher().scores(model, "tiny", ids)
-    assert counter.passes == 1 and counter.rows == [len(ids)]
-    for ours, reference in zip(batched, direct, strict=True):
-        torch.testing.assert_close(ours, reference, **FLOAT32_TOLERANCE)
+    batcher = new_batcher()
+    batched = batcher.scores(model, "tiny", ids)
+    assert counter.bodies == [(len(ids), max(map(len, ids)))] and counter.heads == [len(ids)]
+    assert_scores_equal(batched, direct)
+    assert len(batcher.key_values) == len(ids)  # each context's own cache, cut out of the batch's
 
 
 def test_requests_made_while_the_model_is_busy_share_its_next_pass(model, tokenizer, counter):
@@ -134,7 +153,7 @@ def test_requests_made_while_the_model_is_busy_share_its_next_pass(model, tokeni
     batcher = new_batcher()
     counter.gate.clear()
     first, _ = in_thread(batcher.scores, model, "tiny", [ids[0]])
-    wait_until(lambda: counter.passes == 1)  # the model is busy with the first request
+    wait_until(lambda: len(counter.bodies) == 1)  # the model is busy with the first request
     users = [in_thread(batcher.scores, model, "tiny", [ids[user % 3 + 1]]) for user in range(6)]
     wait_until(lambda: len(batcher._waiting) == 6)
     counter.gate.set()
@@ -142,7 +161,7 @@ def test_requests_made_while_the_model_is_busy_share_its_next_pass(model, tokeni
         thread.join(timeout=30)
     first.join(timeout=30)
     # Six users asking for three contexts: one pass of three rows served them all.
-    assert counter.rows == [1, 3] and (batcher.forward_passes, batcher.rows_computed) == (2, 4)
+    assert counter.heads == [1, 3] and (batcher.forward_passes, batcher.rows_computed) == (2, 4)
     direct = DirectPasses(model).scores(ids)
     for user, (_, result) in enumerate(users):
         torch.testing.assert_close(result["value"][0], direct[user % 3 + 1], **FLOAT32_TOLERANCE)
@@ -154,9 +173,9 @@ def test_scores_already_computed_cost_no_forward_pass(model, tokenizer, counter)
     first = batcher.scores(model, "tiny", ids[:2])
     counter.reset()
     again = batcher.scores(model, "tiny", ids[:2] + ids[:1])
-    assert counter.passes == 0 and batcher.cache.hits == 3
+    assert counter.heads == [] and batcher.cache.hits == 3
     assert all(torch.equal(a, b) for a, b in zip(again, first + first[:1], strict=True))
-    assert batcher.scores(model, "another model", ids[:1]) and counter.passes == 1  # the identity is part of the key
+    assert batcher.scores(model, "another model", ids[:1]) and counter.heads == [1]  # the identity is part of the key
 
 
 def test_a_long_prompt_runs_apart_instead_of_padding_everyone_to_its_length(model, tokenizer, counter):
@@ -165,7 +184,143 @@ def test_a_long_prompt_runs_apart_instead_of_padding_everyone_to_its_length(mode
     batcher = new_batcher(max_padded_tokens=2 * len(long_ids))
     counter.reset()
     batcher.scores(model, "tiny", [ids[0], ids[2], long_ids, ids[3]])
-    assert sorted(counter.rows) == [1, 3]  # the three short ones together, the long one alone
+    assert sorted(counter.bodies) == [(1, len(long_ids)), (3, len(ids[3]))]  # the short ones together
+
+
+# --- one token more: the kept key/value caches ---------------------------------------------------
+
+
+def test_a_token_appended_runs_alone_on_the_kept_cache_and_gives_the_scores_of_a_full_pass(model, tokenizer, counter):
+    ids = prompt_ids(tokenizer, model)[1]
+    batcher = new_batcher()
+    batcher.scores(model, "tiny", [ids])
+    for token in (11, 222, 3333, 44, 555, 6, 77, 888, 9999, 10):  # past the sliding window of 8
+        ids += (token,)
+        counter.reset()
+        ours = batcher.scores(model, "tiny", [ids])
+        assert counter.bodies == [(1, 1)] and counter.heads == [1]
+        assert_scores_equal(ours, DirectPasses(model).scores([ids]))
+    assert batcher.rows_extended == 10 and len(batcher.key_values) == 1  # the cache moved with the text
+
+
+@pytest.mark.parametrize("prompts", [SHORT_PROMPTS, PROMPTS], ids=["within-the-window", "beyond-the-window"])
+def test_caches_cut_out_of_a_padded_pass_extend_like_their_own(model, tokenizer, counter, prompts):
+    contexts = prompt_ids(tokenizer, model, prompts)
+    batcher = new_batcher()
+    batcher.scores(model, "tiny", contexts)  # one padded pass, each row's cache cut out of it
+    for step in range(8):  # the texts grow (past Gemma's window of 8) in one joined pass a token
+        contexts = [ids + (100 * row + step,) for row, ids in enumerate(contexts)]
+        counter.reset()
+        ours = batcher.scores(model, "tiny", contexts)
+        assert counter.bodies == [(len(contexts), 1)] and counter.heads == [len(contexts)]
+        assert_scores_equal(ours, DirectPasses(model).scores(contexts))
+    assert batcher.rows_extended == 8 * len(contexts)
+
+
+def test_tokens_appended_to_texts_of_many_lengths_join_within_the_padded_token_bound(model, tokenizer, counter):
+    contexts = prompt_ids(tokenizer, model)  # 3 to 20 tokens
+    batcher = new_batcher(max_padded_tokens=2 * (max(map(len, contexts)) + 1))
+    batcher.scores(model, "tiny", contexts)
+    longer = [ids + (42,) for ids in contexts]
+    counter.reset()
+    ours = batcher.scores(model, "tiny", longer)
+    assert counter.bodies == [(2, 1), (2, 1)] and counter.heads == [4]  # the two shortest, then the two longest
+    assert_scores_equal(ours, DirectPasses(model).scores(longer))
+
+
+def test_the_rooms_drawn_tokens_share_one_output_layer(model, tokenizer, counter):
+    texts = prompt_ids(tokenizer, model) + prompt_ids(tokenizer, model, SHORT_PROMPTS[1:2])
+    batcher = new_batcher()
+    batcher.scores(model, "tiny", texts)
+    # Six sessions draw at once; the first two are two students on the same text who drew different tokens.
+    drawn = [texts[0] + (42,), texts[0] + (43,), *(ids + (44,) for ids in texts[1:])]
+    counter.reset()
+    counter.gate.clear()
+    busy, _ = in_thread(batcher.scores, model, "tiny", [(1, 2, 3)])  # holds the worker while the room draws
+    wait_until(lambda: len(counter.bodies) == 1)
+    sessions = [in_thread(batcher.scores, model, "tiny", [ids]) for ids in drawn]
+    wait_until(lambda: len(batcher._waiting) == len(drawn))
+    counter.gate.set()
+    for thread, _ in sessions:
+        thread.join(timeout=30)
+    busy.join(timeout=30)
+    assert counter.heads == [1, len(drawn)] and counter.bodies[1:] == [(len(drawn), 1)]  # one joined body pass
+    assert batcher.rows_extended == len(drawn)  # the second student extended a copy of the same cache
+    assert_scores_equal([result["value"][0] for _, result in sessions], DirectPasses(model).scores(drawn))
+
+
+def test_the_kept_caches_are_bounded_in_bytes_and_drop_the_least_recently_used(model, tokenizer):
+    contexts = prompt_ids(tokenizer, model, SHORT_PROMPTS)
+    with torch.inference_mode():
+        caches = [model(input_ids=torch.tensor([ids]), use_cache=True).cache for ids in contexts]
+    sizes = [cache_bytes(cache) for cache in caches]
+    assert sizes[3] > sizes[2] > sizes[0] > sizes[1] > 0  # as long as their contexts
+    kept = KeyValueCaches(max_bytes=sizes[0] + sizes[2] + sizes[3])
+    for ids, cache in zip(contexts, caches, strict=True):
+        kept.put(ids, cache)
+    assert contexts[0] not in kept and all(ids in kept for ids in contexts[1:])  # the oldest dropped
+    assert kept.used_bytes == sum(sizes[1:]) <= kept.max_bytes
+    assert kept.take(contexts[1]) is caches[1] and contexts[1] not in kept and kept.used_bytes == sizes[2] + sizes[3]
+    kept.put("too big", torch_cache_of(model, contexts[3] * 10))
+    assert "too big" not in kept and kept.used_bytes == sizes[2] + sizes[3]
+    # The batcher keeps within its bound too, whatever the room asks.
+    batcher = Batcher(ScoresCache(2**26), KeyValueCaches(2 * sizes[3]), max_rows=16)
+    for token in range(6):
+        batcher.scores(model, "tiny", [ids + (token,) for ids in contexts])
+        assert batcher.key_values.used_bytes <= 2 * sizes[3]
+
+
+def torch_cache_of(model, ids):
+    with torch.inference_mode():
+        return model(input_ids=torch.tensor([ids]), use_cache=True).cache
+
+
+def test_an_evicted_cache_falls_back_to_a_full_pass_with_the_same_result(model, tokenizer, counter):
+    first, second = prompt_ids(tokenizer, model)[1:3]
+    probe = new_batcher()
+    probe.scores(model, "tiny", [first])
+    batcher = Batcher(ScoresCache(2**26), KeyValueCaches(probe.key_values.used_bytes), max_rows=16)  # room for one
+    batcher.scores(model, "tiny", [first])
+    batcher.scores(model, "tiny", [second])  # its cache pushes the first one's out
+    counter.reset()
+    ours = batcher.scores(model, "tiny", [first + (42,)])
+    assert counter.bodies == [(1, len(first) + 1)] and batcher.rows_extended == 0
+    assert_scores_equal(ours, DirectPasses(model).scores([first + (42,)]))
+
+
+def test_a_view_in_the_padded_pass_of_a_stream_keeps_its_own_cache(model, tokenizer, counter):
+    batcher = Batcher(ScoresCache(2**26), KeyValueCaches(2**26), max_rows=16, stream_gathering_s=0)
+    lm = logic.LanguageModel(model, tokenizer, batcher.for_model(model, "tiny"))
+    view, stream_context = prompt_ids(tokenizer, model, SHORT_PROMPTS[:1])[0], logic.text_context(lm, PROMPTS[1])
+    counter.gate.clear()
+    busy = in_thread(batcher.scores, model, "tiny", [(1, 2, 3)])
+    wait_until(lambda: len(counter.bodies) == 1)
+    stream = in_thread(lambda: [token.token_id for token in logic.generate(lm, stream_context, EVERY_STAGE, 4, 1)])
+    asked = in_thread(batcher.scores, model, "tiny", [view])
+    wait_until(lambda: len(batcher._waiting) == 2)
+    counter.gate.set()
+    for thread, _ in (busy, stream, asked):
+        thread.join(timeout=30)
+    assert counter.bodies[1] == (2, len(stream_context.ids))  # the view shared the stream's padded pass
+    assert_scores_equal(asked[1]["value"], DirectPasses(model).scores([view]))
+    assert stream[1]["value"] == generated_ids(logic.LanguageModel(model, tokenizer), PROMPTS[1], EVERY_STAGE, 1, 4)
+    # Cut out of a pass longer than Gemma's window, the view's cache still holds what its text needs.
+    longer = [view + (7, 8, 9, 10, 11, 12, 13, 14)[:count] for count in range(1, 9)]
+    for ids in longer:
+        batcher.scores(model, "tiny", [ids])
+    assert batcher.rows_extended == len(longer)
+    assert_scores_equal(batcher.scores(model, "tiny", longer), DirectPasses(model).scores(longer))
+
+
+def test_the_output_layer_alone_gives_the_soft_capped_scores_of_a_full_pass(tokenizer):
+    model = tiny_gemma3(tokenizer)
+    model.config.final_logit_softcapping = 0.5  # small enough to change every score: Gemma 2's head
+    ids = prompt_ids(tokenizer, model)
+    batcher = new_batcher()
+    assert_scores_equal(batcher.scores(model, "tiny", ids), DirectPasses(model).scores(ids))
+    longer = [row + (7,) for row in ids]
+    assert_scores_equal(batcher.scores(model, "tiny", longer), DirectPasses(model).scores(longer))
+    assert batcher.rows_extended == len(ids)
 
 
 def test_a_failing_pass_reaches_its_callers_and_the_batcher_keeps_serving(model, tokenizer):
@@ -187,6 +342,31 @@ def test_seeded_draws_are_the_same_batched_or_not(model, tokenizer):
                 steps = logic.draw_step(lm, steps, SamplingSettings(temperature=1.3))
             walks.append(steps.token_ids)
         assert walks[0] == walks[1]
+
+
+def test_seeded_draws_step_by_step_on_kept_caches_give_generates_tokens(model, tokenizer):
+    batcher = new_batcher()
+    lm = logic.LanguageModel(model, tokenizer, batcher.for_model(model, "tiny"))
+    steps = logic.Steps(PROMPTS[1], seed=7)
+    for _ in range(12):
+        steps = logic.draw_step(lm, steps, EVERY_STAGE)
+    assert batcher.rows_extended == 11  # every draw after the first ran one token on the kept cache
+    input_ids = torch.tensor([list(logic.text_context(lm, PROMPTS[1]).ids)])
+    torch.manual_seed(7)
+    expected = model.generate(
+        input_ids,
+        attention_mask=torch.ones_like(input_ids),
+        do_sample=True,
+        max_new_tokens=12,
+        temperature=EVERY_STAGE.temperature,
+        top_k=EVERY_STAGE.top_k,
+        top_p=EVERY_STAGE.top_p,
+        min_p=EVERY_STAGE.min_p,
+        repetition_penalty=EVERY_STAGE.repetition_penalty,
+        eos_token_id=sorted(lm.end_token_ids),
+        pad_token_id=0,
+    )
+    assert list(steps.token_ids) == expected[0, input_ids.shape[1] :].tolist()
 
 
 # --- streams -----------------------------------------------------------------------------------------
@@ -225,7 +405,7 @@ def test_streams_started_together_decode_together_and_each_gives_its_own_tokens(
     counter.reset()
     counter.gate.clear()
     busy, _ = in_thread(batcher.scores, model, "tiny", [(1, 2, 3)])  # holds the worker while the streams arrive
-    wait_until(lambda: counter.passes == 1)
+    wait_until(lambda: len(counter.bodies) == 1)
     streams = [
         in_thread(generated_ids, batched, prompt, setting, seed)
         for seed, (prompt, setting) in enumerate(zip(PROMPTS[:3], settings, strict=True))
@@ -237,12 +417,12 @@ def test_streams_started_together_decode_together_and_each_gives_its_own_tokens(
     busy.join(timeout=30)
     assert [result["value"] for _, result in streams] == expected
     # One first pass for the three (prompts padded to the longest), then one pass per token for all.
-    assert counter.rows[1:] == [3] * 12, counter.rows
+    assert counter.heads[1:] == [3] * 12, counter.heads
     assert batcher.active_streams == 0
 
 
 def test_streams_a_moment_apart_still_share_their_passes(model, tokenizer, counter):
-    batcher = Batcher(ScoresCache(2**26), max_rows=16, stream_gathering_s=0.5)
+    batcher = Batcher(ScoresCache(2**26), KeyValueCaches(2**26), max_rows=16, stream_gathering_s=0.5)
     batched = logic.LanguageModel(model, tokenizer, batcher.for_model(model, "tiny"))
     counter.reset()
     first = in_thread(generated_ids, batched, PROMPTS[0], EVERY_STAGE, 1, 8)
@@ -250,14 +430,14 @@ def test_streams_a_moment_apart_still_share_their_passes(model, tokenizer, count
     second = in_thread(generated_ids, batched, PROMPTS[1], EVERY_STAGE, 2, 8)
     first[0].join(timeout=60)
     second[0].join(timeout=60)
-    assert counter.rows == [2] * 8  # one first pass for both, then one pass per token for both
+    assert counter.heads == [2] * 8  # one first pass for both, then one pass per token for both
     direct = logic.LanguageModel(model, tokenizer)
     assert first[1]["value"] == generated_ids(direct, PROMPTS[0], EVERY_STAGE, 1, 8)
     assert second[1]["value"] == generated_ids(direct, PROMPTS[1], EVERY_STAGE, 2, 8)
 
 
 def test_a_next_token_view_never_waits_for_streams_to_gather(model, tokenizer):
-    batcher = Batcher(ScoresCache(2**26), max_rows=16, stream_gathering_s=30)
+    batcher = Batcher(ScoresCache(2**26), KeyValueCaches(2**26), max_rows=16, stream_gathering_s=30)
     lm = logic.LanguageModel(model, tokenizer, batcher.for_model(model, "tiny"))
     stream = logic.generate(lm, logic.text_context(lm, PROMPTS[0]), EVERY_STAGE, 4, seed=1)
     gathering = in_thread(lambda: [token.token_id for token in stream])
@@ -288,7 +468,7 @@ def test_a_stopped_stream_leaves_its_group_and_the_others_go_on(model, tokenizer
     batched = logic.LanguageModel(model, tokenizer, batcher.for_model(model, "tiny"))
     counter.gate.clear()
     busy, _ = in_thread(batcher.scores, model, "tiny", [(1, 2, 3)])
-    wait_until(lambda: counter.passes == 1)
+    wait_until(lambda: len(counter.bodies) == 1)
     stopped = logic.generate(batched, logic.text_context(batched, PROMPTS[0]), EVERY_STAGE, 100, seed=3)
     kept = in_thread(generated_ids, batched, PROMPTS[1], EVERY_STAGE, 4, 40)
     taken = in_thread(lambda: [next(stopped) for _ in range(3)])  # a user reads three tokens, then presses Stop
@@ -300,8 +480,8 @@ def test_a_stopped_stream_leaves_its_group_and_the_others_go_on(model, tokenizer
     busy.join(timeout=30)
     wait_until(lambda: batcher.active_streams == 0)
     assert kept[1]["value"] == generated_ids(logic.LanguageModel(model, tokenizer), PROMPTS[1], EVERY_STAGE, 4, 40)
-    assert max(counter.rows[2:]) == 2 and counter.rows[-1] == 1  # after the stop, the other row alone
-    assert len(counter.rows) < 2 + 100  # the stopped stream did not run to its 100 tokens
+    assert max(counter.heads[2:]) == 2 and counter.heads[-1] == 1  # after the stop, the other row alone
+    assert len(counter.heads) < 2 + 100  # the stopped stream did not run to its 100 tokens
 
 
 def test_a_failing_step_ends_its_own_stream_only(model, tokenizer):

@@ -620,11 +620,13 @@ def test_fast_top_p_keeps_what_transformers_keeps_on_the_packs(packs, key):
 @PACK_TIMEOUT
 @pytest.mark.parametrize("key", ["gemma3_270m", "smollm2_135m_instruct"])
 def test_generation_gives_the_tokens_of_generate_on_the_packs(packs, key):
-    from shared.batching import Batcher, ScoresCache
+    from shared.batching import Batcher, KeyValueCaches, ScoresCache
 
     direct = packs[0][key]
     batched = logic.LanguageModel(
-        direct.model, direct.tokenizer, Batcher(ScoresCache(2**26), 4).for_model(direct.model, key)
+        direct.model,
+        direct.tokenizer,
+        Batcher(ScoresCache(2**26), KeyValueCaches(2**26), 4).for_model(direct.model, key),
     )
     settings = SamplingSettings(temperature=0.8, top_k=50, top_p=0.95, min_p=0.05, repetition_penalty=1.1)
     for lm in (direct, batched):

@@ -387,14 +387,13 @@ def test_the_page_shows_its_example_texts_in_its_language(hub):
 
 @pytest.fixture
 def passes(hub):
-    """Counts the forward passes of the hub's completion model (its one copy in the model cache)."""
+    """Counts the batched forward passes of the hub's completion model (its one copy in the model
+    cache): each run of its output layer, with its input's shape (rows first)."""
     from spaces.sampling.ui import language_model
 
     model = language_model(hub, "gemma3_270m").model
     calls = []
-    handle = model.register_forward_pre_hook(
-        lambda module, args, kwargs: calls.append(kwargs["input_ids"].shape), with_kwargs=True
-    )
+    handle = model.get_output_embeddings().register_forward_pre_hook(lambda module, args: calls.append(args[0].shape))
     yield calls
     handle.remove()
 

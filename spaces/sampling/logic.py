@@ -13,7 +13,10 @@ pass, filters, draw" with a KV cache and streams the tokens. Temperature 0 means
 likely token, no draw); top-k 0, top-p 1, min-p 0 and repetition penalty 1 switch their stage off.
 
 The forward passes themselves are the model's `passes` (shared/batching.py): batched with other
-users' and cached by context when the hub serves a room, direct and unbatched otherwise. Top-p is
+users' and cached by context when the hub serves a room, direct and unbatched otherwise. There,
+step by step costs one token's pass per token: after `draw_step` or `choose_step` the new
+context is the previous one plus a token, and the batcher runs that token on the previous
+context's kept key/value cache, in one pass with the room's other draws. Top-p is
 transformers' own rule without its sort of the whole vocabulary (`FastTopP`), the same kept tokens.
 
 Reproducibility without shared state: every draw uses a `torch.Generator` made for the call (or

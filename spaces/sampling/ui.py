@@ -92,12 +92,13 @@ class TabModels:
     batched for the whole room (direct on ZeroGPU, where the GPU belongs to each decorated call)."""
 
     def __init__(self, hub: Hub):
-        from shared.batching import Batcher, ScoresCache
+        from shared.batching import Batcher, KeyValueCaches, ScoresCache
 
         self.hub = hub
         settings = hub.settings
         self.batcher = Batcher(
             ScoresCache(settings.lm_cache_mb * 2**20),
+            KeyValueCaches(settings.lm_kv_cache_mb * 2**20),
             max_rows=settings.lm_concurrency + settings.lm_stream_concurrency,
         )
         self._identities: dict[str, tuple[str, str]] = {}
