@@ -215,6 +215,8 @@ def build_settings(hub: Hub) -> SettingsPanel:
         REPETITION_PENALTY_RANGE,
         SEED_RANGE,
         TEMPERATURE_RANGE,
+        TEMPERATURE_STEP,
+        TOP_K_MAX,
         TOP_P_RANGE,
         SamplingSettings,
     )
@@ -252,8 +254,8 @@ def build_settings(hub: Hub) -> SettingsPanel:
             )
 
         with gr.Row():
-            temperature = slider("temperature", *TEMPERATURE_RANGE, defaults.temperature, 0.05)
-            top_k = slider("top_k", 0, 200, defaults.top_k, 1)
+            temperature = slider("temperature", *TEMPERATURE_RANGE, defaults.temperature, TEMPERATURE_STEP)
+            top_k = slider("top_k", 0, TOP_K_MAX, defaults.top_k, 1)
             top_p = slider("top_p", *TOP_P_RANGE, defaults.top_p, 0.01)
         with gr.Row():
             min_p = slider("min_p", *MIN_P_RANGE, defaults.min_p, 0.01)
@@ -264,7 +266,7 @@ def build_settings(hub: Hub) -> SettingsPanel:
 
 
 def build_next_token() -> NextTokenPanel:
-    from spaces.sampling.options import FRENCH_PROMPT
+    from spaces.sampling.options import FRENCH_PROMPT, TOP_N_RANGE
 
     steps = gr.State(None)
     with gr.Row(equal_height=False):
@@ -286,7 +288,7 @@ def build_next_token() -> NextTokenPanel:
             )
     table = gr.HTML(elem_id="sampling-table")
     top_n = gr.Slider(
-        3, 30, value=10, step=1, label=TEXTS.label("sampling_top_n"), buttons=[], elem_id="sampling-top-n"
+        *TOP_N_RANGE, value=10, step=1, label=TEXTS.label("sampling_top_n"), buttons=[], elem_id="sampling-top-n"
     )
     status = gr.HTML(elem_id="sampling-next-status")
     data = gr.JSON(visible=False)
