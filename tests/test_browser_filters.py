@@ -214,15 +214,89 @@ def test_a_wrong_filter_fails_the_comparison(browser, sabotage):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(900)  # converts the Gemma pack on a first run: 1-2 minutes
-def test_the_browsers_filters_give_the_servers_figures_on_gemma(filters_page, tmp_path_factory):
+@pytest.mark.timeout(900)  # converts the Gemma pack into the default cache on a first run: 1-2 minutes
+def test_the_browsers_filters_give_the_servers_figures_on_gemma(filters_page):
     from shared.hub import Hub
     from shared.language_models import load_model, load_tokenizer
     from shared.settings import load_settings
 
-    hub = Hub(load_settings(["--torch-threads", "1", "--cache-dir", str(tmp_path_factory.mktemp("gemma"))]))
+    hub = Hub(load_settings(["--torch-threads", "1"]))  # the default cache, as benchmarks/sampling.py
     lm = logic.LanguageModel(load_model(hub, "gemma3_270m"), load_tokenizer(hub, "gemma3_270m"))
     found, exact, total = check_model(filters_page, lm, PACK_PROMPTS, seed=2026)
     assert not found, f"{len(found)} of {total} differ:\n" + "\n".join(found[:10])
     print(f"Gemma 3 270M: {exact} of {total} settings x texts computed in the browser")
     assert exact >= 0.6 * total, f"only {exact} of {total} in the browser"
+
+
+# --- the view the browser writes ---------------------------------------------------------------------
+
+
+def view_of(next_token) -> dict:
+    """The server's figures as filters.js gives them."""
+    return {
+        "stages": [
+            {"name": s.name, "active": s.active, "kept": s.kept, "entropy_bits": s.entropy_bits}
+            for s in next_token.stages
+        ],
+        "candidates": [
+            {"token_id": c.token_id, "label": c.label, "probabilities": list(c.probabilities)}
+            for c in next_token.candidates
+        ],
+    }
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_browser_writes_the_chart_the_table_and_the_choices_as_the_server_does(filters_page, language):
+    from spaces.sampling import render
+    from spaces.sampling.styles import _VIEW_WORDS
+
+    lm = sharpened(tiny_llama, 12)
+    rng = random.Random(3)
+    context = logic.text_context(lm, TEXTS[1])
+    for settings in EDGES + [random_settings(rng) for _ in range(20)]:
+        next_token = logic.next_token_stages(lm, context, settings, rng.choice([3, 10, 30]))
+        chart, table, choices = filters_page.evaluate(
+            """([view, language, words]) => [
+                iagenSamplingFilters.chartHtml(view, language),
+                iagenSamplingFilters.tableHtml(view, language, words),
+                view.candidates.map((candidate) => iagenSamplingFilters.choiceLabel(candidate, language)),
+            ]""",
+            [view_of(next_token), language, _VIEW_WORDS[language]],
+        )
+        assert chart == render.chart_html(next_token, language).removeprefix(render.chart_legend(language))
+        assert table == render.stages_table_html(next_token, language)
+        assert choices == [render.choice_label(candidate, language) for candidate in next_token.candidates]
+
+
+def test_the_browser_writes_labels_escaped_and_whitespace_visible(filters_page):
+    from spaces.sampling import render
+
+    view = {
+        "stages": [{"name": name, "active": True, "kept": 2, "entropy_bits": 1.0} for name in logic.STAGES],
+        "candidates": [{"token_id": 1, "label": ' <b>"x"\n\t&\'', "probabilities": [0.5] * 6}],
+    }
+    chart = filters_page.evaluate("(view) => iagenSamplingFilters.chartHtml(view, 'fr')", view)
+    assert "<code>␣&lt;b&gt;&quot;x&quot;↵⇥&amp;&#x27;</code>" in chart
+    assert render.visible(view["candidates"][0]["label"]) in chart
+
+
+NUMBERS = [0, 1, 0.05, 0.125, 0.25, 2.5, 12.25, 12.35, 33.04999, 99.95, 100, 1e-7, 1234.5, 262_144, 16.999, -3.42]
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("decimals", [0, 1, 2])
+def test_the_browser_formats_numbers_as_the_server_does(filters_page, language, decimals):
+    from shared.i18n import format_number
+    from spaces.sampling import render
+
+    ours = filters_page.evaluate(
+        "([numbers, language, decimals]) => numbers.map((n) => iagenSamplingFilters.formatNumber(n, language, decimals))",
+        [NUMBERS, language, decimals],
+    )
+    assert ours == [format_number(number, language, decimals) for number in NUMBERS]
+    probabilities = [0, 1e-9, 0.000999, 0.001, 0.1225, 0.33, 0.5, 1]
+    ours = filters_page.evaluate(
+        "([ps, language]) => ps.map((p) => [iagenSamplingFilters.percent(p, language), iagenSamplingFilters.percent(p, language, false)])",
+        [probabilities, language],
+    )
+    assert ours == [[render.percent(p, language), render.percent(p, language, sign=False)] for p in probabilities]

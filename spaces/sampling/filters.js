@@ -220,5 +220,208 @@ globalThis.iagenSamplingFilters = (() => {
     };
   }
 
-  return {STAGES, stages};
+  // --- the view, as spaces/sampling/render.py writes it ---------------------------------------
+
+  // Python's f"{value:,.{decimals}f}" (exact ties rounded to even), as shared.i18n.format_number
+  // writes it: 12 345,6 in French, 12,345.6 in English.
+  function formatNumber(value, language, decimals = 0) {
+    let text = Math.abs(value).toFixed(decimals);
+    const exact = Math.abs(value).toFixed(decimals + 25);
+    const rest = exact.slice(exact.length - 25);
+    if (/^50*$/.test(rest)) {
+      // an exact tie: toFixed rounded it away from zero, Python to the even digit
+      const truncated = exact.slice(0, exact.length - 25).replace(/\.$/, "");
+      if (Number(truncated.slice(-1)) % 2 === 0) text = truncated;
+    }
+    let [whole, fraction] = text.split(".");
+    whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    text = (value < 0 && Number(text) !== 0 ? "\u2212" : "") + whole + (fraction === undefined ? "" : "." + fraction);
+    if (language === "fr") text = text.replace(/,/g, "\u202f").replace(".", ",");
+    return text;
+  }
+
+  function percent(probability, language, sign = true) {
+    if (probability === 0) return "\u2014";
+    const suffix = sign ? " %" : "";
+    if (probability < 0.001) return (sign ? "< " : "<") + formatNumber(0.1, language, 1) + suffix;
+    return formatNumber(100 * probability, language, 1) + suffix;
+  }
+
+  const VISIBLE_WHITESPACE = {" ": "\u2423", "\n": "\u21b5", "\t": "\u21e5"};
+  const ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"};
+  const escape = (text) => text.replace(/[&<>"']/g, (character) => ESCAPES[character]);
+  const visibleWhitespace = (text) => text.replace(/[ \n\t]/g, (character) => VISIBLE_WHITESPACE[character]);
+  const visible = (text) => escape(visibleWhitespace(text));
+  const isKept = (candidate) => candidate.probabilities[candidate.probabilities.length - 1] > 0;
+
+  // render.chart_html's bars (its legend never changes)
+  function chartHtml(view, language) {
+    const rows = view.candidates.map((candidate) => {
+      const raw = candidate.probabilities[0];
+      const final = candidate.probabilities[candidate.probabilities.length - 1];
+      const removed = isKept(candidate) ? "" : " removed";
+      return (
+        `<span class="label${removed}"><code>${visible(candidate.label)}</code></span>` +
+        `<span class="track${removed}"><span class="raw" style="width:${formatNumber(100 * raw, "en", 1)}%"></span>` +
+        `<span class="final" style="width:${formatNumber(100 * final, "en", 1)}%"></span></span>` +
+        `<span class="value${removed}">${escape(percent(final, language))}</span>`
+      );
+    });
+    return `<div class="sampling-chart">${rows.join("")}</div>`;
+  }
+
+  // render.stages_table_html; `words`: the tab's texts in the page's language
+  function tableHtml(view, language, words) {
+    const shown = view.stages.flatMap((stage, index) => (stage.active ? [index] : []));
+    const names = view.stages.map((stage) => words[`stage_${stage.name}`]);
+    const header = [`<th>${escape(words.column_token)}</th>`, ...shown.map((index) => `<th>${escape(names[index])}</th>`)];
+    const rows = view.candidates.map((candidate) => {
+      const cells = [`<td class="token"><code>${visible(candidate.label)}</code></td>`];
+      for (const index of shown) {
+        const probability = candidate.probabilities[index];
+        const removed = probability === 0 ? ' class="removed"' : "";
+        cells.push(`<td${removed}>${escape(percent(probability, language, false))}</td>`);
+      }
+      return `<tr${isKept(candidate) ? "" : " class=removed"}>${cells.join("")}</tr>`;
+    });
+    const kept = shown.map((index) => `<td>${formatNumber(view.stages[index].kept, language)}</td>`).join("");
+    const entropy = shown.map((index) => `<td>${formatNumber(view.stages[index].entropy_bits, language, 2)}</td>`).join("");
+    const footer =
+      `<tr><th>${escape(words.row_kept)}</th>${kept}</tr>` + `<tr><th>${escape(words.row_entropy)}</th>${entropy}</tr>`;
+    const off = view.stages.flatMap((stage, index) => (stage.active ? [] : [names[index]]));
+    const offLine = off.length
+      ? `<p class="sampling-off">${escape(words.stages_off.replace("{stages}", off.join(", ")))}</p>`
+      : "";
+    return (
+      `<table class="sampling-stages"><caption>${escape(words.table_caption)}</caption><thead><tr>${header.join("")}` +
+      `</tr></thead><tbody>${rows.join("")}</tbody><tfoot>${footer}</tfoot></table>${offLine}`
+    );
+  }
+
+  // The radio's label of a candidate, as ui.Handlers.next_token writes it
+  function choiceLabel(candidate, language) {
+    return `${visibleWhitespace(candidate.label)} \u00b7 ${percent(candidate.probabilities[candidate.probabilities.length - 1], language)}`;
+  }
+
+  // --- the page: the chart and the table follow a dragged slider -------------------------------
+
+  const SLIDERS = {
+    temperature: "temperature",
+    "top-k": "top_k",
+    "top-p": "top_p",
+    "min-p": "min_p",
+    "repetition-penalty": "repetition_penalty",
+  };
+  const SLIDER_SELECTOR = Object.keys(SLIDERS)
+    .map((name) => `#sampling-${name}`)
+    .join(", ");
+
+  // Installed once by the tab's page script (styles.TAB_SCRIPT), with the tab's texts in both
+  // languages. While a slider moves, each animation frame redraws the view from the sent scores;
+  // when it is released, a view the browser could not draw (see `stages`), or another text in the
+  // prompt box, is asked of the server once (the « Probabilités » button's call). The chart and
+  // the table are marked busy during the drag; its result is said once, at the end.
+  function attach(allWords) {
+    let parsed = {node: null, data: null};
+    let scheduled = false;
+    let needsServer = false; // the view on screen is not the one of the sliders' values
+    let shownView = null;
+
+    const language = () => ((document.documentElement.lang || "fr").slice(0, 2) === "en" ? "en" : "fr");
+    const sentData = () => {
+      const node = document.querySelector("#sampling-chart .sampling-filters");
+      if (node !== parsed.node) parsed = {node, data: node ? JSON.parse(node.dataset.filters) : null};
+      return parsed.data;
+    };
+    const sliderValue = (name) => {
+      const box = document.querySelector(`#sampling-${name} input[type=number]`);
+      return box && box.value.trim() !== "" ? Number(box.value) : NaN;
+    };
+    const live = document.createElement("p");
+    live.className = "sampling-live";
+    live.setAttribute("aria-live", "polite");
+    document.body.appendChild(live);
+    const busy = (on) => {
+      for (const id of ["sampling-chart", "sampling-table"]) {
+        const element = document.getElementById(id);
+        if (element) element.setAttribute("aria-busy", on ? "true" : "false");
+      }
+    };
+
+    function redraw() {
+      scheduled = false;
+      const data = sentData();
+      const prompt = document.querySelector("#sampling-prompt textarea");
+      const chart = document.querySelector("#sampling-chart .sampling-chart");
+      const table = document.querySelector("#sampling-table .sampling-stages");
+      if (!data || !prompt || prompt.value !== data.prompt || !chart || !table) {
+        needsServer = true;
+        return;
+      }
+      const settings = {};
+      for (const [name, key] of Object.entries(SLIDERS)) settings[key] = sliderValue(name);
+      const view = stages(data, settings, data.shown.length);
+      if (view.ask) {
+        needsServer = true; // the view stays as it was until the server answers
+        return;
+      }
+      const pageLanguage = language();
+      chart.outerHTML = chartHtml(view, pageLanguage);
+      table.parentElement.innerHTML = tableHtml(view, pageLanguage, allWords[pageLanguage]);
+      // The radio's choices are the server's (their values are token ids): their labels follow
+      // while the candidates are the same; a penalty that reorders them needs the server.
+      const sameChoices = view.candidates.map((candidate) => candidate.token_id).join() === data.shown.join();
+      if (sameChoices) {
+        const labels = document.querySelectorAll("#sampling-candidates label");
+        view.candidates.forEach((candidate, index) => {
+          const text = labels[index] && labels[index].querySelector("span");
+          if (text) text.textContent = choiceLabel(candidate, pageLanguage);
+        });
+      }
+      needsServer = !sameChoices;
+      shownView = view;
+      if (window.iagenSamplingSummary) window.iagenSamplingSummary();
+    }
+
+    function announce() {
+      const words = allWords[language()];
+      const final = shownView.stages[shownView.stages.length - 1];
+      const best = shownView.candidates[0];
+      live.textContent = words.live
+        .replace("{kept}", formatNumber(final.kept, language()))
+        .replace("{token}", visibleWhitespace(best.label))
+        .replace("{percent}", percent(best.probabilities[best.probabilities.length - 1], language()));
+    }
+
+    const inSlider = (target) => target && target.closest && target.closest(SLIDER_SELECTOR);
+    document.addEventListener(
+      "input",
+      (event) => {
+        if (!inSlider(event.target)) return;
+        busy(true);
+        if (!scheduled) {
+          scheduled = true;
+          requestAnimationFrame(redraw);
+        }
+      },
+      true,
+    );
+    // The end of a drag, or a typed value applied: the last frame, then once the server if needed.
+    document.addEventListener(
+      "change",
+      (event) => {
+        if (!inSlider(event.target)) return;
+        requestAnimationFrame(() => {
+          redraw();
+          busy(false);
+          const show = document.getElementById("sampling-show");
+          if (needsServer && show) show.click();
+          else if (shownView) announce();
+        });
+      },
+      true,
+    );
+  }
+
+  return {STAGES, stages, formatNumber, percent, chartHtml, tableHtml, choiceLabel, attach};
 })();

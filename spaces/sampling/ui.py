@@ -93,6 +93,7 @@ class TabModels:
 
     def __init__(self, hub: Hub):
         from shared.batching import Batcher, ScoresCache
+        from spaces.sampling.browser_filters import FiltersCache
 
         self.hub = hub
         settings = hub.settings
@@ -101,6 +102,7 @@ class TabModels:
             max_rows=settings.lm_concurrency + settings.lm_stream_concurrency,
         )
         self._identities: dict[str, tuple[str, str]] = {}
+        self.filters = FiltersCache()
         self._loads = ThreadPoolExecutor(max_workers=len(LANGUAGE_MODELS), thread_name_prefix="sampling-load")
 
     def missing(self) -> list[str]:
@@ -119,6 +121,13 @@ class TabModels:
             except TimeoutError:
                 phase = load_phase(self.hub, key) or LOADING
                 progress(None, desc=TEXTS.get(f"sampling_phase_{phase}", language, model=model_title(self.hub, key)))
+
+    def filters_payload(self, key: str, lm, next_token) -> dict:
+        """What the browser needs to apply the filters itself to this view's text, made once per text."""
+        from spaces.sampling.browser_filters import filters_payload
+
+        identity = (self._identities.get(key, key), next_token.context.ids)
+        return self.filters.get(identity, lambda: filters_payload(lm, next_token.context.ids, next_token.raw_scores))
 
     def loaded(self, key: str) -> bool:
         statuses = (self.hub.models.status(f"{key}:{part}") for part in ("tokenizer", "model"))
@@ -469,12 +478,9 @@ class Handlers:
             current = current.undone()
         context = logic.steps_context(lm, current)
         next_token = logic.next_token_stages(lm, context, settings, int(top_n))
+        filters = self.models.filters_payload(model_key, lm, next_token)
         choices = [
-            (
-                f"{render.visible_whitespace(candidate.label)} · {render.percent(candidate.probabilities[-1], language)}",
-                candidate.token_id,
-            )
-            for candidate in next_token.candidates
+            (render.choice_label(candidate, language), candidate.token_id) for candidate in next_token.candidates
         ]
         data = {
             "stages": [
@@ -499,7 +505,7 @@ class Handlers:
         return (
             current,
             render.steps_text_html(lm, current, language),
-            render.chart_html(next_token, language),
+            render.chart_html(next_token, language) + render.filters_html(filters, prompt_text, next_token),
             render.stages_table_html(next_token, language),
             gr.Radio(choices=choices, value=None, visible=True),
             data,
@@ -785,15 +791,15 @@ def wire(
         next_token.data,
         next_token.status,
     ]
-    # The distribution follows every change of the text, the model or a slider (on release, or
-    # Enter / leaving a slider's number box).
+    # The distribution follows every change of the text, the model or the number of candidates.
+    # The filters' sliders redraw it in the browser (filters.js), which calls this endpoint, once
+    # a slider is released, only where it cannot compute the view itself.
     gr.on(
         [
             next_token.show.click,
             next_token.prompt.submit,
             settings.model.input,  # a choice of the student, not the page load's
             next_token.top_n.release,
-            *(slider.release for slider in settings.filters),
         ],
         handlers.next_token,
         [constant("show"), constant(None), *view_inputs, constant(None), next_token.steps],
