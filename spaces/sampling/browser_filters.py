@@ -19,15 +19,12 @@ compares the two over many settings):
 Where a setting needs more (a nucleus or a min-p set reaching the tail, a temperature off the
 grid, top-k beyond what is sent), the browser says so and asks the server, whose answer is exact.
 Building this costs ~25 ms of CPU for Gemma's 262 144 scores (benchmarks/sampling.py), once per
-text: `FiltersCache` keeps it with the text's context.
+text: models.FiltersCache keeps it by context.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable
 from typing import Any
 
 import torch
@@ -89,26 +86,3 @@ def filters_payload(lm: LanguageModel, context_ids: tuple[int, ...], raw_scores:
 def _score(value: torch.Tensor) -> float | None:
     score = float(value)
     return score if math.isfinite(score) else None  # JSON has no -inf: filters.js reads null as removed
-
-
-class FiltersCache:
-    """Payloads by context (the model's identity and the token ids), the least recently used
-    dropped beyond `max_entries`: a slider's release, an undo or another phone on the same text
-    costs no new one."""
-
-    def __init__(self, max_entries: int = 256):
-        self.max_entries = max_entries
-        self._payloads: OrderedDict[Hashable, dict] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, make) -> dict:
-        with self._lock:
-            if key in self._payloads:
-                self._payloads.move_to_end(key)
-                return self._payloads[key]
-        payload = make()
-        with self._lock:
-            self._payloads[key] = payload
-            while len(self._payloads) > self.max_entries:
-                self._payloads.popitem(last=False)
-        return payload

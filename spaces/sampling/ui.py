@@ -17,7 +17,10 @@ so the cheap tabs keep their own limit.
 from __future__ import annotations
 
 import html
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -93,7 +96,6 @@ class TabModels:
 
     def __init__(self, hub: Hub):
         from shared.batching import Batcher, ScoresCache
-        from spaces.sampling.browser_filters import FiltersCache
 
         self.hub = hub
         settings = hub.settings
@@ -144,6 +146,29 @@ class TabModels:
                 self._identities[key] = (key, self.hub.weights.version(key))
             passes = self.batcher.for_model(model, self._identities[key])
         return logic.LanguageModel(model, tokenizer, passes, context_tokens=self.hub.settings.lm_context_tokens)
+
+
+class FiltersCache:
+    """Payloads by context (the model's identity and the token ids), the least recently used
+    dropped beyond `max_entries`: a slider's release, an undo or another phone on the same text
+    costs no new one."""
+
+    def __init__(self, max_entries: int = 256):
+        self.max_entries = max_entries
+        self._payloads: OrderedDict[Hashable, dict] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make) -> dict:
+        with self._lock:
+            if key in self._payloads:
+                self._payloads.move_to_end(key)
+                return self._payloads[key]
+        payload = make()
+        with self._lock:
+            self._payloads[key] = payload
+            while len(self._payloads) > self.max_entries:
+                self._payloads.popitem(last=False)
+        return payload
 
 
 # --- the sections ------------------------------------------------------------------------------------
