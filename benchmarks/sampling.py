@@ -231,7 +231,7 @@ def memory_phase() -> dict[str, float]:
 
     from shared.model_cache import measure_bytes
     from spaces.sampling import logic
-    from spaces.sampling.ui import language_model
+    from spaces.sampling.models import language_model
 
     process = psutil.Process()
     before = process.memory_info().rss
@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
     import torch
 
-    from spaces.sampling.ui import language_model
+    from spaces.sampling.models import language_model
 
     print(f"== Sampling playground vs plain transformers — {now()}; {machine_description()}")
     results: dict[str, object] = {}

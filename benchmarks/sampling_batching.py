@@ -433,7 +433,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
     import torch
 
-    from spaces.sampling.ui import language_model
+    from spaces.sampling.models import language_model
 
     torch.set_num_threads(1)
     lm = language_model(hub(), MODEL)

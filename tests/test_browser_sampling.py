@@ -165,6 +165,70 @@ def test_the_stage_table_fits_the_phone_with_every_stage_on(pages, locale):
     pages.assert_healthy(page)
 
 
+def drag_slider(page, slider: str, start: float, end: float, steps: int = 20) -> None:
+    """A finger's drag with the mouse: press at `start` of the slider's track (0 to 1), move to `end`, release."""
+    track = page.locator(f"#sampling-{slider} input[type=range]")
+    track.scroll_into_view_if_needed()
+    box = track.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + start * box["width"], y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + end * box["width"], y, steps=steps)
+    page.mouse.up()
+
+
+@pytest.mark.parametrize("locale", list(LOCALES))
+def test_dragging_a_slider_redraws_the_chart_and_the_table_with_no_request(pages, locale):
+    language = LOCALES[locale]
+    page = open_tab(pages, locale)
+    page.locator("#sampling-show").tap()
+    expect(page.locator("#sampling-chart .sampling-chart .track")).to_have_count(10, timeout=FIRST_USE_MS)
+    open_settings(page)
+    before = page.locator("#sampling-chart .sampling-chart").inner_html(), page.locator("#sampling-table").inner_html()
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    drag_slider(page, "temperature", 0.4, 0.02)  # to 0: greedy, one token left after the temperature
+    expect(page.locator("#sampling-temperature input[type=number]")).to_have_value("0")
+    expect(page.locator("#sampling-table tbody tr").first.locator("td").nth(2)).to_have_text(
+        "100,0" if language == "fr" else "100.0"
+    )
+    page.wait_for_timeout(500)  # a call the release would make
+    after = page.locator("#sampling-chart .sampling-chart").inner_html(), page.locator("#sampling-table").inner_html()
+    assert after[0] != before[0] and after[1] != before[1]
+    assert requests == [], f"the drag sent {requests}"
+    expect(summary(page)).to_have_text(
+        {"fr": "Réglages : T 0 (glouton) · top-k 5 · top-p 0,9", "en": "Settings: T 0 (greedy) · top-k 5 · top-p 0.9"}[
+            language
+        ]
+    )
+    # Said once the finger is up, in the page's language; the chart and the table no longer busy.
+    expect(page.locator(".sampling-live")).to_contain_text("100,0 %" if language == "fr" else "100.0 %")
+    expect(page.locator("#sampling-chart")).to_have_attribute("aria-busy", "false")
+    # The radio offers the redrawn percentages; choosing a token still asks the server.
+    choice = page.locator("#sampling-candidates label").first
+    expect(choice).to_contain_text("100,0 %" if language == "fr" else "100.0 %")
+    choice.tap()
+    expect(page.locator("#sampling-text .sampling-text")).to_be_visible()
+    assert requests, "choosing a token asked nothing of the server"
+    pages.assert_healthy(page)
+
+
+def test_a_setting_the_browser_cannot_compute_asks_the_server_once_on_release(pages):
+    page = open_tab(pages, "fr-FR")
+    page.locator("#sampling-show").tap()
+    expect(page.locator("#sampling-chart .sampling-chart .track")).to_have_count(10, timeout=FIRST_USE_MS)
+    open_settings(page)
+    calls = []
+    page.on("request", lambda request: calls.append(request.url) if "queue/join" in request.url else None)
+    # top-k off: the tiny model's nearly flat distribution puts top-p 0.9's nucleus far beyond the
+    # tokens sent; the server draws it.
+    type_in_slider_box(page, "top-k", "0")
+    expect(page.locator("#sampling-table thead th")).to_have_count(4)  # the token, the model, temperature, top-p
+    page.wait_for_timeout(500)
+    assert len(calls) == 1, calls
+    pages.assert_healthy(page)
+
+
 def test_the_token_pop_up_closes_on_a_tap_elsewhere(pages):
     page = open_tab(pages, "fr-FR")
     page.locator("#sampling-generate").tap()

@@ -354,7 +354,8 @@ def test_the_page_says_at_load_what_this_server_lacks(
 ):
     from types import SimpleNamespace
 
-    from spaces.sampling.ui import Handlers, TabModels
+    from spaces.sampling.handlers import Handlers
+    from spaces.sampling.models import TabModels
 
     hub = Hub(tiny_model_settings(tmp_path, **missing))
     request = SimpleNamespace(headers={"accept-language": language}, cookies={}, client=None)
@@ -373,7 +374,8 @@ def test_the_page_says_at_load_what_this_server_lacks(
 def test_the_page_shows_its_example_texts_in_its_language(hub):
     from types import SimpleNamespace
 
-    from spaces.sampling.ui import Handlers, TabModels
+    from spaces.sampling.handlers import Handlers
+    from spaces.sampling.models import TabModels
 
     english = SimpleNamespace(headers={"accept-language": "en-US,en;q=0.9"}, cookies={}, client=None)
     *_, prompt, chart, first, second, generate_prompt, system_prompt = Handlers(hub, TabModels(hub)).on_load(english)
@@ -389,7 +391,7 @@ def test_the_page_shows_its_example_texts_in_its_language(hub):
 def passes(hub):
     """Counts the batched forward passes of the hub's completion model (its one copy in the model
     cache): each run of its output layer, with its input's shape (rows first)."""
-    from spaces.sampling.ui import language_model
+    from spaces.sampling.models import language_model
 
     model = language_model(hub, "gemma3_270m").model
     calls = []
@@ -453,7 +455,7 @@ def test_the_chat_has_its_own_answer_length(client):
 
 def test_the_tokenizer_tab_and_this_one_share_one_tokenizer(hub):
     from shared.language_models import shared_tokenizer
-    from spaces.sampling.ui import language_model
+    from spaces.sampling.models import language_model
 
     assert language_model(hub, "gemma3_270m").tokenizer is shared_tokenizer(hub, "gemma3_270m")
     keys = {status.key for status in hub.models.statuses()}
@@ -463,9 +465,9 @@ def test_the_tokenizer_tab_and_this_one_share_one_tokenizer(hub):
 def test_a_first_load_tells_the_waiting_user_what_it_does_in_words(hub, monkeypatch):
     """While a model's first load runs (here held for a moment), the user's progress reads what
     shared.language_models says the load is doing, in the page's language."""
-    from spaces.sampling import ui
+    from spaces.sampling import models as tab_models
 
-    models = ui.TabModels(hub)
+    models = tab_models.TabModels(hub)
     really_open = models._open
 
     def slow_open(key):
@@ -474,7 +476,7 @@ def test_a_first_load_tells_the_waiting_user_what_it_does_in_words(hub, monkeypa
 
     monkeypatch.setattr(models, "_open", slow_open)
     monkeypatch.setattr(models, "loaded", lambda key: False)
-    monkeypatch.setattr(ui, "load_phase", lambda hub, key: "converting")
+    monkeypatch.setattr(tab_models, "load_phase", lambda hub, key: "converting")
     said = []
     lm = models.get("gemma3_270m", progress=lambda value, desc: said.append(desc), language="fr")
     assert lm.vocabulary_size > 0

@@ -380,12 +380,16 @@ class NextToken:
     candidates: tuple[Candidate, ...]  # the most likely tokens after the repetition penalty
     scores: torch.Tensor = field(repr=False)  # after every stage, shape (1, vocabulary): what a draw uses
     context: Context
+    raw_scores: torch.Tensor = field(
+        repr=False
+    )  # the model's, shape (vocabulary,): what the browser's filters start from
 
 
 def next_token_stages(lm: LanguageModel, context: Context, settings: SamplingSettings, top_n: int = 10) -> NextToken:
     """The next-token distribution after each stage, for the `top_n` most likely candidates."""
     input_ids = torch.tensor([list(context.ids)], device=lm.device)
-    scores = lm.passes.scores([context.ids])[0][None]  # shape (1, vocabulary), as the processors take them
+    raw_scores = lm.passes.scores([context.ids])[0]
+    scores = raw_scores[None]  # shape (1, vocabulary), as the processors take them
     distributions = [StageDistribution.of_scores(scores[0], None, may_remove=True)]
     summaries = [StageSummary(STAGES[0], True, distributions[0].kept, distributions[0].entropy_bits())]
     for name, (_, processor) in zip(STAGES[1:], stage_processors(settings), strict=True):
@@ -405,7 +409,7 @@ def next_token_stages(lm: LanguageModel, context: Context, settings: SamplingSet
         Candidate(token_id, token_label(lm.tokenizer, token_id), tuple(row))
         for token_id, row in zip(ranked.tolist(), table, strict=True)
     )
-    return NextToken(tuple(summaries), candidates, scores, context)
+    return NextToken(tuple(summaries), candidates, scores, context, raw_scores)
 
 
 @dataclass(frozen=True)
@@ -414,10 +418,14 @@ class StageDistribution:
 
     Once top-k or top-p has run, a few dozen of the 262 144 scores are finite: the later stages'
     figures are computed on those alone, and the stages that remove nothing (the penalty, the
-    temperature) skip looking for the removed ones, a third of the view's time on a kept context."""
+    temperature) skip looking for the removed ones, a third of the view's time on a kept context.
+    Its normalisation and entropy are sums in float64: float32's log-softmax over 262 144 scores
+    put the entropy up to 2e-4 bits off, and the browser (filters.js) must find the same figures."""
 
     support: torch.Tensor | None  # the token ids still possible, ascending; None: the whole vocabulary
-    log_probabilities: torch.Tensor  # over `support` (over the whole vocabulary when it is None)
+    values: torch.Tensor  # the stage's scores over `support` (over the whole vocabulary when it is None)
+    log_total: float  # log(sum(exp(values))), in float64
+    entropy_nats: float
 
     @staticmethod
     def of_scores(row: torch.Tensor, support: torch.Tensor | None, may_remove: bool) -> StageDistribution:
@@ -428,27 +436,31 @@ class StageDistribution:
             if not bool(finite.all()):
                 positions = finite.nonzero()[:, 0]
                 support, values = (positions if support is None else support[positions]), values[positions]
-        return StageDistribution(support, values.log_softmax(dim=-1))
+        shifted = values.double() - float(values.max())
+        weights = shifted.exp()
+        total = float(weights.sum())
+        entropy = math.log(total) - float(weights @ shifted) / total  # log Z - E[score - max]
+        return StageDistribution(support, values, float(values.max()) + math.log(total), entropy)
 
     @property
     def kept(self) -> int:
-        return self.log_probabilities.numel()
+        return self.values.numel()
 
     def entropy_bits(self) -> float:
-        # -sum p ln p, in bits; every probability here is > 0 or underflows to exactly 0 (0 * ln p = 0)
-        return max(0.0, float(-(self.log_probabilities.exp() @ self.log_probabilities)) / math.log(2))
+        return max(0.0, self.entropy_nats / math.log(2))
 
     def most_likely(self, count: int) -> torch.Tensor:
-        best = self.log_probabilities.topk(min(count, self.kept)).indices
+        best = self.values.topk(min(count, self.kept)).indices
         return best if self.support is None else self.support[best]
 
     def probabilities_of(self, token_ids: torch.Tensor) -> torch.Tensor:
-        """Each token's probability at this stage, 0 for one an earlier stage removed."""
+        """Each token's probability at this stage (float64), 0 for one an earlier stage removed."""
         if self.support is None:
-            return self.log_probabilities[token_ids].exp()
+            return (self.values[token_ids].double() - self.log_total).exp()
         positions = torch.searchsorted(self.support, token_ids).clamp(max=self.kept - 1)
         present = self.support[positions] == token_ids
-        return torch.where(present, self.log_probabilities[positions].exp(), torch.zeros(()))
+        probabilities = (self.values[positions].double() - self.log_total).exp()
+        return torch.where(present, probabilities, torch.zeros((), dtype=torch.float64))
 
 
 # --- two prompts side by side ----------------------------------------------------------------

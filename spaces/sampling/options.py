@@ -5,6 +5,13 @@ from dataclasses import dataclass
 
 # What each setting accepts; values outside are clamped and reported (logic.checked_settings).
 TEMPERATURE_RANGE = (0.0, 2.0)
+TEMPERATURE_STEP = 0.05  # the slider's step: the browser's filters know the temperatures on this grid
+# Every temperature the slider can take but 0 (greedy needs no sums): 0.05, 0.1, ... 2.0.
+TEMPERATURE_GRID = tuple(
+    round(step * TEMPERATURE_STEP, 2) for step in range(1, round(TEMPERATURE_RANGE[1] / TEMPERATURE_STEP) + 1)
+)
+TOP_K_MAX = 200  # the top-k slider's end
+TOP_N_RANGE = (3, 30)  # how many candidates the chart may show
 TOP_P_RANGE = (0.0, 1.0)
 MIN_P_RANGE = (0.0, 1.0)
 REPETITION_PENALTY_RANGE = (1.0, 2.0)

@@ -5,6 +5,7 @@ every text a user typed or a model wrote is escaped."""
 from __future__ import annotations
 
 import html
+import json
 import math
 
 from shared.i18n import format_number
@@ -31,6 +32,11 @@ def visible_whitespace(text: str) -> str:
 
 def visible(text: str) -> str:
     return html.escape(visible_whitespace(text))
+
+
+def choice_label(candidate, language: str) -> str:
+    """A candidate in the radio under the chart: « ␣lit · 33,0 % » (its probability after the filters)."""
+    return f"{visible_whitespace(candidate.label)} · {percent(candidate.probabilities[-1], language)}"
 
 
 def status_html(lines: list[str], notices: list[str] = ()) -> str:
@@ -101,6 +107,13 @@ def chart_html(next_token, language: str) -> str:
             f'<span class="value{removed}">{html.escape(percent(final, language))}</span>'
         )
     return f'{chart_legend(language)}<div class="sampling-chart">{"".join(rows)}</div>'
+
+
+def filters_html(payload: dict, prompt: str, next_token) -> str:
+    """Hidden beside the chart: what filters.js needs to redraw it while a slider moves, the text
+    it belongs to (another text in the box needs the server) and the candidates the radio offers."""
+    data = {**payload, "prompt": prompt, "shown": [candidate.token_id for candidate in next_token.candidates]}
+    return f'<div class="sampling-filters" hidden data-filters="{html.escape(json.dumps(data, ensure_ascii=False))}"></div>'
 
 
 def comparison_html(comparison, prompts: list[str], language: str) -> str:

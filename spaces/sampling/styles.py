@@ -1,8 +1,10 @@
 """The Échantillonnage tab's look (CSS) and the few things its page does in the browser (JS):
 the folded settings' one-line summary, a typed slider value applied on Enter, the token pop-up
-closed by a tap elsewhere. Browser-only work: no server call for any of them."""
+closed by a tap elsewhere, and the sampling filters redrawn while a slider moves (filters.js).
+Browser-only work: no server call for any of them."""
 
 import json
+from pathlib import Path
 
 from spaces.sampling.texts import TEXTS
 
@@ -70,7 +72,27 @@ CSS = """
 .sampling-token .alternatives b { font-weight: 600; }
 .sampling-mistakes { font-size: 0.9em; font-style: italic; }
 #sampling-settings .label-wrap span:first-child { text-align: left; }
+/* Said by a screen reader, not shown: what a released slider changed (filters.js). */
+.sampling-live { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); margin: 0; }
 """
+
+FILTERS_JS = Path(__file__).with_name("filters.js").read_text(encoding="utf-8")
+
+_VIEW_WORDS = {
+    language: {
+        "column_token": TEXTS.get("sampling_column_token", language),
+        "table_caption": TEXTS.get("sampling_table_caption", language),
+        "row_kept": TEXTS.get("sampling_row_kept", language),
+        "row_entropy": TEXTS.get("sampling_row_entropy", language),
+        "stages_off": TEXTS.by_language[language]["sampling_stages_off"],  # filled in by the browser
+        "live": TEXTS.by_language[language]["sampling_live_view"],
+        **{
+            f"stage_{stage}": TEXTS.get(f"sampling_stage_{stage}", language)
+            for stage in ("raw", "repetition_penalty", "temperature", "top_k", "top_p", "min_p")
+        },
+    }
+    for language in TEXTS.by_language
+}
 
 _SUMMARY_WORDS = {
     language: {
@@ -92,6 +114,12 @@ _SUMMARY_WORDS = {
 TAB_SCRIPT = (
     """() => {
   if (window.iagenSamplingSummary) return;
+"""
+    + FILTERS_JS
+    + """
+  iagenSamplingFilters.attach("""
+    + json.dumps(_VIEW_WORDS, ensure_ascii=False)
+    + """);
   const WORDS = """
     + json.dumps(_SUMMARY_WORDS, ensure_ascii=False)
     + """;

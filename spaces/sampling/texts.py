@@ -44,6 +44,8 @@ TEXTS = Texts(
         "sampling_stages_off": "Désactivés : {stages}.",
         "sampling_row_kept": "Gardés",
         "sampling_row_entropy": "Entropie (bits)",
+        # Said once a slider is released (the chart and the table redraw in the browser meanwhile).
+        "sampling_live_view": "Après les filtres : {kept} tokens possibles ; le plus probable, « {token} », {percent}.",
         "sampling_chart_raw": "probabilité donnée par le modèle",
         "sampling_chart_final": "après les filtres (celle du tirage)",
         "sampling_steps_legend": "En bleu, les tokens tirés au sort ; en orange, ceux que vous avez choisis.",
@@ -142,6 +144,7 @@ TEXTS = Texts(
         "sampling_stages_off": "Off: {stages}.",
         "sampling_row_kept": "Kept",
         "sampling_row_entropy": "Entropy (bits)",
+        "sampling_live_view": "After the filters: {kept} possible tokens; the most likely, “{token}”, {percent}.",
         "sampling_chart_raw": "probability given by the model",
         "sampling_chart_final": "after the filters (the one drawn from)",
         "sampling_steps_legend": "In blue, the tokens drawn at random; in orange, those you chose.",
