@@ -97,7 +97,7 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
     from starlette.middleware import Middleware
 
     from shared import hub_page
-    from shared.compression import CompressPages, KeepAssets
+    from shared.compression import CompressPages, KeepAssets, KeepPages
     from shared.hub import Hub
 
     hub = Hub(settings)
@@ -112,8 +112,9 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
     return blocks.launch(
         # When the whole room scans the QR code at once, every phone downloads the page, whose
         # HTML holds the config of every component (~500 KB, 45 KB compressed), and ~100 of
-        # Gradio's files, which Gradio would read and compress anew for each phone.
-        app_kwargs={"middleware": [Middleware(KeepAssets), Middleware(CompressPages)]},
+        # Gradio's files: Gradio would render the page and read and compress the files anew for
+        # each phone. The first middleware is the outermost.
+        app_kwargs={"middleware": [Middleware(KeepPages), Middleware(KeepAssets), Middleware(CompressPages)]},
         theme=hub_page.theme(),
         server_name=settings.host,
         server_port=settings.port,
