@@ -44,6 +44,16 @@ OPEN_REQUESTED_TAB_SCRIPT = """<script>
 })();
 </script>"""
 
+# A tab tapped by a person warms its demo up (app.warm_up_when_tapped's hidden button): Gradio's
+# select event would fire for the tab a page opens on too, an event per phone of a QR rush.
+WARM_UP_TAPPED_TAB_SCRIPT = """<script>
+document.addEventListener("click", (event) => {
+  const tab = event.isTrusted && event.target.closest && event.target.closest("#hub-tabs [role=tab]");
+  const name = tab && tab.id.replace(/^tab-/, "").replace(/-button$/, "");
+  if (name) document.getElementById(`warm-up-${name}`)?.click();
+}, true);
+</script>"""
+
 # Gradio writes its waiting and its toasts in English whatever the page's language ("queue: 3/12 |
 # 1.2/6.0s", "processing | 4.1s", a toast titled "Error", "Queue is full…"): this script puts them
 # in words of the page's language. It leaves Gradio's text in place (Svelte keeps updating it) and
@@ -102,8 +112,9 @@ def busy_script() -> str:
 
 
 def head() -> str:
-    """The scripts Gradio runs as the page opens: the language cookie, the ?tab= link, the words."""
-    return LANGUAGE_SCRIPT + OPEN_REQUESTED_TAB_SCRIPT + busy_script()
+    """The scripts Gradio runs as the page opens: the language cookie, the ?tab= link, the warm-up
+    of a tapped tab, the words."""
+    return LANGUAGE_SCRIPT + OPEN_REQUESTED_TAB_SCRIPT + WARM_UP_TAPPED_TAB_SCRIPT + busy_script()
 
 
 def theme():

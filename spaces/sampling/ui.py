@@ -27,7 +27,7 @@ import gradio as gr
 from shared.gpu import gpu_task, on_zerogpu
 from shared.hub import Hub
 from shared.hub_ui import notice_html
-from shared.i18n import format_number, request_language
+from shared.i18n import LANGUAGES, format_number, request_language
 from shared.language_models import (
     LANGUAGE_MODELS,
     LOADING,
@@ -77,11 +77,14 @@ def prepare(hub: Hub) -> None:
 
 def warm_up(hub: Hub) -> None:
     """Load the completion model, the first one the tab needs (the first time, converting its GGUF
-    takes a minute or two); the chat model loads on the first message."""
-    try:
-        language_model(hub, COMPLETION_MODEL)
-    except WeightsUnavailable:
-        pass  # the tab says at page load what is missing; the log says how to get it
+    takes a minute or two); the chat model loads on the first message, except in a lecture hall,
+    where both are ready before the room arrives (no student's first chat waits for a load)."""
+    keys = LANGUAGE_MODELS if hub.settings.profile == "lecture" else (COMPLETION_MODEL,)
+    for key in keys:
+        try:
+            language_model(hub, key)
+        except WeightsUnavailable:
+            pass  # the tab says what is missing; the log says how to get it
 
 
 # --- the models ------------------------------------------------------------------------------------
@@ -670,38 +673,48 @@ class Handlers:
         system_prompt = TEXTS.get(f"sampling_preset_{name}_system", language)
         return system_prompt, TEXTS.get(f"sampling_preset_{name}_message", language), [], ""
 
-    def on_load(self, request: gr.Request):
-        """At page load: the texts in the page's language, and what this server cannot do (one
-        sentence; the buttons that cannot work disabled)."""
-        language = request_language(request)
+    def first_values(
+        self,
+        notice: gr.HTML,
+        settings: SettingsPanel,
+        next_token: NextTokenPanel,
+        compare: ComparePanel,
+        generation: GenerationPanel,
+        chat: ChatPanel,
+    ) -> None:
+        """As the hub starts, for every visitor: the texts in the page's language (translated in
+        the browser), and what this server cannot do (one sentence; the buttons that cannot work
+        disabled). In the page: no event when a phone opens it."""
         missing = self.models.missing()
         available = [key for key in LANGUAGE_MODELS if key not in missing]
         title = {key: model_title(self.hub, key) for key in LANGUAGE_MODELS}
         if not available:
-            notice = TEXTS.get("sampling_missing_all", language)
+            key, values = "sampling_missing_all", {}
         elif COMPLETION_MODEL in missing:
-            notice = TEXTS.get("sampling_missing_completion", language, other=title[available[0]])
+            key, values = "sampling_missing_completion", {"other": title[available[0]]}
         elif CHAT_MODEL in missing:
-            notice = TEXTS.get("sampling_missing_chat", language)
+            key, values = "sampling_missing_chat", {}
         else:
-            notice = ""
+            key = None
+        if key is not None:
+            sentences = {language: notice_html(TEXTS.get(key, language, **values)) for language in LANGUAGES}
+            notice.value, notice.visible = self.hub.page_texts.add("sampling_availability", **sentences), True
         any_model = bool(available)
-        view_buttons = [gr.Button(interactive=any_model)] * 5  # show, draw, undo, compare, generate
-        return (
-            gr.HTML(notice_html(notice), visible=bool(notice)),
-            gr.Dropdown(
-                choices=[(title[key], key) for key in available] or [(title[COMPLETION_MODEL], COMPLETION_MODEL)],
-                value=COMPLETION_MODEL if COMPLETION_MODEL in available or not available else available[0],
-            ),
-            *view_buttons,
-            gr.Button(interactive=CHAT_MODEL not in missing),
-            TEXTS.get("sampling_default_prompt", language),
-            render.placeholder_html(language) if any_model else "",
-            TEXTS.get("sampling_compare_prompt_a", language),
-            TEXTS.get("sampling_compare_prompt_b", language),
-            TEXTS.get("sampling_default_generate_prompt", language),
-            TEXTS.get("sampling_preset_assistant_system", language),
-        )
+        settings.model.choices = [(title[key], key) for key in available] or [
+            (title[COMPLETION_MODEL], COMPLETION_MODEL)
+        ]
+        settings.model.value = COMPLETION_MODEL if COMPLETION_MODEL in available or not available else available[0]
+        for button in (next_token.show, next_token.draw, next_token.undo, compare.button, generation.button):
+            button.interactive = any_model
+        chat.send.interactive = CHAT_MODEL not in missing
+        next_token.prompt.value = str(TEXTS.label("sampling_default_prompt"))
+        if any_model:
+            placeholders = {language: render.placeholder_html(language) for language in LANGUAGES}
+            next_token.chart.value = self.hub.page_texts.add("sampling_first_chart", **placeholders)
+        compare.first.value = str(TEXTS.label("sampling_compare_prompt_a"))
+        compare.second.value = str(TEXTS.label("sampling_compare_prompt_b"))
+        generation.prompt.value = str(TEXTS.label("sampling_default_generate_prompt"))
+        chat.system_prompt.value = str(TEXTS.label("sampling_preset_assistant_system"))
 
 
 def message_text(content) -> str:
@@ -739,32 +752,10 @@ def wire(
     views = dict(concurrency_id=VIEWS_CONCURRENCY_ID, concurrency_limit=hub.settings.lm_concurrency)
     streams = dict(concurrency_id=STREAMS_CONCURRENCY_ID, concurrency_limit=hub.settings.lm_stream_concurrency)
 
-    # Page load: the browser side (settings summary, Enter in a number box, pop-ups), then the
-    # server side (texts in the page's language, what this server lacks).
+    # Page load: the browser side only (settings summary, Enter in a number box, pop-ups); what the
+    # server says (texts in the page's language, what it lacks) is in the page since it started.
     gr.on(None, None, None, None, js=TAB_SCRIPT)
-    gr.on(
-        None,
-        handlers.on_load,
-        None,
-        [
-            notice,
-            settings.model,
-            next_token.show,
-            next_token.draw,
-            next_token.undo,
-            compare.button,
-            generation.button,
-            chat.send,
-            next_token.prompt,
-            next_token.chart,
-            compare.first,
-            compare.second,
-            generation.prompt,
-            chat.system_prompt,
-        ],
-        api_visibility="private",
-        queue=False,
-    )
+    hub.at_start(lambda: handlers.first_values(notice, settings, next_token, compare, generation, chat))
     for slider in settings.filters:
         slider.change(None, None, None, js=SUMMARY_JS)
 
