@@ -19,6 +19,8 @@ PAGE_CSS = """
 .hub-models small { opacity: 0.75; }
 .hub-models .hub-remedy { font-family: ui-monospace, monospace; font-size: 0.8em; margin-top: 0.2rem; }
 #hub-title h1 { font-size: 1.4em; margin: 0.2em 0; }
+.hub-host-only { display: none; }
+html.hub-on-this-computer .hub-host-only { display: block; }
 .hub-notice { margin: 0.3rem 0; padding: 0.5rem 0.75rem; border-left: 4px solid #d08a00; border-radius: 4px;
               background: color-mix(in srgb, #d08a00 12%, transparent); }
 .progress-text[data-words], .toast-title[data-words], [data-testid=toast-text][data-words] { font-size: 0 !important; }
@@ -42,6 +44,15 @@ OPEN_REQUESTED_TAB_SCRIPT = """<script>
   const known = components.some((component) => component.props && component.props.elem_id === `tab-${wanted}`);
   if (tabs && wanted && known) tabs.props.selected = wanted;
 })();
+</script>"""
+
+# What is for the host only (ids, variables) is in the page for everyone, which is the same for every
+# visitor, and shown by this class to a browser on the server itself (a phone in the room reaches
+# the hub by its network address, or through a proxy).
+ON_THIS_COMPUTER_SCRIPT = """<script>
+if (["127.0.0.1", "localhost", "[::1]"].includes(window.location.hostname)) {
+  document.documentElement.classList.add("hub-on-this-computer");
+}
 </script>"""
 
 # A tab tapped by a person warms its demo up (app.warm_up_when_tapped's hidden button): Gradio's
@@ -114,7 +125,13 @@ def busy_script() -> str:
 def head() -> str:
     """The scripts Gradio runs as the page opens: the language cookie, the ?tab= link, the warm-up
     of a tapped tab, the words."""
-    return LANGUAGE_SCRIPT + OPEN_REQUESTED_TAB_SCRIPT + WARM_UP_TAPPED_TAB_SCRIPT + busy_script()
+    return (
+        LANGUAGE_SCRIPT
+        + ON_THIS_COMPUTER_SCRIPT
+        + OPEN_REQUESTED_TAB_SCRIPT
+        + WARM_UP_TAPPED_TAB_SCRIPT
+        + busy_script()
+    )
 
 
 def theme():

@@ -100,7 +100,7 @@ def _as_properties(answer) -> dict:
 
 def qr_panel(hub: Hub, language: str) -> str:
     """The heading and QR code of the address phones open; on a hub that listens on loopback only,
-    why no phone can reach it and what to do (a loopback hub's visitors are on this computer)."""
+    for the host: why no phone can reach it, and what to do."""
     heading = f"<h3>{html.escape(TEXTS.get('about_qr_heading', language))}</h3>"
     address = public_address(hub.settings, None)
     if address is not None:
@@ -108,8 +108,9 @@ def qr_panel(hub: Hub, language: str) -> str:
             f'{heading}<div class="hub-qr">{qr_code_svg(address)}'
             f'<p><a href="{html.escape(address)}">{html.escape(address)}</a></p></div>'
         )
-    if not hub.settings.serves_beyond_loopback:
-        return f"{heading}<p>{html.escape(TEXTS.get('about_loopback_only', language, host=hub.settings.host))}</p>"
+    if not hub.settings.serves_beyond_loopback:  # shown to a browser on this computer only (hub_page.py)
+        sentence = html.escape(TEXTS.get("about_loopback_only", language, host=hub.settings.host))
+        return f'<div class="hub-host-only">{heading}<p>{sentence}</p></div>'
     return ""
 
 
