@@ -134,6 +134,7 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
     from shared import hub_page
     from shared.compression import CompressPages, KeepAssets, KeepPages
     from shared.hub import Hub
+    from shared.i18n import SAVED_LANGUAGE_SCRIPT
 
     hub = Hub(settings)
     built = build_hub(hub, {name: f"spaces.{name}.ui" for name in settings.demos})
@@ -155,7 +156,13 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
         # HTML holds the config of every component (~500 KB, 45 KB compressed), and ~100 of
         # Gradio's files: Gradio would render the page and read and compress the files anew for
         # each phone. The first middleware is the outermost.
-        app_kwargs={"middleware": [Middleware(KeepPages), Middleware(KeepAssets), Middleware(CompressPages)]},
+        app_kwargs={
+            "middleware": [
+                Middleware(KeepPages, first_script=SAVED_LANGUAGE_SCRIPT),
+                Middleware(KeepAssets),
+                Middleware(CompressPages),
+            ]
+        },
         theme=hub_page.theme(),
         server_name=settings.host,
         server_port=settings.port,

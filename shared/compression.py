@@ -128,8 +128,10 @@ class KeepPages:
     link (?deep_link=) is one person's: left to Gradio.
     """
 
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, first_script: str = ""):
         self.app = app
+        # A script the page runs before Gradio's own code (put once into the kept page).
+        self.first_script = first_script.encode()
         self.kept: OrderedDict[tuple, asyncio.Future[tuple[int, list, dict[str, bytes]]]] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -174,6 +176,8 @@ class KeepPages:
             for name, value in headers
             if name.lower() not in (b"content-length", b"content-encoding", b"vary")
         ]
+        if status == 200 and scope["path"] == "/" and self.first_script:
+            body = body.replace(b"<head>", b"<head>" + self.first_script, 1)
         bodies = {"identity": body}
         if status == 200:
             for encoding in ("br", "gzip"):

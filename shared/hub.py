@@ -74,6 +74,10 @@ TEXTS = Texts(
         "busy_toast_info": "Information",
         "busy_toast_success": "C'est fait",
         "busy_close": "Fermer",
+        "settings_theme_light": "Clair",
+        "settings_theme_dark": "Sombre",
+        "settings_theme_system": "Système",
+        "settings_language": "Langue",
     },
     en={
         "hub_title": "# Understanding generative AI — demos",
@@ -128,6 +132,10 @@ TEXTS = Texts(
         "busy_toast_info": "Information",
         "busy_toast_success": "Done",
         "busy_close": "Close",
+        "settings_theme_light": "Light",
+        "settings_theme_dark": "Dark",
+        "settings_theme_system": "System",
+        "settings_language": "Language",
     },
 )
 

@@ -23,10 +23,14 @@ PAGE_CSS = """
 html.hub-on-this-computer .hub-host-only { display: block; }
 .hub-notice { margin: 0.3rem 0; padding: 0.5rem 0.75rem; border-left: 4px solid #d08a00; border-radius: 4px;
               background: color-mix(in srgb, #d08a00 12%, transparent); }
-.progress-text[data-words], .toast-title[data-words], [data-testid=toast-text][data-words] { font-size: 0 !important; }
-.progress-text[data-words]::after, .toast-title[data-words]::after, [data-testid=toast-text][data-words]::after {
+.progress-text[data-words], .toast-title[data-words], [data-testid=toast-text][data-words],
+.theme-buttons button[data-words] { font-size: 0 !important; }
+.progress-text[data-words]::after, .toast-title[data-words]::after, [data-testid=toast-text][data-words]::after,
+.theme-buttons button[data-words]::after {
   content: attr(data-words); font-size: var(--text-sm);
 }
+.banner-wrap[hidden] { display: none !important; }
+h2 > .title > .url { display: none; }  /* the settings panel's address: a student has no use for it */
 """
 
 SYSTEM_FONTS = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif")
@@ -103,6 +107,27 @@ BUSY_SCRIPT = """<script>
     for (const close of document.querySelectorAll("[data-testid=toast-close]")) {
       close.setAttribute("aria-label", say("busy_close", {}));
     }
+    settings();
+  }
+  // Gradio's « Paramètres » panel: the display theme and the language, in the page's words; what a
+  // student has no use for (making an app installable, recording the screen, a run history) hidden.
+  function settings() {
+    const themes = document.querySelector(".theme-buttons");
+    if (!themes) return;
+    const section = themes.closest(".banner-wrap");
+    for (const other of section.parentElement.querySelectorAll(":scope > .banner-wrap")) {
+      if (other !== section && !other.querySelector("input[role=combobox]")) other.hidden = true;
+    }
+    for (const button of themes.querySelectorAll("button")) {
+      const theme = ["Light", "Dark", "System"].find((name) => button.textContent.includes(name));
+      if (theme) {
+        const words = say(`settings_theme_${theme.toLowerCase()}`, {});
+        show(button, words);
+        button.setAttribute("aria-label", words);  // Gradio's words are still there, at size 0
+      }
+    }
+    const language = section.parentElement.querySelector("input[role=combobox]");
+    if (language) language.setAttribute("aria-label", say("settings_language", {}));
   }
   let scheduled = false;
   new MutationObserver(() => {
@@ -117,7 +142,7 @@ BUSY_SCRIPT = """<script>
 
 def busy_script() -> str:
     """BUSY_SCRIPT with the hub's texts for it, in every language."""
-    keys = [key for key in TEXTS.by_language["fr"] if key.startswith("busy_")] + ["queue_full"]
+    keys = [key for key in TEXTS.by_language["fr"] if key.startswith(("busy_", "settings_"))] + ["queue_full"]
     words = {language: {key: texts[key] for key in keys} for language, texts in TEXTS.by_language.items()}
     return BUSY_SCRIPT % json.dumps(words, ensure_ascii=False)
 

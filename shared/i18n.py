@@ -21,16 +21,40 @@ LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
 LANGUAGE_COOKIE = "iagen_lang"
 
-# Gradio sets <html lang> to the language it displays; mirror it into a cookie the server reads.
+# Gradio sets <html lang> to the language it displays; mirror it into a cookie the server reads,
+# and into the browser's storage, so that the language chosen in the settings is kept on reload
+# (SAVED_LANGUAGE_SCRIPT). A language switched in place would leave what the server said before in
+# the old one (a game's messages, a result): the page reloads in the new language instead, and
+# finds its game again (its saved token).
+LANGUAGE_KEY = "iagen-language"
 LANGUAGE_SCRIPT = f"""<script>
 (function () {{
   const html = document.documentElement;
   const remember = () => {{
     const lang = (html.lang || "").slice(0, 2);
-    if (lang) document.cookie = "{LANGUAGE_COOKIE}=" + lang + "; path=/; SameSite=Lax";
+    if (!lang) return;
+    document.cookie = "{LANGUAGE_COOKIE}=" + lang + "; path=/; SameSite=Lax";
+    localStorage.setItem("{LANGUAGE_KEY}", lang);
   }};
   remember();
-  new MutationObserver(remember).observe(html, {{attributes: true, attributeFilter: ["lang"]}});
+  const shown = (html.lang || "").slice(0, 2);
+  new MutationObserver(() => {{
+    remember();
+    if (shown && (html.lang || "").slice(0, 2) !== shown) window.location.reload();
+  }}).observe(html, {{attributes: true, attributeFilter: ["lang"]}});
+}})();
+</script>"""
+
+# Gradio picks its language from the browser's as it starts, before any script of the page's
+# <head> runs: this one goes first in the page (shared/compression.py's KeepPages puts it there)
+# and gives Gradio the language chosen last time.
+SAVED_LANGUAGE_SCRIPT = f"""<script>
+(function () {{
+  const saved = localStorage.getItem("{LANGUAGE_KEY}");
+  if ({list(LANGUAGES)!r}.includes(saved)) {{
+    Object.defineProperty(navigator, "language", {{get: () => saved, configurable: true}});
+    Object.defineProperty(navigator, "languages", {{get: () => [saved], configurable: true}});
+  }}
 }})();
 </script>"""
 

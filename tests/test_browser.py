@@ -338,3 +338,26 @@ def test_a_phone_opening_a_page_sends_no_server_event_before_its_first_tap(pages
     found = other_language_on_page(page, locale[:2])
     assert not found, f"text of the other language on the page: {found}"
     pages.assert_healthy(page)
+
+
+def test_the_settings_speak_the_pages_language_and_a_language_switch_applies_everywhere_and_is_kept(pages):
+    page = pages.open("?tab=cemantix")
+    page.locator("footer").get_by_text("Paramètres").click()
+    themes = page.locator(".theme-buttons button")
+    expect(themes.first).to_have_attribute("aria-label", "Clair")
+    panel = themes.first.locator("xpath=ancestor::*[contains(@class, 'banner-wrap')]/..")
+    shown = panel.inner_text()
+    for developer_text in ("launch(pwa=True)", "Screen Studio", "Run history", "http://"):
+        assert developer_text not in shown, f"{developer_text!r} in the settings of a student's page"
+    language = page.locator("input[role=combobox][aria-label=Langue]")
+    language.click()
+    page.get_by_role("option", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#tab-about-button")).to_have_text("About")
+    settle(page)
+    found = other_language_on_page(page, "en")
+    assert not found, f"French left on the page after switching to English: {found}"
+    page.reload()
+    expect(page.locator("#tab-about-button")).to_have_text("About")  # the choice is kept
+    expect(page.locator("#cemantix-header")).to_contain_text("type a word")
+    pages.assert_healthy(page)
