@@ -156,8 +156,12 @@ def prepare(hub: Hub) -> None:
 
 
 def warm_up(hub: Hub) -> None:
-    """On tab select: load the encoder and open (or start building) the gallery, in the background."""
-    gallery_loader(hub).start()
+    """On tab select: load the encoder and open (or start building) the gallery, in the background;
+    in a lecture hall, before the hub serves (app.get_ready), waiting until the gallery is open."""
+    if hub.settings.profile != "lecture":
+        gallery_loader(hub).start()
+    elif logic.encoder_unavailable(hub) is None:  # a missing encoder is said in the tab and on À propos
+        gallery_loader(hub).gallery()
 
 
 def build(hub: Hub) -> None:
