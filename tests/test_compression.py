@@ -122,3 +122,18 @@ def test_gradios_page_depends_on_the_address_and_not_on_other_query_parameters()
         assert forged_config["root"] == "http://evil.example"
     finally:
         blocks.close()
+
+
+def test_the_first_script_goes_first_in_the_kept_page_only():
+    from shared.compression import KeepPages
+
+    def page(request):
+        return PlainTextResponse("<html><head><title>hub</title></head>" + BODY, media_type="text/html")
+
+    app = Starlette(
+        routes=[Route("/", page), Route("/config", page)],
+        middleware=[Middleware(KeepPages, first_script="<script>first()</script>")],
+    )
+    client = TestClient(app)
+    assert client.get("/").text.startswith("<html><head><script>first()</script><title>hub</title>")
+    assert "first()" not in client.get("/config").text
