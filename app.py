@@ -11,26 +11,43 @@ import gc
 import logging
 import sys
 import threading
+import time
+from dataclasses import dataclass
 
 from shared.settings import Settings, SettingsError, apply_process_settings, load_settings
 
 log = logging.getLogger("app")
 
 
-def build_hub(hub, demo_modules: dict[str, str]):
-    """The Blocks of the hub, the gr.I18n holding every mounted demo's texts, and their CSS."""
+@dataclass
+class BuiltHub:
+    blocks: object  # gr.Blocks
+    texts: list  # every mounted demo's Texts
+    css: str
+    warm_ups: dict  # demo name -> its warm-up, for the demos whose tab was built and that have one
+    opening_tab: str  # the tab a page without ?tab= opens on
+
+    def i18n(self, hub):
+        """The gr.I18n of the page: the demos' texts and what was computed for every visitor
+        (by the demos as they were built, by get_ready: shared/i18n.py's PageTexts)."""
+        from shared.i18n import merge_for_gradio
+
+        return merge_for_gradio(*self.texts, hub.page_texts.texts())
+
+
+def build_hub(hub, demo_modules: dict[str, str]) -> BuiltHub:
+    """The Blocks of the hub, every mounted demo's texts and CSS, and the demos' warm-ups."""
     import gradio as gr
 
     from shared import hub_ui
     from shared.demo import import_demo
     from shared.hub import TEXTS as HUB_TEXTS
     from shared.hub_page import PAGE_CSS
-    from shared.i18n import merge_for_gradio
 
     all_texts = [HUB_TEXTS]
     css = [PAGE_CSS]
     built = {}  # demo name -> its module, for the demos whose tab was built
-    warm_ups = {}  # demo name -> its warm-up, started in the background when its tab is shown
+    warm_ups = {}  # demo name -> its warm-up
     default_tab = hub.settings.tab or next(iter(demo_modules), "about")
     with gr.Blocks(title="Comprendre l'IA générative — démos") as blocks:
         gr.Markdown(HUB_TEXTS.label("hub_title"), elem_id="hub-title")
@@ -43,7 +60,7 @@ def build_hub(hub, demo_modules: dict[str, str]):
                 except Exception as error:
                     failure = error
                 label = module.TEXTS.label(f"{name}_tab") if module and f"{name}_tab" in module.TEXTS else name
-                with gr.Tab(label, id=name, elem_id=f"tab-{name}") as tab:
+                with gr.Tab(label, id=name, elem_id=f"tab-{name}"):
                     if failure is None:
                         try:
                             module.build(hub)
@@ -55,26 +72,44 @@ def build_hub(hub, demo_modules: dict[str, str]):
                 built[name] = module
                 css.append(module.CSS)
                 if hasattr(module, "warm_up"):
-                    warm_ups[name] = _in_background(module.warm_up, hub)
-                    tab.select(warm_ups[name], None, None, api_visibility="private", queue=False)
+                    warm_ups[name] = module.warm_up
             with gr.Tab(HUB_TEXTS.label("tab_about"), id="about", elem_id="tab-about"):
                 gr.Markdown(HUB_TEXTS.label("hub_subtitle"))
-                hub_ui.build_about(hub, built, blocks)
+                hub_ui.build_about(hub, built)
+        if hub.settings.profile != "lecture":  # there, every demo is ready before the hub serves
+            for name, warm_up in warm_ups.items():
+                warm_up_when_tapped(name, warm_up, hub)
+    return BuiltHub(blocks, all_texts, "\n".join(css), warm_ups, default_tab)
 
-        def warm_up_opening_tab(request: gr.Request):
-            # The tab a page opens on gets no select event (hub_page.OPEN_REQUESTED_TAB_SCRIPT chose it
-            # before the page was drawn): warm it up here; later taps warm theirs on select.
-            wanted = request.query_params.get("tab")
-            opening = wanted if wanted in (*demo_modules, "about") else default_tab
-            if opening in warm_ups:
-                warm_ups[opening]()
 
-        blocks.load(warm_up_opening_tab, None, None, api_visibility="private", queue=False)
-    return blocks, merge_for_gradio(*all_texts), "\n".join(css)
+def get_ready(hub, warm_ups: dict) -> None:
+    """Every demo's warm-up, one after the other, before the hub serves: in a lecture hall no
+    student's first action waits for a model to load. Each one's time goes to the log; what is
+    missing stays missing (its tab says so) and À propos tells the host."""
+    from shared import hub_ui
+
+    started = time.perf_counter()
+    for name, warm_up in warm_ups.items():
+        began = time.perf_counter()
+        _log_failure(warm_up, hub)
+        log.info("ready: %s warmed up in %.1f s", name, time.perf_counter() - began)
+    log.info("ready: every demo warmed up in %.1f s", time.perf_counter() - started)
+    hub_ui.describe_readiness(hub, time.perf_counter() - started)
+
+
+def warm_up_when_tapped(name: str, warm_up, hub) -> None:
+    """A tab tapped warms its demo's models up; the tab a page opens on sends nothing (it was
+    warmed up when the hub started, or its first action loads them). Gradio's select event would
+    also fire for the tab a page opens on: the page's script (hub_page.WARM_UP_TAPPED_TAB_SCRIPT)
+    taps this hidden button on a person's tap only."""
+    import gradio as gr
+
+    button = gr.Button(visible="hidden", elem_id=f"warm-up-{name}")
+    button.click(_in_background(warm_up, hub), None, None, api_visibility="private", queue=False)
 
 
 def _in_background(warm_up, hub):
-    """Warm a demo's models up when its tab is selected, without holding a queue slot."""
+    """Warm a demo's models up in a thread of its own (on a tab select: without a queue slot)."""
 
     def start():
         threading.Thread(target=_log_failure, args=(warm_up, hub), daemon=True).start()
@@ -97,11 +132,18 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
     from starlette.middleware import Middleware
 
     from shared import hub_page
-    from shared.compression import CompressPages, KeepAssets
+    from shared.compression import CompressPages, KeepAssets, KeepPages
     from shared.hub import Hub
+    from shared.i18n import SAVED_LANGUAGE_SCRIPT
 
     hub = Hub(settings)
-    blocks, i18n, css = build_hub(hub, {name: f"spaces.{name}.ui" for name in settings.demos})
+    built = build_hub(hub, {name: f"spaces.{name}.ui" for name in settings.demos})
+    if settings.profile == "lecture":
+        get_ready(hub, built.warm_ups)
+    elif built.opening_tab in built.warm_ups:  # the other tabs warm up when tapped
+        _in_background(built.warm_ups[built.opening_tab], hub)()
+    hub.start()  # what every phone's page-load event computed, once, into the page
+    blocks = built.blocks
     # status_update_rate: each queued call learns its place once a second. Gradio's default sends
     # every queued call its place each time any call starts: with 100 waiting, 100 messages per
     # start, a cost that grows as the queue does and kept a busy hub from catching up.
@@ -112,16 +154,23 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
     return blocks.launch(
         # When the whole room scans the QR code at once, every phone downloads the page, whose
         # HTML holds the config of every component (~500 KB, 45 KB compressed), and ~100 of
-        # Gradio's files, which Gradio would read and compress anew for each phone.
-        app_kwargs={"middleware": [Middleware(KeepAssets), Middleware(CompressPages)]},
+        # Gradio's files: Gradio would render the page and read and compress the files anew for
+        # each phone. The first middleware is the outermost.
+        app_kwargs={
+            "middleware": [
+                Middleware(KeepPages, first_script=SAVED_LANGUAGE_SCRIPT),
+                Middleware(KeepAssets),
+                Middleware(CompressPages),
+            ]
+        },
         theme=hub_page.theme(),
         server_name=settings.host,
         server_port=settings.port,
         share=settings.share,
         max_file_size=f"{settings.max_upload_mb}mb",
-        i18n=i18n,
+        i18n=built.i18n(hub),
         head=hub_page.head(),
-        css=css,
+        css=built.css,
         ssr_mode=False,
         show_error=True,  # an unexpected error's message reaches the user, not a generic one
         footer_links=["api", "settings"],  # the settings hold the language switch

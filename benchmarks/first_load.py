@@ -14,6 +14,11 @@
 
     python benchmarks/first_load.py [--phones 200] [--within 10] [--tab tokenizer]
 
+3. One compressed page GET: the hub's CPU for it, beside a one-textbox Gradio app's
+   (one_textbox_app.py) and the hub as Gradio serves it alone, each the mean of --page-gets GETs.
+4. API clients: --clients gradio_client users connecting at once (each fetches /config and the
+   API info, then keeps a heartbeat open): how many connected, and the hub's CPU for them.
+
 Loopback only; bounded: each phone gives up after --timeout seconds, the run ends by itself.
 """
 
@@ -24,6 +29,7 @@ import asyncio
 import json
 import secrets
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +42,7 @@ PHONE = {"width": 390, "height": 844}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 TARGET_BYTES = 600_000
 ACCEPT_ENCODING = "gzip, deflate, br"  # what Chromium asks
+START_TIMEOUT = 600  # the lecture profile converts every model from its pack on a fresh cache first
 
 
 @dataclass
@@ -196,19 +203,87 @@ def timed_rush(name: str, url: str, recording: Recording, args) -> dict:
     return figures
 
 
+def page_get_cpu_ms(url: str, query: str, gets: int) -> float:
+    """The hub's CPU for one compressed page GET: the mean of `gets` GETs one after the other,
+    less what the hub spent idle (its queue's loops, its warm-ups) for as long right after."""
+    import httpx
+    import psutil
+
+    hub = psutil.Process().children()[-1]
+    with httpx.Client(headers={"Accept-Encoding": ACCEPT_ENCODING}) as client:
+        client.get(url + query).raise_for_status()  # the first is the one that may render
+        before, started = sum(hub.cpu_times()[:2]), time.perf_counter()
+        for _ in range(gets):
+            client.get(url + query).raise_for_status()
+        busy, elapsed = sum(hub.cpu_times()[:2]) - before, time.perf_counter() - started
+    time.sleep(elapsed)
+    idle = sum(hub.cpu_times()[:2]) - before - busy
+    return max(0.0, busy - idle) / gets * 1000
+
+
+def clients_connecting(url: str, clients: int) -> dict:
+    """`clients` gradio_client users connecting at once, each in a thread of its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psutil
+    from gradio_client import Client
+
+    hub = psutil.Process().children()[-1]
+    ready = threading.Barrier(clients)
+
+    def connect(_) -> str | None:
+        ready.wait()
+        try:
+            client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
+            client.close()
+            return None
+        except Exception as error:  # a failed client is a figure
+            return f"{type(error).__name__}: {str(error)[:80]}"
+
+    before, started = sum(hub.cpu_times()[:2]), time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        errors = [error for error in pool.map(connect, range(clients)) if error]
+    figures = {
+        "connected": clients - len(errors),
+        "errors": len(errors),
+        "seconds": time.perf_counter() - started,
+        "hub_cpu_ms_per_client": (sum(hub.cpu_times()[:2]) - before) / clients * 1000,
+    }
+    print(
+        f"    {clients} gradio_client users connecting at once: {figures['connected']} connected, "
+        f"{figures['errors']} failed, in {figures['seconds']:.1f} s; the hub's CPU "
+        f"{figures['hub_cpu_ms_per_client']:.0f} ms a client" + (f"; first error: {errors[0]}" if errors else "")
+    )
+    return figures
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phones", type=int, default=200)
     parser.add_argument("--within", type=float, default=10.0, help="seconds over which the phones start")
     parser.add_argument("--tab", default="tokenizer", help="the tab the QR code opens (?tab=)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a phone gives up")
+    parser.add_argument("--page-gets", type=int, default=100, help="page GETs timed one after the other")
+    parser.add_argument("--clients", type=int, default=100, help="gradio_client users connecting at once (0: none)")
+    parser.add_argument(
+        "--reuse-cache",
+        action="store_true",
+        help="start the hubs on the normal cache (IAGEN_CACHE_DIR, ~/.cache/iagen-demos) instead of a fresh one: the "
+        "lecture profile makes every model ready before serving, in seconds from what python -m shared.prefetch "
+        "converted there, in minutes from the packs",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.phones <= 500 or not 0 <= args.within <= 60:
         parser.error("--phones must be in [1, 500] and --within in [0, 60]")
     print(f"== First load and the QR rush — {now()}; {machine_description()}")
     with tempfile.TemporaryDirectory(prefix="iagen-bench-first-load-") as scratch:
-        environ = hub_environment(f"{scratch}/cache")
-        with running_hub(*HUB_FLAGS, environ=environ, log_path=f"{scratch}/hub.log") as url:
+        if args.reuse_cache:
+            from shared.settings import load_settings
+
+            environ = hub_environment(load_settings([]).cache_dir)
+        else:
+            environ = hub_environment(f"{scratch}/cache")
+        with running_hub(*HUB_FLAGS, environ=environ, log_path=f"{scratch}/hub.log", timeout=START_TIMEOUT) as url:
             recording = record_a_phone(url, f"?tab={args.tab}")
             verdict = "within" if recording.transferred <= TARGET_BYTES else "ABOVE"
             print(
@@ -218,10 +293,31 @@ def main(argv: list[str] | None = None) -> dict:
             )
             print(f"  the rush: {args.phones} phones opening ?tab={args.tab} within {args.within:g} s, on each hub")
             results = {"phone": recording.__dict__}
+            page_get_ours = page_get_cpu_ms(url, recording.query, args.page_gets)
             results["ours"] = timed_rush("ours", url, recording, args)
+            results["ours"]["page_get_cpu_ms"] = page_get_ours
+            if args.clients:
+                results["ours"]["clients"] = clients_connecting(url, args.clients)
         alone = Path(__file__).resolve().parent / "gradio_alone_hub.py"
-        with running_hub(*HUB_FLAGS, environ=environ, log_path=f"{scratch}/hub-alone.log", script=alone) as url:
+        alone_log = f"{scratch}/hub-alone.log"
+        with running_hub(*HUB_FLAGS, environ=environ, log_path=alone_log, script=alone, timeout=START_TIMEOUT) as url:
             results["as Gradio serves it alone"] = timed_rush("as Gradio serves it alone", url, recording, args)
+            results["as Gradio serves it alone"]["page_get_cpu_ms"] = page_get_cpu_ms(
+                url, recording.query, args.page_gets
+            )
+            if args.clients:
+                results["as Gradio serves it alone"]["clients"] = clients_connecting(url, args.clients)
+        textbox = Path(__file__).resolve().parent / "one_textbox_app.py"
+        with running_hub(environ=environ, log_path=f"{scratch}/textbox.log", script=textbox) as url:
+            results["one textbox"] = {"page_get_cpu_ms": page_get_cpu_ms(url, "", args.page_gets)}
+    ours, alone_cpu = results["ours"]["hub_cpu_s"], results["as Gradio serves it alone"]["hub_cpu_s"]
+    page_ms = {name: figures["page_get_cpu_ms"] for name, figures in results.items() if name != "phone"}
+    print(
+        f"  the hub's CPU for the rush: ours {ours:.1f} s against {alone_cpu:.1f} s as Gradio serves it alone "
+        f"({ours / alone_cpu:.2f}x)\n  one compressed page GET, the server's CPU: ours {page_ms['ours']:.1f} ms, "
+        f"as Gradio serves the hub alone {page_ms['as Gradio serves it alone']:.1f} ms, a one-textbox Gradio app "
+        f"{page_ms['one textbox']:.1f} ms (ours {page_ms['ours'] / page_ms['one textbox']:.2f}x the one textbox)"
+    )
     return results
 
 

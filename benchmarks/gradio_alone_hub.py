@@ -1,7 +1,8 @@
 """app.py served as Gradio alone serves it: the hub without shared/compression.py's middlewares.
 
 first_load.py's baseline: the same page, the same files and load events, but the page and its JSON
-uncompressed and Gradio's files read and compressed anew for every phone.
+rendered and sent uncompressed for every request, and Gradio's files read and compressed anew for every
+phone.
 
     python benchmarks/gradio_alone_hub.py [app.py's flags]
 """
@@ -22,7 +23,9 @@ class PassThrough:
         await self.app(scope, receive, send)
 
 
-compression.CompressPages = compression.KeepAssets = PassThrough  # app.launch imports them when it runs
+compression.CompressPages = compression.KeepAssets = compression.KeepPages = (
+    PassThrough  # app.launch imports them when it runs
+)
 
 import app  # noqa: E402
 

@@ -7,16 +7,18 @@ Gradio-free; the hub's panels are in shared/hub_ui.py.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from shared.i18n import Texts
+from shared.i18n import PageTexts, Texts
 from shared.model_cache import LOADED, ModelCache
 from shared.settings import Settings
 from shared.weights import WeightSources
 
 Model = TypeVar("Model")
+log = logging.getLogger(__name__)
 
 TEXTS = Texts(
     fr={
@@ -25,9 +27,12 @@ TEXTS = Texts(
         "tab_about": "À propos",
         "about_language": "Langue : **Paramètres** en bas de page → *Langue* → *English*.",
         "about_qr_heading": "Ouvrir sur un téléphone",
-        "about_loopback_only": "Le hub n'est servi que sur cet ordinateur. Pour une salle de cours, lancez-le avec IAGEN_PROFILE=lecture : il écoute alors sur le réseau local.",
+        "about_loopback_only": "Le hub n'écoute que sur {host}, l'adresse de cet ordinateur pour lui-même : aucun téléphone ne peut le joindre. Pour une salle de cours, relancez-le avec IAGEN_HOST=0.0.0.0 (ou --host 0.0.0.0) : il écoute alors sur le réseau local.",
         "about_models_heading": "### Modèles",
         "about_models_refresh": "Actualiser",
+        "about_models_on_first_use": "Chaque modèle se charge à sa première utilisation.",
+        "about_ready": "Prêt : tous les modèles sont chargés ({seconds} s).",
+        "about_ready_but": "Prêt ({seconds} s), sauf ce qui manque sur ce serveur : {missing}.",
         "models_column_model": "Modèle",
         "models_column_state": "État",
         "part_state": "{part} : {state}",
@@ -74,6 +79,10 @@ TEXTS = Texts(
         "number_below_minimum": "{value} est en dessous du minimum ({low}).",
         "number_above_maximum": "{value} est au-dessus du maximum ({high}).",
         "number_kept": "La valeur précédente ({value}) est gardée.",
+        "settings_theme_light": "Clair",
+        "settings_theme_dark": "Sombre",
+        "settings_theme_system": "Système",
+        "settings_language": "Langue",
     },
     en={
         "hub_title": "# Understanding generative AI — demos",
@@ -81,9 +90,12 @@ TEXTS = Texts(
         "tab_about": "About",
         "about_language": "Language: **Settings** at the bottom of the page → *Language* → *Français*.",
         "about_qr_heading": "Open on a phone",
-        "about_loopback_only": "The hub is served on this computer only. For a lecture hall, start it with IAGEN_PROFILE=lecture: it then listens on the local network.",
+        "about_loopback_only": "The hub listens on {host} only, this computer's address for itself: no phone can reach it. For a lecture hall, restart it with IAGEN_HOST=0.0.0.0 (or --host 0.0.0.0): it then listens on the local network.",
         "about_models_heading": "### Models",
         "about_models_refresh": "Refresh",
+        "about_models_on_first_use": "Each model loads on its first use.",
+        "about_ready": "Ready: every model is loaded ({seconds} s).",
+        "about_ready_but": "Ready ({seconds} s), except what this server lacks: {missing}.",
         "models_column_model": "Model",
         "models_column_state": "State",
         "part_state": "{part}: {state}",
@@ -130,6 +142,10 @@ TEXTS = Texts(
         "number_below_minimum": "{value} is below the minimum ({low}).",
         "number_above_maximum": "{value} is above the maximum ({high}).",
         "number_kept": "The previous value ({value}) is kept.",
+        "settings_theme_light": "Light",
+        "settings_theme_dark": "Dark",
+        "settings_theme_system": "System",
+        "settings_language": "Language",
     },
 )
 
@@ -155,10 +171,31 @@ class Hub:
     settings: Settings
     weights: WeightSources = field(init=False)
     models: ModelCache = field(init=False)
+    # What the demos computed at start for every visitor, in every language (shared/i18n.py).
+    page_texts: PageTexts = field(init=False, default_factory=PageTexts)
+    # What the tabs compute for every visitor when the hub starts, after they were built and
+    # before the page is served: first results, what works on this server (see `at_start`).
+    start_tasks: list[Callable[[], None]] = field(init=False, default_factory=list)
 
     def __post_init__(self):
         self.weights = WeightSources(self.settings)
         self.models = ModelCache(int(self.settings.memory_budget_gb * 1e9))
+
+    def at_start(self, task: Callable[[], None]) -> None:
+        """Run `task` when the hub starts, before the page is served: what was a page-load event
+        for every phone, computed once (a first result, a sentence on what is missing), set as the
+        components' first values (texts in every language through `page_texts`). Building a tab
+        stays light (no model library imported); a failing task is logged and leaves the tab as
+        it was built."""
+        self.start_tasks.append(task)
+
+    def start(self) -> None:
+        """Run the start tasks (app.py, before serving)."""
+        for task in self.start_tasks:
+            try:
+                task()
+            except Exception:
+                log.warning("a tab's start task failed", exc_info=True)
 
     def load_model(
         self,

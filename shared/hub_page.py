@@ -20,14 +20,20 @@ PAGE_CSS = """
 .hub-models small { opacity: 0.75; }
 .hub-models .hub-remedy { font-family: ui-monospace, monospace; font-size: 0.8em; margin-top: 0.2rem; }
 #hub-title h1 { font-size: 1.4em; margin: 0.2em 0; }
+.hub-host-only { display: none; }
+html.hub-on-this-computer .hub-host-only { display: block; }
 .hub-notice { margin: 0.3rem 0; padding: 0.5rem 0.75rem; border-left: 4px solid #d08a00; border-radius: 4px;
               background: color-mix(in srgb, #d08a00 12%, transparent); }
 .hub-number-note { margin: 0.25rem 0 0; padding-left: 0.5rem; border-left: 4px solid #d08a00; font-size: var(--text-sm); }
 .hub-number-note:empty { display: none; }
-.progress-text[data-words], .toast-title[data-words], [data-testid=toast-text][data-words] { font-size: 0 !important; }
-.progress-text[data-words]::after, .toast-title[data-words]::after, [data-testid=toast-text][data-words]::after {
+.progress-text[data-words], .toast-title[data-words], [data-testid=toast-text][data-words],
+.theme-buttons button[data-words] { font-size: 0 !important; }
+.progress-text[data-words]::after, .toast-title[data-words]::after, [data-testid=toast-text][data-words]::after,
+.theme-buttons button[data-words]::after {
   content: attr(data-words); font-size: var(--text-sm);
 }
+.banner-wrap[hidden] { display: none !important; }
+h2 > .title > .url { display: none; }  /* the settings panel's address: a student has no use for it */
 """
 
 SYSTEM_FONTS = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif")
@@ -45,6 +51,25 @@ OPEN_REQUESTED_TAB_SCRIPT = """<script>
   const known = components.some((component) => component.props && component.props.elem_id === `tab-${wanted}`);
   if (tabs && wanted && known) tabs.props.selected = wanted;
 })();
+</script>"""
+
+# What is for the host only (ids, variables) is in the page for everyone, which is the same for every
+# visitor, and shown by this class to a browser on the server itself (a phone in the room reaches
+# the hub by its network address, or through a proxy).
+ON_THIS_COMPUTER_SCRIPT = """<script>
+if (["127.0.0.1", "localhost", "[::1]"].includes(window.location.hostname)) {
+  document.documentElement.classList.add("hub-on-this-computer");
+}
+</script>"""
+
+# A tab tapped by a person warms its demo up (app.warm_up_when_tapped's hidden button): Gradio's
+# select event would fire for the tab a page opens on too, an event per phone of a QR rush.
+WARM_UP_TAPPED_TAB_SCRIPT = """<script>
+document.addEventListener("click", (event) => {
+  const tab = event.isTrusted && event.target.closest && event.target.closest("#hub-tabs [role=tab]");
+  const name = tab && tab.id.replace(/^tab-/, "").replace(/-button$/, "");
+  if (name) document.getElementById(`warm-up-${name}`)?.click();
+}, true);
 </script>"""
 
 # Gradio writes its waiting and its toasts in English whatever the page's language ("queue: 3/12 |
@@ -85,6 +110,27 @@ BUSY_SCRIPT = """<script>
     for (const close of document.querySelectorAll("[data-testid=toast-close]")) {
       close.setAttribute("aria-label", say("busy_close", {}));
     }
+    settings();
+  }
+  // Gradio's « Paramètres » panel: the display theme and the language, in the page's words; what a
+  // student has no use for (making an app installable, recording the screen, a run history) hidden.
+  function settings() {
+    const themes = document.querySelector(".theme-buttons");
+    if (!themes) return;
+    const section = themes.closest(".banner-wrap");
+    for (const other of section.parentElement.querySelectorAll(":scope > .banner-wrap")) {
+      if (other !== section && !other.querySelector("input[role=combobox]")) other.hidden = true;
+    }
+    for (const button of themes.querySelectorAll("button")) {
+      const theme = ["Light", "Dark", "System"].find((name) => button.textContent.includes(name));
+      if (theme) {
+        const words = say(`settings_theme_${theme.toLowerCase()}`, {});
+        show(button, words);
+        button.setAttribute("aria-label", words);  // Gradio's words are still there, at size 0
+      }
+    }
+    const language = section.parentElement.querySelector("input[role=combobox]");
+    if (language) language.setAttribute("aria-label", say("settings_language", {}));
   }
   let scheduled = false;
   new MutationObserver(() => {
@@ -99,15 +145,22 @@ BUSY_SCRIPT = """<script>
 
 def busy_script() -> str:
     """BUSY_SCRIPT with the hub's texts for it, in every language."""
-    keys = [key for key in TEXTS.by_language["fr"] if key.startswith("busy_")] + ["queue_full"]
+    keys = [key for key in TEXTS.by_language["fr"] if key.startswith(("busy_", "settings_"))] + ["queue_full"]
     words = {language: {key: texts[key] for key in keys} for language, texts in TEXTS.by_language.items()}
     return BUSY_SCRIPT % json.dumps(words, ensure_ascii=False)
 
 
 def head() -> str:
-    """The scripts Gradio runs as the page opens: the language cookie, the ?tab= link, the words,
-    French numbers in the number boxes."""
-    return LANGUAGE_SCRIPT + OPEN_REQUESTED_TAB_SCRIPT + busy_script() + number_boxes_script()
+    """The scripts Gradio runs as the page opens: the language cookie, the ?tab= link, the warm-up
+    of a tapped tab, the words, French numbers in the number boxes."""
+    return (
+        LANGUAGE_SCRIPT
+        + ON_THIS_COMPUTER_SCRIPT
+        + OPEN_REQUESTED_TAB_SCRIPT
+        + WARM_UP_TAPPED_TAB_SCRIPT
+        + busy_script()
+        + number_boxes_script()
+    )
 
 
 def theme():

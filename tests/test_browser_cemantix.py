@@ -393,7 +393,11 @@ def test_a_hand_edited_state_gets_a_fresh_game_and_no_secret(pages, french):
             forged_loads.append(body)
         route.continue_(post_data=json.dumps(body))
 
-    page = pages.open("?tab=cemantix", before_load=lambda page: page.route("**/gradio_api/run/predict*", forge))
+    def holding_a_saved_token(page):  # a browser that played here before: its page asks for its session
+        page.add_init_script("localStorage.setItem('iagen-cemantix-player', 'saved')")
+        page.route("**/gradio_api/run/predict*", forge)
+
+    page = pages.open("?tab=cemantix", before_load=holding_a_saved_token)
     settle(page)
     assert forged_loads, "no page load carried the browser's state: nothing was forged"
     expect(page.locator("#cemantix-header")).to_contain_text(TEXTS.get("cemantix_header_pending", "fr"))

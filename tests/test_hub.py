@@ -148,7 +148,7 @@ def test_the_readme_documents_every_setting_and_endpoint(settings):
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for option in OPTIONS:
         assert f"`{option.env}`" in readme and f"`{option.flag}`" in readme, option.name
-    blocks, _, _ = build_hub(Hub(settings), {name: f"spaces.{name}.ui" for name in ALL_DEMOS})
+    blocks = build_hub(Hub(settings), {name: f"spaces.{name}.ui" for name in ALL_DEMOS}).blocks
     endpoints = {fn.api_name for fn in blocks.fns.values() if fn.api_visibility == "public"}
     assert "tokenize" in endpoints
     for endpoint in endpoints:

@@ -8,6 +8,7 @@ import re
 import threading
 import time
 
+import gradio as gr
 import pytest
 import torch
 from conftest import seed_hub_cache
@@ -352,36 +353,71 @@ def test_missing_weights_give_a_clear_sentence_and_the_other_tabs_work(snapshots
 def test_the_page_says_at_load_what_this_server_lacks(
     snapshots, tmp_path, missing, language, sentence, offered, chat_works
 ):
-    from types import SimpleNamespace
-
-    from spaces.sampling.handlers import Handlers
-    from spaces.sampling.models import TabModels
-
     hub = Hub(tiny_model_settings(tmp_path, **missing))
-    request = SimpleNamespace(headers={"accept-language": language}, cookies={}, client=None)
-    notice, dropdown, *buttons = Handlers(hub, TabModels(hub)).on_load(request)[:8]
+    panels = first_values_of_the_tab(hub)
+    notice = panels["notice"]
     assert notice.visible == bool(sentence)
-    notice = notice.value
-    assert sentence in html.unescape(notice) and (sentence == "") == (notice == "")
-    assert "nowhere" not in notice and "not-in-the-cache" not in notice and "IAGEN" not in notice
-    assert {key for _, key in dropdown.constructor_args["choices"]} == set(offered or ["gemma3_270m"])
-    assert dropdown.constructor_args["value"] == (offered[-1] if len(offered) == 1 else "gemma3_270m")
-    view_buttons, send = buttons[:5], buttons[5]
-    assert all(button.constructor_args["interactive"] == bool(offered) for button in view_buttons)
-    assert send.constructor_args["interactive"] == chat_works
+    shown = in_language(hub, notice.value, language)
+    assert sentence in html.unescape(shown) and (sentence == "") == (shown == "")
+    assert "nowhere" not in shown and "not-in-the-cache" not in shown and "IAGEN" not in shown
+    dropdown = panels["settings"].model
+    assert {key for _, key in dropdown.choices} == set(offered or ["gemma3_270m"])
+    assert dropdown.value == (offered[-1] if len(offered) == 1 else "gemma3_270m")
+    next_token, compare, generation = panels["next_token"], panels["compare"], panels["generation"]
+    view_buttons = [next_token.show, next_token.draw, next_token.undo, compare.button, generation.button]
+    assert all(button.interactive == bool(offered) for button in view_buttons)
+    assert panels["chat"].send.interactive == chat_works
 
 
 def test_the_page_shows_its_example_texts_in_its_language(hub):
+    panels = first_values_of_the_tab(hub)
+    next_token, compare = panels["next_token"], panels["compare"]
+    texts = [next_token.prompt.value, compare.first.value, compare.second.value]
+    assert [in_language(hub, text, "en") for text in texts] == [
+        "The cat is sitting on the",
+        "The doctor said that",
+        "The nurse said that",
+    ]
+    assert in_language(hub, compare.first.value, "fr") == "Le médecin a dit que"
+    assert in_language(hub, panels["generation"].prompt.value, "en").startswith("Once upon a time")
+    assert in_language(hub, panels["chat"].system_prompt.value, "en").startswith("You are")
+    assert "Tap “📊 Probabilities”" in in_language(hub, next_token.chart.value, "en")
+
+
+def first_values_of_the_tab(hub) -> dict:
+    """The tab's components as the page holds them once the hub has started (Handlers.first_values)."""
     from types import SimpleNamespace
 
     from spaces.sampling.handlers import Handlers
     from spaces.sampling.models import TabModels
 
-    english = SimpleNamespace(headers={"accept-language": "en-US,en;q=0.9"}, cookies={}, client=None)
-    *_, prompt, chart, first, second, generate_prompt, system_prompt = Handlers(hub, TabModels(hub)).on_load(english)
-    assert (prompt, first, second) == ("The cat is sitting on the", "The doctor said that", "The nurse said that")
-    assert generate_prompt.startswith("Once upon a time") and system_prompt.startswith("You are")
-    assert "Tap “📊 Probabilities”" in chart
+    buttons = {name: gr.Button() for name in ("show", "draw", "undo", "compare", "generate", "send")}
+    panels = {
+        "notice": gr.HTML(visible=False),
+        "settings": SimpleNamespace(model=gr.Dropdown([("a", "gemma3_270m")])),
+        "next_token": SimpleNamespace(
+            show=buttons["show"], draw=buttons["draw"], undo=buttons["undo"], prompt=gr.Textbox(), chart=gr.HTML()
+        ),
+        "compare": SimpleNamespace(button=buttons["compare"], first=gr.Textbox(), second=gr.Textbox()),
+        "generation": SimpleNamespace(button=buttons["generate"], prompt=gr.Textbox()),
+        "chat": SimpleNamespace(send=buttons["send"], system_prompt=gr.Textbox()),
+    }
+    Handlers(hub, TabModels(hub)).first_values(**panels)
+    return panels
+
+
+def in_language(hub, value, language: str) -> str:
+    """A value of the page as a browser in `language` shows it: a text to translate (the tab's own,
+    or one the hub computed at start) in that language; anything else as it is."""
+    from spaces.sampling.texts import TEXTS
+
+    match = re.fullmatch(r'__i18n__\{"__type__": "translation_metadata", "key": "(\w+)"\}', str(value or ""))
+    if match is None:
+        return value or ""
+    key = match.group(1)
+    if key in TEXTS:
+        return TEXTS.get(key, language)
+    return hub.page_texts.by_language[language][key]
 
 
 # --- scores kept, passes batched -----------------------------------------------------------------------

@@ -42,10 +42,16 @@ class TabContext:
     hub: Hub
     rooms: Rooms = field(default_factory=lambda: Rooms(refused_nickname_words=offensive_words()))
     sessions: Sessions = field(default_factory=Sessions)
+    # The events whose handler may make the browser's session (`session`): the browser saves its
+    # token after them when it holds none yet (ui.py), since no page-load event made one.
+    session_events: list = field(default_factory=list)
+
+    def makes_a_session(self, event) -> None:
+        self.session_events.append(event)
 
     def session(self, session: Session | None) -> Session:
-        """The browser's session: the one its page load found or made, or (an API client, which
-        runs no page load) a new one, kept in its gr.State from then on."""
+        """The browser's session: the one its saved token found again, or (a browser's first
+        action, an API client) a new one, kept in its gr.State from then on."""
         return session if session is not None else self.sessions.new()
 
     def missing(self) -> dict[str, WeightsUnavailable]:

@@ -204,7 +204,7 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
             problem=outcome.problem,
         )
 
-    gr.on(
+    guessed = gr.on(
         [word.submit],
         guess,
         [word, session_state],
@@ -213,6 +213,7 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
         show_progress="full",
         show_progress_on=[status],
     )
+    context.makes_a_session(guessed)
 
     def hint(session: Session | None, request: gr.Request):
         language = request_language(request)
@@ -232,7 +233,9 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
             session, language, message, given is not None, hint=given.word if given else None, **hint_fields
         )
 
-    hint_button.click(hint, [session_state], tab.game_outputs, api_name="cemantix_hint", show_progress="hidden")
+    context.makes_a_session(
+        hint_button.click(hint, [session_state], tab.game_outputs, api_name="cemantix_hint", show_progress="hidden")
+    )
 
     # Giving up asks once: « Abandonner » opens the question in its place, answered in one tap.
     give_up_button.click(
@@ -263,8 +266,10 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
         context.record_in_room(session)
         return tab.view(session, language, message, True)
 
-    confirm_button.click(
-        give_up, [session_state], tab.game_outputs, api_name="cemantix_give_up", show_progress="hidden"
+    context.makes_a_session(
+        confirm_button.click(
+            give_up, [session_state], tab.game_outputs, api_name="cemantix_give_up", show_progress="hidden"
+        )
     )
 
     def new_game(words_language: str, mode: str, session: Session | None, request: gr.Request, progress=gr.Progress()):
@@ -284,13 +289,14 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
             message = TEXTS.get("cemantix_new_daily", language, number=session.game.puzzle_number, words_language=name)
         return tab.view(session, language, message, True, box="")
 
-    start_button.click(
+    started = start_button.click(
         new_game,
         [words_language_choice, mode_choice, session_state],
         tab.game_outputs,
         api_name="cemantix_new_game",
         show_progress_on=[status],
     )
+    context.makes_a_session(started)
 
     def play_again(session: Session | None, request: gr.Request, progress=gr.Progress()):
         """« Nouvelle partie » after the end: a random word in the same words' language."""
@@ -298,8 +304,10 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
         words_language = game.words_language if game else request_language(request)
         return new_game(words_language, "random", session, request, progress)
 
-    play_again_button.click(
-        play_again, [session_state], tab.game_outputs, api_visibility="private", show_progress_on=[status]
+    context.makes_a_session(
+        play_again_button.click(
+            play_again, [session_state], tab.game_outputs, api_visibility="private", show_progress_on=[status]
+        )
     )
     return tab
 

@@ -66,7 +66,7 @@ def host_panel(context: TabContext, session: Session, request: gr.Request, langu
         board.puzzle_number,
         address,
         cached_qr_code(address) if address else "",
-        TEXTS.get("cemantix_host_remedy", language) if is_host(request) else "",
+        TEXTS.get("cemantix_host_remedy", language, host=context.hub.settings.host) if is_host(request) else "",
     )
 
 
@@ -135,12 +135,13 @@ def build_room(context: TabContext, session_state: gr.State, play: PlayTab, sect
         view = play.view(session, language, joined, True, box="")
         return view[0], render.paragraph(joined, "cx-good"), gr.Tabs(selected="play"), *view[1:]
 
-    join_button.click(
+    joined = join_button.click(
         join_room,
         [code, nickname, session_state],
         [session_state, status, sections, *play.game_outputs[1:]],
         api_name="cemantix_join_room",
     )
+    context.makes_a_session(joined)
 
     def create_room(
         words_language: str, mode: str, session: Session | None, request: gr.Request, progress=gr.Progress()
@@ -166,12 +167,13 @@ def build_room(context: TabContext, session_state: gr.State, play: PlayTab, sect
         session.hosted_room = (room_code, host_key)
         return session, host_panel(context, session, request, language), gr.Button(visible=True)
 
-    create_button.click(
+    created = create_button.click(
         create_room,
         [words_language_choice, mode_choice, session_state],
         [session_state, host, end_button],
         api_name="cemantix_create_room",
     )
+    context.makes_a_session(created)
 
     def end_room(session: Session | None, request: gr.Request):
         language = request_language(request)

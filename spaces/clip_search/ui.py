@@ -15,7 +15,7 @@ import gradio as gr
 
 from shared.hub import Hub
 from shared.hub_ui import notice_html
-from shared.i18n import Texts, format_number, request_language
+from shared.i18n import LANGUAGES, Texts, format_number, request_language
 from shared.weights import WeightsUnavailable
 from spaces.clip_search import logic
 from spaces.clip_search.encoder import EncoderSettingError, get_encoder
@@ -156,8 +156,12 @@ def prepare(hub: Hub) -> None:
 
 
 def warm_up(hub: Hub) -> None:
-    """On tab select: load the encoder and open (or start building) the gallery, in the background."""
-    gallery_loader(hub).start()
+    """On tab select: load the encoder and open (or start building) the gallery, in the background;
+    in a lecture hall, before the hub serves (app.get_ready), waiting until the gallery is open."""
+    if hub.settings.profile != "lecture":
+        gallery_loader(hub).start()
+    elif logic.encoder_unavailable(hub) is None:  # a missing encoder is said in the tab and on À propos
+        gallery_loader(hub).gallery()
 
 
 def build(hub: Hub) -> None:
@@ -204,18 +208,22 @@ def build(hub: Hub) -> None:
     served_folders: set = set()  # thumbnail folders already declared to Gradio
     search_buttons = [search_button, image_button, *example_buttons.values()]
 
-    def say_what_works(request: gr.Request):
-        """At page load: one sentence on what cannot work here, and those buttons disabled."""
-        language = request_language(request)
+    def say_what_works():
+        """As the hub starts, for every visitor: one sentence on what cannot work here, and those
+        buttons disabled (in the page: no event when a phone opens it)."""
         if logic.encoder_unavailable(hub) is not None:
-            notice, usable = TEXTS.get("clip_search_model_missing", language), False
+            notice, usable = "clip_search_model_missing", False
         elif logic.gallery_unavailable(hub) is not None:
-            notice, usable = TEXTS.get("clip_search_gallery_not_installed", language), True
+            notice, usable = "clip_search_gallery_not_installed", True
         else:
-            notice, usable = "", True
-        return notice_html(notice), *[gr.Button(interactive=usable) for _ in search_buttons]
+            notice, usable = None, True
+        if notice is not None:
+            sentences = {language: notice_html(TEXTS.get(notice, language)) for language in LANGUAGES}
+            availability.value = hub.page_texts.add("clip_search_availability", **sentences)
+        for button in search_buttons:
+            button.interactive = usable
 
-    gr.on(None, say_what_works, None, [availability, *search_buttons], api_visibility="private", queue=False)
+    hub.at_start(say_what_works)
 
     def nothing(language: str, message_key: str, error: bool = False, **values):
         message = TEXTS.get(message_key, language, **values)

@@ -12,7 +12,7 @@ import gradio as gr
 from shared.gpu import gpu_task
 from shared.hub import Hub
 from shared.hub_ui import notice_html
-from shared.i18n import format_number, request_language
+from shared.i18n import LANGUAGES, format_number, request_language
 from shared.language_models import LANGUAGE_MODELS
 from shared.weights import WeightsUnavailable
 from spaces.sampling import render
@@ -299,38 +299,41 @@ class Handlers:
         system_prompt = TEXTS.get(f"sampling_preset_{name}_system", language)
         return system_prompt, TEXTS.get(f"sampling_preset_{name}_message", language), [], ""
 
-    def on_load(self, request: gr.Request):
-        """At page load: the texts in the page's language, and what this server cannot do (one
-        sentence; the buttons that cannot work disabled)."""
-        language = request_language(request)
+    def first_values(self, notice, settings, next_token, compare, generation, chat) -> None:
+        """As the hub starts, for every visitor: the texts in the page's language (translated in
+        the browser), and what this server cannot do (one sentence; the buttons that cannot work
+        disabled), set on the tab's components (ui.py's panels). In the page: no event when a
+        phone opens it."""
         missing = self.models.missing()
         available = [key for key in LANGUAGE_MODELS if key not in missing]
         title = {key: model_title(self.hub, key) for key in LANGUAGE_MODELS}
         if not available:
-            notice = TEXTS.get("sampling_missing_all", language)
+            key, values = "sampling_missing_all", {}
         elif COMPLETION_MODEL in missing:
-            notice = TEXTS.get("sampling_missing_completion", language, other=title[available[0]])
+            key, values = "sampling_missing_completion", {"other": title[available[0]]}
         elif CHAT_MODEL in missing:
-            notice = TEXTS.get("sampling_missing_chat", language)
+            key, values = "sampling_missing_chat", {}
         else:
-            notice = ""
+            key = None
+        if key is not None:
+            sentences = {language: notice_html(TEXTS.get(key, language, **values)) for language in LANGUAGES}
+            notice.value, notice.visible = self.hub.page_texts.add("sampling_availability", **sentences), True
         any_model = bool(available)
-        view_buttons = [gr.Button(interactive=any_model)] * 5  # show, draw, undo, compare, generate
-        return (
-            gr.HTML(notice_html(notice), visible=bool(notice)),
-            gr.Dropdown(
-                choices=[(title[key], key) for key in available] or [(title[COMPLETION_MODEL], COMPLETION_MODEL)],
-                value=COMPLETION_MODEL if COMPLETION_MODEL in available or not available else available[0],
-            ),
-            *view_buttons,
-            gr.Button(interactive=CHAT_MODEL not in missing),
-            TEXTS.get("sampling_default_prompt", language),
-            render.placeholder_html(language) if any_model else "",
-            TEXTS.get("sampling_compare_prompt_a", language),
-            TEXTS.get("sampling_compare_prompt_b", language),
-            TEXTS.get("sampling_default_generate_prompt", language),
-            TEXTS.get("sampling_preset_assistant_system", language),
-        )
+        settings.model.choices = [(title[key], key) for key in available] or [
+            (title[COMPLETION_MODEL], COMPLETION_MODEL)
+        ]
+        settings.model.value = COMPLETION_MODEL if COMPLETION_MODEL in available or not available else available[0]
+        for button in (next_token.show, next_token.draw, next_token.undo, compare.button, generation.button):
+            button.interactive = any_model
+        chat.send.interactive = CHAT_MODEL not in missing
+        next_token.prompt.value = str(TEXTS.label("sampling_default_prompt"))
+        if any_model:
+            placeholders = {language: render.placeholder_html(language) for language in LANGUAGES}
+            next_token.chart.value = self.hub.page_texts.add("sampling_first_chart", **placeholders)
+        compare.first.value = str(TEXTS.label("sampling_compare_prompt_a"))
+        compare.second.value = str(TEXTS.label("sampling_compare_prompt_b"))
+        generation.prompt.value = str(TEXTS.label("sampling_default_generate_prompt"))
+        chat.system_prompt.value = str(TEXTS.label("sampling_preset_assistant_system"))
 
 
 def message_text(content) -> str:

@@ -49,11 +49,14 @@ def prepare(hub: Hub) -> None:
 
 def warm_up(hub: Hub) -> None:
     """Load the completion model, the first one the tab needs (the first time, converting its GGUF
-    takes a minute or two); the chat model loads on the first message."""
-    try:
-        language_model(hub, COMPLETION_MODEL)
-    except WeightsUnavailable:
-        pass  # the tab says at page load what is missing; the log says how to get it
+    takes a minute or two); the chat model loads on the first message, except in a lecture hall,
+    where both are ready before the room arrives (no student's first chat waits for a load)."""
+    keys = LANGUAGE_MODELS if hub.settings.profile == "lecture" else (COMPLETION_MODEL,)
+    for key in keys:
+        try:
+            language_model(hub, key)
+        except WeightsUnavailable:
+            pass  # the tab says what is missing; the log says how to get it
 
 
 # --- the sections ------------------------------------------------------------------------------------
@@ -342,32 +345,10 @@ def wire(
     views = dict(concurrency_id=VIEWS_CONCURRENCY_ID, concurrency_limit=hub.settings.lm_concurrency)
     streams = dict(concurrency_id=STREAMS_CONCURRENCY_ID, concurrency_limit=hub.settings.lm_stream_concurrency)
 
-    # Page load: the browser side (settings summary, Enter in a number box, pop-ups), then the
-    # server side (texts in the page's language, what this server lacks).
+    # Page load: the browser side only (settings summary, Enter in a number box, pop-ups); what the
+    # server says (texts in the page's language, what it lacks) is in the page since it started.
     gr.on(None, None, None, None, js=TAB_SCRIPT)
-    gr.on(
-        None,
-        handlers.on_load,
-        None,
-        [
-            notice,
-            settings.model,
-            next_token.show,
-            next_token.draw,
-            next_token.undo,
-            compare.button,
-            generation.button,
-            chat.send,
-            next_token.prompt,
-            next_token.chart,
-            compare.first,
-            compare.second,
-            generation.prompt,
-            chat.system_prompt,
-        ],
-        api_visibility="private",
-        queue=False,
-    )
+    hub.at_start(lambda: handlers.first_values(notice, settings, next_token, compare, generation, chat))
     for slider in settings.filters:
         slider.change(None, None, None, js=SUMMARY_JS)
 

@@ -16,8 +16,8 @@ import gradio as gr
 from shared.gallery_handoff import offer_to_gallery
 from shared.gpu import GPU_CONCURRENCY_ID, gpu_task
 from shared.hub import Hub
-from shared.hub_ui import notice_html
-from shared.i18n import format_number, request_language
+from shared.hub_ui import notice_html, set_first_values
+from shared.i18n import LANGUAGES, format_number, request_language
 from shared.weights import WeightsUnavailable
 from spaces.seg2sat import canvas, image_grids, logic, palette, views
 from spaces.seg2sat.make_examples import AERIAL_EXAMPLES, EXAMPLES, aerial_path
@@ -180,35 +180,35 @@ def build(hub: Hub) -> None:
     example_index = gr.State(0)
     estimate_timer = gr.Timer(5, active=False)  # on a CPU, until the warm-up has measured a step
 
-    # --- Page load: what this server can do -----------------------------------------------------
+    # --- As the hub starts: what this server can do, in the page (no event when a phone opens it) ---
 
-    def on_page_load(request: gr.Request):
-        language = request_language(request)
-        return *what_works(language), views.shares_html(first_noised, language)
-
-    def what_works(language: str) -> tuple:
+    def what_works() -> None:
+        everyone = {language: views.shares_html(first_noised, language) for language in LANGUAGES}
+        shares.value = hub.page_texts.add("seg2sat_first_shares", **everyone)
         missing = missing_model(hub)
         if missing is not None:  # the remedy (ids, commands) is in the server log and, for the host, À propos
-            sentence = TEXTS.get("seg2sat_models_missing", language)
-            notice = gr.update(value=notice_html(sentence), visible=True)
-            return notice, gr.update(interactive=False), gr.update(interactive=False, info=None)
-        if on_cpu(hub):
-            reason = TEXTS.get("seg2sat_live_needs_gpu", language)
-            return "", gr.update(interactive=True), gr.update(interactive=False, value=False, info=reason)
-        if not hub.settings.seg2sat_live:
-            reason = TEXTS.get("seg2sat_live_switched_off", language)
-            return "", gr.update(interactive=True), gr.update(interactive=False, value=False, info=reason)
-        return "", gr.update(interactive=True), gr.update(interactive=True, info=None)
+            sentences = {language: notice_html(TEXTS.get("seg2sat_models_missing", language)) for language in LANGUAGES}
+            availability.value = hub.page_texts.add("seg2sat_availability", **sentences)
+            availability.visible = True
+            generate_button.interactive = live.interactive = False
+            return
+        generate_button.interactive = True
+        if on_cpu(hub) or not hub.settings.seg2sat_live:
+            reason = "seg2sat_live_needs_gpu" if on_cpu(hub) else "seg2sat_live_switched_off"
+            live.info = str(TEXTS.label(reason))  # translated in the browser, as the labels
+            live.interactive, live.value = False, False
+        else:
+            live.interactive = True
 
-    gr.on(
-        None, on_page_load, None, [availability, generate_button, live, shares], api_visibility="private", queue=False
-    )
+    hub.at_start(what_works)
 
     def cpu_estimate(
         step_count: float, image_size: int, variation_count: float, guidance_scale: float, request: gr.Request
     ):
+        return estimate_values(step_count, image_size, variation_count, guidance_scale, request_language(request))
+
+    def estimate_values(step_count: float, image_size: int, variation_count: float, guidance_scale: float, language):
         """On a CPU, the time these settings will take, on the button and beside it, and the fast preset."""
-        language = request_language(request)
         if missing_model(hub) is not None or not on_cpu(hub):
             return gr.skip(), gr.update(visible=False), "", gr.update(active=False)
         guided = guidance_scale > 1
@@ -232,7 +232,7 @@ def build(hub: Hub) -> None:
     estimate_inputs = [steps, size, variations, guidance]
     estimate_outputs = [generate_button, cpu_preset, estimate, estimate_timer]
     gr.on(
-        None,
+        [component.change for component in estimate_inputs],
         cpu_estimate,
         estimate_inputs,
         estimate_outputs,
@@ -240,6 +240,18 @@ def build(hub: Hub) -> None:
         queue=False,
         show_progress="hidden",
     )
+
+    def first_estimate() -> None:
+        """The first settings' estimate, in the page (on a CPU in a lecture hall, the warm-up has
+        measured a step before the hub serves; elsewhere the timer asks until it has)."""
+        first = [component.value for component in estimate_inputs]
+        by_language = {
+            language: dict(zip(estimate_outputs, estimate_values(*first, language), strict=True))
+            for language in LANGUAGES
+        }
+        set_first_values(hub, "seg2sat_first", by_language)
+
+    hub.at_start(first_estimate)
     estimate_timer.tick(cpu_estimate, estimate_inputs, estimate_outputs, api_visibility="private", queue=False)
     cpu_preset.click(
         lambda: (CPU_PRESET.steps, CPU_PRESET.size, CPU_PRESET.variations, CPU_PRESET.guidance_scale),

@@ -9,7 +9,7 @@ import gradio as gr
 
 from shared.hub import Hub
 from shared.hub_ui import notice_html
-from shared.i18n import Texts, format_number, request_language
+from shared.i18n import LANGUAGES, Texts, format_number, request_language
 from shared.language_models import LANGUAGE_MODELS, load_tokenizer, shared_tokenizer
 from shared.weights import WeightsUnavailable
 from spaces.tokenizer import logic
@@ -267,8 +267,9 @@ def build(hub: Hub) -> None:
 
     inputs = [text, encoding, show_ids, show_whitespace]
     outputs = [stats, tokens, ids]
-    # No triggers: runs on page load and whenever an input changes, so typing updates live.
-    gr.on(None, tokenize, inputs, outputs, api_name="tokenize", trigger_mode="always_last", show_progress="minimal")
+    # Typing updates live; the first text's tokens are in the page (first_values), no page-load event.
+    triggers = [component.change for component in inputs]
+    gr.on(triggers, tokenize, inputs, outputs, api_name="tokenize", trigger_mode="always_last", show_progress="minimal")
 
     with gr.Accordion(TEXTS.label("tokenizer_compare_heading"), open=True):
         gr.Markdown(TEXTS.label("tokenizer_compare_intro"))
@@ -282,4 +283,21 @@ def build(hub: Hub) -> None:
         # Only the OpenAI encodings here: our models' tokenizers load on demand in the view above.
         return comparison_html(logic.compare((first or "", second or ""), list(logic.ENCODINGS)), language)
 
-    gr.on(None, compare, [text_a, text_b], comparison, api_name="tokenize_compare", trigger_mode="always_last")
+    comparing = [text_a.change, text_b.change]
+    gr.on(comparing, compare, [text_a, text_b], comparison, api_name="tokenize_compare", trigger_mode="always_last")
+
+    def first_values():
+        """What every phone sees first, computed once as the hub starts: the first text's tokens
+        and counts, the comparison of the two first texts."""
+        tokenization = logic.tokenize(logic.FRENCH_SENTENCE, DEFAULT_ENCODING)
+        stats.value = hub.page_texts.add(
+            "tokenizer_first_stats", **{language: stats_html(tokenization, language) for language in LANGUAGES}
+        )
+        tokens.value = tokens_html(tokenization, show_ids=False, show_whitespace=False)
+        ids.value = {"ids": tokenization.ids, "tokens": tokenization.n_tokens, "characters": tokenization.n_chars}
+        compared = logic.compare(logic.DEFAULT_COMPARISON, list(logic.ENCODINGS))
+        comparison.value = hub.page_texts.add(
+            "tokenizer_first_comparison", **{language: comparison_html(compared, language) for language in LANGUAGES}
+        )
+
+    hub.at_start(first_values)
