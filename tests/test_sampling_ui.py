@@ -361,7 +361,6 @@ def test_the_page_says_at_load_what_this_server_lacks(
     assert sentence in html.unescape(shown) and (sentence == "") == (shown == "")
     assert "nowhere" not in shown and "not-in-the-cache" not in shown and "IAGEN" not in shown
     dropdown = panels["settings"].model
-    assert {key for _, key in dropdown.choices} == set(offered or ["gemma3_270m"])
     assert dropdown.value == (offered[-1] if len(offered) == 1 else "gemma3_270m")
     next_token, compare, generation = panels["next_token"], panels["compare"], panels["generation"]
     view_buttons = [next_token.show, next_token.draw, next_token.undo, compare.button, generation.button]
@@ -378,7 +377,7 @@ def test_the_page_shows_its_example_texts_in_its_language(hub):
         "The doctor said that",
         "The nurse said that",
     ]
-    assert in_language(hub, compare.first.value, "fr") == "Le médecin a dit que"
+    assert in_language(hub, compare.first.value, "fr") == "Le médecin a dit qu'"
     assert in_language(hub, panels["generation"].prompt.value, "en").startswith("Once upon a time")
     assert in_language(hub, panels["chat"].system_prompt.value, "en").startswith("You are")
     assert "Tap “📊 Probabilities”" in in_language(hub, next_token.chart.value, "en")

@@ -319,9 +319,9 @@ class Handlers:
             sentences = {language: notice_html(TEXTS.get(key, language, **values)) for language in LANGUAGES}
             notice.value, notice.visible = self.hub.page_texts.add("sampling_availability", **sentences), True
         any_model = bool(available)
-        settings.model.choices = [(title[key], key) for key in available] or [
-            (title[COMPLETION_MODEL], COMPLETION_MODEL)
-        ]
+        # Every model stays a choice (a missing one answers with the notice's sentence, to the page
+        # and to an API client alike, rather than Gradio's « not in the list of choices »); the
+        # first one offered is one that works.
         settings.model.value = COMPLETION_MODEL if COMPLETION_MODEL in available or not available else available[0]
         for button in (next_token.show, next_token.draw, next_token.undo, compare.button, generation.button):
             button.interactive = any_model
