@@ -18,9 +18,11 @@ Loopback only: --url must point at 127.0.0.1 or localhost.
     python benchmarks/load_harness.py --scenario lecture --users 100 --seconds 300 --reuse-cache
 
 The lecture mix is a room as hard as a real one: 30 % tokenizer, 30 % Cémantix, 5 % the bias
-comparison, 35 % sampling — a third of those slider releases on the phone's own text, a third
-drawn tokens (each phone its own seed and settings, so texts part ways), a third a text never
-sent before — and half the phones on each language model (--sampling-model picks one).
+comparison, 35 % sampling — a third of those slider releases on the phone's own text (the page
+redraws most of them itself and asks the server for the rest, SLIDER_SERVER_SHARE; with
+--sliders-on-server every one is a call, as before the filters ran in the phone), a third drawn
+tokens (each phone its own seed and settings, so texts part ways), a third a text never sent
+before — and half the phones on each language model (--sampling-model picks one).
 
 A new demo adds a scenario: an entry in SCENARIOS, name -> Scenario(api_name, make_args(phone) ->
 args). A Mix makes each phone call several endpoints, one picked at random by share for each call;
@@ -70,6 +72,7 @@ class Scenario(NamedTuple):
     make_args: Callable[[Phone], tuple]  # one call's arguments
     interval_s: float = 0.0  # a phone's pace: one call every interval_s at most (0: as fast as it can)
     action: str = ""  # what the phone does, where several actions call one endpoint
+    server_share: float = 1.0  # of these actions, those the page sends to the server (the rest it answers itself)
 
     @property
     def name(self) -> str:
@@ -156,6 +159,11 @@ SAMPLING_PROMPTS = (
 )
 SAMPLING_MODELS = ("gemma3_270m", "smollm2_135m_instruct")
 DRAWS_PER_TEXT = 30  # a student draws a sentence or two, then writes something else
+# A slider released on a view the phone holds is redrawn by the page itself (spaces/sampling/filters.js);
+# it asks the server only for a setting that needs more than the view sent: 25 of 1 000 random
+# settings on the sliders' grids (benchmarks/sampling_browser.py). --sliders-on-server sends them all,
+# as the page did before.
+SLIDER_SERVER_SHARE = 0.025
 
 
 def new_text(phone: Phone) -> str:
@@ -273,7 +281,9 @@ SCENARIOS: dict[str, Scenario | Mix | Crowd] = {
     "tokenize": Scenario("/tokenize", tokenize_args),
     "tokenize_compare": Scenario("/tokenize_compare", compare_args),
     # Each student releases a slider about every 2 s, on the tab's prompt and the tokens they drew.
-    "next_token": Scenario("/next_token", slider_args, interval_s=2.0, action="slider"),
+    "next_token": Scenario(
+        "/next_token", slider_args, interval_s=2.0, action="slider", server_share=SLIDER_SERVER_SHARE
+    ),
     # Each student draws a token about every 2 s (a new text after DRAWS_PER_TEXT).
     "draw_token": Scenario("/draw_token", draw_args, interval_s=2.0, action="draw"),
     # A lecture room: each player guesses about once a second (run with --users 100 --seconds 60).
@@ -380,8 +390,10 @@ def cpu_seconds(process: psutil.Process) -> float:
 class Room:
     """The run's phones, all in one asyncio loop: connect, warm up, one phone alone, the window."""
 
-    def __init__(self, url: str, mixes: list[Mix], seed: int, call_timeout: float):
+    def __init__(self, url: str, mixes: list[Mix], seed: int, call_timeout: float, sliders_on_server: bool = False):
         self.url, self.mixes, self.call_timeout = url, mixes, call_timeout
+        self.sliders_on_server = sliders_on_server
+        self.answered_in_phone: Counter[str] = Counter()  # actions the page answered itself, no call
         self.phones = [Phone(random.Random(seed * 100_003 + index)) for index in range(len(mixes))]
         self.window_started = threading.Event()
         self.window_start = 0.0
@@ -426,7 +438,11 @@ class Room:
             next_call = start + phone.rng.uniform(0, mix.arrival_s or mix.interval_s)
             await asyncio.sleep(max(0.0, min(next_call, deadline) - time.monotonic()))
             while time.monotonic() < deadline and next(budget) < max_calls:
-                calls.append(await call_once(session, mix.pick(phone.rng), phone, self.call_timeout))
+                action = mix.pick(phone.rng)
+                if self.sliders_on_server or phone.rng.random() < action.server_share:
+                    calls.append(await call_once(session, action, phone, self.call_timeout))
+                else:
+                    self.answered_in_phone[action.name] += 1
                 # The next call at the phone's pace; a call slower than that is followed at once, not by a burst.
                 next_call = max(next_call + mix.interval_s, time.monotonic())
                 await asyncio.sleep(max(0.0, min(next_call, deadline) - time.monotonic()))
@@ -515,6 +531,7 @@ def run(
     phone_page: str | None = None,
     cache_dir: str | None = None,
     sampling_model: str | None = None,
+    sliders_on_server: bool = False,
 ) -> dict[str, object]:
     """With `phone_page` (e.g. "?tab=sampling"), a phone (Chromium) opens that page halfway
     through the window: how long a newcomer waits for every tab and its first screen."""
@@ -530,7 +547,7 @@ def run(
     with hub_or_url(url, cache_dir) as (hub_url, hub_process):
         if isinstance(entry, Crowd) and entry.prepare:
             entry.prepare(hub_url)
-        room = Room(hub_url, mixes, seed, call_timeout)
+        room = Room(hub_url, mixes, seed, call_timeout, sliders_on_server)
         result: dict = {}
 
         def run_room() -> None:
@@ -560,6 +577,7 @@ def run(
     results = summarise(window.calls, window.seconds)
     results["p95_ms_by_minute"] = p95_by_minute(window.calls, room.window_start)
     results.update(users=len(mixes), warm_up_s=warm_up_s, warm_up_errors=len(warm_up_errors))
+    results["answered_in_phone"] = dict(room.answered_in_phone)
     if phone is not None:
         results.update(phone_page=phone_page, phone_first_screen_s=phone.first_screen_s)
     results["unloaded_p50_ms"] = summarise_calls(unloaded, 1.0)["p50_ms"]
@@ -598,6 +616,8 @@ def print_results(results: dict[str, object]) -> None:
             f"p95 {endpoint['p95_ms']:.0f} ms, max {endpoint['max_ms']:.0f} ms (alone: p50 "
             f"{endpoint['unloaded_p50_ms']:.0f} ms)"
         )
+    for name, count in results.get("answered_in_phone", {}).items():
+        print(f"    {name}: {count} more answered by the page itself, no call")
     if results["error_kinds"]:
         print(f"  errors by kind: {results['error_kinds']}")
     if "phone_page" in results:
@@ -622,6 +642,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--sampling-model", choices=SAMPLING_MODELS, help="every phone on this language model (default: half on each)"
+    )
+    parser.add_argument(
+        "--sliders-on-server",
+        action="store_true",
+        help="every slider release calls /next_token, as the page did before the filters ran in the phone",
     )
     parser.add_argument("--phone-page", help='e.g. "?tab=sampling": a phone (Chromium) opens it halfway through')
     parser.add_argument(
@@ -650,6 +675,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         args.phone_page,
         cache_dir,
         args.sampling_model,
+        args.sliders_on_server,
     )
 
 
