@@ -578,16 +578,15 @@ def _joined(model, caches: Sequence[Any], lengths: Sequence[int]) -> tuple[Any, 
     token each. Each layer's keys and values are padded on the left to the longest row's."""
     import torch
 
+    def stacked(tensors: list, held: int):  # (1, heads, positions, head size) each, padded on the left
+        return torch.cat([torch.nn.functional.pad(tensor, (0, 0, held - tensor.shape[-2], 0)) for tensor in tensors])
+
     longest = max(lengths)
     layers = []
     for rows in zip(*(list(cache) for cache in caches), strict=True):  # one layer of every row
-        held = max(keys.shape[-2] for keys, _, _ in rows)
-        layers.append(
-            tuple(
-                torch.cat([torch.nn.functional.pad(row[part], (0, 0, held - row[part].shape[-2], 0)) for row in rows])
-                for part in (0, 1)
-            )
-        )
+        keys, values = [keys for keys, _, _ in rows], [values for _, values, _ in rows]
+        held = max(row_keys.shape[-2] for row_keys in keys)
+        layers.append((stacked(keys, held), stacked(values, held)))
     device = layers[0][0].device
     own = torch.tensor(lengths, device=device)
     mask = (torch.arange(longest + 1, device=device)[None, :] >= (longest - own)[:, None]).long()

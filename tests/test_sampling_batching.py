@@ -228,7 +228,7 @@ def test_tokens_appended_to_texts_of_many_lengths_join_within_the_padded_token_b
     assert_scores_equal(ours, DirectPasses(model).scores(longer))
 
 
-def test_the_rooms_drawn_tokens_share_one_output_layer(model, tokenizer, counter):
+def test_the_rooms_drawn_tokens_share_one_body_pass_and_one_output_layer(model, tokenizer, counter):
     texts = prompt_ids(tokenizer, model) + prompt_ids(tokenizer, model, SHORT_PROMPTS[1:2])
     batcher = new_batcher()
     batcher.scores(model, "tiny", texts)
@@ -249,10 +249,14 @@ def test_the_rooms_drawn_tokens_share_one_output_layer(model, tokenizer, counter
     assert_scores_equal([result["value"][0] for _, result in sessions], DirectPasses(model).scores(drawn))
 
 
+def cache_of_a_pass(model, ids):
+    with torch.inference_mode():
+        return model(input_ids=torch.tensor([ids]), use_cache=True).cache
+
+
 def test_the_kept_caches_are_bounded_in_bytes_and_drop_the_least_recently_used(model, tokenizer):
     contexts = prompt_ids(tokenizer, model, SHORT_PROMPTS)
-    with torch.inference_mode():
-        caches = [model(input_ids=torch.tensor([ids]), use_cache=True).cache for ids in contexts]
+    caches = [cache_of_a_pass(model, ids) for ids in contexts]
     sizes = [cache_bytes(cache) for cache in caches]
     assert sizes[3] > sizes[2] > sizes[0] > sizes[1] > 0  # as long as their contexts
     kept = KeyValueCaches(max_bytes=sizes[0] + sizes[2] + sizes[3])
@@ -261,18 +265,13 @@ def test_the_kept_caches_are_bounded_in_bytes_and_drop_the_least_recently_used(m
     assert contexts[0] not in kept and all(ids in kept for ids in contexts[1:])  # the oldest dropped
     assert kept.used_bytes == sum(sizes[1:]) <= kept.max_bytes
     assert kept.take(contexts[1]) is caches[1] and contexts[1] not in kept and kept.used_bytes == sizes[2] + sizes[3]
-    kept.put("too big", torch_cache_of(model, contexts[3] * 10))
+    kept.put("too big", cache_of_a_pass(model, contexts[3] * 10))
     assert "too big" not in kept and kept.used_bytes == sizes[2] + sizes[3]
     # The batcher keeps within its bound too, whatever the room asks.
     batcher = Batcher(ScoresCache(2**26), KeyValueCaches(2 * sizes[3]), max_rows=16)
     for token in range(6):
         batcher.scores(model, "tiny", [ids + (token,) for ids in contexts])
         assert batcher.key_values.used_bytes <= 2 * sizes[3]
-
-
-def torch_cache_of(model, ids):
-    with torch.inference_mode():
-        return model(input_ids=torch.tensor([ids]), use_cache=True).cache
 
 
 def test_an_evicted_cache_falls_back_to_a_full_pass_with_the_same_result(model, tokenizer, counter):
