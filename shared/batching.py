@@ -114,35 +114,48 @@ class ScoresCache:
 
 class KeyValueCaches:
     """Key/value caches (transformers' `DynamicCache`, one context each) by context, least
-    recently used dropped first beyond `max_bytes`. A cache is taken out to be extended in place,
-    then put back under its new context. Only the batcher's worker uses it."""
+    recently used dropped first beyond `max_bytes`. The batcher's worker takes a cache out to
+    extend it in place, then puts it back under its new context; a view of a context whose
+    scores are kept (a slider move) counts as a use too."""
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
         self.used_bytes = 0
         self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()  # key -> (cache, bytes)
+        self._lock = threading.Lock()
 
     def __contains__(self, key: Hashable) -> bool:
-        return key in self._entries
+        with self._lock:
+            return key in self._entries
 
     def take(self, key: Hashable):
         """The cache kept for `key`, no longer kept (None if there is none)."""
-        entry = self._entries.pop(key, None)
-        if entry is None:
-            return None
-        self.used_bytes -= entry[1]
-        return entry[0]
+        with self._lock:
+            entry = self._entries.pop(key, None)
+            if entry is None:
+                return None
+            self.used_bytes -= entry[1]
+            return entry[0]
 
     def put(self, key: Hashable, cache) -> None:
-        self.take(key)
         size = cache_bytes(cache)
-        if size > self.max_bytes:
-            return
-        self._entries[key] = (cache, size)
-        self.used_bytes += size
-        while self.used_bytes > self.max_bytes:
-            _, (_, dropped) = self._entries.popitem(last=False)
-            self.used_bytes -= dropped
+        with self._lock:
+            dropped = self._entries.pop(key, None)
+            if dropped is not None:
+                self.used_bytes -= dropped[1]
+            if size > self.max_bytes:
+                return
+            self._entries[key] = (cache, size)
+            self.used_bytes += size
+            while self.used_bytes > self.max_bytes:
+                _, (_, dropped_size) = self._entries.popitem(last=False)
+                self.used_bytes -= dropped_size
+
+    def touch(self, key: Hashable) -> None:
+        """`key`'s context was used: its cache (if kept) is dropped last."""
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -320,7 +333,9 @@ class Batcher:
         results = [self.cache.get(key) for key in keys]
         pending = {}
         for key, result in zip(keys, results, strict=True):
-            if result is None and key not in pending:
+            if result is not None:
+                self.key_values.touch(key)  # a student still on this text may draw from it next
+            elif key not in pending:
                 pending[key] = _Request(model, identity, key[1], future=Future())
         if pending:
             self._submit(*pending.values())  # together, so they share a batch

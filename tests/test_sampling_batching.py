@@ -274,6 +274,18 @@ def test_the_kept_caches_are_bounded_in_bytes_and_drop_the_least_recently_used(m
         assert batcher.key_values.used_bytes <= 2 * sizes[3]
 
 
+def test_a_text_viewed_again_keeps_its_cache_ahead_of_newer_ones(model, tokenizer):
+    first, second, third = prompt_ids(tokenizer, model, ("La carte est", "Il était une", "Le chat"))  # 4, 5, 2 tokens
+    probe = new_batcher()
+    probe.scores(model, "tiny", [first, second])
+    batcher = Batcher(ScoresCache(2**26), KeyValueCaches(probe.key_values.used_bytes), max_rows=16)  # room for two
+    batcher.scores(model, "tiny", [first])
+    batcher.scores(model, "tiny", [second])
+    batcher.scores(model, "tiny", [first])  # a slider move on the first text: its kept scores, no pass
+    batcher.scores(model, "tiny", [third])  # pushes out the cache used least recently: the second text's
+    assert ("tiny", first) in batcher.key_values and ("tiny", second) not in batcher.key_values
+
+
 def test_an_evicted_cache_falls_back_to_a_full_pass_with_the_same_result(model, tokenizer, counter):
     first, second = prompt_ids(tokenizer, model)[1:3]
     probe = new_batcher()
