@@ -9,6 +9,7 @@ import time
 
 import pytest
 import torch
+import transformers
 from test_sampling_logic import tiny_gemma3, tiny_llama, tiny_tokenizer
 
 from shared.batching import Batcher, DirectPasses, KeyValueCaches, ScoresCache, cache_bytes, left_padded
@@ -203,6 +204,23 @@ def test_a_token_appended_runs_alone_on_the_kept_cache_and_gives_the_scores_of_a
     assert batcher.rows_extended == 10 and len(batcher.key_values) == 1  # the cache moved with the text
 
 
+def test_another_token_after_an_undo_runs_one_token_on_a_copy_of_the_longer_texts_cache(model, tokenizer, counter):
+    batcher = new_batcher()
+    for text in prompt_ids(tokenizer, model, ("Le chat", PROMPTS[1])):  # 2 and 19 tokens
+        batcher.scores(model, "tiny", [text])
+        batcher.scores(model, "tiny", [text + (42,)])  # a draw: the text's cache moved on to text + 42
+        assert ("tiny", text) not in batcher.key_values
+        counter.reset()
+        other = text + (43,)  # undo, then another token (or another student's draw on the same text)
+        ours = batcher.scores(model, "tiny", [other])
+        if len(text) + 1 < 8 or isinstance(model, transformers.LlamaForCausalLM):
+            assert counter.bodies == [(1, 1)]
+        else:  # Gemma's window of 8 has dropped the position that text + 42's cache would need
+            assert counter.bodies == [(1, len(other))]
+        assert_scores_equal(ours, DirectPasses(model).scores([other]))
+        assert ("tiny", text + (42,)) in batcher.key_values  # a redo still finds its own
+
+
 @pytest.mark.parametrize("prompts", [SHORT_PROMPTS, PROMPTS], ids=["within-the-window", "beyond-the-window"])
 def test_caches_cut_out_of_a_padded_pass_extend_like_their_own(model, tokenizer, counter, prompts):
     contexts = prompt_ids(tokenizer, model, prompts)
@@ -260,13 +278,14 @@ def test_the_kept_caches_are_bounded_in_bytes_and_drop_the_least_recently_used(m
     sizes = [cache_bytes(cache) for cache in caches]
     assert sizes[3] > sizes[2] > sizes[0] > sizes[1] > 0  # as long as their contexts
     kept = KeyValueCaches(max_bytes=sizes[0] + sizes[2] + sizes[3])
-    for ids, cache in zip(contexts, caches, strict=True):
-        kept.put(ids, cache)
-    assert contexts[0] not in kept and all(ids in kept for ids in contexts[1:])  # the oldest dropped
+    keys = [("tiny", ids) for ids in contexts]
+    for key, cache in zip(keys, caches, strict=True):
+        kept.put(key, cache)
+    assert keys[0] not in kept and all(key in kept for key in keys[1:])  # the oldest dropped
     assert kept.used_bytes == sum(sizes[1:]) <= kept.max_bytes
-    assert kept.take(contexts[1]) is caches[1] and contexts[1] not in kept and kept.used_bytes == sizes[2] + sizes[3]
-    kept.put("too big", cache_of_a_pass(model, contexts[3] * 10))
-    assert "too big" not in kept and kept.used_bytes == sizes[2] + sizes[3]
+    assert kept.take(keys[1]) is caches[1] and keys[1] not in kept and kept.used_bytes == sizes[2] + sizes[3]
+    kept.put(("tiny", contexts[3] * 10), cache_of_a_pass(model, contexts[3] * 10))
+    assert ("tiny", contexts[3] * 10) not in kept and kept.used_bytes == sizes[2] + sizes[3]  # too big
     # The batcher keeps within its bound too, whatever the room asks.
     batcher = Batcher(ScoresCache(2**26), KeyValueCaches(2 * sizes[3]), max_rows=16)
     for token in range(6):
