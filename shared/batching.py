@@ -12,7 +12,10 @@ tokens one at a time. Three things follow, all here:
   one row each), least recently used dropped beyond a bound in bytes. A context that extends a
   kept one by one token (a drawn or chosen token) runs that one token on the kept cache, which
   then moves to the new context. Keyed by token ids, not by session: whoever asks next for one
-  more token on that text uses it (two at once: the second extends a copy).
+  more token on that text uses it (two at once: the second extends a copy). Another token after
+  an undo, or another student's token on a text whose cache moved on, extends a copy of the
+  longer text's cache less its last token (`DynamicCache.crop`; not once a sliding-window layer
+  has dropped that position: then the whole text runs again).
 - `Batcher`: one worker thread runs every forward pass. When it is free it takes every request
   waiting and runs them together. A pass is a transformer body (every layer), then the output
   layer on the last position; each reads all its weights from memory whatever its rows, and in a
@@ -113,36 +116,62 @@ class ScoresCache:
 
 
 class KeyValueCaches:
-    """Key/value caches (transformers' `DynamicCache`, one context each) by context, least
-    recently used dropped first beyond `max_bytes`. A cache is taken out to be extended in place,
-    then put back under its new context. Only the batcher's worker uses it."""
+    """Key/value caches (transformers' `DynamicCache`, one context each) by context (the model's
+    identity and the token ids), least recently used dropped first beyond `max_bytes`. The
+    batcher's worker takes a cache out to extend it in place, then puts it back under its new
+    context; a view of a context whose scores are kept (a slider move) counts as a use too."""
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
         self.used_bytes = 0
         self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()  # key -> (cache, bytes)
+        self._children: dict[tuple, set[tuple]] = {}  # a context's key -> the kept keys one token longer
+        self._lock = threading.Lock()
 
     def __contains__(self, key: Hashable) -> bool:
-        return key in self._entries
+        with self._lock:
+            return key in self._entries
 
-    def take(self, key: Hashable):
+    def take(self, key: tuple):
         """The cache kept for `key`, no longer kept (None if there is none)."""
+        with self._lock:
+            return self._drop(key)
+
+    def put(self, key: tuple, cache) -> None:
+        size = cache_bytes(cache)
+        with self._lock:
+            self._drop(key)
+            if size > self.max_bytes:
+                return
+            self._entries[key] = (cache, size)
+            self._children.setdefault(_parent_of(key), set()).add(key)
+            self.used_bytes += size
+            while self.used_bytes > self.max_bytes:
+                self._drop(next(iter(self._entries)))
+
+    def touch(self, key: tuple) -> None:
+        """`key`'s context was used: its cache (if kept) is dropped last."""
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+
+    def child_of(self, key: tuple):
+        """The cache kept for a context one token longer than `key`'s, left kept (None if there
+        is none): after an undo, or another student's token on the same text."""
+        with self._lock:
+            children = self._children.get(key)
+            return self._entries[next(iter(children))][0] if children else None
+
+    def _drop(self, key: tuple):
         entry = self._entries.pop(key, None)
         if entry is None:
             return None
         self.used_bytes -= entry[1]
+        siblings = self._children[_parent_of(key)]
+        siblings.discard(key)
+        if not siblings:
+            del self._children[_parent_of(key)]
         return entry[0]
-
-    def put(self, key: Hashable, cache) -> None:
-        self.take(key)
-        size = cache_bytes(cache)
-        if size > self.max_bytes:
-            return
-        self._entries[key] = (cache, size)
-        self.used_bytes += size
-        while self.used_bytes > self.max_bytes:
-            _, (_, dropped) = self._entries.popitem(last=False)
-            self.used_bytes -= dropped
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -320,7 +349,9 @@ class Batcher:
         results = [self.cache.get(key) for key in keys]
         pending = {}
         for key, result in zip(keys, results, strict=True):
-            if result is None and key not in pending:
+            if result is not None:
+                self.key_values.touch(key)  # a student still on this text may draw from it next
+            elif key not in pending:
                 pending[key] = _Request(model, identity, key[1], future=Future())
         if pending:
             self._submit(*pending.values())  # together, so they share a batch
@@ -512,6 +543,8 @@ class Batcher:
             if request.row is None:
                 parent = _parent_key(request)
                 cache = copy.deepcopy(taken[parent]) if parent in taken else self.key_values.take(parent)
+                if cache is None:
+                    cache = _one_token_shorter(self.key_values.child_of(parent))
                 if cache is not None:
                     taken.setdefault(parent, cache)
                     extending.append((index, cache))
@@ -569,7 +602,25 @@ class Batcher:
 
 def _parent_key(request: _Request) -> tuple:
     """The key of the context a request's context extends by one token."""
-    return (request.identity, request.ids[:-1])
+    return _parent_of((request.identity, request.ids))
+
+
+def _parent_of(key: tuple) -> tuple:
+    identity, ids = key
+    return (identity, ids[:-1])
+
+
+def _one_token_shorter(cache):
+    """A copy of `cache` without its last token (None for None), or None when a sliding-window
+    layer has already dropped the position the copy would need (a text longer than its window)."""
+    if cache is None:
+        return None
+    shorter = copy.deepcopy(cache)
+    try:
+        shorter.crop(-1)
+    except RuntimeError:
+        return None
+    return shorter
 
 
 def _joined(model, caches: Sequence[Any], lengths: Sequence[int]) -> tuple[Any, Any, Any]:
@@ -578,16 +629,15 @@ def _joined(model, caches: Sequence[Any], lengths: Sequence[int]) -> tuple[Any, 
     token each. Each layer's keys and values are padded on the left to the longest row's."""
     import torch
 
+    def stacked(tensors: list, held: int):  # (1, heads, positions, head size) each, padded on the left
+        return torch.cat([torch.nn.functional.pad(tensor, (0, 0, held - tensor.shape[-2], 0)) for tensor in tensors])
+
     longest = max(lengths)
     layers = []
     for rows in zip(*(list(cache) for cache in caches), strict=True):  # one layer of every row
-        held = max(keys.shape[-2] for keys, _, _ in rows)
-        layers.append(
-            tuple(
-                torch.cat([torch.nn.functional.pad(row[part], (0, 0, held - row[part].shape[-2], 0)) for row in rows])
-                for part in (0, 1)
-            )
-        )
+        keys, values = [keys for keys, _, _ in rows], [values for _, values, _ in rows]
+        held = max(row_keys.shape[-2] for row_keys in keys)
+        layers.append((stacked(keys, held), stacked(values, held)))
     device = layers[0][0].device
     own = torch.tensor(lengths, device=device)
     mask = (torch.arange(longest + 1, device=device)[None, :] >= (longest - own)[:, None]).long()

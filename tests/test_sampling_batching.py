@@ -9,6 +9,7 @@ import time
 
 import pytest
 import torch
+import transformers
 from test_sampling_logic import tiny_gemma3, tiny_llama, tiny_tokenizer
 
 from shared.batching import Batcher, DirectPasses, KeyValueCaches, ScoresCache, cache_bytes, left_padded
@@ -203,6 +204,23 @@ def test_a_token_appended_runs_alone_on_the_kept_cache_and_gives_the_scores_of_a
     assert batcher.rows_extended == 10 and len(batcher.key_values) == 1  # the cache moved with the text
 
 
+def test_another_token_after_an_undo_runs_one_token_on_a_copy_of_the_longer_texts_cache(model, tokenizer, counter):
+    batcher = new_batcher()
+    for text in prompt_ids(tokenizer, model, ("Le chat", PROMPTS[1])):  # 2 and 19 tokens
+        batcher.scores(model, "tiny", [text])
+        batcher.scores(model, "tiny", [text + (42,)])  # a draw: the text's cache moved on to text + 42
+        assert ("tiny", text) not in batcher.key_values
+        counter.reset()
+        other = text + (43,)  # undo, then another token (or another student's draw on the same text)
+        ours = batcher.scores(model, "tiny", [other])
+        if len(text) + 1 < 8 or isinstance(model, transformers.LlamaForCausalLM):
+            assert counter.bodies == [(1, 1)]
+        else:  # Gemma's window of 8 has dropped the position that text + 42's cache would need
+            assert counter.bodies == [(1, len(other))]
+        assert_scores_equal(ours, DirectPasses(model).scores([other]))
+        assert ("tiny", text + (42,)) in batcher.key_values  # a redo still finds its own
+
+
 @pytest.mark.parametrize("prompts", [SHORT_PROMPTS, PROMPTS], ids=["within-the-window", "beyond-the-window"])
 def test_caches_cut_out_of_a_padded_pass_extend_like_their_own(model, tokenizer, counter, prompts):
     contexts = prompt_ids(tokenizer, model, prompts)
@@ -228,7 +246,7 @@ def test_tokens_appended_to_texts_of_many_lengths_join_within_the_padded_token_b
     assert_scores_equal(ours, DirectPasses(model).scores(longer))
 
 
-def test_the_rooms_drawn_tokens_share_one_output_layer(model, tokenizer, counter):
+def test_the_rooms_drawn_tokens_share_one_body_pass_and_one_output_layer(model, tokenizer, counter):
     texts = prompt_ids(tokenizer, model) + prompt_ids(tokenizer, model, SHORT_PROMPTS[1:2])
     batcher = new_batcher()
     batcher.scores(model, "tiny", texts)
@@ -249,20 +267,25 @@ def test_the_rooms_drawn_tokens_share_one_output_layer(model, tokenizer, counter
     assert_scores_equal([result["value"][0] for _, result in sessions], DirectPasses(model).scores(drawn))
 
 
+def cache_of_a_pass(model, ids):
+    with torch.inference_mode():
+        return model(input_ids=torch.tensor([ids]), use_cache=True).cache
+
+
 def test_the_kept_caches_are_bounded_in_bytes_and_drop_the_least_recently_used(model, tokenizer):
     contexts = prompt_ids(tokenizer, model, SHORT_PROMPTS)
-    with torch.inference_mode():
-        caches = [model(input_ids=torch.tensor([ids]), use_cache=True).cache for ids in contexts]
+    caches = [cache_of_a_pass(model, ids) for ids in contexts]
     sizes = [cache_bytes(cache) for cache in caches]
     assert sizes[3] > sizes[2] > sizes[0] > sizes[1] > 0  # as long as their contexts
     kept = KeyValueCaches(max_bytes=sizes[0] + sizes[2] + sizes[3])
-    for ids, cache in zip(contexts, caches, strict=True):
-        kept.put(ids, cache)
-    assert contexts[0] not in kept and all(ids in kept for ids in contexts[1:])  # the oldest dropped
+    keys = [("tiny", ids) for ids in contexts]
+    for key, cache in zip(keys, caches, strict=True):
+        kept.put(key, cache)
+    assert keys[0] not in kept and all(key in kept for key in keys[1:])  # the oldest dropped
     assert kept.used_bytes == sum(sizes[1:]) <= kept.max_bytes
-    assert kept.take(contexts[1]) is caches[1] and contexts[1] not in kept and kept.used_bytes == sizes[2] + sizes[3]
-    kept.put("too big", torch_cache_of(model, contexts[3] * 10))
-    assert "too big" not in kept and kept.used_bytes == sizes[2] + sizes[3]
+    assert kept.take(keys[1]) is caches[1] and keys[1] not in kept and kept.used_bytes == sizes[2] + sizes[3]
+    kept.put(("tiny", contexts[3] * 10), cache_of_a_pass(model, contexts[3] * 10))
+    assert ("tiny", contexts[3] * 10) not in kept and kept.used_bytes == sizes[2] + sizes[3]  # too big
     # The batcher keeps within its bound too, whatever the room asks.
     batcher = Batcher(ScoresCache(2**26), KeyValueCaches(2 * sizes[3]), max_rows=16)
     for token in range(6):
@@ -270,9 +293,16 @@ def test_the_kept_caches_are_bounded_in_bytes_and_drop_the_least_recently_used(m
         assert batcher.key_values.used_bytes <= 2 * sizes[3]
 
 
-def torch_cache_of(model, ids):
-    with torch.inference_mode():
-        return model(input_ids=torch.tensor([ids]), use_cache=True).cache
+def test_a_text_viewed_again_keeps_its_cache_ahead_of_newer_ones(model, tokenizer):
+    first, second, third = prompt_ids(tokenizer, model, ("La carte est", "Il était une", "Le chat"))  # 4, 5, 2 tokens
+    probe = new_batcher()
+    probe.scores(model, "tiny", [first, second])
+    batcher = Batcher(ScoresCache(2**26), KeyValueCaches(probe.key_values.used_bytes), max_rows=16)  # room for two
+    batcher.scores(model, "tiny", [first])
+    batcher.scores(model, "tiny", [second])
+    batcher.scores(model, "tiny", [first])  # a slider move on the first text: its kept scores, no pass
+    batcher.scores(model, "tiny", [third])  # pushes out the cache used least recently: the second text's
+    assert ("tiny", first) in batcher.key_values and ("tiny", second) not in batcher.key_values
 
 
 def test_an_evicted_cache_falls_back_to_a_full_pass_with_the_same_result(model, tokenizer, counter):

@@ -647,3 +647,33 @@ def test_generation_gives_the_tokens_of_generate_on_the_packs(packs, key):
         )
         ours = generated_ids(lm, settings, seed=1234, max_new_tokens=16, text=PACK_PROMPTS[1])
         assert ours == expected[0, input_ids.shape[1] :].tolist()
+
+
+@pytest.mark.slow
+@PACK_TIMEOUT
+@pytest.mark.parametrize("key", ["gemma3_270m", "smollm2_135m_instruct"])
+def test_drawing_on_kept_caches_gives_the_tokens_and_scores_of_full_passes_on_the_packs(packs, key):
+    from shared.batching import Batcher, DirectPasses, KeyValueCaches, ScoresCache
+
+    direct = packs[0][key]
+    batcher = Batcher(ScoresCache(2**28), KeyValueCaches(2**28), max_rows=16)
+    batched = logic.LanguageModel(direct.model, direct.tokenizer, batcher.for_model(direct.model, key))
+    settings = SamplingSettings(temperature=0.8, top_k=50, top_p=0.95, min_p=0.05, repetition_penalty=1.1)
+    steps = logic.Steps(PACK_PROMPTS[1], seed=1234)
+    for _ in range(8):  # one token's pass each, on the kept cache
+        steps = logic.draw_step(batched, steps, settings)
+    assert batcher.rows_extended == 7
+    assert list(steps.token_ids) == generated_ids(direct, settings, seed=1234, max_new_tokens=8, text=PACK_PROMPTS[1])
+    # A room's texts, one token more each at once: one joined pass, the scores of full passes.
+    texts = [context(direct, prompt).ids for prompt in PACK_PROMPTS if prompt != PACK_PROMPTS[1]]  # its cache moved on
+    batcher.scores(direct.model, key, texts)
+    longer = [ids + (ids[-1],) for ids in texts]
+    ours = batcher.scores(direct.model, key, longer)
+    assert batcher.rows_extended == 7 + len(longer)
+    # A full pass adds its float32 sums in another order than any cached pass: ours must be as
+    # close to it as transformers' own cached pass (generate()'s) is, on these real weights.
+    for ids, our_scores, full in zip(longer, ours, DirectPasses(direct.model).scores(longer), strict=True):
+        with torch.inference_mode():
+            cache = direct.model(input_ids=torch.tensor([ids[:-1]]), use_cache=True).cache
+            cached = direct.model(input_ids=torch.tensor([ids[-1:]]), cache=cache, use_cache=True).logits[0, -1]
+        assert float((our_scores - full).abs().max()) <= 2 * float((cached - full).abs().max()) + 1e-5
