@@ -610,10 +610,13 @@ def steps_context(lm: LanguageModel, steps: Steps) -> Context:
 
 
 def draw_step(lm: LanguageModel, steps: Steps, settings: SamplingSettings) -> Steps:
-    """Append one token drawn with the settings (the "next token" button)."""
-    next_token = next_token_stages(lm, steps_context(lm, steps), settings, top_n=1)
+    """Append one token drawn with the settings (the "next token" button): the filters applied as
+    generate() applies them, without the stages' figures, which the view before the draw showed."""
+    context = steps_context(lm, steps)
+    scores = lm.passes.scores([context.ids])[0][None]
+    filtered = logits_processors(settings)(torch.tensor([list(context.ids)], device=lm.device), scores)
     generator = steps.generator(lm)
-    token_id = choose_token(next_token.scores, settings, generator)
+    token_id = choose_token(filtered, settings, generator)
     return steps.appended(token_id, drawn=True, rng_state=generator.get_state())
 
 
