@@ -354,17 +354,16 @@ globalThis.iagenSamplingFilters = (() => {
       const prompt = document.querySelector("#sampling-prompt textarea");
       const chart = document.querySelector("#sampling-chart .sampling-chart");
       const table = document.querySelector("#sampling-table .sampling-stages");
-      if (!data || !prompt || prompt.value !== data.prompt || !chart || !table) {
+      // A view the browser cannot draw stays, dimmed, until the server's replaces it.
+      const stale = () => {
         needsServer = true;
-        return;
-      }
+        for (const element of [chart, table]) if (element) element.classList.add("stale");
+      };
+      if (!data || !prompt || prompt.value !== data.prompt || !chart || !table) return stale();
       const settings = {};
       for (const [name, key] of Object.entries(SLIDERS)) settings[key] = sliderValue(name);
       const view = stages(data, settings, data.shown.length);
-      if (view.ask) {
-        needsServer = true; // the view stays as it was until the server answers
-        return;
-      }
+      if (view.ask) return stale();
       const pageLanguage = language();
       chart.outerHTML = chartHtml(view, pageLanguage);
       table.parentElement.innerHTML = tableHtml(view, pageLanguage, allWords[pageLanguage]);

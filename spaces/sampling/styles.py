@@ -70,6 +70,8 @@ CSS = """
 .sampling-token .alternatives b { font-weight: 600; }
 .sampling-mistakes { font-size: 0.9em; font-style: italic; }
 #sampling-settings .label-wrap span:first-child { text-align: left; }
+/* A view whose settings only the server can compute, until its answer (filters.js). */
+.sampling-chart.stale, .sampling-stages.stale { opacity: 0.45; }
 /* Said by a screen reader, not shown: what a released slider changed (filters.js). */
 .sampling-live { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); margin: 0; }
 """
