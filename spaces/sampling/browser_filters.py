@@ -11,7 +11,8 @@ compares the two over many settings):
   tokens on a real model, rarely hundreds;
 - the rest of the vocabulary (the "tail") as a few sums: its size, its highest score, and for
   each temperature on the slider's grid the sums that normalise a distribution and give its
-  entropy (sum exp(s/T - c) and sum exp(s/T - c)(s/T - c), c its highest score at T, in float64),
+  entropy (sum exp(s/T - c) and sum exp(s/T - c)(s/T - c), c its highest score at T, summed in
+  float64),
   each score divided by T in float32 as TemperatureLogitsWarper divides it;
 - the labels of the tokens the chart may show: the text's own and the `TOP_N_MAX` most likely
   others (the candidates are ranked after the penalty, which only lowers the text's tokens).
@@ -63,9 +64,11 @@ def filters_payload(lm: LanguageModel, context_ids: tuple[int, ...], raw_scores:
         for temperature in TEMPERATURE_GRID:
             scaled = tail_scores if temperature == 1 else tail_scores / temperature  # float32, as the warper
             highest = float(scaled.max())
-            shifted = scaled.double() - highest
+            # float32 exponentials summed in float64: within 3e-8 of float64 throughout, 4x faster
+            shifted = scaled - highest
             weights = shifted.exp()
-            temperatures[f"{temperature:.2f}"] = [highest, float(weights.sum()), float(weights @ shifted)]
+            sums = weights.sum(dtype=torch.float64), (weights * shifted).sum(dtype=torch.float64)
+            temperatures[f"{temperature:.2f}"] = [highest, *map(float, sums)]
 
     labelled = top_ids[:TOP_N_MAX] + text_ids
     labels = lm.tokenizer.batch_decode([[token_id] for token_id in labelled])
