@@ -9,11 +9,10 @@ compares the two over many settings):
 - the raw scores of the text's own tokens (the penalty reads them), and of the `TOP_TOKENS` most
   likely other tokens: top-k's slider goes to 200, and a nucleus or a min-p set is a few dozen
   tokens on a real model, rarely hundreds;
-- the rest of the vocabulary (the "tail") as a few sums: its size, its highest score, and for
-  each temperature on the slider's grid the sums that normalise a distribution and give its
-  entropy (sum exp(s/T - c) and sum exp(s/T - c)(s/T - c), c its highest score at T, summed in
-  float64),
-  each score divided by T in float32 as TemperatureLogitsWarper divides it;
+- the rest of the vocabulary (the "tail") as a few sums: its size, and for each temperature on
+  the slider's grid its highest score c and the sums that normalise a distribution and give its
+  entropy, sum exp(s/T - c) and sum exp(s/T - c)(s/T - c), summed in float64, each score divided
+  by T in float32 as TemperatureLogitsWarper divides it;
 - the labels of the tokens the chart may show: the text's own and the `TOP_N_MAX` most likely
   others (the candidates are ranked after the penalty, which only lowers the text's tokens).
 
@@ -83,7 +82,6 @@ def filters_payload(lm: LanguageModel, context_ids: tuple[int, ...], raw_scores:
         },
         "tail": {
             "count": tail_scores.numel(),
-            "max": float(tail_scores.max()) if tail_scores.numel() else None,
             "temperatures": temperatures,  # "0.80": [highest score at T, sum exp(x - highest), sum exp(x - highest)(x - highest)]
         },
     }

@@ -20,7 +20,8 @@ globalThis.iagenSamplingFilters = (() => {
   const f32 = Math.fround;
 
   // A distribution: `known`, the sent tokens it keeps, most likely first ({id, value}); `tail`,
-  // the tokens not sent, as sums ({count, max, shift, s0, s1}), or null once a stage removed them.
+  // the tokens not sent, as their highest score and two sums shifted by it ({count, max, s0, s1}),
+  // or null once a stage removed them.
   function sortedTokens(tokens) {
     return tokens.sort((a, b) => b.value - a.value || a.id - b.id);
   }
@@ -28,7 +29,7 @@ globalThis.iagenSamplingFilters = (() => {
   function figures(distribution) {
     const {known, tail} = distribution;
     let highest = known.length ? known[0].value : -Infinity;
-    if (tail) highest = Math.max(highest, tail.shift);
+    if (tail) highest = Math.max(highest, tail.max);
     let total = 0;
     let weighted = 0; // sum of p * (x - highest), unnormalised
     for (const token of known) {
@@ -38,7 +39,7 @@ globalThis.iagenSamplingFilters = (() => {
       weighted += weight * shifted;
     }
     if (tail) {
-      const offset = tail.shift - highest;
+      const offset = tail.max - highest;
       const scale = Math.exp(offset);
       total += scale * tail.s0;
       weighted += scale * (tail.s1 + offset * tail.s0);
@@ -66,8 +67,8 @@ globalThis.iagenSamplingFilters = (() => {
     if (!tail.count) return null;
     const sums = tail.temperatures[temperature.toFixed(2)];
     if (!sums || Math.abs(Number(temperature.toFixed(2)) - temperature) > 1e-9) return undefined;
-    const [shift, s0, s1] = sums;
-    return {count: tail.count, max: shift, shift, s0, s1};
+    const [max, s0, s1] = sums;
+    return {count: tail.count, max, s0, s1};
   }
 
   function penalised(distribution, penalty, textIds) {
