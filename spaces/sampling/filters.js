@@ -162,7 +162,7 @@ globalThis.iagenSamplingFilters = (() => {
       !onGrid(minPValue, 0, 1) ||
       !onGrid(penalty, 1, 2)
     ) {
-      return {ask: "out_of_range"}; // the server clamps it and says so
+      return {ask: "out_of_range"}; // the server clamps it and says so (the ranges of options.py)
     }
     const textIds = new Set(payload.text_ids);
     const known = [];
@@ -236,7 +236,7 @@ globalThis.iagenSamplingFilters = (() => {
     }
     let [whole, fraction] = text.split(".");
     whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-    text = (value < 0 && Number(text) !== 0 ? "\u2212" : "") + whole + (fraction === undefined ? "" : "." + fraction);
+    text = (value < 0 ? "\u2212" : "") + whole + (fraction === undefined ? "" : "." + fraction);
     if (language === "fr") text = text.replace(/,/g, "\u202f").replace(".", ",");
     return text;
   }
