@@ -224,6 +224,7 @@ def test_a_setting_the_browser_cannot_compute_asks_the_server_once_on_release(pa
     # tokens sent; the server draws it.
     type_in_slider_box(page, "top-k", "0")
     expect(page.locator("#sampling-table thead th")).to_have_count(4)  # the token, the model, temperature, top-p
+    expect(summary(page)).to_have_text("Réglages : T 0,8 · top-p 0,9")
     page.wait_for_timeout(500)
     assert len(calls) == 1, calls
     pages.assert_healthy(page)

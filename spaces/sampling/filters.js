@@ -351,6 +351,7 @@ globalThis.iagenSamplingFilters = (() => {
 
     function redraw() {
       scheduled = false;
+      if (window.iagenSamplingSummary) window.iagenSamplingSummary(); // the folded settings' one line
       const data = sentData();
       const prompt = document.querySelector("#sampling-prompt textarea");
       const chart = document.querySelector("#sampling-chart .sampling-chart");
@@ -380,7 +381,6 @@ globalThis.iagenSamplingFilters = (() => {
       }
       needsServer = !sameChoices;
       shownView = view;
-      if (window.iagenSamplingSummary) window.iagenSamplingSummary();
     }
 
     function announce() {
