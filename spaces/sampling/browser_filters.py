@@ -20,8 +20,8 @@ Where a setting needs more (a nucleus or a min-p set reaching the tail, a temper
 grid, top-k beyond what is sent), the browser says so and asks the server, whose answer is exact.
 Sending 512 tokens, the browser computed 975 of 1 000 random settings on Gemma itself (256: 972,
 1 024: 981; the others were nuclei beyond them, at high temperatures without top-k). Building it
-costs ~50 ms for Gemma's 262 144 scores on one thread (the 40 temperatures' sums; the view itself
-~6 ms on kept scores), once per text: models.FiltersCache keeps it by context
+costs ~55 ms for Gemma's 262 144 scores on one thread (the 40 temperatures' sums; the view itself
+~9 ms on kept scores, in the same run), once per text: models.FiltersCache keeps it by context
 (benchmarks/sampling_browser.py).
 """
 
