@@ -280,7 +280,25 @@ def test_the_browser_writes_labels_escaped_and_whitespace_visible(filters_page):
     assert render.visible(view["candidates"][0]["label"]) in chart
 
 
-NUMBERS = [0, 1, 0.05, 0.125, 0.25, 2.5, 12.25, 12.35, 33.04999, 99.95, 100, 1e-7, 1234.5, 262_144, 16.999, -3.42]
+NUMBERS = [
+    0,
+    1,
+    0.05,
+    0.125,
+    0.25,
+    2.5,
+    12.25,
+    12.35,
+    33.04999,
+    99.95,
+    100,
+    1e-7,
+    1234.5,
+    262_144,
+    16.999,
+    -3.42,
+    -0.001,
+]
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])

@@ -224,6 +224,32 @@ def test_a_setting_the_browser_cannot_compute_asks_the_server_once_on_release(pa
     # tokens sent; the server draws it.
     type_in_slider_box(page, "top-k", "0")
     expect(page.locator("#sampling-table thead th")).to_have_count(4)  # the token, the model, temperature, top-p
+    expect(summary(page)).to_have_text("Réglages : T 0,8 · top-p 0,9")
+    page.wait_for_timeout(500)
+    assert len(calls) == 1, calls
+    pages.assert_healthy(page)
+
+
+def test_another_text_in_the_box_dims_the_view_while_a_slider_moves_then_asks_the_server(pages):
+    page = open_tab(pages, "fr-FR")
+    page.locator("#sampling-show").tap()
+    expect(page.locator("#sampling-chart .sampling-chart .track")).to_have_count(10, timeout=FIRST_USE_MS)
+    open_settings(page)
+    page.locator("#sampling-prompt textarea").fill("Il était une fois")  # typed, not sent yet
+    calls = []
+    page.on("request", lambda request: calls.append(request.url) if "queue/join" in request.url else None)
+    track = page.locator("#sampling-temperature input[type=range]")
+    track.scroll_into_view_if_needed()
+    box = track.bounding_box()
+    page.mouse.move(box["x"] + 0.4 * box["width"], box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.6 * box["width"], box["y"] + box["height"] / 2, steps=5)
+    # The figures on screen are the old text's: dimmed, and no call while the finger moves.
+    expect(page.locator("#sampling-chart .sampling-chart.stale")).to_have_count(1)
+    expect(page.locator("#sampling-table .sampling-stages.stale")).to_have_count(1)
+    assert calls == []
+    page.mouse.up()
+    expect(page.locator("#sampling-chart .sampling-chart.stale")).to_have_count(0)  # the server's view
     page.wait_for_timeout(500)
     assert len(calls) == 1, calls
     pages.assert_healthy(page)

@@ -51,11 +51,11 @@ def test_the_tails_sums_complete_the_sent_scores_at_every_temperature(lm, temper
     top = max(float(values.max()), highest)
     weights = (values - top).exp()
     total = float(weights.sum()) + math.exp(highest - top) * s0
-    assert top + math.log(total) == pytest.approx(float(torch.logsumexp(tempered, 0)), abs=1e-12)
+    assert top + math.log(total) == pytest.approx(float(torch.logsumexp(tempered, 0)), abs=1e-7)
     weighted = float(weights @ (values - top)) + math.exp(highest - top) * (s1 + (highest - top) * s0)
     probabilities = tempered.softmax(0)
     entropy = float(-(probabilities * probabilities.log()).sum())
-    assert math.log(total) - weighted / total == pytest.approx(entropy, abs=1e-10)
+    assert math.log(total) - weighted / total == pytest.approx(entropy, abs=1e-7)
 
 
 def test_every_temperature_of_the_slider_has_its_sums(lm):

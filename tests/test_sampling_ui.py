@@ -4,6 +4,7 @@ architectures (Gemma 3 for the completion model, Llama for SmolLM2) seeded into 
 under the real repository ids, which IAGEN_MODEL_<KEY> selects: the production hub-loading path."""
 
 import html
+import json
 import re
 import threading
 import time
@@ -81,6 +82,24 @@ def appended(result) -> list[int]:
 
 
 # --- view 1: next token --------------------------------------------------------------------------
+
+
+def test_the_chart_carries_what_the_browser_needs_to_redraw_it_made_once_per_text(client, monkeypatch):
+    from spaces.sampling import browser_filters
+
+    made = []
+    really_make = browser_filters.filters_payload
+    monkeypatch.setattr(
+        browser_filters, "filters_payload", lambda *arguments: made.append(1) or really_make(*arguments)
+    )
+    prompt = "Un texte que nul autre test ne montre"
+    for temperature in (0.5, 1.5):  # a slider's release: the same text, another view
+        _, chart, _, _, data, _ = next_token(client, prompt, (temperature, *FILTERS[1:]))
+        sent = json.loads(html.unescape(re.search(r'data-filters="([^"]*)"', chart).group(1)))
+        assert sent["prompt"] == prompt
+        assert sent["shown"] == [candidate["token_id"] for candidate in data["candidates"]]
+        assert set(sent["text_ids"]) <= set(sent["ids"]) and len(sent["tail"]["temperatures"]) == 40
+    assert len(made) == 1
 
 
 def test_next_token_shows_each_stage_with_counts_and_entropy(client):

@@ -20,7 +20,8 @@ globalThis.iagenSamplingFilters = (() => {
   const f32 = Math.fround;
 
   // A distribution: `known`, the sent tokens it keeps, most likely first ({id, value}); `tail`,
-  // the tokens not sent, as sums ({count, max, shift, s0, s1}), or null once a stage removed them.
+  // the tokens not sent, as their highest score and two sums shifted by it ({count, max, s0, s1}),
+  // or null once a stage removed them.
   function sortedTokens(tokens) {
     return tokens.sort((a, b) => b.value - a.value || a.id - b.id);
   }
@@ -28,7 +29,7 @@ globalThis.iagenSamplingFilters = (() => {
   function figures(distribution) {
     const {known, tail} = distribution;
     let highest = known.length ? known[0].value : -Infinity;
-    if (tail) highest = Math.max(highest, tail.shift);
+    if (tail) highest = Math.max(highest, tail.max);
     let total = 0;
     let weighted = 0; // sum of p * (x - highest), unnormalised
     for (const token of known) {
@@ -38,7 +39,7 @@ globalThis.iagenSamplingFilters = (() => {
       weighted += weight * shifted;
     }
     if (tail) {
-      const offset = tail.shift - highest;
+      const offset = tail.max - highest;
       const scale = Math.exp(offset);
       total += scale * tail.s0;
       weighted += scale * (tail.s1 + offset * tail.s0);
@@ -66,8 +67,8 @@ globalThis.iagenSamplingFilters = (() => {
     if (!tail.count) return null;
     const sums = tail.temperatures[temperature.toFixed(2)];
     if (!sums || Math.abs(Number(temperature.toFixed(2)) - temperature) > 1e-9) return undefined;
-    const [shift, s0, s1] = sums;
-    return {count: tail.count, max: shift, shift, s0, s1};
+    const [max, s0, s1] = sums;
+    return {count: tail.count, max, s0, s1};
   }
 
   function penalised(distribution, penalty, textIds) {
@@ -161,7 +162,7 @@ globalThis.iagenSamplingFilters = (() => {
       !onGrid(minPValue, 0, 1) ||
       !onGrid(penalty, 1, 2)
     ) {
-      return {ask: "out_of_range"}; // the server clamps it and says so
+      return {ask: "out_of_range"}; // the server clamps it and says so (the ranges of options.py)
     }
     const textIds = new Set(payload.text_ids);
     const known = [];
@@ -235,7 +236,7 @@ globalThis.iagenSamplingFilters = (() => {
     }
     let [whole, fraction] = text.split(".");
     whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-    text = (value < 0 && Number(text) !== 0 ? "\u2212" : "") + whole + (fraction === undefined ? "" : "." + fraction);
+    text = (value < 0 ? "\u2212" : "") + whole + (fraction === undefined ? "" : "." + fraction);
     if (language === "fr") text = text.replace(/,/g, "\u202f").replace(".", ",");
     return text;
   }
@@ -350,21 +351,21 @@ globalThis.iagenSamplingFilters = (() => {
 
     function redraw() {
       scheduled = false;
+      if (window.iagenSamplingSummary) window.iagenSamplingSummary(); // the folded settings' one line
       const data = sentData();
       const prompt = document.querySelector("#sampling-prompt textarea");
       const chart = document.querySelector("#sampling-chart .sampling-chart");
       const table = document.querySelector("#sampling-table .sampling-stages");
-      if (!data || !prompt || prompt.value !== data.prompt || !chart || !table) {
+      // A view the browser cannot draw stays, dimmed, until the server's replaces it.
+      const stale = () => {
         needsServer = true;
-        return;
-      }
+        for (const element of [chart, table]) if (element) element.classList.add("stale");
+      };
+      if (!data || !prompt || prompt.value !== data.prompt || !chart || !table) return stale();
       const settings = {};
       for (const [name, key] of Object.entries(SLIDERS)) settings[key] = sliderValue(name);
       const view = stages(data, settings, data.shown.length);
-      if (view.ask) {
-        needsServer = true; // the view stays as it was until the server answers
-        return;
-      }
+      if (view.ask) return stale();
       const pageLanguage = language();
       chart.outerHTML = chartHtml(view, pageLanguage);
       table.parentElement.innerHTML = tableHtml(view, pageLanguage, allWords[pageLanguage]);
@@ -380,7 +381,6 @@ globalThis.iagenSamplingFilters = (() => {
       }
       needsServer = !sameChoices;
       shownView = view;
-      if (window.iagenSamplingSummary) window.iagenSamplingSummary();
     }
 
     function announce() {

@@ -72,6 +72,8 @@ CSS = """
 .sampling-token .alternatives b { font-weight: 600; }
 .sampling-mistakes { font-size: 0.9em; font-style: italic; }
 #sampling-settings .label-wrap span:first-child { text-align: left; }
+/* A view whose settings only the server can compute, until its answer (filters.js). */
+.sampling-chart.stale, .sampling-stages.stale { opacity: 0.45; }
 /* Said by a screen reader, not shown: what a released slider changed (filters.js). */
 .sampling-live { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); margin: 0; }
 """
@@ -105,8 +107,8 @@ _SUMMARY_WORDS = {
 }
 
 # Installed once, on page load. The settings fold into their accordion, whose label is their
-# one-line summary (« Réglages : T 0,8 · top-k 5 · top-p 0,9 »), kept up to date here as the
-# sliders move and when the page's language changes; Enter in a slider's number box applies the
+# one-line summary (« Réglages : T 0,8 · top-k 5 · top-p 0,9 »), kept up to date as the sliders
+# move (filters.js redraws it with the chart) and when the page's language changes; Enter in a slider's number box applies the
 # value (Gradio applies it when the box loses focus); a tap outside an open token pop-up closes it;
 # the sliders' number boxes and ranges are named by their label (Gradio names them in English:
 # "number input for …", "range slider for …"). The settings' sliders are drawn when their
@@ -163,5 +165,3 @@ TAB_SCRIPT = (
   setTimeout(nameBoxes, 0);
 }"""
 )
-
-SUMMARY_JS = "() => { if (window.iagenSamplingSummary) window.iagenSamplingSummary(); }"

@@ -33,7 +33,7 @@ from shared.language_models import (
 from shared.weights import WeightsUnavailable
 from spaces.sampling.handlers import DEFAULT_SEED, Handlers
 from spaces.sampling.models import CHAT_MODEL, COMPLETION_MODEL, TabModels, language_model, model_title
-from spaces.sampling.styles import CSS, SUMMARY_JS, TAB_SCRIPT
+from spaces.sampling.styles import CSS, TAB_SCRIPT
 from spaces.sampling.texts import TEXTS
 
 __all__ = ["CSS", "TEXTS", "build", "prepare", "warm_up"]
@@ -349,8 +349,6 @@ def wire(
     # server says (texts in the page's language, what it lacks) is in the page since it started.
     gr.on(None, None, None, None, js=TAB_SCRIPT)
     hub.at_start(lambda: handlers.first_values(notice, settings, next_token, compare, generation, chat))
-    for slider in settings.filters:
-        slider.change(None, None, None, js=SUMMARY_JS)
 
     # The four step-by-step endpoints are one handler; what differs is given as constants (State
     # inputs are not part of an endpoint's API: each keeps its own signature).
