@@ -177,6 +177,7 @@ def test_error_toast_selector_matches_a_real_error(pages):
     page = pages.open(
         "?tab=tokenizer", before_load=lambda page: page.route("**/gradio_api/queue/join*", alter_tokenize_request)
     )
+    page.locator("#tokenizer-text textarea").fill("Bonjour")  # the page's first tokens asked nothing
     toast = page.locator(ERROR_TOAST)
     expect(toast).to_be_visible()
     expect(toast).to_contain_text("nope")
