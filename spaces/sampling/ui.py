@@ -700,9 +700,8 @@ class Handlers:
             sentences = {language: notice_html(TEXTS.get(key, language, **values)) for language in LANGUAGES}
             notice.value, notice.visible = self.hub.page_texts.add("sampling_availability", **sentences), True
         any_model = bool(available)
-        settings.model.choices = [(title[key], key) for key in available] or [
-            (title[COMPLETION_MODEL], COMPLETION_MODEL)
-        ]
+        # The choices stay every model: they are also what the server accepts, and an API client
+        # naming a missing one must read the tab's sentence, not a refused value.
         settings.model.value = COMPLETION_MODEL if COMPLETION_MODEL in available or not available else available[0]
         for button in (next_token.show, next_token.draw, next_token.undo, compare.button, generation.button):
             button.interactive = any_model
