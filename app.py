@@ -109,7 +109,7 @@ def warm_up_when_tapped(name: str, warm_up, hub) -> None:
 
 
 def _in_background(warm_up, hub):
-    """Warm a demo's models up in a thread of its own (on a tab select: without a queue slot)."""
+    """Warm a demo's models up in a thread of its own (on a tap: without holding a queue slot)."""
 
     def start():
         threading.Thread(target=_log_failure, args=(warm_up, hub), daemon=True).start()

@@ -32,6 +32,7 @@ html.hub-on-this-computer .hub-host-only { display: block; }
 .theme-buttons button[data-words]::after {
   content: attr(data-words); font-size: var(--text-sm);
 }
+.theme-buttons button[data-words]::after { text-transform: none; }
 .banner-wrap[hidden] { display: none !important; }
 h2 > .title > .url { display: none; }  /* the settings panel's address: a student has no use for it */
 """

@@ -177,6 +177,7 @@ def test_error_toast_selector_matches_a_real_error(pages):
     page = pages.open(
         "?tab=tokenizer", before_load=lambda page: page.route("**/gradio_api/queue/join*", alter_tokenize_request)
     )
+    page.locator("#tokenizer-text textarea").fill("Bonjour")  # the page's first tokens asked nothing
     toast = page.locator(ERROR_TOAST)
     expect(toast).to_be_visible()
     expect(toast).to_contain_text("nope")
@@ -344,7 +345,7 @@ def test_the_settings_speak_the_pages_language_and_a_language_switch_applies_eve
     page = pages.open("?tab=cemantix")
     page.locator("footer").get_by_text("Paramètres").click()
     themes = page.locator(".theme-buttons button")
-    expect(themes.first).to_have_attribute("aria-label", "Clair")
+    expect(themes.first).to_have_attribute("aria-label", "Thème clair")
     panel = themes.first.locator("xpath=ancestor::*[contains(@class, 'banner-wrap')]/..")
     shown = panel.inner_text()
     for developer_text in ("launch(pwa=True)", "Screen Studio", "Run history", "http://"):

@@ -380,6 +380,7 @@ def test_the_page_says_at_load_what_this_server_lacks(
     assert sentence in html.unescape(shown) and (sentence == "") == (shown == "")
     assert "nowhere" not in shown and "not-in-the-cache" not in shown and "IAGEN" not in shown
     dropdown = panels["settings"].model
+    assert {key for _, key in dropdown.choices} == {"gemma3_270m", "smollm2_135m_instruct"}  # what the API accepts
     assert dropdown.value == (offered[-1] if len(offered) == 1 else "gemma3_270m")
     next_token, compare, generation = panels["next_token"], panels["compare"], panels["generation"]
     view_buttons = [next_token.show, next_token.draw, next_token.undo, compare.button, generation.button]
@@ -412,7 +413,7 @@ def first_values_of_the_tab(hub) -> dict:
     buttons = {name: gr.Button() for name in ("show", "draw", "undo", "compare", "generate", "send")}
     panels = {
         "notice": gr.HTML(visible=False),
-        "settings": SimpleNamespace(model=gr.Dropdown([("a", "gemma3_270m")])),
+        "settings": SimpleNamespace(model=gr.Dropdown(["gemma3_270m", "smollm2_135m_instruct"])),
         "next_token": SimpleNamespace(
             show=buttons["show"], draw=buttons["draw"], undo=buttons["undo"], prompt=gr.Textbox(), chart=gr.HTML()
         ),

@@ -25,7 +25,7 @@ class BoardPanel:
 
     @property
     def load_outputs(self) -> list:
-        """What the page load sets (load_updates)."""
+        """What the page opens with (load_updates): in the page since the hub started, or a saved session's."""
         return [self.panel, self.code, self.board, self.timer]
 
 

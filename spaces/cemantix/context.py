@@ -70,7 +70,7 @@ class TabContext:
         return sorted((lang for lang in LANGUAGES if lang not in missing), key=lambda lang: lang != language)
 
     def notice(self, request: gr.Request, language: str) -> str:
-        """At page load: one sentence for a student about what cannot work here; the remedy
+        """As the page opens: one sentence for a student about what cannot work here; the remedy
         (ids, commands) under it for the host only."""
         missing = self.missing()
         if not missing:

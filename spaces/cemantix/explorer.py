@@ -33,7 +33,7 @@ class ExplorerTab:
 
     @property
     def load_outputs(self) -> list:
-        """What the page load sets (load_updates)."""
+        """What the page opens with (load_updates): in the page since the hub started, or a saved session's."""
         return [self.words_language_choice, *self.inputs, *self.buttons]
 
 

@@ -66,7 +66,7 @@ class PlayTab:
 
     @property
     def load_outputs(self) -> list:
-        """What the page load sets (load_updates)."""
+        """What the page opens with (load_updates): in the page since the hub started, or a saved session's."""
         game = [component for component in self.game_outputs if component is not self.result]
         return [*game, self.hint_button, self.give_up_button, self.start_button, self.words_language_choice]
 
