@@ -459,11 +459,12 @@ class Room:
 
 
 @contextmanager
-def hub_or_url(url: str | None, cache_dir: str | None = None):
-    """Yield (url, hub process or None): the given URL, or a hub started here for the run, with a
-    fresh temporary cache, or `cache_dir` (--reuse-cache: the models converted there already)."""
+def hub_or_url(url: str | None, cache_dir: str | None = None, hub_pid: int | None = None):
+    """Yield (url, hub process or None): the given URL (and the process `hub_pid`, whose CPU is
+    then measured: another checkout's hub, say), or a hub started here for the run, with a fresh
+    temporary cache, or `cache_dir` (--reuse-cache: the models converted there already)."""
     if url:
-        yield url, None
+        yield url, psutil.Process(hub_pid) if hub_pid else None
         return
     with tempfile.TemporaryDirectory(prefix="iagen-bench-load-") as scratch:
         cache = cache_dir or f"{scratch}/cache"
@@ -532,6 +533,7 @@ def run(
     cache_dir: str | None = None,
     sampling_model: str | None = None,
     sliders_on_server: bool = False,
+    hub_pid: int | None = None,
 ) -> dict[str, object]:
     """With `phone_page` (e.g. "?tab=sampling"), a phone (Chromium) opens that page halfway
     through the window: how long a newcomer waits for every tab and its first screen."""
@@ -544,7 +546,7 @@ def run(
         f"== Load: {len(mixes)} phones on {endpoints} ({scenario_name}) for {seconds:g} s — {now()}; "
         f"{machine_description()}"
     )
-    with hub_or_url(url, cache_dir) as (hub_url, hub_process):
+    with hub_or_url(url, cache_dir, hub_pid) as (hub_url, hub_process):
         if isinstance(entry, Crowd) and entry.prepare:
             entry.prepare(hub_url)
         room = Room(hub_url, mixes, seed, call_timeout, sliders_on_server)
@@ -637,6 +639,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--url", help="a hub already running on loopback; without it, one is started")
+    parser.add_argument("--hub-pid", type=int, help="with --url: the hub's process, to measure its CPU")
     parser.add_argument("--call-timeout", type=float, default=30, help="seconds before one call counts as failed")
     parser.add_argument("--max-calls", type=int, default=200_000, help="calls in all, across phones")
     parser.add_argument("--seed", type=int, default=0)
@@ -676,6 +679,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         cache_dir,
         args.sampling_model,
         args.sliders_on_server,
+        args.hub_pid,
     )
 
 
