@@ -462,10 +462,12 @@ def test_a_value_out_of_range_is_refused_in_words_and_the_last_good_one_stays(pa
     language = LOCALES[locale]
     slider, keys, reason = REFUSALS[case]
     page = open_tab(pages, locale)
+    page.locator("#sampling-show").tap()  # a view the page redraws itself as the sliders move
+    expect(page.locator("#sampling-table table")).to_be_visible(timeout=FIRST_USE_MS)
     open_settings(page)
     if slider == "temperature":  # a known last good value, as for top-p's 0.9
         type_like_a_student(page, "temperature", "0,9")
-    page.locator(f"#sampling-{slider} input[type=number]").click()  # Gradio's slider sends its value on a tap
+    page.locator(f"#sampling-{slider} input[type=number]").click()
     settle(page)
     sent = server_events(page)
     type_like_a_student(page, slider, keys, tapped=True)
