@@ -113,6 +113,26 @@ def generated_ids(lm, prompt, settings=EVERY_STAGE, seed=7, tokens=12) -> list[i
 # --- the pieces ------------------------------------------------------------------------------------
 
 
+def transformers_generated_ids(lm, prompt, seed=7, tokens=12) -> list[int]:
+    """The tokens transformers' generate() draws after `prompt` with EVERY_STAGE and the seed."""
+    input_ids = torch.tensor([list(logic.text_context(lm, prompt).ids)])
+    torch.manual_seed(seed)
+    expected = lm.model.generate(
+        input_ids,
+        attention_mask=torch.ones_like(input_ids),
+        do_sample=True,
+        max_new_tokens=tokens,
+        temperature=EVERY_STAGE.temperature,
+        top_k=EVERY_STAGE.top_k,
+        top_p=EVERY_STAGE.top_p,
+        min_p=EVERY_STAGE.min_p,
+        repetition_penalty=EVERY_STAGE.repetition_penalty,
+        eos_token_id=sorted(lm.end_token_ids),
+        pad_token_id=0,
+    )
+    return expected[0, input_ids.shape[1] :].tolist()
+
+
 def test_left_padding_masks_the_pads_and_counts_positions_from_each_rows_first_token():
     input_ids, mask, positions = left_padded([(5, 6, 7), (8,)], device="cpu")
     assert input_ids.tolist() == [[5, 6, 7], [0, 0, 8]]
@@ -381,22 +401,7 @@ def test_seeded_draws_step_by_step_on_kept_caches_give_generates_tokens(model, t
     for _ in range(12):
         steps = logic.draw_step(lm, steps, EVERY_STAGE)
     assert batcher.rows_extended == 11  # every draw after the first ran one token on the kept cache
-    input_ids = torch.tensor([list(logic.text_context(lm, PROMPTS[1]).ids)])
-    torch.manual_seed(7)
-    expected = model.generate(
-        input_ids,
-        attention_mask=torch.ones_like(input_ids),
-        do_sample=True,
-        max_new_tokens=12,
-        temperature=EVERY_STAGE.temperature,
-        top_k=EVERY_STAGE.top_k,
-        top_p=EVERY_STAGE.top_p,
-        min_p=EVERY_STAGE.min_p,
-        repetition_penalty=EVERY_STAGE.repetition_penalty,
-        eos_token_id=sorted(lm.end_token_ids),
-        pad_token_id=0,
-    )
-    assert list(steps.token_ids) == expected[0, input_ids.shape[1] :].tolist()
+    assert list(steps.token_ids) == transformers_generated_ids(lm, PROMPTS[1])
 
 
 # --- streams -----------------------------------------------------------------------------------------
@@ -404,23 +409,7 @@ def test_seeded_draws_step_by_step_on_kept_caches_give_generates_tokens(model, t
 
 def test_a_stream_alone_gives_the_tokens_of_transformers_generate(model, tokenizer):
     lm = logic.LanguageModel(model, tokenizer, new_batcher().for_model(model, "tiny"))
-    context = logic.text_context(lm, PROMPTS[1])
-    input_ids = torch.tensor([list(context.ids)])
-    torch.manual_seed(7)
-    expected = model.generate(
-        input_ids,
-        attention_mask=torch.ones_like(input_ids),
-        do_sample=True,
-        max_new_tokens=12,
-        temperature=EVERY_STAGE.temperature,
-        top_k=EVERY_STAGE.top_k,
-        top_p=EVERY_STAGE.top_p,
-        min_p=EVERY_STAGE.min_p,
-        repetition_penalty=EVERY_STAGE.repetition_penalty,
-        eos_token_id=sorted(lm.end_token_ids),
-        pad_token_id=0,
-    )
-    assert generated_ids(lm, PROMPTS[1]) == expected[0, input_ids.shape[1] :].tolist()
+    assert generated_ids(lm, PROMPTS[1]) == transformers_generated_ids(lm, PROMPTS[1])
 
 
 def test_streams_started_together_decode_together_and_each_gives_its_own_tokens(model, tokenizer, counter):
