@@ -345,6 +345,13 @@ class Batcher:
     def scores(self, model, identity: Hashable, contexts: Sequence[Sequence[int]]) -> list:
         """The raw next-token scores after each context, shape (vocabulary,) each: from the
         cache, or from one batched pass with whatever else is waiting."""
+        return [
+            result.result() if isinstance(result, Future) else result
+            for result in self.scores_later(model, identity, contexts)
+        ]
+
+    def scores_later(self, model, identity: Hashable, contexts: Sequence[Sequence[int]]) -> list:
+        """As `scores`, without waiting: each context's scores, or the Future of them."""
         keys = [(identity, tuple(ids)) for ids in contexts]
         results = [self.cache.get(key) for key in keys]
         pending = {}
@@ -356,8 +363,7 @@ class Batcher:
         if pending:
             self._submit(*pending.values())  # together, so they share a batch
         return [
-            result if result is not None else pending[key].future.result()
-            for key, result in zip(keys, results, strict=True)
+            result if result is not None else pending[key].future for key, result in zip(keys, results, strict=True)
         ]
 
     def stream(self, model, identity: Hashable, ids: Sequence[int], step: Step) -> Iterator:

@@ -116,6 +116,14 @@ OPTIONS = (
         {"lecture": 512},
     ),
     Option(
+        "lm_process",
+        bool,
+        False,
+        "run the language models' next-token passes in a process of their own (a second copy of their "
+        "weights): under a room's load, Python's lock no longer slows them (shared/pass_process.py)",
+        {"lecture": True, "space": True},
+    ),
+    Option(
         "lm_context_tokens",
         int,
         2048,
@@ -173,6 +181,7 @@ class Settings:
     lm_stream_concurrency: int
     lm_cache_mb: int
     lm_kv_cache_mb: int
+    lm_process: bool
     lm_context_tokens: int
     max_upload_mb: int
     public_url: str

@@ -6,7 +6,9 @@ what the browser needs to run the filters itself (browser_filters.py), made once
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +19,8 @@ from shared.hub import Hub
 from shared.language_models import LANGUAGE_MODELS, LOADING, load_phase, shared_model, shared_tokenizer
 from shared.model_cache import LOADED
 from spaces.sampling.texts import TEXTS
+
+log = logging.getLogger(__name__)
 
 COMPLETION_MODEL = "gemma3_270m"  # fluent French, a base model: it continues a text
 CHAT_MODEL = "smollm2_135m_instruct"  # has a chat template
@@ -52,6 +56,16 @@ class TabModels:
             KeyValueCaches(settings.lm_kv_cache_mb * 2**20),
             max_rows=settings.lm_concurrency + settings.lm_stream_concurrency,
         )
+        self.process = None
+        if settings.lm_process and not on_zerogpu():
+            from shared.pass_process import PassProcess
+
+            self.process = PassProcess(
+                self.batcher.cache,  # the views' scores, kept here: a kept text never crosses to the process
+                settings.lm_kv_cache_mb * 2**20,
+                self.batcher.max_rows,
+                settings.torch_threads,
+            )
         self._identities: dict[str, tuple[str, str]] = {}
         self.filters = FiltersCache()
         self._loads = ThreadPoolExecutor(max_workers=len(LANGUAGE_MODELS), thread_name_prefix="sampling-load")
@@ -80,6 +94,16 @@ class TabModels:
         identity = (self._identities.get(key, key), next_token.context.ids)
         return self.filters.get(identity, lambda: filters_payload(lm, next_token.context.ids, next_token.raw_scores))
 
+    def start_process(self) -> None:
+        """Before the room arrives: the passes' process started, each model that is present loaded
+        there (one pass each), its time in the log."""
+        for key in LANGUAGE_MODELS:
+            if key not in self.missing():
+                started = time.perf_counter()
+                lm = self._open(key)
+                lm.passes.scores([[lm.tokenizer.bos_token_id or 0]])
+                log.info("ready: %s in the passes' process in %.1f s", key, time.perf_counter() - started)
+
     def loaded(self, key: str) -> bool:
         statuses = (self.hub.models.status(f"{key}:{part}") for part in ("tokenizer", "model"))
         return all(status is not None and status.state == LOADED for status in statuses)
@@ -94,6 +118,8 @@ class TabModels:
             if key not in self._identities:  # the weights' version: a reload of the same weights keeps its scores
                 self._identities[key] = (key, self.hub.weights.version(key))
             passes = self.batcher.for_model(model, self._identities[key])
+            if self.process is not None:
+                passes = self.process.for_model(model, self._identities[key], streams=passes)
         return logic.LanguageModel(model, tokenizer, passes, context_tokens=self.hub.settings.lm_context_tokens)
 
 

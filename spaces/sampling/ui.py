@@ -349,6 +349,8 @@ def wire(
     # server says (texts in the page's language, what it lacks) is in the page since it started.
     gr.on(None, None, None, None, js=TAB_SCRIPT)
     hub.at_start(lambda: handlers.first_values(notice, settings, next_token, compare, generation, chat))
+    if handlers.models.process is not None:
+        hub.at_start(handlers.models.start_process)
 
     # The four step-by-step endpoints are one handler; what differs is given as constants (State
     # inputs are not part of an endpoint's API: each keeps its own signature).
