@@ -387,6 +387,11 @@ def cpu_seconds(process: psutil.Process) -> float:
     return times.user + times.system
 
 
+def tree_cpu_seconds(process: psutil.Process) -> float:
+    """A hub's CPU with its processes' (the language models' passes run in one of their own)."""
+    return cpu_seconds(process) + sum(cpu_seconds(child) for child in process.children(recursive=True))
+
+
 class Room:
     """The run's phones, all in one asyncio loop: connect, warm up, one phone alone, the window."""
 
@@ -428,7 +433,7 @@ class Room:
         calls: list[Call] = []
         budget = itertools.count()
         harness, machine = psutil.Process(), psutil.cpu_times()
-        harness_before, hub_before = cpu_seconds(harness), cpu_seconds(hub) if hub else None
+        harness_before, hub_before = cpu_seconds(harness), tree_cpu_seconds(hub) if hub else None
         self.window_start = start = time.monotonic()
         self.window_started.set()
         deadline = start + seconds
@@ -454,7 +459,7 @@ class Room:
             elapsed,
             cpu_seconds(harness) - harness_before,
             getattr(machine_after, "steal", 0.0) - getattr(machine, "steal", 0.0),
-            cpu_seconds(hub) - hub_before if hub else None,
+            tree_cpu_seconds(hub) - hub_before if hub else None,
         )
 
 
