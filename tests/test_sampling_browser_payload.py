@@ -63,3 +63,26 @@ def test_every_temperature_of_the_slider_has_its_sums(lm):
     _, _, payload = payload_of(lm, "Le chat")
     assert list(payload["tail"]["temperatures"]) == [f"{step * 0.05:.2f}" for step in range(1, 41)]
     assert TEMPERATURE_GRID[0] == 0.05 and TEMPERATURE_GRID[-1] == 2.0
+
+
+@pytest.mark.parametrize(
+    "spread, size",
+    [(3.0, 262_144), (15.0, 100_000), (0.05, 600), (1.0, 3)],
+    ids=["gemma-like", "wide", "flat", "three tokens"],
+)
+def test_the_tails_binned_sums_are_the_forty_passes_sums(spread, size):
+    """tail_sums bins the tail instead of forty passes of exp: the same sums, within what float32
+    scores can tell (each s/T rounded to float32, as the warper rounds it, in the forty passes)."""
+    generator = torch.Generator().manual_seed(size)
+    scores = (torch.randn(size, generator=generator) * spread - 10).float().sort(descending=True).values
+    highest, others = scores[:512], scores[512:][torch.randperm(max(0, size - 512), generator=generator)]
+    sums = browser_filters.tail_sums(highest, others)
+    for temperature in TEMPERATURE_GRID:
+        tempered = scores / temperature  # float32, as TemperatureLogitsWarper
+        top = float(tempered.max())
+        shifted = tempered.double() - top
+        weights = shifted.exp()
+        c, s0, s1 = sums[f"{temperature:.2f}"]
+        assert c == top
+        assert s0 == pytest.approx(float(weights.sum()), rel=2e-6)
+        assert s1 == pytest.approx(float(weights @ shifted), rel=2e-6, abs=2e-6 * float(weights.sum()))
