@@ -8,42 +8,36 @@ Python thread busy 60 % of the time; under the lecture mix the worker was busy a
 the views waited seconds (benchmarks/pass_process.py). vLLM keeps its engine core in a process of
 its own for the same reason.
 
-`PassProcess` starts the process (`python -m shared.pass_process`) on first use. It runs a
-`shared.batching.Batcher` (batched passes, kept key/value caches) over its own copy of each
-model, loaded from the folder the hub loaded it from, with the hub's dtype, device and thread
-count. Requests go over a local socket as token ids; the scores come back as float32 arrays
-(1 MB a context for Gemma). The scores cache stays in the hub's process: a slider's view, a
-redraw or a second student on a kept text never crosses over. Streams (generation, chat) stay in
+`PassProcess` starts the process (multiprocessing's spawn: the same on Linux, macOS and Windows)
+on first use. It runs a `shared.batching.Batcher` (batched passes, kept key/value caches) over its
+own copy of each model, loaded from the folder the hub loaded it from, with the hub's dtype,
+device and thread count. Requests go over a pipe as token ids; the scores come back as float32
+arrays (1 MB a context for Gemma). The scores cache stays in the hub's process: a slider's view,
+a redraw or a second student on a kept text never crosses over. Streams (generation, chat) stay in
 the hub's process too: their steps run the caller's sampling code after each pass
 (`RemotePasses.stream` uses the hub's own batcher).
 
-If the process dies (killed, out of memory), the calls waiting for it fail with its reason, and
-the next call starts a new one. It stops when the hub does: its socket closes.
+If the process dies (killed, out of memory), the calls waiting for it fail with its exit code,
+and the next call starts a new one. It ends with the hub: at the hub's exit, or when its pipe
+closes.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import os
+import multiprocessing
 import queue
-import secrets
-import subprocess
-import sys
 import threading
 from collections.abc import Hashable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from multiprocessing.connection import Client, Connection, Listener
-from pathlib import Path
+from multiprocessing.connection import Connection
 from typing import Any
 
 from shared.batching import Batcher, KeyValueCaches, ModelPasses, ScoresCache, Step
 
 log = logging.getLogger(__name__)
-
-REPOSITORY = Path(__file__).resolve().parents[1]
-AUTHKEY_VARIABLE = "IAGEN_PASS_PROCESS_AUTHKEY"  # how the process proves it is the one the hub started
 
 
 @dataclass(frozen=True)
@@ -65,10 +59,10 @@ class PassProcess:
 
     def __init__(self, cache: ScoresCache, kv_cache_bytes: int, max_rows: int, threads: int):
         self.cache = cache
-        self._arguments = [str(kv_cache_bytes), str(max_rows), str(threads)]
+        self._arguments = (kv_cache_bytes, max_rows, threads)
         self._lock = threading.Lock()
         self._connection: Connection | None = None
-        self._process: subprocess.Popen | None = None
+        self._process: multiprocessing.process.BaseProcess | None = None
         self._waiting: dict[int, Future] = {}  # request id -> its scores, while the process computes them
         self._request_ids = itertools.count()
 
@@ -102,7 +96,7 @@ class PassProcess:
                 self._connection.send(None)  # the process's signal to end
             process, self._process, self._connection = self._process, None, None
         if process is not None:
-            process.wait(timeout=30)
+            process.join(timeout=30)
 
     def _send(self, source: ModelSource, identity: Hashable, pending: dict[tuple, Future]) -> None:
         with self._lock:
@@ -121,26 +115,22 @@ class PassProcess:
 
     def _start(self) -> Connection:
         """Start the process and the thread that reads its answers (with the lock held)."""
-        authkey = secrets.token_bytes(32)
-        listener = Listener(authkey=authkey)  # a local socket (a named pipe on Windows)
-        environment = dict(
-            os.environ,
-            PYTHONPATH=os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")])),
-            **{AUTHKEY_VARIABLE: authkey.hex()},
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no copy of the hub's threads or locks
+        connection, process_end = context.Pipe()
+        self._process = context.Process(
+            target=serve, args=(process_end, *self._arguments), name="language-model-passes", daemon=True
         )
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "shared.pass_process", str(listener.address), *self._arguments], env=environment
-        )
-        with listener:
-            self._connection = listener.accept()
+        self._process.start()
+        process_end.close()  # the process holds its end: when it dies, reading ours ends
+        self._connection = connection
         threading.Thread(
-            target=self._read, args=(self._connection, self._process), name="language-model-process", daemon=True
+            target=self._read, args=(connection, self._process), name="language-model-process", daemon=True
         ).start()
         log.info("the language models' passes run in process %d", self._process.pid)
-        return self._connection
+        return connection
 
-    def _read(self, connection: Connection, process: subprocess.Popen) -> None:
-        """Hand each answer to its caller until the process's socket closes."""
+    def _read(self, connection: Connection, process) -> None:
+        """Hand each answer to its caller until the process's pipe closes."""
         while True:
             try:
                 request_id, scores, error = connection.recv()
@@ -149,14 +139,15 @@ class PassProcess:
             future = self._waiting.pop(request_id)
             future.set_exception(RuntimeError(error)) if error else future.set_result(scores)
         with self._lock:
-            if self._connection is connection:
+            died = self._connection is connection  # else close() ended it, and waits for it
+            if died:
                 self._connection = self._process = None
             stranded = [self._waiting.pop(request_id) for request_id in list(self._waiting)]
-        code = process.poll()
-        if stranded or code not in (None, 0):
-            log.error("the language models' process stopped (exit code %s)", code)
+        if died:
+            process.join(timeout=5)  # for its exit code
+            log.error("the language models' process stopped (exit code %s)", process.exitcode)
         for future in stranded:
-            future.set_exception(RuntimeError(f"the language models' process stopped (exit code {code})"))
+            future.set_exception(RuntimeError(f"the language models' process stopped (exit code {process.exitcode})"))
 
 
 @dataclass(frozen=True)
@@ -178,12 +169,12 @@ class RemotePasses:
 # --- the process itself ---
 
 
-def serve(address: str, kv_cache_bytes: int, max_rows: int, threads: int) -> None:
-    """Answer the hub's requests until its socket closes: each message's contexts in one batch."""
+def serve(connection: Connection, kv_cache_bytes: int, max_rows: int, threads: int) -> None:
+    """Answer the hub's requests until it says to end or its pipe closes: each message's contexts
+    in one batch."""
     import torch
 
     torch.set_num_threads(threads)
-    connection = Client(address, authkey=bytes.fromhex(os.environ[AUTHKEY_VARIABLE]))
     # No scores cache here (the hub keeps its own); the key/value caches make a drawn token cheap.
     batcher = Batcher(ScoresCache(0), KeyValueCaches(kv_cache_bytes), max_rows)
     answers: queue.SimpleQueue = queue.SimpleQueue()
@@ -209,7 +200,7 @@ def serve(address: str, kv_cache_bytes: int, max_rows: int, threads: int) -> Non
         try:
             message = connection.recv()
         except (EOFError, OSError):
-            return  # the hub stopped
+            return  # the hub is gone
         if message is None:
             return  # the hub closed us
         source, identity, requests = message
@@ -232,9 +223,3 @@ def _load(source: ModelSource):
 
     model = AutoModelForCausalLM.from_pretrained(source.name_or_path, dtype=getattr(torch, source.dtype))
     return model.to(source.device).eval()
-
-
-if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s (passes): %(message)s")
-    address, kv_cache_bytes, max_rows, threads = sys.argv[1:]
-    serve(address, int(kv_cache_bytes), int(max_rows), int(threads))

@@ -83,8 +83,9 @@ def test_kept_scores_never_cross_over(own_process, model, tokenizer):
     passes = passes_of(process, model)
     ids = tokenizer(PROMPTS[0])["input_ids"]
     first = passes.scores([ids])[0]
-    os.kill(process._process.pid, signal.SIGKILL)  # no process to ask
-    process._process.wait()
+    child = process._process
+    os.kill(child.pid, signal.SIGKILL)  # no process to ask
+    child.join()
     assert passes.scores([ids])[0] is first
 
 
@@ -134,4 +135,4 @@ def test_closing_ends_the_process(model, tokenizer):
     passes_of(process, model).scores([tokenizer("Bonjour")["input_ids"]])
     child = process._process
     process.close()
-    assert child.poll() is not None
+    assert child.exitcode is not None
