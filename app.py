@@ -4,7 +4,7 @@
 
 Builds one gr.Blocks with a tab per demo (each rendered by its `build(hub)`), an « À propos »
 tab, the queue, and launches. A demo that fails to import or build gets an error panel in its
-own tab; the others work. Settings: shared/settings.py and the README.
+own tab; the others work. Settings: shared/settings.py and docs/settings.md.
 """
 
 import gc

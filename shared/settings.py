@@ -46,7 +46,7 @@ class Option:
         return "--" + self.name.replace("_", "-")
 
 
-# The README's settings table is this list; `python app.py --help` prints it too.
+# docs/settings.md's table is this list; `python app.py --help` prints it too.
 OPTIONS = (
     Option("profile", str, "laptop", "laptop, lecture (a room of ~100 phones) or space (a Hugging Face Space)"),
     Option(

@@ -28,8 +28,8 @@ from PIL import Image
 from shared.hub import Hub
 from shared.settings import load_settings
 from shared.weights import WeightsUnavailable
-from spaces.clip_search import index as folder_index
-from spaces.clip_search import vector_index
+from spaces.clip_search import index as index_command
+from spaces.clip_search import indexing, vector_index
 from spaces.clip_search.collection import Collection, EncoderMismatch, Item
 from spaces.clip_search.encoder import (
     EncoderIdentity,
@@ -401,7 +401,7 @@ def test_an_empty_collection_saves_and_loads(tmp_path):
 
 def test_an_image_queried_by_itself_comes_back_first(encoder, tmp_path):
     files = write_images(tmp_path / "photos", 12)
-    collection = folder_index.index_folder(tmp_path / "photos", encoder).collection
+    collection = indexing.index_folder(tmp_path / "photos", encoder).collection
     for path in (files[0], files[7]):
         hits = collection.search(encoder.encode_images([load_image(path)])[0], 3)
         assert hits[0].item.key == path.name
@@ -412,13 +412,13 @@ def test_an_image_queried_by_itself_comes_back_first(encoder, tmp_path):
 def test_a_second_run_embeds_only_what_changed(encoder, tmp_path):
     photos = tmp_path / "photos"
     files = write_images(photos, 6)
-    folder_index.index_folder(photos, encoder)
+    indexing.index_folder(photos, encoder)
     aerial_like_image(500).save(files[0])  # new content
     files[1].write_bytes(files[1].read_bytes())  # same content, new modification time
     files[2].unlink()
     write_images(photos / "new", 2, start=100)
     counting = CountingEncoder(encoder)
-    report = folder_index.index_folder(photos, counting)
+    report = indexing.index_folder(photos, counting)
     assert (report.new, report.changed, report.unchanged, report.removed) == (2, 1, 4, 1)
     assert counting.encoded == 3
     assert sorted(report.collection.positions) == sorted(
@@ -442,19 +442,19 @@ def test_corrupt_files_are_skipped_and_reported(encoder, tmp_path):
     (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a JPEG")
     (photos / "notes.png").write_text("hello")
     (photos / "huge.png").write_bytes(png_header_only(10_000, 10_000))
-    report = folder_index.index_folder(photos, encoder)
+    report = indexing.index_folder(photos, encoder)
     assert len(report.collection) == 4 and report.new == 4
     assert sorted(name for name, _ in report.unreadable) == ["broken.jpg", "huge.png", "notes.png"]
 
 
 def test_an_interrupted_run_resumes(encoder, tmp_path, monkeypatch):
-    monkeypatch.setattr(folder_index, "CHECKPOINT_SECONDS", 0)  # save after every batch
+    monkeypatch.setattr(indexing, "CHECKPOINT_SECONDS", 0)  # save after every batch
     photos = tmp_path / "photos"
     write_images(photos, 7)
     with pytest.raises(KeyboardInterrupt):
-        folder_index.index_folder(photos, CountingEncoder(encoder, fail_after_batches=2), batch_size=2)
+        indexing.index_folder(photos, CountingEncoder(encoder, fail_after_batches=2), batch_size=2)
     counting = CountingEncoder(encoder)
-    report = folder_index.index_folder(photos, counting, batch_size=2)
+    report = indexing.index_folder(photos, counting, batch_size=2)
     assert counting.encoded == 3 and report.unchanged == 4 and len(report.collection) == 7
 
 
@@ -467,15 +467,15 @@ def test_the_command_line_indexes_searches_and_refuses_another_encoder(
     photos = tmp_path / "photos"
     write_images(photos, 5)
     (photos / "broken.png").write_text("not an image")
-    assert folder_index.main([str(photos), "--query", "forêt", "--top-k", "3"]) == 0
+    assert index_command.main([str(photos), "--query", "forêt", "--top-k", "3"]) == 0
     output = capsys.readouterr().out
     assert "5 images indexed: 5 new" in output and "skipped broken.png" in output
     assert output.count("patch_") == 3
     monkeypatch.setenv("IAGEN_CLIP_MODEL", "hf-hub:test/other-clip")
     try:
-        assert folder_index.main([str(photos)]) == 1
+        assert index_command.main([str(photos)]) == 1
         assert "--rebuild" in capsys.readouterr().err
-        assert folder_index.main([str(photos), "--rebuild"]) == 0
+        assert index_command.main([str(photos), "--rebuild"]) == 0
         assert "5 images indexed: 5 new" in capsys.readouterr().out
     finally:
         forget_hub_repo("test/other-clip")

@@ -36,7 +36,7 @@ from shared.weights import WeightsUnavailable
 from spaces.clip_search.collection import THUMBNAILS, Collection, EncoderMismatch, Item
 from spaces.clip_search.encoder import get_encoder
 from spaces.clip_search.images import UnreadableImage, file_sha256, load_image, save_thumbnail
-from spaces.clip_search.index import BATCH_SIZE, GrowingCollection, default_index_folder, embed_images, index_folder
+from spaces.clip_search.indexing import BATCH_SIZE, GrowingCollection, default_index_folder, embed_images, index_folder
 
 log = logging.getLogger(__name__)
 
