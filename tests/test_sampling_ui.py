@@ -21,7 +21,6 @@ from shared.settings import load_settings
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client  # noqa: E402
-from gradio_client.exceptions import AppError  # noqa: E402
 
 GEMMA_ID = "google/gemma-3-270m"
 SMOLLM2_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -289,20 +288,40 @@ def test_a_prompt_longer_than_the_context_is_cut_with_a_notice(client):
 
 
 @pytest.mark.parametrize(
-    ("position", "value", "message"),
+    ("position", "value", "setting", "used"),
     [
-        (0, 5.0, "greater than maximum value 2"),
-        (1, -1, "less than minimum value 0"),
-        (2, 1.5, "greater than maximum"),
-        (3, -0.5, "less than minimum"),
-        (4, 0.5, "less than minimum value 1"),
+        (0, 5.0, "Température", "2,00"),
+        (1, -1, "Top-k", "0"),
+        (2, 1.5, "Top-p", "1"),
+        (3, -0.5, "Min-p", "0"),
+        (4, 0.5, "Pénalité de répétition", "1"),
     ],
 )
-def test_out_of_range_settings_are_refused_with_a_message(client, position, value, message):
+def test_out_of_range_settings_are_clamped_with_a_message(client, position, value, setting, used):
+    """An API client's value beyond a slider's end (the page's sliders cannot send one): the end is
+    used, the status says so in the page's language (French by default), and the view is shown."""
     filters = list(FILTERS)
     filters[position] = value
-    with pytest.raises(AppError, match=message):
-        next_token(client, filters=filters)
+    *_, data, status = next_token(client, filters=filters)
+    assert f"{setting} = {value} hors limites : {used}" in status and "utilisé à la place" in status
+    assert len(data["candidates"]) == TOP_N
+
+
+def test_what_is_no_number_or_no_model_gets_a_message(client):
+    *_, data, status = next_token(client, filters=("chaud", *FILTERS[1:]))
+    assert "Température = « chaud » n'est pas un nombre : 1,00 utilisé à la place." in html.unescape(status)
+    assert data["candidates"]
+    *_, data, status = client.predict("gemma3_270m", PROMPT, *FILTERS, 1000, api_name="/next_token")
+    assert "Candidats affichés = 1000 hors limites : 30" in status and len(data["candidates"]) == 30
+    text, *_, status = client.predict("gemma3_270m", PROMPT, *FILTERS, TOP_N, "graine", api_name="/draw_token")
+    assert "« graine » n'est pas un nombre : 42" in html.unescape(status) and text
+    *_, data, status = next_token(client, model="gpt-5")
+    assert "Modèle inconnu : « gpt-5 ». Choisissez parmi : smollm2_135m_instruct, gemma3_270m." in status
+    assert data == {"stages": [], "candidates": []}
+    _, _, status = client.predict(
+        "gpt-5", "Le médecin a dit qu'", "L'infirmière a dit qu'", api_name="/compare_prompts"
+    )
+    assert "Modèle inconnu : « gpt-5 »" in status
 
 
 def test_emoji_mixed_scripts_and_markup(client):

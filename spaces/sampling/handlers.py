@@ -34,6 +34,12 @@ class Handlers:
     def _missing_model(self, language: str) -> str:
         return TEXTS.get("sampling_model_unavailable", language)
 
+    def _unknown_model(self, model_key, language: str) -> str:
+        """An API client's model that the tab does not have (the page offers only the tab's)."""
+        return TEXTS.get(
+            "sampling_unknown_model", language, model=str(model_key)[:40], choices=", ".join(LANGUAGE_MODELS)
+        )
+
     def _settings(self, lm, temperature, top_k, top_p, min_p, penalty):
         from spaces.sampling import logic
 
@@ -62,9 +68,10 @@ class Handlers:
         """Apply `action` ("show", "draw", "choose" a token, "undo") to this user's steps, then
         show the distribution of the token that follows them."""
         from spaces.sampling import logic
+        from spaces.sampling.options import SEED_RANGE, TOP_N_RANGE
 
         language = request_language(request)
-        prompt_text = prompt_text or ""
+        prompt_text = _text(prompt_text)
         if current is None or current.prompt != prompt_text or current.model != model_key:
             current = logic.Steps(prompt_text, DEFAULT_SEED, model=model_key)  # a new text: start again
 
@@ -81,19 +88,23 @@ class Handlers:
 
         if not prompt_text:
             return nothing_to_show(TEXTS.get("sampling_empty_prompt", language))
+        if model_key not in LANGUAGE_MODELS:
+            return nothing_to_show(self._unknown_model(model_key, language))
         try:
             lm = self.models.get(model_key, progress, language)
         except WeightsUnavailable:
             return nothing_to_show(self._missing_model(language))
         settings, adjustments = self._settings(lm, temperature, top_k, top_p, min_p, penalty)
+        top_n = int(logic.clamped("top_n", top_n, *TOP_N_RANGE, 10, adjustments))
         if action == "draw":
-            current = logic.draw_step(lm, current.reseeded(DEFAULT_SEED if seed is None else int(seed)), settings)
+            seed = int(logic.clamped("seed", seed, *SEED_RANGE, DEFAULT_SEED, adjustments))
+            current = logic.draw_step(lm, current.reseeded(seed), settings)
         elif action == "choose" and token_id is not None:
             current = logic.choose_step(current, int(token_id))
         elif action == "undo":
             current = current.undone()
         context = logic.steps_context(lm, current)
-        next_token = logic.next_token_stages(lm, context, settings, int(top_n))
+        next_token = logic.next_token_stages(lm, context, settings, top_n)
         filters = self.models.filters_payload(model_key, lm, next_token)
         choices = [
             (render.choice_label(candidate, language), candidate.token_id) for candidate in next_token.candidates
@@ -135,12 +146,18 @@ class Handlers:
         from spaces.sampling import logic
 
         language = request_language(request)
-        prompts = [first or "", second or ""]
+        prompts = [_text(first), _text(second)]
         if not all(prompt.strip() for prompt in prompts):
             return (
                 "",
                 {"prompts": prompts, "tokens": []},
                 render.status_html([TEXTS.get("sampling_empty_prompt", language)]),
+            )
+        if model_key not in LANGUAGE_MODELS:
+            return (
+                "",
+                {"prompts": prompts, "tokens": []},
+                render.status_html([self._unknown_model(model_key, language)]),
             )
         try:
             lm = self.models.get(model_key, progress, language)
@@ -341,3 +358,8 @@ def message_text(content) -> str:
     if isinstance(content, str):
         return content
     return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+
+
+def _text(value) -> str:
+    """A text box's value as the page sends it (the views take their inputs unprocessed: ui.py)."""
+    return "" if value is None else str(value)

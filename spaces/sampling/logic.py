@@ -133,26 +133,40 @@ def checked_settings(
 ) -> tuple[SamplingSettings, list[Adjustment]]:
     """The settings clamped to their ranges (None or NaN means the default), with what was changed."""
     defaults = SamplingSettings()
-    adjustments = []
-
-    def clamp(name: str, value, low: float, high: float, default: float) -> float:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return default
-        used = min(max(float(value), low), high)
-        if used != value:
-            adjustments.append(Adjustment(name, value, used))
-        return used
-
+    adjustments: list[Adjustment] = []
     settings = SamplingSettings(
-        temperature=clamp("temperature", temperature, *TEMPERATURE_RANGE, defaults.temperature),
-        top_k=int(clamp("top_k", top_k, 0, vocabulary_size, defaults.top_k)),
-        top_p=clamp("top_p", top_p, *TOP_P_RANGE, defaults.top_p),
-        min_p=clamp("min_p", min_p, *MIN_P_RANGE, defaults.min_p),
-        repetition_penalty=clamp(
-            "repetition_penalty", repetition_penalty, *REPETITION_PENALTY_RANGE, defaults.repetition_penalty
+        temperature=clamped("temperature", temperature, *TEMPERATURE_RANGE, defaults.temperature, adjustments),
+        top_k=int(clamped("top_k", top_k, 0, vocabulary_size, defaults.top_k, adjustments)),
+        top_p=clamped("top_p", top_p, *TOP_P_RANGE, defaults.top_p, adjustments),
+        min_p=clamped("min_p", min_p, *MIN_P_RANGE, defaults.min_p, adjustments),
+        repetition_penalty=clamped(
+            "repetition_penalty",
+            repetition_penalty,
+            *REPETITION_PENALTY_RANGE,
+            defaults.repetition_penalty,
+            adjustments,
         ),
     )
     return settings, adjustments
+
+
+def clamped(setting: str, value, low: float, high: float, default: float, adjustments: list[Adjustment]) -> float:
+    """`value` within [low, high]: None or NaN is the default; a value out of range, or that is no
+    number (an API client's « abc »), is replaced and noted in `adjustments`."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        adjustments.append(Adjustment(setting, value, default))
+        return default
+    if math.isnan(number) or isinstance(value, bool):
+        adjustments.append(Adjustment(setting, value, default))
+        return default
+    used = min(max(number, low), high)
+    if used != number:
+        adjustments.append(Adjustment(setting, value, used))
+    return used
 
 
 class KeepMostLikely(LogitsProcessor):

@@ -252,10 +252,10 @@ def notices_for(adjustments, contexts, lm, language: str) -> list[str]:
     """What the user should know about the settings clamped and the texts cut to fit the context."""
     notices = [
         TEXTS.get(
-            "sampling_adjusted",
+            "sampling_adjusted" if _is_number(adjusted.given) else "sampling_not_a_number",
             language,
             setting=TEXTS.get(f"sampling_{adjusted.setting}", language),
-            given=adjusted.given,
+            given=str(adjusted.given)[:24],  # an API client's text, as much as a sentence can hold
             used=format_number(adjusted.used, language, 2),
         )
         for adjusted in adjustments
@@ -263,3 +263,7 @@ def notices_for(adjustments, contexts, lm, language: str) -> list[str]:
     if any(context.truncated for context in contexts):
         notices.append(TEXTS.get("sampling_truncated", language, limit=format_number(lm.context_limit, language)))
     return notices
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -52,6 +52,8 @@ TEXTS = Texts(
         "sampling_empty_prompt": "Tapez un début de texte : le modèle en prédit la suite.",
         "sampling_truncated": "Texte trop long : le modèle n'en lit que les {limit} derniers tokens.",
         "sampling_adjusted": "{setting} = {given} hors limites : {used} utilisé à la place.",
+        "sampling_not_a_number": "{setting} = « {given} » n'est pas un nombre : {used} utilisé à la place.",
+        "sampling_unknown_model": "Modèle inconnu : « {model} ». Choisissez parmi : {choices}.",
         # What a student reads when a model is not on this server (the host finds the remedy in
         # the server's log and in À propos).
         "sampling_missing_all": "Les modèles de langage ne sont pas installés sur ce serveur : cet onglet ne peut rien calculer.",
@@ -151,6 +153,8 @@ TEXTS = Texts(
         "sampling_empty_prompt": "Type the start of a text: the model predicts what comes next.",
         "sampling_truncated": "Text too long: the model reads only its last {limit} tokens.",
         "sampling_adjusted": "{setting} = {given} out of range: {used} used instead.",
+        "sampling_not_a_number": "{setting} = “{given}” is not a number: {used} used instead.",
+        "sampling_unknown_model": "Unknown model: “{model}”. Choose one of: {choices}.",
         "sampling_missing_all": "The language models are not installed on this server: this tab cannot compute anything.",
         "sampling_missing_completion": "The completion model is not installed on this server: {other} takes its place (it mostly speaks English).",
         "sampling_missing_chat": "The chat model is not installed on this server: the chat is off, the rest works.",
