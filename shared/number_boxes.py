@@ -7,6 +7,8 @@ value 1.0. ») after setting the slider to its maximum. This script, in the page
 (hub_page.head), works on every number box of every tab, Gradio's sliders and gr.Number alike:
 
 - a comma typed or pasted is written as the decimal point the box understands;
+- what is not a number yet while it is typed (« - », « 1e ») is kept from Gradio, which would
+  empty the box under the finger;
 - when a box is left (Enter in a slider's box leaves it, styles.TAB_SCRIPT), a value that is not a
   number, out of the box's min/max, or empty in a slider's box, is refused before Gradio sees it:
   the box gets its last good value back, and a sentence under it says why, in the page's
@@ -35,6 +37,13 @@ NUMBER_BOXES_SCRIPT = """<script>
   }
   document.addEventListener("beforeinput", (event) => typeDecimalPoint(event, event.data), true);
   document.addEventListener("paste", (event) => typeDecimalPoint(event, event.clipboardData.getData("text")), true);
+
+  // While a number is being typed it may be no number yet (« - », « 1e »): the box then reads "",
+  // and Gradio's binding would empty it under the finger (« -1,5 » became 1.5). Gradio sees the
+  // box again once it holds a number.
+  document.addEventListener("input", (event) => {
+    if (isBox(event.target) && event.target.validity.badInput) event.stopImmediatePropagation();
+  }, true);
 
   document.addEventListener("focusin", (event) => {
     if (isBox(event.target) && !event.target.validity.badInput) lastGood.set(event.target, event.target.value);
