@@ -95,7 +95,7 @@ def text_query_latency(encoder, sizes=(10_000, 100_000), rounds: int = 15) -> di
 
     from spaces.clip_search.collection import Collection, Item
     from spaces.clip_search.gallery import Result
-    from spaces.clip_search.ui import gallery_value, status_html
+    from spaces.clip_search.ui import result_grid_value, status_html
 
     tokenizer, model = encoder.tokenizer, encoder.model
 
@@ -133,7 +133,7 @@ def text_query_latency(encoder, sizes=(10_000, 100_000), rounds: int = 15) -> di
                 hits = collection.search(vector, 12)
                 searched = time.perf_counter()
                 found = [Result(hit.score, hit.item, thumbnail) for hit in hits]
-                gallery_value(found, "fr"), status_html([f"Pour « {text} » :", "12 images"], [])
+                result_grid_value(found, "fr"), status_html([f"Pour « {text} » :", "12 images"], [])
                 rendered = time.perf_counter()
                 timings["encode"].append(encoded - started)
                 timings["search"].append(searched - encoded)
