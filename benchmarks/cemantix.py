@@ -10,7 +10,9 @@ cache, the per-secret ranking and the first build.
 
 numpy runs single-threaded (OPENBLAS_NUM_THREADS=1), as the hub runs it on a small machine.
 
-    python benchmarks/cemantix.py [--no-build]
+--quick: the fewest repetitions and no timed build (seconds, once the vocabularies are in the cache).
+
+    python benchmarks/cemantix.py [--no-build] [--scale 0.1] [--quick]
 """
 
 from __future__ import annotations
@@ -89,7 +91,10 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-build", action="store_true", help="skip the first-build timing (~10-30 s a language)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the repetitions (0.1 for a quick look)")
+    parser.add_argument("--quick", action="store_true", help="the fewest repetitions, no build (seconds)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.scale, args.no_build = 0.0, True
 
     print(f"== Cémantix: guess vs a bare dot product, ranking, load, build — {now()}; {machine_description()}")
     hub = Hub(load_settings([]))
