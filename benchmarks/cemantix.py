@@ -28,7 +28,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from common import machine_description, median, now  # noqa: E402
+from common import machine_description, median, now, run_benchmark  # noqa: E402
 
 from shared.hub import Hub  # noqa: E402 (the repository root is on the path via common)
 from shared.settings import load_settings  # noqa: E402
@@ -131,4 +131,4 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

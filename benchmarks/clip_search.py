@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 import psutil
-from common import machine_description, median, mib, now
+from common import machine_description, median, mib, now, run_benchmark
 
 DIM = 512  # ViT-B-32's embedding size
 INTRINSIC_DIM = 64  # directions holding most of the variance of the "clip-like" vectors
@@ -355,4 +355,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

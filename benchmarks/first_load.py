@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import hub_environment, machine_description, now, percentile
+from common import hub_environment, machine_description, now, percentile, run_benchmark
 from hub_server import running_hub  # noqa: E402 (tests/ is on the path via common)
 
 HUB_FLAGS = ("--profile", "lecture", "--host", "127.0.0.1")
@@ -330,4 +330,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

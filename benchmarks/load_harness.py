@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import psutil
-from common import hub_environment, machine_description, mib, now, percentile
+from common import hub_environment, machine_description, mib, now, percentile, run_benchmark
 from hub_server import running_hub  # noqa: E402 (tests/ is on the path via common)
 from queue_client import Endpoints, QueueSession
 
@@ -694,4 +694,4 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

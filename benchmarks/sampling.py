@@ -38,7 +38,7 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported; the thread phase changes it
 
-from common import REPO, machine_description, median, mib, now  # noqa: E402
+from common import REPO, machine_description, median, mib, now, run_benchmark  # noqa: E402
 
 MODELS = ("gemma3_270m", "smollm2_135m_instruct")
 GENERATION_PROMPT = "Il était une fois, dans une petite ville de montagne,"
@@ -353,4 +353,4 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

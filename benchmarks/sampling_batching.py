@@ -43,7 +43,7 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported
 
-from common import REPO, machine_description, median, now, percentile  # noqa: E402
+from common import REPO, machine_description, median, now, percentile, run_benchmark  # noqa: E402
 from sampling import SEED, alternate_all, batched, every_stage, hub, logic_before, transformers_generate  # noqa: E402
 
 MODEL = "gemma3_270m"
@@ -476,4 +476,4 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

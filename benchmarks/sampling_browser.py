@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from common import hub_environment, machine_description, median, now  # noqa: E402
+from common import hub_environment, machine_description, median, now, run_benchmark  # noqa: E402
 from hub_server import running_hub  # noqa: E402 (tests/ is on the path via common)
 
 PROMPTS = (
@@ -302,4 +302,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

@@ -36,7 +36,7 @@ import time
 import warnings
 
 import torch
-from common import machine_description, now
+from common import machine_description, now, run_benchmark
 from PIL import Image
 
 from spaces.seg2sat import palette  # noqa: E402 (the repository root is on the path via common)
@@ -224,4 +224,4 @@ def run_live(pipeline, sketch: Image.Image, prompt: str, seed: int, count: int) 
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

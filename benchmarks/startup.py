@@ -23,7 +23,7 @@ import tempfile
 import time
 
 import psutil
-from common import REPO, hub_environment, machine_description, median, mib, now
+from common import REPO, hub_environment, machine_description, median, mib, now, run_benchmark
 from hub_server import free_port, wait_until_served  # noqa: E402 (tests/ is on the path via common)
 
 IMPORT_GRADIO = "import gradio, sys; print('imported', flush=True); sys.stdin.read()"
@@ -144,4 +144,4 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

@@ -21,7 +21,7 @@ import argparse
 import random
 import time
 
-from common import machine_description, median, now
+from common import machine_description, median, now, run_benchmark
 
 from spaces.tokenizer import logic  # noqa: E402 (the repository root is on the path via common)
 
@@ -120,4 +120,4 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)
