@@ -4,7 +4,8 @@ headline figures, kept as JSON in benchmarks/results/<date>-<short commit>.json.
 Each benchmark runs in a process of its own, as it runs alone (`python benchmarks/X.py`): its
 threads, environment and memory are its own, and its output shows as it goes. --long adds what
 takes long on a 2-core machine: the million-vector index (clip_search.py), Seg2Sat's 20 steps
-(rather than 2) and a 300-s lecture room (load_harness.py); the record's name then ends in -long.
+(rather than 2) and a 300-s lecture room (load_harness.py); the record's name then ends in -long
+(and with --only, in the names of the benchmarks run).
 
 The record: the machine (common.machine_description), the date, the commit (`git rev-parse HEAD`,
 and whether the tree had changes), then per benchmark its arguments, exit code, seconds, the
@@ -195,13 +196,17 @@ def main(argv: list[str] | None = None) -> dict:
         if arguments is None or (args.only and benchmark.name not in args.only):
             continue
         record["benchmarks"][benchmark.name] = run(benchmark, arguments)
+    if not record["benchmarks"]:
+        parser.error("no benchmark to run: load_lecture runs with --long only")
     record["seconds"] = round(time.perf_counter() - started)
 
     print_summary(record)
     RESULTS_FOLDER.mkdir(exist_ok=True)
-    name = f"{datetime.now():%Y-%m-%d}-{record['commit'][:7]}{'-long' if args.long else ''}.json"
-    (RESULTS_FOLDER / name).write_text(json.dumps(record, indent=1) + "\n")
-    print(f"  {record['seconds']} s in all; figures kept in {(RESULTS_FOLDER / name).relative_to(REPO)}")
+    # A long or partial run is named as such: it never takes the place of the full run's record.
+    parts = [f"{datetime.now():%Y-%m-%d}", record["commit"][:7], *(["long"] if args.long else []), *(args.only or [])]
+    record_file = RESULTS_FOLDER / ("-".join(parts) + ".json")
+    record_file.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"  {record['seconds']} s in all; figures kept in {record_file.relative_to(REPO)}")
     return record
 
 
