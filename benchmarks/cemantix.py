@@ -10,7 +10,9 @@ cache, the per-secret ranking and the first build.
 
 numpy runs single-threaded (OPENBLAS_NUM_THREADS=1), as the hub runs it on a small machine.
 
-    python benchmarks/cemantix.py [--no-build]
+--quick: the fewest repetitions and no timed build (seconds, once the vocabularies are in the cache).
+
+    python benchmarks/cemantix.py [--no-build] [--scale 0.1] [--quick]
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from common import machine_description, median, now  # noqa: E402
+from common import machine_description, median, now, run_benchmark  # noqa: E402
 
 from shared.hub import Hub  # noqa: E402 (the repository root is on the path via common)
 from shared.settings import load_settings  # noqa: E402
@@ -89,7 +91,10 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-build", action="store_true", help="skip the first-build timing (~10-30 s a language)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the repetitions (0.1 for a quick look)")
+    parser.add_argument("--quick", action="store_true", help="the fewest repetitions, no build (seconds)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.scale, args.no_build = 0.0, True
 
     print(f"== Cémantix: guess vs a bare dot product, ranking, load, build — {now()}; {machine_description()}")
     hub = Hub(load_settings([]))
@@ -126,4 +131,4 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

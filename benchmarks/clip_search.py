@@ -15,8 +15,9 @@ ViT-B-32, random weights: compute does not depend on weight values) on this mach
    --hnsw N adds HNSW at N vectors.
 
 torch and faiss run on --threads threads (default 1, the hub's default on a 2-core machine).
+--quick runs every part on small sizes (seconds: a check that the benchmark runs, not figures).
 
-    python benchmarks/clip_search.py [--threads 1] [--skip-million] [--hnsw 100000]
+    python benchmarks/clip_search.py [--threads 1] [--skip-million] [--hnsw 100000] [--quick]
 """
 
 from __future__ import annotations
@@ -27,13 +28,30 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import psutil
-from common import machine_description, median, mib, now
+from common import machine_description, median, mib, now, run_benchmark
 
 DIM = 512  # ViT-B-32's embedding size
 INTRINSIC_DIM = 64  # directions holding most of the variance of the "clip-like" vectors
+
+
+class Sizes(NamedTuple):
+    latency_vectors: tuple[int, ...]  # collection sizes of the text query's latency
+    latency_rounds: int
+    memory_vectors: int
+    indexed_images: int
+    index_batch: int
+    index_vectors: int  # the approximate index against the exact search
+    index_queries: int
+
+
+FULL = Sizes((10_000, 100_000), 15, 100_000, 96, 32, 1_000_000, 200)
+# Every part on small sizes, for the tests: seconds, to show the benchmark runs (figures meaningless).
+QUICK = Sizes((1_000,), 3, 5_000, 8, 4, 20_000, 20)
+
 QUERIES = (
     "Clairière entourée de forêt",
     "Un lotissement avec des piscines",
@@ -89,13 +107,13 @@ def timed(function, *arguments):
     return result, time.perf_counter() - started
 
 
-def text_query_latency(encoder, sizes=(10_000, 100_000), rounds: int = 15) -> dict:
+def text_query_latency(encoder, sizes: tuple[int, ...], rounds: int) -> dict:
     """Per size: medians of bare encode, and of our encode / search / render, and their ratio."""
     import torch
 
     from spaces.clip_search.collection import Collection, Item
     from spaces.clip_search.gallery import Result
-    from spaces.clip_search.ui import gallery_value, status_html
+    from spaces.clip_search.ui import result_grid_value, status_html
 
     tokenizer, model = encoder.tokenizer, encoder.model
 
@@ -133,7 +151,7 @@ def text_query_latency(encoder, sizes=(10_000, 100_000), rounds: int = 15) -> di
                 hits = collection.search(vector, 12)
                 searched = time.perf_counter()
                 found = [Result(hit.score, hit.item, thumbnail) for hit in hits]
-                gallery_value(found, "fr"), status_html([f"Pour « {text} » :", "12 images"], [])
+                result_grid_value(found, "fr"), status_html([f"Pour « {text} » :", "12 images"], [])
                 rendered = time.perf_counter()
                 timings["encode"].append(encoded - started)
                 timings["search"].append(searched - encoded)
@@ -152,7 +170,7 @@ def text_query_latency(encoder, sizes=(10_000, 100_000), rounds: int = 15) -> di
     return results
 
 
-def memory_of_100k(encoder) -> dict:
+def memory_of_vectors(encoder, count: int) -> dict:
     from spaces.clip_search.collection import Collection, Item, read_current
 
     process = psutil.Process()
@@ -169,9 +187,9 @@ def memory_of_100k(encoder) -> dict:
                 250_000,
                 1_700_000_000_000_000_000,
             )
-            for i in range(100_000)
+            for i in range(count)
         ]
-        Collection(encoder.identity, items, clustered_vectors(100_000)).save(folder)
+        Collection(encoder.identity, items, clustered_vectors(count)).save(folder)
         del items
         gc.collect()
         version = read_current(folder)
@@ -199,7 +217,7 @@ def memory_of_100k(encoder) -> dict:
     return figures
 
 
-def indexing_throughput(encoder, count: int = 96, batch_size: int = 32) -> dict:
+def indexing_throughput(encoder, count: int, batch_size: int) -> dict:
     from PIL import Image
 
     from spaces.clip_search.index import index_folder
@@ -229,7 +247,7 @@ def indexing_throughput(encoder, count: int = 96, batch_size: int = 32) -> dict:
     return {"raw_per_s": raw, "ours_per_s": ours, "ratio": ours / raw}
 
 
-def million_vectors(kind: str, count: int = 1_000_000, queries: int = 200) -> dict:
+def million_vectors(kind: str, count: int, queries: int) -> dict:
     from spaces.clip_search import vector_index
 
     vectors, make_s = timed(clustered_vectors, count, 0, kind)
@@ -237,7 +255,8 @@ def million_vectors(kind: str, count: int = 1_000_000, queries: int = 200) -> di
     probe = vector_index.sample_queries(vectors, queries, rng)  # fresh: not the calibration queries
     exact_ids = vector_index.exact_neighbours(vectors, probe, 10)
     exact_one = [timed(vector_index.exact_neighbours, vectors, probe[i : i + 1], 10)[1] for i in range(10)]
-    (index, info), build_s = timed(vector_index.build_index, vectors)
+    # IVF whatever the count: the automatic choice at 1 M vectors, and --quick's count is below EXACT_LIMIT.
+    (index, info), build_s = timed(vector_index.build_index, vectors, 0)
     print(
         f"  {count:,} {kind} vectors ({mib(vectors.nbytes)}, made in {make_s:.0f} s); IVF with {info.nlist} lists built "
         f"in {build_s:.0f} s, nprobe calibrated to {info.nprobe} (recall@10 {info.recall_at_10:.3f} on its own queries)"
@@ -298,7 +317,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--skip-million", action="store_true", help="skip the 1 000 000-vector part (~2 GB, minutes)")
     parser.add_argument("--hnsw", type=int, default=0, help="also compare HNSW with IVF at this many vectors")
+    parser.add_argument("--quick", action="store_true", help="every part on small sizes (seconds)")
     arguments = parser.parse_args(argv)
+    sizes = QUICK if arguments.quick else FULL
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(arguments.threads)
     import torch
@@ -313,17 +334,19 @@ def main(argv: list[str] | None = None) -> dict:
     encoder = vit_b_32_encoder()
     results = {}
     print("1. Text query: encode / search / render, against the bare text encode (medians)")
-    results["latency"] = text_query_latency(encoder)
-    print("2. Memory of 100 000 vectors (512 dimensions)")
-    results["memory"] = memory_of_100k(encoder)
+    results["latency"] = text_query_latency(encoder, sizes.latency_vectors, sizes.latency_rounds)
+    print(f"2. Memory of {sizes.memory_vectors:,} vectors (512 dimensions)")
+    results["memory"] = memory_of_vectors(encoder, sizes.memory_vectors)
     print("3. Indexing throughput against raw batched encoding")
-    results["indexing"] = indexing_throughput(encoder)
+    results["indexing"] = indexing_throughput(encoder, sizes.indexed_images, sizes.index_batch)
     if not arguments.skip_million:
-        print("4. 1 000 000 vectors: approximate (our automatic choice) against exact, one query at a time")
+        print(
+            f"4. {sizes.index_vectors:,} vectors: approximate (our automatic choice) against exact, one query at a time"
+        )
         del encoder
         gc.collect()
         for kind in ("clip-like", "isotropic"):
-            results[f"million {kind}"] = million_vectors(kind)
+            results[f"million {kind}"] = million_vectors(kind, sizes.index_vectors, sizes.index_queries)
             gc.collect()
     if arguments.hnsw:
         print(f"5. HNSW against IVF at {arguments.hnsw:,} vectors")
@@ -332,4 +355,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
@@ -14,6 +15,20 @@ REPO = Path(__file__).resolve().parent.parent
 for folder in (REPO, REPO / "tests"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
+
+
+# run_all.py names a file in this variable: the benchmark it starts writes its figures there as JSON.
+RESULTS_FILE_VARIABLE = "IAGEN_BENCH_RESULTS_FILE"
+
+
+def run_benchmark(main) -> None:
+    """A benchmark's `__main__`: run `main()` and, when run_all.py asked for them, write the figures
+    it returned as JSON. The variable is taken out of the environment first, so that processes the
+    benchmark starts (a hub, sampling.py's fresh-process phases) never write that file."""
+    results_file = os.environ.pop(RESULTS_FILE_VARIABLE, None)
+    results = main()
+    if results_file:
+        Path(results_file).write_text(json.dumps(results, indent=1, default=str))
 
 
 def hub_environment(cache_dir: str | Path) -> dict[str, str]:

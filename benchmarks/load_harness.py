@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import psutil
-from common import hub_environment, machine_description, mib, now, percentile
+from common import hub_environment, machine_description, mib, now, percentile, run_benchmark
 from hub_server import running_hub  # noqa: E402 (tests/ is on the path via common)
 from queue_client import Endpoints, QueueSession
 
@@ -663,7 +663,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         help="start the hub on the normal cache (IAGEN_CACHE_DIR, ~/.cache/iagen-demos) instead of a fresh one, so that "
         "the models converted there already (python -m shared.prefetch) load in seconds, within the call timeout",
     )
+    parser.add_argument(
+        "--quick", action="store_true", help="5 users for 3 s on the normal cache (a check that it runs)"
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.users, args.seconds, args.reuse_cache = 5, 3.0, True
     if args.users < 1 or args.seconds <= 0 or args.seconds > 600:
         parser.error("--users must be >= 1 and --seconds in (0, 600]")
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -689,4 +694,4 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

@@ -1,52 +1,215 @@
-"""All the benchmarks in sequence (`make bench`), then a summary of their headline figures.
+"""Every benchmark at full size (`make bench`), one after the other, then one summary of their
+headline figures, kept as JSON in benchmarks/results/<date>-<short commit>.json.
 
-1. startup.py: hub first page vs `import gradio` (ratio, target <= 1.5x), and their memory;
-2. tokenizer.py: logic.tokenize vs the bare encoder call, per encoding, 10 000 and 200 000 chars;
-3. load_harness.py: 50 users on /tokenize for 30 s against a hub started for the run.
+Each benchmark runs in a process of its own, as it runs alone (`python benchmarks/X.py`): its
+threads, environment and memory are its own, and its output shows as it goes. --long adds what
+takes long on a 2-core machine: the million-vector index (clip_search.py), Seg2Sat's 20 steps
+(rather than 2) and a 300-s lecture room (load_harness.py); the record's name then ends in -long
+(and with --only, in the names of the benchmarks run).
 
-Each ratio is measured side by side in the same run, so compare ratios across machines and
-absolute figures only on the same machine. About 2 to 3 minutes; nothing is asserted.
+The record: the machine (common.machine_description), the date, the commit (`git rev-parse HEAD`,
+and whether the tree had changes), then per benchmark its arguments, exit code, seconds, the
+headline figures the summary prints and every figure its main() returned. Ratios are measured
+side by side in one run: compare ratios across machines, absolute figures on one machine only.
+Nothing is asserted; a benchmark that fails is reported and the others still run.
+
+    python benchmarks/run_all.py [--long] [--only tokenizer cemantix]
 """
 
 from __future__ import annotations
 
+import argparse
+import fnmatch
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
+from datetime import datetime
+from pathlib import Path
+from typing import NamedTuple
 
-import load_harness
-import startup
-import tokenizer
-from common import machine_description, now
+from common import REPO, RESULTS_FILE_VARIABLE, machine_description, now
+
+RESULTS_FOLDER = REPO / "benchmarks" / "results"
 
 
-def main() -> None:
-    started = time.perf_counter()
-    machine, date = machine_description(), now()
-    startup_results = startup.main([])
-    print()
-    tokenizer_results = tokenizer.main([])
-    print()
-    load_results = load_harness.main(["--scenario", "tokenize", "--users", "50", "--seconds", "30"])
+class Benchmark(NamedTuple):
+    name: str  # its key in the summary and the record
+    script: str
+    arguments: tuple[str, ...] | None  # for `make bench`; None: only with --long
+    headline: tuple[str, ...]  # the figures the summary prints: patterns of flattened keys ("latency/*/ratio")
+    long_arguments: tuple[str, ...] | None = None  # with --long, where they differ
 
-    print(f"\n== Summary — {date}; {machine}; {time.perf_counter() - started:.0f} s in all")
-    print(
-        f"  start-up: hub first page {startup_results['hub_start_s']:.2f} s vs import gradio "
-        f"{startup_results['import_gradio_s']:.2f} s -> {startup_results['time_ratio']:.2f}x (target <= "
-        f"{startup.TARGET_RATIO}x); RSS {startup_results['hub_rss_mib']:.0f} vs "
-        f"{startup_results['import_gradio_rss_mib']:.0f} MiB -> {startup_results['memory_ratio']:.2f}x"
-    )
-    for name, figures in tokenizer_results.items():
-        encoding, size = name.split()
-        print(
-            f"  tokenize {encoding:12} {int(size):>7,} chars: ours {figures['ours_ms']:7.2f} ms vs bare "
-            f"{figures['bare_ms']:7.2f} ms -> {figures['ratio']:.2f}x"
+
+REUSE_CACHE = ("--reuse-cache",)  # the lecture hub on the converted models, not a fresh cache (minutes)
+BENCHMARKS = (
+    Benchmark(
+        "startup", "startup.py", (), ("hub_start_s", "import_gradio_s", "time_ratio", "hub_rss_mib", "memory_ratio")
+    ),
+    Benchmark("tokenizer", "tokenizer.py", (), ("*/ours_ms", "*/ratio")),
+    Benchmark("cemantix", "cemantix.py", (), ("*/ours_ms", "*/ranking_ms", "*/load_ms", "*/build_s")),
+    Benchmark(
+        "clip_search",
+        "clip_search.py",
+        ("--skip-million",),
+        (
+            "latency/*/whole_ms",
+            "latency/*/ratio",
+            "memory/rss_*",
+            "indexing/ratio",
+            "million */*_ms",
+            "million */recall",
+        ),
+        long_arguments=(),
+    ),
+    Benchmark("seg2sat", "seg2sat.py", ("--steps", "2", "--repeats", "1"), ("ratio", "step_s"), long_arguments=()),
+    Benchmark(
+        "sampling",
+        "sampling.py",
+        (),
+        ("load */*_s", "generate */ours_tok_s", "generate */vs_*", "next_token */first_ms", "next_token */vs_*"),
+    ),
+    Benchmark(
+        "sampling_batching",
+        "sampling_batching.py",
+        (),
+        (
+            "views/*/per_s",
+            "through_gradio/*/per_s",
+            "streams/*_tok_s",
+            "draws/one_token/*_cpu_ms",
+            "draws/sessions/*/room_tok_s",
+        ),
+    ),
+    Benchmark(
+        "sampling_browser",
+        "sampling_browser.py",
+        (),
+        (
+            "view/build_ms",
+            "view/payload_kib",
+            "page/drags/*/redraws_per_s",
+            "page/fast_redraws_per_s",
+            "page/round_trip_ms",
+        ),
+    ),
+    Benchmark(
+        "first_load",
+        "first_load.py",
+        REUSE_CACHE,
+        ("phone/transferred", "phone/first_screen_s", "*/p95_s", "*/hub_cpu_s", "*/page_get_cpu_ms"),
+    ),
+    Benchmark(
+        "load_tokenize",
+        "load_harness.py",
+        ("--scenario", "tokenize", "--users", "50", "--seconds", "30", *REUSE_CACHE),
+        ("p50_ms", "p95_ms", "max_ms", "throughput_per_s", "errors", "p50_ratio"),
+    ),
+    Benchmark(
+        "load_lecture",
+        "load_harness.py",
+        None,
+        ("p50_ms", "p95_ms", "max_ms", "throughput_per_s", "errors", "by_endpoint/*/p95_ms"),
+        long_arguments=("--scenario", "lecture", "--users", "100", "--seconds", "300", *REUSE_CACHE),
+    ),
+)
+
+
+def arguments_for(benchmark: Benchmark, long: bool) -> tuple[str, ...] | None:
+    """The benchmark's arguments in this run, or None where it does not run."""
+    if long and benchmark.long_arguments is not None:
+        return benchmark.long_arguments
+    return benchmark.arguments
+
+
+def flattened(figures, prefix: str = "") -> dict[str, float]:
+    """{"latency": {10000: {"ratio": 1.01}}} -> {"latency/10000/ratio": 1.01}: the numbers only."""
+    if isinstance(figures, dict):
+        flat = {}
+        for key, value in figures.items():
+            flat.update(flattened(value, f"{prefix}{key}/"))
+        return flat
+    if isinstance(figures, int | float) and not isinstance(figures, bool):
+        return {prefix.rstrip("/"): figures}
+    return {}
+
+
+def headline(figures: dict, patterns: tuple[str, ...]) -> dict[str, float]:
+    flat = flattened(figures)
+    return {key: value for pattern in patterns for key, value in flat.items() if fnmatch.fnmatchcase(key, pattern)}
+
+
+def run(benchmark: Benchmark, arguments: tuple[str, ...]) -> dict:
+    """The benchmark in a process of its own, its output shown as it goes; what it measured."""
+    print(f"\n>>> {benchmark.script} {' '.join(arguments)}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="iagen-bench-") as scratch:
+        results_file = Path(scratch) / "figures.json"
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, str(REPO / "benchmarks" / benchmark.script), *arguments],
+            cwd=REPO,
+            env={**os.environ, "HF_HUB_OFFLINE": "1", RESULTS_FILE_VARIABLE: str(results_file)},
         )
-    print(
-        f"  load, {load_results['users']} users on /tokenize for {load_results['window_s']:.0f} s: "
-        f"p50 {load_results['p50_ms']:.0f} ms, p95 {load_results['p95_ms']:.0f} ms, max {load_results['max_ms']:.0f} ms, "
-        f"{load_results['throughput_per_s']:.1f} calls/s, {load_results['errors']} errors; "
-        f"p50 {load_results['p50_ratio']:.1f}x the unloaded {load_results['unloaded_p50_ms']:.0f} ms"
-    )
+        seconds = time.perf_counter() - started
+        figures = json.loads(results_file.read_text()) if done.returncode == 0 and results_file.exists() else None
+    return {
+        "arguments": list(arguments),
+        "exit_code": done.returncode,
+        "seconds": round(seconds, 1),
+        "headline": headline(figures, benchmark.headline) if figures else {},
+        "figures": figures,
+    }
+
+
+def git(*command: str) -> str:
+    return subprocess.run(["git", *command], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def print_summary(record: dict) -> None:
+    print(f"\n== Summary — {record['date']}; {record['machine']}; commit {record['commit'][:10]}")
+    for name, outcome in record["benchmarks"].items():
+        verdict = "" if outcome["exit_code"] == 0 else f" FAILED (exit code {outcome['exit_code']})"
+        print(f"  {name} ({outcome['seconds']:.0f} s){verdict}")
+        for key, value in outcome["headline"].items():
+            print(f"    {key:42} {value:.4g}")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--long", action="store_true", help="add the long ones: 1 M vectors, 20 steps, a 300-s room")
+    parser.add_argument("--only", nargs="+", choices=[b.name for b in BENCHMARKS], help="these benchmarks only")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    record = {
+        "machine": machine_description(),
+        "date": now(),
+        "commit": git("rev-parse", "HEAD"),
+        "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "long": args.long,
+        "benchmarks": {},
+    }
+    for benchmark in BENCHMARKS:
+        arguments = arguments_for(benchmark, args.long)
+        if arguments is None or (args.only and benchmark.name not in args.only):
+            continue
+        record["benchmarks"][benchmark.name] = run(benchmark, arguments)
+    if not record["benchmarks"]:
+        parser.error("no benchmark to run: load_lecture runs with --long only")
+    record["seconds"] = round(time.perf_counter() - started)
+
+    print_summary(record)
+    RESULTS_FOLDER.mkdir(exist_ok=True)
+    # A long or partial run is named as such: it never takes the place of the full run's record.
+    parts = [f"{datetime.now():%Y-%m-%d}", record["commit"][:7], *(["long"] if args.long else []), *(args.only or [])]
+    record_file = RESULTS_FOLDER / ("-".join(parts) + ".json")
+    record_file.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"  {record['seconds']} s in all; figures kept in {record_file.relative_to(REPO)}")
+    return record
 
 
 if __name__ == "__main__":
-    main()
+    outcomes = main()["benchmarks"].values()
+    sys.exit(1 if any(outcome["exit_code"] for outcome in outcomes) else 0)  # `make bench` fails with any of them

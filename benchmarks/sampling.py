@@ -20,7 +20,10 @@ side in one run; one user alone.
 Both models come from their packs, converted once into the default cache (IAGEN_CACHE_DIR, as
 `python -m shared.prefetch` leaves it). Calls alternate between the two sides; medians are printed.
 
-    python benchmarks/sampling.py [--tokens 48] [--repetitions 3] [--one-user-only]
+--quick runs every part with 8 tokens, the fewest rounds, a long text of ~60 tokens and SmolLM2's
+GGUF load only (Gemma's takes half a minute): a check that it runs, not figures.
+
+    python benchmarks/sampling.py [--tokens 48] [--repetitions 3] [--one-user-only] [--quick]
 """
 
 from __future__ import annotations
@@ -35,14 +38,16 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported; the thread phase changes it
 
-from common import REPO, machine_description, median, mib, now  # noqa: E402
+from common import REPO, machine_description, median, mib, now, run_benchmark  # noqa: E402
 
 MODELS = ("gemma3_270m", "smollm2_135m_instruct")
 GENERATION_PROMPT = "Il était une fois, dans une petite ville de montagne,"
-LONG_PROMPT = (
+LONG_PROMPT_SENTENCE = (
     "L'Institut national de l'information géographique et forestière publie des cartes, des "
     "photographies aériennes et des modèles numériques de terrain. "
-) * 20
+)
+LONG_PROMPT = LONG_PROMPT_SENTENCE * 20
+QUICK_LONG_PROMPT = LONG_PROMPT_SENTENCE * 2
 SEED = 1234
 BEFORE = "31d0abf"  # the last commit before issue 9's batching, caching and fast top-p
 
@@ -267,8 +272,16 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument(
         "--one-user-only", action="store_true", help="only the generation and next-token comparisons (~3 min)"
     )
+    parser.add_argument("--quick", action="store_true", help="8 tokens, the fewest rounds of each part (seconds)")
     parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)  # internal: one measurement in a fresh process
     args = parser.parse_args(argv)
+    # Rounds of a next-token view: with one user, then in the threads part.
+    view_rounds, thread_view_rounds = (1, 1) if args.quick else (10, 4)
+    long_prompt, loaded_models = (
+        (QUICK_LONG_PROMPT, ("smollm2_135m_instruct",)) if args.quick else (LONG_PROMPT, MODELS)
+    )
+    if args.quick:
+        args.tokens, args.repetitions = 8, 1
     if args.phase:
         name, *rest = args.phase
         print(json.dumps(load_phase(*rest) if name == "load" else memory_phase()))
@@ -282,7 +295,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     results: dict[str, object] = {}
     if not args.one_user_only:
         print("  load, each model in a fresh process (the converted copy read from a warm file cache):")
-        for key in MODELS:
+        for key in loaded_models:
             figures = results[f"load {key}"] = in_fresh_process("load", key)
             conversion = f" (converted first: {figures['conversion_s']:.1f} s)" if figures["conversion_s"] else ""
             print(
@@ -310,10 +323,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             f"for streams together: sampling_batching.py), {figures['vs_generate']:.2f}x generate(); in CPU time "
             f"{figures['cpu_vs_before']:.2f}x before; the same {figures['tokens']} tokens"
         )
-    print("  next-token view, median of 10 rounds (first view: a context not seen yet; kept: a slider move):")
+    print(
+        f"  next-token view, median of {view_rounds} rounds (first view: a context not seen yet; kept: a slider move):"
+    )
     for key, lm in models.items():
-        for label, prompt in (("short", GENERATION_PROMPT), ("long", LONG_PROMPT)):
-            figures = results[f"next_token {key} {label}"] = next_token_view(lm, prompt, 10)
+        for label, prompt in (("short", GENERATION_PROMPT), ("long", long_prompt)):
+            figures = results[f"next_token {key} {label}"] = next_token_view(lm, prompt, view_rounds)
             figures["vs_before"] = figures["first_ms"] / figures["before_ms"]
             figures["vs_bare"] = figures["first_ms"] / figures["bare_ms"]
             figures["cpu_vs_before"] = figures["first_cpu_ms"] / figures["before_cpu_ms"]
@@ -330,7 +345,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     for threads in (1, 2):
         torch.set_num_threads(threads)
         speed = generation(smollm2, args.tokens // 2, 1)["ours_tok_s"]
-        latency = next_token_view(smollm2, LONG_PROMPT, 4)["first_ms"]
+        latency = next_token_view(smollm2, long_prompt, thread_view_rounds)["first_ms"]
         results[f"threads {threads}"] = {"tok_s": speed, "next_token_ms": latency}
         print(f"    {threads} thread(s): {speed:5.1f} tok/s, next token {latency:6.1f} ms")
     torch.set_num_threads(1)
@@ -338,4 +353,4 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

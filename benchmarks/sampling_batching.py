@@ -27,6 +27,7 @@ issue 9 (one pass per request), and our batching queue against Gradio's own batc
 
     python benchmarks/sampling_batching.py [--users 16] [--seconds 30] [--streams 4]
     python benchmarks/sampling_batching.py --draws-only [--sessions 16] [--draws 8]
+    python benchmarks/sampling_batching.py --quick   # every part, 2 users for 2 s, 2 streams...: a check that it runs
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported
 
-from common import REPO, machine_description, median, now, percentile  # noqa: E402
+from common import REPO, machine_description, median, now, percentile, run_benchmark  # noqa: E402
 from sampling import SEED, alternate_all, batched, every_stage, hub, logic_before, transformers_generate  # noqa: E402
 
 MODEL = "gemma3_270m"
@@ -188,7 +189,7 @@ class _Given:
         return [self.given]
 
 
-def generations_together(lm, streams: int, tokens: int = 32) -> dict[str, float]:
+def generations_together(lm, streams: int, tokens: int) -> dict[str, float]:
     from spaces.sampling import logic
 
     before = logic_before()
@@ -390,7 +391,7 @@ def burst_of_new_prompts(lm, prompts: int, repetitions: int) -> dict[str, float]
     }
 
 
-def print_draws(lm, sessions: int, draws: int, repetitions: int) -> dict[str, object]:
+def print_draws(lm, sessions: int, draws: int, repetitions: int, new_prompts: int) -> dict[str, object]:
     one = one_token_drawn(lm, repetitions)
     print(
         f"  one token drawn after a {one['text_tokens']}-token text (the draw and the new text's view), CPU: "
@@ -411,9 +412,9 @@ def print_draws(lm, sessions: int, draws: int, repetitions: int) -> dict[str, ob
         f"    -> the room {room['ours']['room_tok_s'] / room['before']['room_tok_s']:.1f}x the tokens per second; "
         f"the same token ids on both sides: {room['same_ids']}"
     )
-    burst = burst_of_new_prompts(lm, 16, repetitions)
+    burst = burst_of_new_prompts(lm, new_prompts, repetitions)
     print(
-        f"  16 new prompts at once ({min(burst['tokens'])}-{max(burst['tokens'])} tokens), CPU: one padded pass "
+        f"  {len(burst['tokens'])} new prompts at once ({min(burst['tokens'])}-{max(burst['tokens'])} tokens), CPU: one padded pass "
         f"(before) {burst['before_cpu_ms']:.0f} ms, ours (padded, caches cut out) {burst['ours_cpu_ms']:.0f} ms, "
         f"each body alone {burst['alone_cpu_ms']:.0f} ms"
     )
@@ -429,7 +430,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--sessions", type=int, default=16)
     parser.add_argument("--draws", type=int, default=8)
     parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="every part on 2 users, streams or sessions (seconds)")
     args = parser.parse_args(argv)
+    stream_tokens, new_prompts = (8, 4) if args.quick else (32, 16)  # tokens per stream; new prompts at once
+    if args.quick:
+        args.users, args.seconds, args.streams = 2, 2.0, 2
+        args.sessions, args.draws, args.repetitions = 2, 2, 1
 
     import torch
 
@@ -440,7 +446,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     print(f"== Sampling playground, many users at once — {now()}; {machine_description()}")
     results: dict[str, object] = {}
     if args.draws_only:
-        results["draws"] = print_draws(lm, args.sessions, args.draws, args.repetitions)
+        results["draws"] = print_draws(lm, args.sessions, args.draws, args.repetitions, new_prompts)
         return results
 
     views = results["views"] = views_in_process(lm, args.users, args.seconds)
@@ -459,15 +465,15 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             f"p95 {figures['p95_ms']:6.0f} ms"
         )
 
-    streams = results["streams"] = generations_together(lm, args.streams)
+    streams = results["streams"] = generations_together(lm, args.streams, stream_tokens)
     print(
-        f"  {args.streams} generations pressed together, 32 tokens each, every stage on: ours "
+        f"  {args.streams} generations pressed together, {stream_tokens} tokens each, every stage on: ours "
         f"{streams['ours_tok_s']:.1f} tok/s for the room vs {streams['before_tok_s']:.1f} one after the other -> "
         f"{streams['ours_tok_s'] / streams['before_tok_s']:.2f}x (target >= 1.3x); the tokens of generate()"
     )
-    results["draws"] = print_draws(lm, args.sessions, args.draws, args.repetitions)
+    results["draws"] = print_draws(lm, args.sessions, args.draws, args.repetitions, new_prompts)
     return results
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

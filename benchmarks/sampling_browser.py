@@ -16,7 +16,9 @@ as `python -m shared.prefetch` leaves it).
    release cost before: a /next_token call (gradio_client, same hub, one user, the text seen
    already, so no forward pass: the queue and the view only).
 
-    python benchmarks/sampling_browser.py [--moves 120]
+--quick: one prompt, 20 settings, 10 moves a drag, 2 round trips (a check that it runs, not figures).
+
+    python benchmarks/sampling_browser.py [--moves 120] [--quick]
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ import os
 import random
 import time
 from functools import partial
+from typing import NamedTuple
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from common import hub_environment, machine_description, median, now  # noqa: E402
+from common import hub_environment, machine_description, median, now, run_benchmark  # noqa: E402
 from hub_server import running_hub  # noqa: E402 (tests/ is on the path via common)
 
 PROMPTS = (
@@ -40,8 +43,18 @@ PROMPTS = (
     "1, 2, 3, 4,",
 )
 SENT_TOKENS = (256, 512, 1024)
-SETTINGS_PER_PROMPT = 200
-ROUND_TRIPS = 10
+
+
+class Sizes(NamedTuple):
+    prompts: tuple[str, ...]
+    settings_per_prompt: int  # random slider settings computed in the browser, per prompt
+    timings: int  # calls timed for a median
+    round_trips: int  # /next_token calls timed
+    moves: int  # mouse moves per drag
+
+
+FULL = Sizes(PROMPTS, 200, 7, 10, 120)
+QUICK = Sizes(PROMPTS[:1], 20, 1, 2, 10)
 HUB_FLAGS = ("--demos", "sampling", "--torch-threads", "1", "--host", "127.0.0.1")
 FILTERS_JS = "spaces/sampling/filters.js"
 
@@ -71,10 +84,10 @@ def seconds(call, repetitions: int = 7) -> float:
     return median(timings)
 
 
-def what_a_view_sends(browser) -> None:
+def what_a_view_sends(browser, sizes: Sizes) -> dict:
     import torch
 
-    from shared.batching import Batcher, ScoresCache
+    from shared.batching import Batcher, KeyValueCaches, ScoresCache
     from shared.hub import Hub
     from shared.language_models import load_model, load_tokenizer
     from shared.settings import load_settings
@@ -84,29 +97,34 @@ def what_a_view_sends(browser) -> None:
     torch.set_num_threads(1)
     hub = Hub(load_settings(["--torch-threads", "1"]))
     model = load_model(hub, "gemma3_270m")
-    passes = Batcher(ScoresCache(2**26), max_rows=4).for_model(model, "gemma3_270m")  # a view reads cached scores
+    passes = Batcher(ScoresCache(2**26), KeyValueCaches(2**26), max_rows=4).for_model(
+        model, "gemma3_270m"
+    )  # a view reads cached scores
     lm = logic.LanguageModel(model, load_tokenizer(hub, "gemma3_270m"), passes)
     page = browser.new_context().new_page()
     page.add_script_tag(path=FILTERS_JS)
     rng = random.Random(22)
-    build, view, sizes = [], [], []
+    build, view, payload_bytes = [], [], []
     computed = {size: 0 for size in SENT_TOKENS}
     total = 0
-    for prompt in PROMPTS:
+    for prompt in sizes.prompts:
         context = logic.text_context(lm, prompt)
         next_token = logic.next_token_stages(lm, context, SamplingSettings(temperature=0.8, top_k=5, top_p=0.9))
         raw = next_token.raw_scores
-        build.append(seconds(partial(browser_filters.filters_payload, lm, context.ids, raw)))
+        build.append(seconds(partial(browser_filters.filters_payload, lm, context.ids, raw), sizes.timings))
         view.append(
-            seconds(partial(logic.next_token_stages, lm, context, SamplingSettings(temperature=0.8, top_p=0.9)))
+            seconds(
+                partial(logic.next_token_stages, lm, context, SamplingSettings(temperature=0.8, top_p=0.9)),
+                sizes.timings,
+            )
         )
-        all_settings = [random_settings(rng) for _ in range(SETTINGS_PER_PROMPT)]
+        all_settings = [random_settings(rng) for _ in range(sizes.settings_per_prompt)]
         total += len(all_settings)
         for size in SENT_TOKENS:
             browser_filters.TOP_TOKENS = size
             payload = browser_filters.filters_payload(lm, context.ids, raw)
             if size == 512:
-                sizes.append(len(render.filters_html(payload, prompt, next_token).encode()))
+                payload_bytes.append(len(render.filters_html(payload, prompt, next_token).encode()))
             answers = page.evaluate(
                 "([payload, all]) => all.map((s) => iagenSamplingFilters.stages(payload, s, 10))",
                 [payload, all_settings],
@@ -116,10 +134,16 @@ def what_a_view_sends(browser) -> None:
     print("1. What a view sends for the browser (Gemma 3 270M, 262 144 scores; median over the prompts)")
     print(f"   built in            {1e3 * median(build):6.1f} ms of CPU, once per text (cached)")
     print(f"   the view's stages   {1e3 * median(view):6.1f} ms (next_token_stages on cached scores, T 0.8, top-p 0.9)")
-    print(f"   its size            {median(sizes) / 1024:6.1f} KiB in the chart's HTML (512 tokens sent)")
-    print(f"   random settings computed in the browser, of {total} ({len(PROMPTS)} prompts):")
+    print(f"   its size            {median(payload_bytes) / 1024:6.1f} KiB in the chart's HTML (512 tokens sent)")
+    print(f"   random settings computed in the browser, of {total} ({len(sizes.prompts)} prompts):")
     for size in SENT_TOKENS:
         print(f"     {size:5d} tokens sent: {computed[size]:4d} ({100 * computed[size] / total:.0f} %)")
+    return {
+        "build_ms": 1e3 * median(build),
+        "view_ms": 1e3 * median(view),
+        "payload_kib": median(payload_bytes) / 1024,
+        **{f"computed_share_{size}": computed[size] / total for size in SENT_TOKENS},
+    }
 
 
 DRAGS = {"temperature": (0.0, 2.0), "top-k": (0, 200)}
@@ -193,7 +217,7 @@ FAST_DRAG_JS = """async () => {
 }"""
 
 
-def a_drag_on_a_real_page(browser, url: str, moves: int) -> None:
+def a_drag_on_a_real_page(browser, url: str, sizes: Sizes) -> dict:
     from browser_fixtures import PHONE
     from gradio_client import Client
 
@@ -207,7 +231,7 @@ def a_drag_on_a_real_page(browser, url: str, moves: int) -> None:
     page.locator("#sampling-repetition-penalty input[type=number]").wait_for()
     page.wait_for_timeout(500)
     page.evaluate(COUNTERS_JS)
-    results = {slider: drag(page, slider, moves) for slider in DRAGS}
+    results = {slider: drag(page, slider, sizes.moves) for slider in DRAGS}
     per_redraw = page.evaluate(WORK_PER_REDRAW_JS, 400)
     requests = []
     page.on("request", lambda request: requests.append(request.url))
@@ -218,7 +242,7 @@ def a_drag_on_a_real_page(browser, url: str, moves: int) -> None:
     filters = (0.8, 5, 0.9, 0.0, 1.0)
     client.predict("gemma3_270m", PROMPTS[0], *filters, 10, api_name="/next_token")  # the text seen: its scores cached
     round_trips = []
-    for call in range(ROUND_TRIPS):
+    for call in range(sizes.round_trips):
         temperature = 0.05 * (1 + call)
         started = time.perf_counter()
         client.predict("gemma3_270m", PROMPTS[0], temperature, *filters[1:], 10, api_name="/next_token")
@@ -227,9 +251,10 @@ def a_drag_on_a_real_page(browser, url: str, moves: int) -> None:
     print("2. A slider dragged on the hub's page (Chromium, 390 x 844 phone) vs the server round trip it replaces")
     print(f"   {'slider':12s} {'moves':>5s} {'input events':>12s} {'redraws':>7s} {'redraws/s':>9s} {'requests':>8s}")
     for slider, result in results.items():
-        rate = result["redraws"] / result["seconds"]
+        result["redraws_per_s"] = result["redraws"] / result["seconds"]
         print(
-            f"   {slider:12s} {moves:5d} {result['inputs']:12d} {result['redraws']:7d} {rate:9.1f} {result['requests']:8d}"
+            f"   {slider:12s} {sizes.moves:5d} {result['inputs']:12d} {result['redraws']:7d} "
+            f"{result['redraws_per_s']:9.1f} {result['requests']:8d}"
         )
     print(
         f"   top-k stepped in the page every 4 ms for {fast_seconds:.1f} s: {fast_events} input events, "
@@ -240,12 +265,21 @@ def a_drag_on_a_real_page(browser, url: str, moves: int) -> None:
         f"   a /next_token round trip (one user, text cached): median {1e3 * median(round_trips):.0f} ms, "
         f"max {1e3 * max(round_trips):.0f} ms: at most {1 / median(round_trips):.1f} views/s, each a request"
     )
+    return {
+        "drags": results,
+        "fast_redraws_per_s": fast_redraws / fast_seconds,
+        "fast_requests": len(requests),
+        "work_per_redraw_ms": per_redraw,
+        "round_trip_ms": 1e3 * median(round_trips),
+    }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--moves", type=int, default=120, help="mouse moves per drag")
-    arguments = parser.parse_args()
+    parser.add_argument("--moves", type=int, default=FULL.moves, help="mouse moves per drag")
+    parser.add_argument("--quick", action="store_true", help="one prompt, few settings, moves and calls (seconds)")
+    arguments = parser.parse_args(argv)
+    sizes = QUICK if arguments.quick else FULL._replace(moves=arguments.moves)
 
     from browser_fixtures import CHROMIUM, CHROMIUM_ARGS
     from playwright.sync_api import sync_playwright
@@ -257,14 +291,15 @@ def main() -> None:
         print(f"load average before: {load.read().split()[:3]}")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        what_a_view_sends(browser)
+        results = {"view": what_a_view_sends(browser, sizes)}
         cache = load_settings([]).cache_dir
         with running_hub(*HUB_FLAGS, environ=hub_environment(cache), timeout=180) as url:
-            a_drag_on_a_real_page(browser, url, arguments.moves)
+            results["page"] = a_drag_on_a_real_page(browser, url, sizes)
         browser.close()
     with open("/proc/loadavg") as load:
         print(f"load average after: {load.read().split()[:3]}")
+    return results
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

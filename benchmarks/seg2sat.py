@@ -23,6 +23,7 @@ seed), in images per second (target >= 2 on an H100).
     python benchmarks/seg2sat.py --device cpu --steps 2 --repeats 1     # this 2-core CPU: ~33 s a step
     python benchmarks/seg2sat.py --device cpu --steps 10 --size 384 --repeats 1   # the CPU preset
     python benchmarks/seg2sat.py --device cuda --dtype float16 --steps 20 --compile --live
+    python benchmarks/seg2sat.py --quick   # the tiny architecture, 2 steps, one call a side: seconds
 
 Imports torch, diffusers, transformers, numpy, Pillow and our Gradio-free modules only.
 """
@@ -35,7 +36,7 @@ import time
 import warnings
 
 import torch
-from common import machine_description, now
+from common import machine_description, now, run_benchmark
 from PIL import Image
 
 from spaces.seg2sat import palette  # noqa: E402 (the repository root is on the path via common)
@@ -72,7 +73,13 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--size", type=int, choices=IMAGE_SIZES, default=IMAGE_SIZE, help="image side, pixels")
     parser.add_argument("--compile", action="store_true", help="torch.compile the UNet and the ControlNet first")
     parser.add_argument("--live", type=int, nargs="?", const=20, default=0, help="then N live images (default 20)")
+    parser.add_argument(
+        "--quick", action="store_true", help="the tiny architecture, 2 steps, one call a side (seconds)"
+    )
     arguments = parser.parse_args(argv)
+    if arguments.quick:
+        arguments.architecture, arguments.steps, arguments.repeats = "tiny", 2, 1
+        arguments.size = min(IMAGE_SIZES)
     arguments.dtype = arguments.dtype or ("float16" if arguments.device.startswith("cuda") else "float32")
     if arguments.warmups is None:
         arguments.warmups = 1 if arguments.device.startswith("cuda") or arguments.compile else 0
@@ -217,4 +224,4 @@ def run_live(pipeline, sketch: Image.Image, prompt: str, seed: int, count: int) 
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

@@ -11,7 +11,7 @@ Reading it: ratio = median hub time / median bare-import time. Every hub must at
 gradio, so 1.0 is the floor and what lies above it is our own imports, the Blocks we build and the
 server's start; the target is <= 1.5x. The memory ratio reads the same way.
 
-    python benchmarks/startup.py [--repetitions 5]
+    python benchmarks/startup.py [--repetitions 5] [--quick]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import tempfile
 import time
 
 import psutil
-from common import REPO, hub_environment, machine_description, median, mib, now
+from common import REPO, hub_environment, machine_description, median, mib, now, run_benchmark
 from hub_server import free_port, wait_until_served  # noqa: E402 (tests/ is on the path via common)
 
 IMPORT_GRADIO = "import gradio, sys; print('imported', flush=True); sys.stdin.read()"
@@ -91,7 +91,10 @@ def time_hub_start(environ: dict[str, str], log_path: str) -> tuple[float, int]:
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="one repetition (a check that it runs)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.repetitions = 1
 
     print(f"== Start-up: hub vs `import gradio` — {now()}; {machine_description()}")
     with tempfile.TemporaryDirectory(prefix="iagen-bench-startup-") as scratch:
@@ -141,4 +144,4 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

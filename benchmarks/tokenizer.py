@@ -12,7 +12,7 @@ warm (encoders loaded first), alternating call by call, many times; medians are 
 Reading it: ratio = ours / bare. 1.0 would mean our segments and counts cost nothing; the excess
 is the price of the display (segments, word count). It is also checked that both give the same ids.
 
-    python benchmarks/tokenizer.py
+    python benchmarks/tokenizer.py [--scale 0.1] [--quick]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import argparse
 import random
 import time
 
-from common import machine_description, median, now
+from common import machine_description, median, now, run_benchmark
 
 from spaces.tokenizer import logic  # noqa: E402 (the repository root is on the path via common)
 
@@ -97,14 +97,16 @@ def compare(encoding: str, bare_encode, text: str, repetitions: int) -> dict[str
 def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the repetitions (0.1 for a quick look)")
+    parser.add_argument("--quick", action="store_true", help="the fewest repetitions, 3 pairs (seconds)")
     args = parser.parse_args(argv)
+    scale = 0.0 if args.quick else args.scale
 
     print(f"== Tokenizer: logic.tokenize vs the bare encoder — {now()}; {machine_description()}")
     encoders = bare_encoders()
     results = {}
     for size in SIZES:
         text = mixed_text(size)
-        repetitions = max(3, round(REPETITIONS[size] * args.scale))
+        repetitions = max(3, round(REPETITIONS[size] * scale))
         print(f"  {size:,} characters, median of {repetitions} alternating pairs:")
         for encoding, bare_encode in encoders.items():
             figures = compare(encoding, bare_encode, text, repetitions)
@@ -118,4 +120,4 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

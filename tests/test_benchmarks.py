@@ -1,0 +1,110 @@
+"""Every benchmark still runs: each script with --quick (its code path on small sizes, seconds) in a
+process of its own, as `make bench` runs it at full size. Checked: the exit code, and that the
+headline lines were printed with numbers in them; never a figure's value (a timing on a shared
+machine proves nothing, and the benchmarks themselves assert nothing).
+
+The benchmarks run on the machine's default caches (~/.cache/iagen-demos, where `make run` and
+`python -m shared.prefetch` leave the converted models and vocabularies), not on this session's
+temporary ones: converting Gemma and SmolLM2 takes 1-2 minutes, once per machine there but once
+per test session here. On a fresh clone the first run converts them there from their packs
+(sampling.py, before the hubs of first_load.py and load_harness.py need them: the order matters).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from shared.settings import load_settings
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The slowest, sampling.py, takes about a minute on a busy 2-core machine; on a fresh clone it first
+# converts Gemma and SmolLM2 (1-2 minutes), for the benchmarks after it too. Under pytest's 300 s.
+TIMEOUT_S = 280
+
+pytestmark = pytest.mark.slow
+
+N = r"\d[\d,.]*"  # a number as the benchmarks print it (never "nan")
+
+HEADLINES = {
+    "startup": (
+        rf"hub first page {N} s, import gradio {N} s -> ratio {N}x",
+        rf"RSS: hub {N} MiB, import gradio {N} MiB -> ratio {N}x",
+    ),
+    "tokenizer": (rf"o200k_base +{N} tokens: ours +{N} ms, bare +{N} ms -> ratio {N}x",),
+    "cemantix": (
+        rf"guess +ours +{N} µs vs bare dot product +{N} µs -> ratio {N}x",
+        rf"ranking +{N} ms per new secret",
+        rf"load +{N} ms from the cache",
+    ),
+    "clip_search": (
+        rf"vectors: bare encode +{N} ms \| ours: .* = +{N} ms -> {N}x",
+        rf"files: index.faiss {N} MiB",
+        rf"index_folder {N} images/s -> {N}x",
+        rf"exact {N} ms/query vs IVF {N} ms/query at recall@10 {N}",
+    ),
+    "seg2sat": (rf"ratio ours / bare +: {N}", rf"seconds per denoising step +: {N} s"),
+    "sampling": (
+        rf"GGUF +{N} s, converted +{N} s",
+        rf"with both models loaded: RSS {N} MiB",
+        rf"gemma3_270m +ours +{N} tok/s, before +{N}, generate\(\) +{N} -> {N}x before",
+        rf"first view +{N} ms, before +{N}, bare forward +{N} -> {N}x before",
+        rf"2 thread\(s\): +{N} tok/s, next token +{N} ms",
+    ),
+    "sampling_batching": (
+        rf"ours +{N} views/s, p50 +{N} ms, p95 +{N} ms",
+        rf"queued +{N} views/s",
+        rf"ours {N} tok/s for the room vs {N} one after the other",
+        rf"CPU: ours {N} ms vs before {N} ms",
+        rf"ours +{N} tok/s for the room",
+        rf"one padded pass \(before\) {N} ms, ours \(padded, caches cut out\) {N} ms",
+    ),
+    "sampling_browser": (
+        rf"built in +{N} ms of CPU",
+        rf"temperature +{N} +{N} +{N} +{N} +{N}",
+        rf"the browser's work per redraw .*: {N} ms",
+        rf"a /next_token round trip .*: median {N} ms",
+    ),
+    "first_load": (
+        rf"one phone, \?tab=tokenizer: {N} KB in {N} requests",
+        rf"ours: {N}/{N} phones served, {N} errors; page working after p50 {N} s",
+        rf"the hub's CPU for the rush: ours {N} s against {N} s",
+        rf"one compressed page GET, the server's CPU: ours {N} ms",
+    ),
+    "load_harness": (
+        rf"throughput {N} calls/s",
+        rf"latency of successful calls: p50 {N} ms, p95 {N} ms, max {N} ms",
+        rf"loaded p50 / unloaded p50 = {N}x",
+    ),
+}
+IN_A_BROWSER = {"sampling_browser", "first_load"}  # Debian's Chromium, through Playwright
+
+
+def benchmark_environment() -> dict[str, str]:
+    """This session's environment, on the machine's default caches rather than conftest's."""
+    environ = {name: value for name, value in os.environ.items() if name not in ("IAGEN_CACHE_DIR", "HF_HOME")}
+    default_cache = load_settings([], {}).cache_dir
+    return {**environ, "IAGEN_CACHE_DIR": str(default_cache), "HF_HUB_OFFLINE": "1"}
+
+
+@pytest.mark.parametrize(
+    "script",
+    [pytest.param(name, marks=pytest.mark.browser) if name in IN_A_BROWSER else name for name in HEADLINES],
+)
+def test_benchmark_runs_quick_and_prints_its_headline_figures(script):
+    done = subprocess.run(
+        [sys.executable, f"benchmarks/{script}.py", "--quick"],
+        cwd=REPO,
+        env=benchmark_environment(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    missing = [headline for headline in HEADLINES[script] if not re.search(headline, done.stdout)]
+    assert not missing, f"not printed: {missing}\n{done.stdout[-4000:]}"
