@@ -174,7 +174,7 @@ def generation(lm, tokens: int, repetitions: int) -> dict[str, float]:
 def next_token_view(lm, prompt: str, repetitions: int) -> dict[str, float]:
     import torch
 
-    from shared.batching import ScoresCache
+    from shared.batching import KeyValueCaches, ScoresCache
     from spaces.sampling import logic, render
 
     before = logic_before()
@@ -187,7 +187,9 @@ def next_token_view(lm, prompt: str, repetitions: int) -> dict[str, float]:
         return render.stages_table_html(result, "fr") + render.chart_html(result, "fr")
 
     def first_view():
-        ours_lm.passes.batcher.cache = ScoresCache(256 * 2**20)  # a context nobody asked for yet
+        # A context nobody asked for yet: neither its scores nor its key/value cache kept
+        ours_lm.passes.batcher.cache = ScoresCache(256 * 2**20)
+        ours_lm.passes.batcher.key_values = KeyValueCaches(256 * 2**20)
         return ours()
 
     def code_before():
