@@ -170,6 +170,7 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
 
     def guess(text: str, session: Session | None, request: gr.Request, progress=gr.Progress()):
         language = request_language(request)
+        text = "" if text is None else str(text)  # as the page sends it (unprocessed, below)
         session = context.session(session)
         if session.game is None:  # the first word starts the daily game, in the page's language
             try:
@@ -212,6 +213,10 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
         api_name="cemantix_guess",
         show_progress="full",
         show_progress_on=[status],
+        # Unprocessed: Gradio would hand the word and each of the seven values to a worker thread
+        # and back, a cost that adds up for a room guessing at once.
+        preprocess=False,
+        postprocess=False,
     )
     context.makes_a_session(guessed)
 

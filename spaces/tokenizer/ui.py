@@ -241,7 +241,7 @@ def build(hub: Hub) -> None:
         progress=gr.Progress(),
     ):
         language = request_language(request)
-        if encoding_name not in logic.list_encodings():
+        if not isinstance(encoding_name, str) or encoding_name not in logic.list_encodings():
             raise gr.Error(
                 TEXTS.get(
                     "tokenizer_unknown_encoding",
@@ -253,7 +253,7 @@ def build(hub: Hub) -> None:
         try:
             if encoding_name in LANGUAGE_MODELS:  # a first use loads it, with a progress message
                 shared_tokenizer(hub, encoding_name, progress, language)
-            tokenization = logic.tokenize(text_value or "", encoding_name)
+            tokenization = logic.tokenize("" if text_value is None else str(text_value), encoding_name)
         except WeightsUnavailable:  # the host finds the remedy in the log and in À propos
             label = logic.list_encodings()[encoding_name]
             return notice_html(TEXTS.get("tokenizer_model_missing", language, model=label)), "", EMPTY_IDS
@@ -269,7 +269,20 @@ def build(hub: Hub) -> None:
     outputs = [stats, tokens, ids]
     # Typing updates live; the first text's tokens are in the page (first_values), no page-load event.
     triggers = [component.change for component in inputs]
-    gr.on(triggers, tokenize, inputs, outputs, api_name="tokenize", trigger_mode="always_last", show_progress="minimal")
+    # Inputs and outputs unprocessed: Gradio would hand each one to a worker thread and back, seven
+    # hand-overs a call for steps of a microsecond, a cost that adds up for a room typing at once
+    # (the handler checks the encoding and takes any text itself).
+    gr.on(
+        triggers,
+        tokenize,
+        inputs,
+        outputs,
+        api_name="tokenize",
+        trigger_mode="always_last",
+        show_progress="minimal",
+        preprocess=False,
+        postprocess=False,
+    )
 
     with gr.Accordion(TEXTS.label("tokenizer_compare_heading"), open=True):
         gr.Markdown(TEXTS.label("tokenizer_compare_intro"))
