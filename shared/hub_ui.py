@@ -18,6 +18,19 @@ from shared.weights import WeightsUnavailable
 log = logging.getLogger(__name__)
 
 
+# For the endpoints a room calls most: Gradio runs each input's preprocess and each output's
+# postprocess in a worker thread of its own, one hand-over each way (14 for a next-token view), for
+# steps of a microsecond (a slider's number, a text, HTML); under a room's load the hand-overs cost
+# the event loop more than the steps. An event given these takes its inputs as the page sends them
+# and checks them itself (`sent_text`, the sampling tab's `logic.clamped`).
+UNPROCESSED = dict(preprocess=False, postprocess=False)
+
+
+def sent_text(value) -> str:
+    """A text box's value as the page (or an API client) sends it to an UNPROCESSED event."""
+    return "" if value is None else str(value)
+
+
 def notice_html(text: str) -> str:
     """One sentence for a student about what works in a tab and what does not, shown in place
     (the same look in every tab: HUB_CSS in app.py)."""

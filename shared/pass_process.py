@@ -180,10 +180,7 @@ def serve(connection: Connection, kv_cache_bytes: int, max_rows: int, threads: i
     answers: queue.SimpleQueue = queue.SimpleQueue()
     models: dict[ModelSource, Any] = {}
 
-    def answer_when_done(request_id: int, result: Future | Any) -> None:
-        if not isinstance(result, Future):  # already computed
-            result, computed = Future(), result
-            result.set_result(computed)
+    def answer_when_done(request_id: int, result: Future) -> None:  # no scores cache: always a Future
         result.add_done_callback(lambda done: answers.put((request_id, done)))
 
     def send_answers() -> None:  # apart from the batcher's worker, which must not wait for the hub to read

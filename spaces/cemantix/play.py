@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from shared.hub_ui import UNPROCESSED, sent_text
 from shared.i18n import request_language
 from spaces.cemantix import logic, render
 from spaces.cemantix.context import TabContext, WordsMissing
@@ -170,7 +171,7 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
 
     def guess(text: str, session: Session | None, request: gr.Request, progress=gr.Progress()):
         language = request_language(request)
-        text = "" if text is None else str(text)  # as the page sends it (unprocessed, below)
+        text = sent_text(text)  # UNPROCESSED, below
         session = context.session(session)
         if session.game is None:  # the first word starts the daily game, in the page's language
             try:
@@ -213,10 +214,7 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
         api_name="cemantix_guess",
         show_progress="full",
         show_progress_on=[status],
-        # Unprocessed: Gradio would hand the word and each of the seven values to a worker thread
-        # and back, a cost that adds up for a room guessing at once.
-        preprocess=False,
-        postprocess=False,
+        **UNPROCESSED,  # the word and seven values: hand-overs that add up for a room guessing at once
     )
     context.makes_a_session(guessed)
 

@@ -11,7 +11,7 @@ import gradio as gr
 
 from shared.gpu import gpu_task
 from shared.hub import Hub
-from shared.hub_ui import notice_html
+from shared.hub_ui import notice_html, sent_text
 from shared.i18n import LANGUAGES, format_number, request_language
 from shared.language_models import LANGUAGE_MODELS
 from shared.weights import WeightsUnavailable
@@ -71,7 +71,7 @@ class Handlers:
         from spaces.sampling.options import SEED_RANGE, TOP_N_RANGE
 
         language = request_language(request)
-        prompt_text = _text(prompt_text)
+        prompt_text = sent_text(prompt_text)
         if current is None or current.prompt != prompt_text or current.model != model_key:
             current = logic.Steps(prompt_text, DEFAULT_SEED, model=model_key)  # a new text: start again
 
@@ -146,7 +146,7 @@ class Handlers:
         from spaces.sampling import logic
 
         language = request_language(request)
-        prompts = [_text(first), _text(second)]
+        prompts = [sent_text(first), sent_text(second)]
         if not all(prompt.strip() for prompt in prompts):
             return (
                 "",
@@ -358,8 +358,3 @@ def message_text(content) -> str:
     if isinstance(content, str):
         return content
     return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-
-
-def _text(value) -> str:
-    """A text box's value as the page sends it (the views take their inputs unprocessed: ui.py)."""
-    return "" if value is None else str(value)

@@ -97,8 +97,9 @@ class TabModels:
     def start_process(self) -> None:
         """Before the room arrives: the passes' process started, each model that is present loaded
         there (one pass each), its time in the log."""
+        missing = self.missing()
         for key in LANGUAGE_MODELS:
-            if key not in self.missing():
+            if key not in missing:
                 started = time.perf_counter()
                 lm = self._open(key)
                 lm.passes.scores([[lm.tokenizer.bos_token_id or 0]])

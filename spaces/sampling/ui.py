@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from shared.hub import Hub
+from shared.hub_ui import UNPROCESSED
 from shared.language_models import (
     LANGUAGE_MODELS,
     STREAMS_CONCURRENCY_ID,
@@ -343,11 +344,6 @@ def wire(
 ) -> None:
     """Every event of the tab, in one place."""
     views = dict(concurrency_id=VIEWS_CONCURRENCY_ID, concurrency_limit=hub.settings.lm_concurrency)
-    # Gradio runs each input's preprocess and each output's postprocess in a worker thread of its
-    # own, one hand-over each way: 14 for a view, for steps of a microsecond (a slider's number, a
-    # text, HTML). Under a room's load these hand-overs cost the event loop more than the steps:
-    # the views take their inputs as the page sends them and check them themselves (handlers.py).
-    unprocessed = dict(preprocess=False, postprocess=False)
     streams = dict(concurrency_id=STREAMS_CONCURRENCY_ID, concurrency_limit=hub.settings.lm_stream_concurrency)
 
     # Page load: the browser side only (settings summary, Enter in a number box, pop-ups); what the
@@ -388,7 +384,7 @@ def wire(
         api_name="next_token",
         trigger_mode="always_last",
         **views,
-        **unprocessed,
+        **UNPROCESSED,
     )
     next_token.draw.click(
         handlers.next_token,
@@ -396,7 +392,7 @@ def wire(
         view_outputs,
         api_name="draw_token",
         **views,
-        **unprocessed,
+        **UNPROCESSED,
     )
     next_token.undo.click(
         handlers.next_token,
@@ -404,7 +400,7 @@ def wire(
         view_outputs,
         api_name="undo_token",
         **views,
-        **unprocessed,
+        **UNPROCESSED,
     )
     next_token.candidates.input(
         handlers.next_token,
@@ -422,7 +418,7 @@ def wire(
         api_name="compare_prompts",
         trigger_mode="always_last",
         **views,
-        **unprocessed,
+        **UNPROCESSED,
     )
 
     generate_event = generation.button.click(

@@ -8,7 +8,7 @@ import unicodedata
 import gradio as gr
 
 from shared.hub import Hub
-from shared.hub_ui import notice_html
+from shared.hub_ui import UNPROCESSED, notice_html, sent_text
 from shared.i18n import LANGUAGES, Texts, format_number, request_language
 from shared.language_models import LANGUAGE_MODELS, load_tokenizer, shared_tokenizer
 from shared.weights import WeightsUnavailable
@@ -253,7 +253,7 @@ def build(hub: Hub) -> None:
         try:
             if encoding_name in LANGUAGE_MODELS:  # a first use loads it, with a progress message
                 shared_tokenizer(hub, encoding_name, progress, language)
-            tokenization = logic.tokenize("" if text_value is None else str(text_value), encoding_name)
+            tokenization = logic.tokenize(sent_text(text_value), encoding_name)
         except WeightsUnavailable:  # the host finds the remedy in the log and in À propos
             label = logic.list_encodings()[encoding_name]
             return notice_html(TEXTS.get("tokenizer_model_missing", language, model=label)), "", EMPTY_IDS
@@ -269,9 +269,7 @@ def build(hub: Hub) -> None:
     outputs = [stats, tokens, ids]
     # Typing updates live; the first text's tokens are in the page (first_values), no page-load event.
     triggers = [component.change for component in inputs]
-    # Inputs and outputs unprocessed: Gradio would hand each one to a worker thread and back, seven
-    # hand-overs a call for steps of a microsecond, a cost that adds up for a room typing at once
-    # (the handler checks the encoding and takes any text itself).
+    # UNPROCESSED: seven hand-overs a call for a room typing at once (the handler checks the encoding).
     gr.on(
         triggers,
         tokenize,
@@ -280,8 +278,7 @@ def build(hub: Hub) -> None:
         api_name="tokenize",
         trigger_mode="always_last",
         show_progress="minimal",
-        preprocess=False,
-        postprocess=False,
+        **UNPROCESSED,
     )
 
     with gr.Accordion(TEXTS.label("tokenizer_compare_heading"), open=True):
