@@ -190,7 +190,8 @@ def _describe(status, language: str) -> str:
         name = TEXTS.get(f"part_{part}", language) if f"part_{part}" in TEXTS else part
         text = TEXTS.get("part_state", language, part=name, state=text)
     if status.state == LOADED:  # tokenizers and tables have no measurable size: only the load time
-        size = f"{format_number(status.size_bytes / 1e6, language)} MB, " if status.size_bytes else ""
+        megabytes = TEXTS.get("megabytes", language, size=format_number(status.size_bytes / 1e6, language))
+        size = f"{megabytes}, " if status.size_bytes else ""
         text += f" ({size}{format_number(status.load_seconds, language, 1)} s)"
     return text
 

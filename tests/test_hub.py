@@ -172,6 +172,7 @@ def test_the_model_table_tells_missing_from_not_yet_loaded_and_gives_the_remedy_
     hub = Hub(settings)
     hub.models.get("gpt2_bpe:tokenizer", lambda: "loaded")
     hub.models.get("fr_word_vectors:vocabulary", lambda: "loaded")  # Cémantix's part
+    hub.models.get("gemma3_270m:model", lambda: "loaded", size_bytes=536_300_000)
 
     def rows(table: str) -> dict[str, str]:
         cells = [row.split("</td><td>") for row in table.split("<tr><td>")[1:]]
@@ -181,11 +182,13 @@ def test_the_model_table_tells_missing_from_not_yet_loaded_and_gives_the_remedy_
     assert "tokeniseur : chargé (" in for_a_student["GPT-2 / GPT-3 BPE (r50k_base)"]
     assert "vocabulaire : chargé (" in for_a_student["Vecteurs de mots français (spaCy fr_core_news_md)"]
     assert "présent, pas encore chargé" in for_a_student["OpenAI cl100k_base, o200k_base"]
+    assert "modèle : chargé (536\u00a0Mo, " in for_a_student["Gemma 3 270M"]  # French units
     assert "manquant" in for_a_student["ControlNet Seg2Sat (FLAIR)"]
     assert "prefetch" not in models_html(hub, "fr") and "example-org" not in models_html(hub, "fr")
 
     for_the_host = rows(models_html(hub, "en", for_host=True))
     assert "tokenizer: loaded (" in for_the_host["GPT-2 / GPT-3 BPE (r50k_base)"]
+    assert "model: loaded (536\u00a0MB, " in for_the_host["Gemma 3 270M"]
     assert "python -m shared.prefetch seg2sat_controlnet" in for_the_host["Seg2Sat ControlNet (FLAIR)"]
     assert "hub: example-org/not-in-the-cache" in models_html(hub, "en", for_host=True)
     in_french = rows(models_html(hub, "fr", for_host=True))["ControlNet Seg2Sat (FLAIR)"]
