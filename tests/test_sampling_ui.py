@@ -557,3 +557,19 @@ def test_a_first_load_tells_the_waiting_user_what_it_does_in_words(hub, monkeypa
     assert said and set(said) == {
         "Préparation de gemma-3-270m : conversion de son fichier compressé (une seule fois, environ une minute)…"
     }
+
+
+def test_a_line_break_drawn_or_chosen_shows_as_an_arrow_before_it_breaks_the_line():
+    from types import SimpleNamespace
+
+    from conftest import gpt2_tokenizer
+
+    from spaces.sampling import logic, render
+
+    tokenizer = gpt2_tokenizer()
+    lm = SimpleNamespace(tokenizer=tokenizer)
+    steps = logic.Steps("Le chat", seed=1)
+    for token_id, drawn in ((tokenizer.encode("\n")[0], True), (tokenizer.encode(" Il")[0], False)):
+        steps = steps.appended(token_id, drawn=drawn, rng_state=None)
+    shown = render.steps_text_html(lm, steps, "fr")
+    assert '<span class="drawn">↵\n</span><span class="chosen"> Il</span>' in shown

@@ -198,8 +198,9 @@ def steps_text_html(lm, steps, language: str) -> str:
     last = len(steps.token_ids) - 1
     for index, (token_id, drawn) in enumerate(zip(steps.token_ids, steps.drawn, strict=True)):
         piece = stream.add(token_id, last=index == last)
-        if piece:
-            pieces.append(f'<span class="{"drawn" if drawn else "chosen"}">{html.escape(piece)}</span>')
+        if piece:  # a line break drawn or chosen shows as ↵ before it breaks the line, as in the tokenizer
+            shown = html.escape(piece).replace("\n", "↵\n")
+            pieces.append(f'<span class="{"drawn" if drawn else "chosen"}">{shown}</span>')
     legend = f'<p class="sampling-legend">{html.escape(TEXTS.get("sampling_steps_legend", language))}</p>'
     return f'<div class="sampling-text">{"".join(pieces)}</div>{legend}'
 
