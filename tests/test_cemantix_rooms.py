@@ -3,9 +3,11 @@
 import pytest
 
 from spaces.cemantix.rooms import (
-    BAD_NICKNAME,
+    NICKNAME_EMPTY,
+    NICKNAME_INVISIBLE,
     NICKNAME_REFUSED,
     NICKNAME_TAKEN,
+    NICKNAME_TOO_LONG,
     NO_SUCH_ROOM,
     NOT_HOST,
     ROOM_ENDED,
@@ -52,10 +54,20 @@ def test_nicknames_are_checked_and_unique_in_a_room(clock):
     rooms.record(code, "player-1", 3, 0, 20.0, None, found=False, gave_up=False)
     rooms.join(code, "Alicia", "player-1")  # the same browser may join again, under a new name
     assert [(row.nickname, row.guesses) for row in rooms.board(code).rows] == [("Alicia", 3)]
-    for bad in ("", "   ", "x" * 21, "nul\x00"):
-        assert room_error(lambda bad=bad: rooms.join(code, bad, "player-3")) == BAD_NICKNAME
+    for bad, reason in (
+        ("", NICKNAME_EMPTY),
+        ("   ", NICKNAME_EMPTY),
+        ("x" * 21, NICKNAME_TOO_LONG),
+        ("nul\x00", NICKNAME_INVISIBLE),
+        ("a\u202eb", NICKNAME_INVISIBLE),  # a right-to-left override would turn the board's text around
+    ):
+        assert room_error(lambda bad=bad: rooms.join(code, bad, "player-3")) == reason
     rooms.join(code, "<b>Bob</b>", "player-3")  # markup is kept as text: the board escapes it
     assert len(rooms.board(code).rows) == 2
+    # Characters as a person counts them: an emoji with its skin tone and joiner is one.
+    rooms.join(code, "Zoé 🧑🏿‍🔬", "player-4")
+    rooms.join(code, "🏴󠁧󠁢󠁳󠁣󠁴󠁿" * 20, "player-5")  # a region's flag: one character of 7 code points
+    assert room_error(lambda: rooms.join(code, "🧑🏿‍🔬" * 21, "player-6")) == NICKNAME_TOO_LONG
 
 
 def test_the_board_ranks_by_guesses_then_time_and_hides_the_word_until_the_end(clock):

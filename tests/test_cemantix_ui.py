@@ -219,3 +219,19 @@ def test_an_english_browser_gets_english_messages(hub_url):
     english_client = Client(hub_url, verbose=False, headers={"Accept-Language": "en-GB,en;q=0.9"})
     answer = english_client.predict("12", api_name="/cemantix_guess")
     assert "No digits" in answer[STATUS] and answer[STATE]["words_language"] == "en"
+
+
+def test_a_refused_nickname_says_why_in_the_pages_language():
+    from spaces.cemantix.board import room_error_message
+    from spaces.cemantix.rooms import RoomError, clean_nickname
+
+    def said(nickname: str, language: str) -> str:
+        with pytest.raises(RoomError) as refused:
+            clean_nickname(nickname)
+        return room_error_message(refused.value, language)
+
+    assert said("🧑🏿‍🔬" * 23, "fr") == "Ce pseudo a 23 caractères : 20 au plus."
+    assert said("x" * 21, "en") == "This nickname has 21 characters: 20 at most."
+    assert said("Zoé\u200b", "fr") == "Ce pseudo contient un caractère invisible ou de contrôle : retirez-le."
+    assert said("  ", "en") == "Choose a nickname of 1 to 20 characters."
+    assert clean_nickname(" Zoé  🧑🏿‍🔬 ") == "Zoé 🧑🏿‍🔬"

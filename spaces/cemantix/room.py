@@ -80,7 +80,9 @@ def build_room(context: TabContext, session_state: gr.State, play: PlayTab, sect
         nickname = gr.Textbox(
             label=TEXTS.label("cemantix_nickname"),
             max_lines=1,
-            max_length=MAX_NICKNAME_LENGTH,
+            # The server counts what a person sees (an emoji is one character, several code
+            # points); the browser's limit counts code units: room for 20 emoji of 4 each.
+            max_length=4 * MAX_NICKNAME_LENGTH,
             elem_id="cemantix-nickname",
             html_attributes=gr.InputHTMLAttributes(autocomplete="nickname", enterkeyhint="go"),
         )

@@ -15,6 +15,8 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
+import regex
+
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off a projector
 CODE_LENGTH = 4
 MAX_ROOMS = 100
@@ -25,16 +27,19 @@ MAX_AGE_SECONDS = 12 * 3600  # and any room after this long
 TRIED_WORDS_SHOWN = 30  # the room's most tried words, on the board at the end
 
 # RoomError codes (the UI translates them).
-NO_SUCH_ROOM, ROOM_FULL, TOO_MANY_ROOMS, NICKNAME_TAKEN, BAD_NICKNAME, NICKNAME_REFUSED, NOT_HOST, ROOM_ENDED = (
+NO_SUCH_ROOM, ROOM_FULL, TOO_MANY_ROOMS, NICKNAME_TAKEN, NICKNAME_REFUSED, NOT_HOST, ROOM_ENDED = (
     "no_such_room",
     "room_full",
     "too_many_rooms",
     "nickname_taken",
-    "bad_nickname",
     "nickname_refused",
     "not_host",
     "room_ended",
 )
+NICKNAME_EMPTY, NICKNAME_TOO_LONG, NICKNAME_INVISIBLE = "nickname_empty", "nickname_too_long", "nickname_invisible"
+# What joins the characters of one emoji, invisible on its own: the zero width joiner (🧑🏿‍🔬) and
+# the tag characters of a region's flag (🏴󠁧󠁢󠁳󠁣󠁴󠁿). Any other invisible or control character is refused.
+EMOJI_JOINERS = frozenset(["\u200d", *map(chr, range(0xE0020, 0xE0080))])
 
 
 class RoomError(Exception):
@@ -110,11 +115,18 @@ def clean_code(text: str | None) -> str:
 
 
 def clean_nickname(text: str | None, refused_words: frozenset[str] = frozenset()) -> str:
-    """The nickname as the board shows it; refused when empty, too long, or holding a word of
-    `refused_words` (lowercase): it is shown to the whole room."""
+    """The nickname as the board shows it; refused, with the reason, when empty, holding an
+    invisible or control character, longer than MAX_NICKNAME_LENGTH characters as a person counts
+    them (« Zoé 🧑🏿‍🔬 » is 5: an emoji is one, however many code points make it), or holding a
+    word of `refused_words` (lowercase): it is shown to the whole room."""
     nickname = " ".join(unicodedata.normalize("NFC", text or "").split())
-    if not nickname or len(nickname) > MAX_NICKNAME_LENGTH or not nickname.isprintable():
-        raise RoomError(BAD_NICKNAME, max=MAX_NICKNAME_LENGTH)
+    if not nickname:
+        raise RoomError(NICKNAME_EMPTY, max=MAX_NICKNAME_LENGTH)
+    if not all(character.isprintable() or character in EMOJI_JOINERS for character in nickname):
+        raise RoomError(NICKNAME_INVISIBLE)
+    length = len(regex.findall(r"\X", nickname))  # graphemes: what a person sees as characters
+    if length > MAX_NICKNAME_LENGTH:
+        raise RoomError(NICKNAME_TOO_LONG, max=MAX_NICKNAME_LENGTH, length=length)
     if any(word in refused_words for word in re.findall(r"[^\W\d_]+", nickname.lower())):
         raise RoomError(NICKNAME_REFUSED)
     return nickname
