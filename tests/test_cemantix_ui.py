@@ -235,3 +235,13 @@ def test_a_refused_nickname_says_why_in_the_pages_language():
     assert said("Zoé\u200b", "fr") == "Ce pseudo contient un caractère invisible ou de contrôle : retirez-le."
     assert said("  ", "en") == "Choose a nickname of 1 to 20 characters."
     assert clean_nickname(" Zoé  🧑🏿‍🔬 ") == "Zoé 🧑🏿‍🔬"
+
+
+def test_finding_a_saved_game_again_draws_no_spinner_over_the_word_box(settings):
+    from app import build_hub
+    from shared.hub import Hub
+
+    blocks = build_hub(Hub(settings), {"cemantix": "spaces.cemantix.ui"}).blocks
+    resume = next(block for block in blocks.blocks.values() if getattr(block, "elem_id", None) == "cemantix-resume")
+    events = [fn for fn in blocks.fns.values() if any(target[0] == resume._id for target in fn.targets)]
+    assert events and [fn.show_progress for fn in events] == ["hidden"] * len(events)

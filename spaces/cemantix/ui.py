@@ -149,7 +149,10 @@ def build(hub: Hub) -> None:
     outputs += [*play.load_outputs, *room.load_outputs, *explorer.load_outputs, *board.load_outputs]
     resume = gr.Button(visible="hidden", elem_id="cemantix-resume")
     # Not queued: the answer comes at once, even while the queue is busy.
-    resumed = resume.click(on_load, [player_token], outputs, api_visibility="private", queue=False)
+    # No spinner: Gradio's would cover the word box (« 0.9s ») while the page opens.
+    resumed = resume.click(
+        on_load, [player_token], outputs, api_visibility="private", queue=False, show_progress="hidden"
+    )
     resumed.then(None, [wanted_section], None, js=OPEN_SECTION_JS)
     save_token = gr.Button(visible="hidden", elem_id="cemantix-save-token")
     save_token.click(
