@@ -213,6 +213,35 @@ def test_dragging_a_slider_redraws_the_chart_and_the_table_with_no_request(pages
     pages.assert_healthy(page)
 
 
+def test_the_chart_stays_in_sight_while_a_finger_holds_a_slider_then_goes_back(pages):
+    """On a phone the open settings push the chart below the screen: while a slider is held it
+    floats over the screen's edge, redrawn as the finger moves; released, it is back in place."""
+    page = open_tab(pages, "fr-FR")
+    page.locator("#sampling-show").tap()
+    expect(page.locator("#sampling-chart .sampling-chart .track")).to_have_count(10, timeout=FIRST_USE_MS)
+    open_settings(page)
+    track = page.locator("#sampling-min-p input[type=range]")
+    track.scroll_into_view_if_needed()
+    chart = page.locator("#sampling-chart")
+    in_place = chart.bounding_box()
+    assert in_place["y"] >= PHONE["height"], "the chart was already in sight: nothing to check"
+    box = track.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 0.02 * box["width"], y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.5 * box["width"], y, steps=10)
+    floating = chart.bounding_box()
+    assert floating["y"] >= 0 and floating["y"] + floating["height"] <= PHONE["height"] + 1, floating
+    slider_top, slider_bottom = box["y"], box["y"] + box["height"]
+    assert floating["y"] >= slider_bottom or floating["y"] + floating["height"] <= slider_top, "it hides the finger"
+    expect(chart.locator(".sampling-chart .track")).to_have_count(10)  # the chart itself, redrawn in place
+    page.screenshot(path=str(SCREENSHOTS / "sampling-chart-floating-fr-FR.png"))
+    page.mouse.up()
+    expect(chart).not_to_have_class(re.compile("sampling-chart-floating"))
+    assert chart.bounding_box()["y"] >= PHONE["height"]
+    pages.assert_healthy(page)
+
+
 def test_a_setting_the_browser_cannot_compute_asks_the_server_once_on_release(pages):
     page = open_tab(pages, "fr-FR")
     page.locator("#sampling-show").tap()

@@ -74,6 +74,13 @@ CSS = """
 #sampling-settings .label-wrap span:first-child { text-align: left; }
 /* A view whose settings only the server can compute, until its answer (filters.js). */
 .sampling-chart.stale, .sampling-stages.stale { opacity: 0.45; }
+/* While a slider is held and the chart is out of sight (the open settings push it below a phone's
+   screen), the chart floats over the screen's edge away from the finger; released, it goes back. */
+#sampling-chart.sampling-chart-floating { position: fixed; left: 0; right: 0; z-index: 40; max-height: 45vh;
+                                          overflow: auto; margin: 0; padding: 8px 12px;
+                                          background: var(--background-fill-primary); box-shadow: 0 0 12px #0006; }
+#sampling-chart.sampling-chart-floating[data-edge=bottom] { bottom: 0; }
+#sampling-chart.sampling-chart-floating[data-edge=top] { top: 0; }
 /* Said by a screen reader, not shown: what a released slider changed (filters.js). */
 .sampling-live { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); margin: 0; }
 """
@@ -109,7 +116,8 @@ _SUMMARY_WORDS = {
 # Installed once, on page load. The settings fold into their accordion, whose label is their
 # one-line summary (« Réglages : T 0,8 · top-k 5 · top-p 0,9 »), kept up to date as the sliders
 # move (filters.js redraws it with the chart) and when the page's language changes; Enter in a slider's number box applies the
-# value (Gradio applies it when the box loses focus); a tap outside an open token pop-up closes it;
+# value (Gradio applies it when the box loses focus); the chart floats in sight while a slider is held;
+# a tap outside an open token pop-up closes it;
 # the sliders' number boxes and ranges are named by their label (Gradio names them in English:
 # "number input for …", "range slider for …"). The settings' sliders are drawn when their
 # accordion first opens: they are named then too.
@@ -158,6 +166,21 @@ TAB_SCRIPT = (
   document.addEventListener("click", (event) => {
     if (event.target.closest && event.target.closest("#sampling-settings .label-wrap")) setTimeout(nameBoxes, 300);
   }, true);
+  // A finger on one of the settings' sliders, the chart out of sight: it floats (CSS above) until
+  // the finger lifts, over the half of the screen the slider is not in.
+  const chart = () => document.getElementById("sampling-chart");
+  document.addEventListener("pointerdown", (event) => {
+    const slider = event.target.closest && event.target.closest("#sampling-settings input[type=range]");
+    const shown = chart();
+    if (!slider || !shown) return;
+    const box = shown.getBoundingClientRect();
+    if (box.top >= 0 && box.bottom <= window.innerHeight) return;
+    shown.dataset.edge = slider.getBoundingClientRect().top > window.innerHeight / 2 ? "top" : "bottom";
+    shown.classList.add("sampling-chart-floating");
+  }, true);
+  for (const lifted of ["pointerup", "pointercancel"]) {
+    document.addEventListener(lifted, () => chart()?.classList.remove("sampling-chart-floating"), true);
+  }
   document.addEventListener("pointerdown", (event) => {
     const open = document.activeElement;
     if (open && open.classList && open.classList.contains("sampling-token") && !open.contains(event.target)) open.blur();
