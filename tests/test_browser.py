@@ -227,21 +227,29 @@ def test_tokens_sit_right_under_the_text_and_show_ids_with_visible_spaces(pages)
 
 
 @pytest.mark.parametrize(
-    ("locale", "sentence", "example"),
+    ("locale", "sentence", "example", "instead"),
     [
-        ("fr-FR", "Le modèle de recherche n'est pas installé sur ce serveur", "Clairière entourée de forêt"),
-        ("en-US", "The search model is not installed on this server", "A clearing surrounded by forest"),
+        (
+            "fr-FR",
+            "Le modèle de recherche n'est pas installé sur ce serveur",
+            "Clairière entourée de forêt",
+            "Explorer",
+        ),
+        ("en-US", "The search model is not installed on this server", "A clearing surrounded by forest", "Explore"),
     ],
     ids=["fr-FR", "en-US"],
 )
-def test_the_image_search_says_at_page_load_that_its_model_is_missing(pages, locale, sentence, example):
+def test_the_image_search_says_at_page_load_that_its_model_is_missing(pages, locale, sentence, example, instead):
     """This hub has no CLIP weights (no model hub here): the tab says so before anyone searches,
-    in one sentence of the page's language, and its buttons cannot be pressed."""
+    in one sentence of the page's language, and its buttons cannot be pressed; it points to what
+    shows the same idea here, Cémantix's explorer, whose link opens that tab."""
     page = pages.open("?tab=clip_search", locale=locale)
-    expect(page.locator("#clip-search-availability .hub-notice")).to_contain_text(sentence)
+    expect(page.locator("#clip-search-availability .hub-notice").first).to_contain_text(sentence)
     expect(page.locator("#clip-search-button")).to_be_disabled()
     expect(page.locator("#tab-clip_search").get_by_role("button", name=example, exact=True)).to_be_disabled()
     assert "IAGEN_" not in page.locator("#tab-clip_search").inner_text()
+    page.locator("#clip-search-availability a").filter(has_text=f"Cémantix → {instead}").click()
+    expect(page.locator("#tab-cemantix-button")).to_have_attribute("aria-selected", "true")
     pages.assert_healthy(page)
 
 

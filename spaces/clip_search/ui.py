@@ -50,6 +50,7 @@ TEXTS = Texts(
         "clip_search_unreadable_damaged": "Image endommagée ou incomplète ({detail}).",
         "clip_search_truncated": "Texte long : le modèle n'en lit que les {tokens} premiers tokens, c'est-à-dire « {kept} ».",
         "clip_search_model_missing": "Le modèle de recherche n'est pas installé sur ce serveur : la recherche d'images est indisponible.",
+        "clip_search_same_idea_with_words": "La même idée avec des mots : Cémantix → Explorer montre les plus proches voisins d'un mot dans l'espace des vecteurs.",
         "clip_search_bad_setting": "Le modèle de recherche est mal configuré sur ce serveur : la recherche d'images est indisponible.",
         "clip_search_gallery_not_installed": "Les images aériennes ne sont pas installées sur ce serveur : la recherche porte sur les images que vous ajoutez.",
         "clip_search_gallery_missing": "La galerie d'images aériennes n'a pas pu être préparée : seules les images ajoutées sont cherchées.",
@@ -92,6 +93,7 @@ TEXTS = Texts(
         "clip_search_unreadable_damaged": "Damaged or incomplete image ({detail}).",
         "clip_search_truncated": "Long text: the model reads only its first {tokens} tokens, that is “{kept}”.",
         "clip_search_model_missing": "The search model is not installed on this server: image search is unavailable.",
+        "clip_search_same_idea_with_words": "The same idea with words: Cémantix → Explore shows a word's nearest neighbours in the vector space.",
         "clip_search_bad_setting": "The search model is misconfigured on this server: image search is unavailable.",
         "clip_search_gallery_not_installed": "The aerial images are not installed on this server: the search covers the images you add.",
         "clip_search_gallery_missing": "The aerial image gallery could not be prepared: only added images are searched.",
@@ -219,6 +221,10 @@ def build(hub: Hub) -> None:
             notice, usable = None, True
         if notice is not None:
             sentences = {language: notice_html(TEXTS.get(notice, language)) for language in LANGUAGES}
+            if not usable and "cemantix" in hub.settings.demos:  # what works here instead
+                for language in LANGUAGES:
+                    link = html.escape(TEXTS.get("clip_search_same_idea_with_words", language))
+                    sentences[language] += f'<p class="hub-notice"><a href="?tab=cemantix">{link}</a></p>'
             availability.value = hub.page_texts.add("clip_search_availability", **sentences)
         for button in search_buttons:
             button.interactive = usable
