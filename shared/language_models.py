@@ -31,6 +31,11 @@ STREAMS_CONCURRENCY_ID = "language_model_streams"
 ASSEMBLING, CONVERTING, LOADING = "assembling", "converting", "loading"
 _phases: dict[tuple[Path, str], str] = {}  # (cache folder, model key) -> what its first load does now
 _phases_lock = threading.Lock()
+# transformers 5 changes process-wide state while it builds a model (torch's default dtype, its own
+# "quantized" flag for a GGUF, empty "meta" weights): two models loading at once in two threads (the
+# sampling tab's warm-up and its first view) left one without its output layer ("lm_head.weight
+# MISSING", then "Cannot copy out of meta tensor"). One load at a time; each takes seconds.
+ONE_LOAD_AT_A_TIME = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,8 @@ def load_model(hub: Hub, key: str):
                 hub.weights.converted_dir(key, "transformers"),
                 lambda staging: _convert_gguf_model(hub, key, folder / gguf_file, staging),
             )
-        model = AutoModelForCausalLM.from_pretrained(folder, dtype=runtime.dtype)
+        with ONE_LOAD_AT_A_TIME:
+            model = AutoModelForCausalLM.from_pretrained(folder, dtype=runtime.dtype)
         return model.to(runtime.device).eval()
 
 
@@ -140,7 +146,10 @@ def _convert_gguf_model(hub: Hub, key: str, gguf_path: Path, staging: Path) -> N
     from transformers import AutoModelForCausalLM
 
     with _phase(hub, key, CONVERTING):
-        model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name, dtype=torch.float32)
+        with ONE_LOAD_AT_A_TIME:
+            model = AutoModelForCausalLM.from_pretrained(
+                gguf_path.parent, gguf_file=gguf_path.name, dtype=torch.float32
+            )
         # A GGUF-loaded model refuses save_pretrained (it counts as quantized): write its parts
         # ourselves, without the quantization note in its config, which would make the copy load
         # as quantized.

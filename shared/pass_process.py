@@ -93,7 +93,10 @@ class PassProcess:
         """Stop the process (a later call starts a new one)."""
         with self._lock:
             if self._connection is not None:
-                self._connection.send(None)  # the process's signal to end
+                try:
+                    self._connection.send(None)  # the process's signal to end
+                except OSError:  # it is gone already (its reader fails what waited)
+                    pass
             process, self._process, self._connection = self._process, None, None
         if process is not None:
             process.join(timeout=30)
