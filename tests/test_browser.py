@@ -161,6 +161,28 @@ def test_emoji_example_shows_no_replacement_character(pages):
     pages.assert_healthy(page)
 
 
+def test_token_ids_never_break_keep_a_gap_and_an_invisible_token_is_named(pages):
+    page = pages.open("?tab=tokenizer")
+    wait_for_tokenizer(page)
+    page.locator("#tokenizer-show-ids input").check()
+    # Long ids side by side on a phone: numbers, short tokens, an emoji and its variation selector.
+    page.locator("#tokenizer-text textarea").fill("11410 99999 ❤️ " + "Les géomaticiens de l'IGN 123456 " * 6)
+    expect(page.locator("#tokenizer-tokens .invisible")).to_have_text(["⟨VS16⟩"])
+    expect(page.locator("#tokenizer-tokens .tokenizer-invisible")).to_contain_text("sélecteur de variante 16")
+    lines = page.locator("#tokenizer-tokens rt").evaluate_all(
+        """ids => ids.map(id => {  // where each id's digits are drawn, line by line
+             const range = document.createRange(); range.selectNodeContents(id);
+             return Array.from(range.getClientRects(), r => [r.left, r.right, Math.round(r.top)]);
+           })"""
+    )
+    assert all(len(boxes) == 1 for boxes in lines), [boxes for boxes in lines if len(boxes) != 1]
+    boxes = [box[0] for box in lines]
+    for before, after in zip(boxes, boxes[1:], strict=False):
+        if before[2] == after[2]:  # on the same line: a visible gap between two ids' digits
+            assert after[0] - before[1] >= 4, (before, after)
+    pages.assert_healthy(page)
+
+
 def test_error_toast_selector_matches_a_real_error(pages):
     """A request altered on its way (an encoding the dropdown does not offer) makes the server
     answer with an error: the page must show it in a toast that ERROR_TOAST finds."""

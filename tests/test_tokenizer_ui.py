@@ -1,6 +1,8 @@
-"""The tokenizer tab served over HTTP, where the end-to-end suite's whole hub is not needed."""
+"""The tokenizer tab: what its views draw, and the tab served over HTTP where the end-to-end
+suite's whole hub is not needed."""
 
 import html
+import re
 
 from gradio_client import Client
 from hub_server import hub_in_process
@@ -23,3 +25,47 @@ def test_a_missing_model_tokenizer_is_said_in_one_sentence_of_the_callers_langua
     for shown in (french, english):
         assert "IAGEN_" not in shown[0] and "/nonexistent" not in shown[0]  # ids and paths are for the host
         assert shown[1] == "" and shown[2]["ids"] == []
+
+
+def test_a_token_of_invisible_characters_shows_their_names_explained_in_the_pages_language():
+    from spaces.tokenizer import logic, ui
+
+    tokenization = logic.tokenize("❤️ café\u00ad", "cl100k_base")  # ❤ then U+FE0F alone; a soft hyphen alone
+    french = ui.tokens_html(tokenization, show_ids=True, show_whitespace=False, language="fr")
+    english = ui.tokens_html(tokenization, show_ids=True, show_whitespace=False, language="en")
+    chips = re.findall(r'<span class="invisible"[^>]*>(.*?)</span>', french)
+    assert chips == ["⟨VS16⟩", "⟨U+00AD⟩"]
+    assert "sélecteur de variante 16" in html.unescape(french) and "SOFT HYPHEN, son nom Unicode" in html.unescape(
+        french
+    )
+    assert "variation selector 16" in html.unescape(english) and "its Unicode name" in english
+    plain = ui.tokens_html(logic.tokenize("café", "cl100k_base"), False, False, "fr")
+    assert "invisible" not in plain  # no legend without an invisible token
+
+
+def test_the_comparison_adds_our_models_tokenizers_once_they_are_ready(monkeypatch):
+    from spaces.tokenizer import logic, ui
+
+    monkeypatch.setattr(logic, "is_loaded", lambda name: name == "gemma3_270m")
+    assert ui.compared_encodings() == [*logic.ENCODINGS, "gemma3_270m"]
+
+
+def test_in_a_lecture_hall_the_tabs_warm_up_makes_our_installed_models_tokenizers_ready(tmp_path, monkeypatch):
+    from conftest import save_tiny_causal_lm
+
+    from spaces.tokenizer import logic, ui
+
+    save_tiny_causal_lm(tmp_path / "gemma")
+    environment = {
+        "IAGEN_CACHE_DIR": str(tmp_path / "cache"),
+        "HF_HUB_OFFLINE": "1",
+        "IAGEN_MODEL_GEMMA3_270M": str(tmp_path / "gemma"),
+        "IAGEN_MODEL_SMOLLM2_135M_INSTRUCT": "/nonexistent/smollm2",
+    }
+    for profile, ready in (("laptop", []), ("lecture", ["gemma3_270m"])):
+        monkeypatch.setattr(logic, "_registered", {})  # the registry is the process's: each hub its own
+        monkeypatch.setattr(logic, "_loaded", {})
+        hub = Hub(load_settings(["--profile", profile], environment))
+        ui.register_model_tokenizers(hub)
+        ui.warm_up(hub)
+        assert [key for key in ("gemma3_270m", "smollm2_135m_instruct") if logic.is_loaded(key)] == ready

@@ -275,6 +275,11 @@ def _backend_loader(encoding: str) -> Callable[[], _Backend]:
     raise UnknownEncoding(encoding, list(list_encodings()))
 
 
+def is_loaded(encoding: str) -> bool:
+    """Whether the encoding's tokenizer is ready (a first use of a large one takes seconds)."""
+    return encoding in _loaded
+
+
 def _backend(encoding: str) -> _Backend:
     backend = _loaded.get(encoding)
     if backend is not None:

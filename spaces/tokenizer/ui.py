@@ -46,6 +46,10 @@ TEXTS = Texts(
         "tokenizer_column_ratio": "B / A",
         "tokenizer_our_model": "notre modèle",
         "tokenizer_model_missing": "Le tokeniseur de {model} n'est pas installé sur ce serveur : choisissez-en un autre.",
+        "tokenizer_invisible_VS16": "U+FE0F, sélecteur de variante 16 : un caractère invisible qui demande d'afficher le symbole qui le précède en emoji coloré.",
+        "tokenizer_invisible_VS15": "U+FE0E, sélecteur de variante 15 : un caractère invisible qui demande d'afficher le symbole qui le précède en texte, sans couleur.",
+        "tokenizer_invisible_ZWJ": "U+200D, liant sans chasse : un caractère invisible qui soude deux emoji en un seul (👩 + ZWJ + 💻 = 👩‍💻).",
+        "tokenizer_invisible_other": "{code} ({name}, son nom Unicode) : un caractère invisible.",
     },
     en={
         "tokenizer_tab": "Tokenization",
@@ -78,6 +82,10 @@ TEXTS = Texts(
         "tokenizer_column_ratio": "B / A",
         "tokenizer_our_model": "our model",
         "tokenizer_model_missing": "The {model} tokenizer is not installed on this server: choose another one.",
+        "tokenizer_invisible_VS16": "U+FE0F, variation selector 16: an invisible character asking for the symbol before it to be drawn as a colour emoji.",
+        "tokenizer_invisible_VS15": "U+FE0E, variation selector 15: an invisible character asking for the symbol before it to be drawn as plain text.",
+        "tokenizer_invisible_ZWJ": "U+200D, zero width joiner: an invisible character that welds two emoji into one (👩 + ZWJ + 💻 = 👩‍💻).",
+        "tokenizer_invisible_other": "{code} ({name}, its Unicode name): an invisible character.",
     },
 )
 
@@ -86,6 +94,9 @@ EMPTY_IDS = {"ids": [], "tokens": 0, "characters": 0}
 # Pastel backgrounds, cycled, so neighbouring tokens stay distinct (as on OpenAI's tokenizer page).
 TOKEN_COLOURS = ("#c7e4ff", "#ffe0b3", "#d4f5c9", "#f9cfe0", "#e6d9ff", "#fff5a8")
 VISIBLE_WHITESPACE = {" ": "·", "\n": "↵\n", "\t": "→\t"}
+# A token made only of invisible characters would be an empty chip: it shows their short names
+# instead, each explained under the tokens. The three that emoji use get a sentence of their own.
+INVISIBLE_NAMES = {"\ufe0f": "VS16", "\ufe0e": "VS15", "\u200d": "ZWJ"}
 # A browser draws 👍 + 🏽 (or e + ◌́) as one glyph even across two spans; a zero-width non-joiner
 # before a segment that starts with such a modifier shows the split the tokenizer made.
 ZERO_WIDTH_NON_JOINER = "\u200c"
@@ -100,6 +111,34 @@ def starts_with_modifier(text: str) -> bool:
     )
 
 
+def is_invisible(character: str) -> bool:
+    """A format character (zero width joiner, soft hyphen...) or a variation selector: nothing drawn."""
+    return unicodedata.category(character) == "Cf" or "VARIATION SELECTOR" in unicodedata.name(character, "")
+
+
+def invisible_name(character: str) -> str:
+    return INVISIBLE_NAMES.get(character, f"U+{ord(character):04X}")
+
+
+def invisible_legend(characters: list[str], language: str) -> str:
+    """One line per invisible character shown as a name, in the page's language."""
+    lines = []
+    for character in characters:
+        name = INVISIBLE_NAMES.get(character)
+        explanation = (
+            TEXTS.get(f"tokenizer_invisible_{name}", language)
+            if name
+            else TEXTS.get(
+                "tokenizer_invisible_other",
+                language,
+                code=invisible_name(character),
+                name=unicodedata.name(character, "?"),
+            )
+        )
+        lines.append(f"<li><b>⟨{invisible_name(character)}⟩</b> {html.escape(explanation)}</li>")
+    return f'<ul class="tokenizer-invisible">{"".join(lines)}</ul>' if lines else ""
+
+
 CSS = """
 .tokenizer-stats { display: flex; flex-wrap: wrap; gap: 0.5rem 1.2rem; }
 .tokenizer-stats b { font-size: 1.5em; display: block; }
@@ -110,7 +149,11 @@ CSS = """
 .tokenizer-tokens span { border-radius: 3px; padding: 1px 0; color: #111; }
 .tokenizer-tokens.with-ids { line-height: 2.6; }
 .tokenizer-tokens ruby { ruby-position: under; margin-right: 2px; }
-.tokenizer-tokens rt { font-size: 0.7em; opacity: 0.75; }
+/* An id is one word (« 11410 » never splits across two lines), with room on each side so that two
+   neighbouring ids never touch. */
+.tokenizer-tokens rt { font-size: 0.7em; opacity: 0.75; white-space: nowrap; word-break: keep-all; padding: 0 0.3em; }
+.tokenizer-tokens .invisible { font-style: italic; outline: 1px dashed #555; }
+.tokenizer-invisible { font-size: 0.9em; margin-top: 0.5em; }
 .tokenizer-notice { color: #a15c00; }
 """
 
@@ -128,22 +171,26 @@ def encoding_choices() -> list[tuple[str, str]]:
     ]
 
 
-def tokens_html(tokenization: logic.Tokenization, show_ids: bool, show_whitespace: bool) -> str:
+def tokens_html(tokenization: logic.Tokenization, show_ids: bool, show_whitespace: bool, language: str) -> str:
     """The text as coloured tokens; with show_ids, each token's id(s) under it (a ruby annotation),
-    so the ids and the visible whitespace can be shown together."""
-    pieces = []
+    so the ids and the visible whitespace can be shown together. A token of invisible characters
+    only shows their names, explained under the tokens."""
+    pieces, invisible = [], []
     for index, segment in enumerate(tokenization.segments):
         colour = TOKEN_COLOURS[index % len(TOKEN_COLOURS)]
         ids = " ".join(map(str, segment.token_ids))
-        shown = segment.text
-        if show_whitespace:
+        shown, kind = segment.text, ""
+        if segment.text and all(map(is_invisible, segment.text)):
+            shown, kind = "".join(f"⟨{invisible_name(character)}⟩" for character in segment.text), ' class="invisible"'
+            invisible += [character for character in segment.text if character not in invisible]
+        elif show_whitespace:
             shown = "".join(VISIBLE_WHITESPACE.get(character, character) for character in shown)
-        if index and starts_with_modifier(segment.text):
+        if index and starts_with_modifier(segment.text) and not kind:
             shown = ZERO_WIDTH_NON_JOINER + shown
-        piece = f'<span style="background:{colour}" title="{html.escape(ids)}">{html.escape(shown)}</span>'
+        piece = f'<span{kind} style="background:{colour}" title="{html.escape(ids)}">{html.escape(shown)}</span>'
         pieces.append(f"<ruby>{piece}<rt>{ids}</rt></ruby>" if show_ids else piece)
     view = "tokenizer-tokens with-ids" if show_ids else "tokenizer-tokens"
-    return f'<div class="{view}">{"".join(pieces)}</div>'
+    return f'<div class="{view}">{"".join(pieces)}</div>{invisible_legend(invisible, language)}'
 
 
 def stats_html(tokenization: logic.Tokenization, language: str) -> str:
@@ -193,9 +240,23 @@ def prepare(hub: Hub) -> None:
 
 
 def warm_up(hub: Hub) -> None:
-    """Load the OpenAI encodings when the tab is selected, so the first keystroke is instant."""
+    """Make the OpenAI encodings ready when the tab is tapped, so that the first keystroke is
+    instant; in a lecture hall our models' tokenizers too, before the hub serves (a private copy of
+    Gemma's 262 144-token tokenizer takes ~2.5 s to build; elsewhere, on first use)."""
     for name in logic.ENCODINGS:
         logic.encode("", name)
+    if hub.settings.profile == "lecture":
+        for key in LANGUAGE_MODELS:
+            try:
+                logic.encode("", key)
+            except WeightsUnavailable:
+                pass  # its choice says so when picked; À propos tells the host
+
+
+def compared_encodings() -> list[str]:
+    """The comparison's tokenizers: the OpenAI encodings, and our models' once ready (in a lecture
+    hall from the start; elsewhere once picked above): the comparison never waits for a load."""
+    return list(logic.ENCODINGS) + [key for key in LANGUAGE_MODELS if logic.is_loaded(key)]
 
 
 def build(hub: Hub) -> None:
@@ -261,7 +322,7 @@ def build(hub: Hub) -> None:
             return f"<p>{html.escape(TEXTS.get('tokenizer_empty', language))}</p>", "", EMPTY_IDS
         return (
             stats_html(tokenization, language),
-            tokens_html(tokenization, ids_shown, whitespace_shown),
+            tokens_html(tokenization, ids_shown, whitespace_shown, language),
             {"ids": tokenization.ids, "tokens": tokenization.n_tokens, "characters": tokenization.n_chars},
         )
 
@@ -290,8 +351,7 @@ def build(hub: Hub) -> None:
 
     def compare(first: str, second: str, request: gr.Request):
         language = request_language(request)
-        # Only the OpenAI encodings here: our models' tokenizers load on demand in the view above.
-        return comparison_html(logic.compare((first or "", second or ""), list(logic.ENCODINGS)), language)
+        return comparison_html(logic.compare((first or "", second or ""), compared_encodings()), language)
 
     comparing = [text_a.change, text_b.change]
     gr.on(comparing, compare, [text_a, text_b], comparison, api_name="tokenize_compare", trigger_mode="always_last")
@@ -303,9 +363,12 @@ def build(hub: Hub) -> None:
         stats.value = hub.page_texts.add(
             "tokenizer_first_stats", **{language: stats_html(tokenization, language) for language in LANGUAGES}
         )
-        tokens.value = tokens_html(tokenization, show_ids=False, show_whitespace=False)
+        tokens.value = hub.page_texts.add(
+            "tokenizer_first_tokens",
+            **{language: tokens_html(tokenization, False, False, language) for language in LANGUAGES},
+        )
         ids.value = {"ids": tokenization.ids, "tokens": tokenization.n_tokens, "characters": tokenization.n_chars}
-        compared = logic.compare(logic.DEFAULT_COMPARISON, list(logic.ENCODINGS))
+        compared = logic.compare(logic.DEFAULT_COMPARISON, compared_encodings())
         comparison.value = hub.page_texts.add(
             "tokenizer_first_comparison", **{language: comparison_html(compared, language) for language in LANGUAGES}
         )
