@@ -241,9 +241,11 @@ def test_a_lecture_room_from_the_board_to_the_reveal(pages, hub_url, room_secret
     assert_readable_board(board_full_hd)
     screenshot(board_full_hd, "cemantix-board-1080p")
     host.locator("#cemantix-end-room").click()
+    expect(host.locator("#cemantix-end-room")).to_be_hidden()  # nothing left to end
     ended = board.locator("#cemantix-board .cx-board-ended")
     expect(ended.locator(".cx-secret")).to_have_text(f"Le mot était {room_secret}", timeout=3_000)
-    expect(ended.locator(".cx-finders")).to_contain_text("Chloé — 3 coups")
+    expect(ended.locator(".cx-ranking tr").nth(1)).to_contain_text("Chloé")  # the final ranking, its winner first
+    expect(ended.locator(".cx-ranking")).to_contain_text("🥳 trouvé")
     expect(ended.locator(".cx-cloud")).to_contain_text("arbre")
     expect(ended.locator("svg.cx-map .cx-label").first).to_be_visible()
     assert_labels_apart(board, "#cemantix-board svg.cx-map", minimum_px=18)
@@ -377,6 +379,20 @@ def assert_finger_sized(page) -> None:
             .filter(([, height]) => height < 40)"""
     )
     assert not small, f"too small for a finger: {small}"
+
+
+def test_long_words_keep_their_letters_together_in_the_history(pages):
+    page = pages.open("?tab=cemantix")
+    for word in ("enseignante", "montagne", "administration", "photographie"):
+        guess(page, word)
+    lines = page.locator("#cemantix-history td.cx-word").evaluate_all(
+        """cells => cells.map(cell => {
+             const range = document.createRange(); range.selectNodeContents(cell);
+             return [cell.textContent, new Set(Array.from(range.getClientRects(), r => Math.round(r.top))).size];
+           })"""
+    )
+    assert lines and all(count == 1 for _, count in lines), lines
+    pages.assert_healthy(page)
 
 
 def test_a_hand_edited_state_gets_a_fresh_game_and_no_secret(pages, french):

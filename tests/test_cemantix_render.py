@@ -98,11 +98,15 @@ def test_the_board_during_the_game_shows_players_and_progress_but_no_word():
     assert "forêt" not in html
 
 
-def test_the_board_at_the_end_shows_the_word_the_finders_and_the_rooms_words():
+def test_the_board_at_the_end_shows_the_word_the_final_ranking_and_the_rooms_words():
     rows = [row(1, "Chloé", 100.0, 1000, 125.0, 7), row(2, "Bob", 41.2, 950)]
+    rows += [row(place, f"P{place}", 10.0 + place) for place in range(3, 12)]
     tried = [("arbre", 2, 30.0, 900), ("bois", 1, 45.0, 990)]
     html = render.board_html(board(rows, ended=True), "fr", None, tried=tried, room_map_svg="<svg>MAP</svg>")
-    assert "Le mot était <b>forêt</b>" in html and "<b>Chloé</b> — 7 coups · 2:05" in html
+    assert "Le mot était <b>forêt</b>" in html and "Classement final" in html
+    ranking = re.findall(r"<tr><td[^>]*>(\d+)</td><td[^>]*>([^<]+)</td><td>([^<]*)</td><td>(\d+)</td>", html)
+    assert ranking[:2] == [("1", "Chloé", "🥳 trouvé · 2:05", "7"), ("2", "Bob", "🥵 950\u202f‰", "5")]
+    assert len(ranking) == render.BOARD_FINAL_RANKS_SHOWN and "et 6 autres…" in html
     assert re.findall(r">(\w+)</span>", re.search(r'class="cx-cloud">(.*?)</div>', html).group(1)) == ["arbre", "bois"]
     assert "<svg>MAP</svg>" in html and "Scannez" not in html
 

@@ -29,7 +29,7 @@ HEAT_COLOURS = {
     "🧊": "#3f6fb5",
 }
 BOARD_RANKS_SHOWN = 8  # the ranking on the projector: what the back of a hall can read
-BOARD_FINDERS_SHOWN = 5
+BOARD_FINAL_RANKS_SHOWN = 5  # at the end, beside the word, the room's words and their map
 
 
 def escape(text: object) -> str:
@@ -399,7 +399,7 @@ def reveal_html(game: logic.Game | None, language: str) -> str:
 def best_cell(row: BoardRow, language: str) -> str:
     """A player's best so far, as the board shows it: 🥳, else the emoji and ‰ (or °C)."""
     if row.found_after is not None:
-        return f"🥳 {escape(TEXTS.get('cemantix_board_found', language))}"
+        return f"🥳 {escape(TEXTS.get('cemantix_board_found', language))} · {format_seconds(row.found_after)}"
     if row.best_temperature is None:
         return ""
     emoji = logic.heat_emoji(row.best_temperature, row.best_permille)
@@ -502,18 +502,6 @@ def tried_words_html(tried: list[tuple[str, int, float, int | None]], language: 
     return f'<div class="cx-cloud">{" ".join(words)}</div>'
 
 
-def finders_html(rows: tuple[BoardRow, ...], language: str) -> str:
-    finders = [row for row in rows if row.found_after is not None][:BOARD_FINDERS_SHOWN]
-    if not finders:
-        return paragraph(TEXTS.get("cemantix_board_nobody_found", language), "cx-empty")
-    items = "".join(
-        f"<li><b>{escape(row.nickname)}</b> — {escape(counted('cemantix_guess_count', row.guesses, language))}"
-        f" · {format_seconds(row.found_after)}</li>"
-        for row in finders
-    )
-    return f'<ol class="cx-finders">{items}</ol>'
-
-
 def board_html(
     board: Board,
     language: str,
@@ -524,7 +512,7 @@ def board_html(
 ) -> str:
     """The projector's board. During the game: how to join (a big QR code, the address, the
     code), how many play and found, the room's progress, the ranking; never a word. At the end:
-    the word, who found it and in how many guesses, the words the room tried most, their map."""
+    the word, the final ranking (best ‰, guesses, when found), the words the room tried most, their map."""
     players = counted("cemantix_board_players", board.players, language)
     found = counted("cemantix_board_found_count", board.found, language)
     title = TEXTS.get("cemantix_board_heading", language, code=board.code)
@@ -536,9 +524,11 @@ def board_html(
     )
     if board.ended:
         secret = TEXTS.get("cemantix_board_secret", language, word=escape(board.secret))
+        # The final ranking, whoever found it or not: the closest player (874 ‰) is the room's story too.
+        final_ranking = ranking_html(board.rows, language, shown=BOARD_FINAL_RANKS_SHOWN)
         columns = (
             f'<div class="cx-board-column"><p class="cx-secret">{secret}</p>'
-            f"<h3>{escape(TEXTS.get('cemantix_board_finders', language))}</h3>{finders_html(board.rows, language)}"
+            f"<h3>{escape(TEXTS.get('cemantix_board_final_ranking', language))}</h3>{final_ranking}"
             f"<h3>{escape(TEXTS.get('cemantix_board_tried', language))}</h3>{tried_words_html(tried or [], language)}"
             f'</div><div class="cx-board-column cx-board-map"><h3>{escape(TEXTS.get("cemantix_board_map", language))}'
             f"</h3>{room_map_svg}</div>"

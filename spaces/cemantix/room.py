@@ -188,7 +188,14 @@ def build_room(context: TabContext, session_state: gr.State, play: PlayTab, sect
             return render.paragraph(room_error_message(error, language), "cx-problem")
         return board_view(context, ended, request, language)
 
-    end_button.click(end_room, [session_state], [host], api_name="cemantix_end_room")
+    def hide_once_ended(session: Session | None):
+        """The room ended (by this click or another of the host's pages): nothing left to end."""
+        hosted = session.hosted_room if session is not None else None
+        return gr.Button(visible=hosted is None or not context.rooms.is_ended(hosted[0]))
+
+    # Two steps: /cemantix_end_room keeps its one output for API clients.
+    ended = end_button.click(end_room, [session_state], [host], api_name="cemantix_end_room")
+    ended.then(hide_once_ended, [session_state], [end_button], api_visibility="private", queue=False)
     return tab
 
 

@@ -132,8 +132,7 @@ TEXTS = Texts(
         "cemantix_board_found": "trouvé",
         "cemantix_board_gave_up": "abandon",
         "cemantix_board_secret": "Le mot était <b>{word}</b>",
-        "cemantix_board_finders": "Ils l'ont trouvé",
-        "cemantix_board_nobody_found": "Personne ne l'a trouvé.",
+        "cemantix_board_final_ranking": "Classement final",
         "cemantix_board_tried": "Les mots les plus essayés",
         "cemantix_board_map": "Les mots de la salle autour du secret",
         # --- explorer
@@ -277,8 +276,7 @@ TEXTS = Texts(
         "cemantix_board_found": "found",
         "cemantix_board_gave_up": "gave up",
         "cemantix_board_secret": "The word was <b>{word}</b>",
-        "cemantix_board_finders": "Found by",
-        "cemantix_board_nobody_found": "Nobody found it.",
+        "cemantix_board_final_ranking": "Final ranking",
         "cemantix_board_tried": "The words the room tried most",
         "cemantix_board_map": "The room's words around the secret",
         # --- explorer
