@@ -22,6 +22,10 @@ class PassThrough:
     async def __call__(self, scope, receive, send):
         await self.app(scope, receive, send)
 
+    @classmethod
+    def ahead_of(cls, app, pages=()):  # KeepAssets puts itself in front of the app: nothing to put
+        pass
+
 
 compression.CompressPages = compression.KeepAssets = compression.KeepPages = (
     PassThrough  # app.launch imports them when it runs
