@@ -184,6 +184,7 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
     from shared.compression import CompressPages, KeepAssets, KeepPages
     from shared.hub import Hub
     from shared.i18n import SAVED_LANGUAGE_SCRIPT, merge_for_gradio
+    from shared.idle_queue import look_less_when_idle
 
     hub = Hub(settings)
     built = build_hub(hub, {name: f"spaces.{name}.ui" for name in settings.demos})
@@ -200,6 +201,7 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
     # start, a cost that grows as the queue does and kept a busy hub from catching up.
     for each in [blocks] + [page.blocks for page in pages]:
         each.queue(status_update_rate=1, default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
+        look_less_when_idle(each)  # an idle queue looked for work every millisecond
     # What was imported and built lives as long as the hub: left out of Python's collections, as
     # the models are once loaded (shared/model_cache.py says why).
     gc.freeze()
