@@ -246,7 +246,7 @@ def compare_repaints(pipeline, prompt: str, arguments: argparse.Namespace) -> di
 
     photo, original, edited = repaint_inputs(arguments.size)
     mask = logic.repaint_input(photo, edited, original).mask  # the bare call's input, made once
-    inpainting = StableDiffusionControlNetInpaintPipeline(**pipeline.components)
+    inpainting = StableDiffusionControlNetInpaintPipeline(**pipeline.components, requires_safety_checker=False)
     inpainting.set_progress_bar_config(disable=True)
 
     def bare() -> float:

@@ -57,7 +57,7 @@ TEXTS = Texts(
         "seg2sat_style_oil": "Peinture à l'huile",
         "seg2sat_style_watercolour": "Aquarelle",
         "seg2sat_describe_classes": "Décrire les classes dessinées",
-        "seg2sat_describe_classes_info": "Comme les légendes d'entraînement : « Aerial view of <lieu>. building, water… », les classes de la carte, la plus étendue d'abord.",
+        "seg2sat_describe_classes_info": "Comme les légendes d'entraînement : « Aerial view of <lieu>. » puis les classes de la carte (leurs noms anglais), la plus étendue d'abord.",
         "seg2sat_free_style": "Style libre (remplace le style choisi ; en anglais de préférence)",
         "seg2sat_settings": "Réglages",
         "seg2sat_random_seed": "Graine aléatoire",
