@@ -50,7 +50,6 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import NamedTuple
 
 import psutil
@@ -243,10 +242,10 @@ def clip_search_args(phone: Phone) -> tuple:
 
 
 def diffusion_noise_args(phone: Phone) -> tuple:
-    # (image, t), as /diffusion_noise takes them: Seg2Sat's example aerial image, the slider anywhere
-    from spaces.seg2sat.make_examples import AERIAL_EXAMPLES, aerial_path
+    # (image, t), as /diffusion_noise takes them: one of Seg2Sat's example photos, the slider anywhere
+    from spaces.seg2sat.examples import EXAMPLES
 
-    return Path(aerial_path(phone.rng.choice(AERIAL_EXAMPLES))), phone.rng.randint(0, 1000)
+    return phone.rng.choice(EXAMPLES).photo_path, phone.rng.randint(0, 1000)
 
 
 class LectureRoom:
