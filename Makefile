@@ -16,8 +16,10 @@ LOCK := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11
 run: $(VENV)/.hub-installed
 	$(PY) app.py
 
+# One process per core (pytest-xdist): alone, the suite kept a single core 72 % busy, waiting on
+# browsers and hubs. A test file stays in one process (--dist loadfile): its hub starts once.
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 # The inner loop: no browser, no hub over HTTP, no model conversion (about a minute).
 test-fast: $(VENV)/.dev-installed

@@ -4,10 +4,14 @@
 
 Builds one gr.Blocks with a tab per demo (each rendered by its `build(hub)`), an « À propos »
 tab, the queue, and launches. A demo that fails to import or build gets an error panel in its
-own tab; the others work. Settings: shared/settings.py and docs/settings.md.
+own tab; the others work. The demos a room's QR code opens (DEMO_PAGES) also get a page of their
+own, `/<name>/`, served by the same process and sharing its models and rooms. Settings:
+shared/settings.py and docs/settings.md.
 """
 
+import contextlib
 import gc
+import html
 import logging
 import sys
 import threading
@@ -18,6 +22,12 @@ from shared.settings import Settings, SettingsError, apply_process_settings, loa
 
 log = logging.getLogger("app")
 
+# The demos with a page of their own at /<name>/, holding that demo alone: what a room's QR code,
+# join link and board open. When a room of 100 phones scans the code at once, each phone downloads
+# the page, its config and Gradio's code for every kind of component on it: the whole hub's ~100
+# files a phone, a fraction of them for one demo (docs/performance.md).
+DEMO_PAGES = ("cemantix",)
+
 
 @dataclass
 class BuiltHub:
@@ -26,6 +36,7 @@ class BuiltHub:
     css: str
     warm_ups: dict  # demo name -> its warm-up, for the demos whose tab was built and that have one
     opening_tab: str  # the tab a page without ?tab= opens on
+    demos: list  # the names of the demos whose tab was built
 
     def i18n(self, hub):
         """The gr.I18n of the page: the demos' texts and what was computed for every visitor
@@ -79,7 +90,44 @@ def build_hub(hub, demo_modules: dict[str, str]) -> BuiltHub:
         if hub.settings.profile != "lecture":  # there, every demo is ready before the hub serves
             for name, warm_up in warm_ups.items():
                 warm_up_when_tapped(name, warm_up, hub)
-    return BuiltHub(blocks, all_texts, "\n".join(css), warm_ups, default_tab)
+    return BuiltHub(blocks, all_texts, "\n".join(css), warm_ups, default_tab, list(built))
+
+
+@dataclass
+class DemoPage:
+    name: str
+    blocks: object  # gr.Blocks
+    texts: list
+    css: str
+
+
+def build_demo_pages(hub, built: BuiltHub) -> list[DemoPage]:
+    """A page of its own for each demo of DEMO_PAGES whose tab was built: its heading, a link back
+    to the whole hub, the demo (its `build(hub, own_page=True)`)."""
+    import gradio as gr
+
+    from shared.demo import import_demo
+    from shared.hub import TEXTS as HUB_TEXTS
+    from shared.hub_page import PAGE_CSS
+    from shared.i18n import LANGUAGES
+
+    pages = []
+    for name in DEMO_PAGES:
+        if name not in built.demos:
+            continue
+        module = import_demo(f"spaces.{name}.ui")
+        heading = {language: f"# {module.TEXTS.get(f'{name}_tab', language)}" for language in LANGUAGES}
+        # Not a Markdown link: Gradio opens those in a new tab.
+        back = {
+            language: f'<a href="../">{html.escape(HUB_TEXTS.get("page_back_to_hub", language))}</a>'
+            for language in LANGUAGES
+        }
+        with gr.Blocks(title=f"{module.TEXTS.get(f'{name}_tab', 'fr')} — Comprendre l'IA générative") as blocks:
+            gr.Markdown(hub.page_texts.add(f"{name}_page_heading", **heading), elem_id="hub-title")
+            gr.HTML(hub.page_texts.add(f"{name}_page_back", **back), elem_id="hub-back")
+            module.build(hub, own_page=True)
+        pages.append(DemoPage(name, blocks, [HUB_TEXTS, module.TEXTS], PAGE_CSS + "\n" + module.CSS))
+    return pages
 
 
 def get_ready(hub, warm_ups: dict) -> None:
@@ -129,15 +177,19 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
 
     load_zerogpu()  # before any demo is imported (see shared/gpu.py)
 
+    import gradio as gr
     from starlette.middleware import Middleware
 
     from shared import hub_page
     from shared.compression import CompressPages, KeepAssets, KeepPages
     from shared.hub import Hub
-    from shared.i18n import SAVED_LANGUAGE_SCRIPT
+    from shared.i18n import SAVED_LANGUAGE_SCRIPT, merge_for_gradio
+    from shared.idle_queue import look_less_when_idle
 
     hub = Hub(settings)
     built = build_hub(hub, {name: f"spaces.{name}.ui" for name in settings.demos})
+    pages = build_demo_pages(hub, built)
+    page_paths = [f"/{page.name}" for page in pages]
     if settings.profile == "lecture":
         get_ready(hub, built.warm_ups)
     elif built.opening_tab in built.warm_ups:  # the other tabs warm up when tapped
@@ -147,34 +199,55 @@ def launch(settings: Settings, prevent_thread_lock: bool = False):
     # status_update_rate: each queued call learns its place once a second. Gradio's default sends
     # every queued call its place each time any call starts: with 100 waiting, 100 messages per
     # start, a cost that grows as the queue does and kept a busy hub from catching up.
-    blocks.queue(status_update_rate=1, default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
+    for each in [blocks] + [page.blocks for page in pages]:
+        each.queue(status_update_rate=1, default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
+        look_less_when_idle(each)  # an idle queue looked for work every millisecond
     # What was imported and built lives as long as the hub: left out of Python's collections, as
     # the models are once loaded (shared/model_cache.py says why).
     gc.freeze()
+    page_options = dict(
+        theme=hub_page.theme(),
+        max_file_size=f"{settings.max_upload_mb}mb",
+        head=hub_page.head(),
+        ssr_mode=False,
+        show_error=True,  # an unexpected error's message reaches the user, not a generic one
+        footer_links=["api", "settings"],  # the settings hold the language switch
+    )
+
+    @contextlib.asynccontextmanager
+    async def serve_demo_pages(app):
+        """Mount each demo's page on the hub's server as it starts, before it answers anyone, and
+        start the page's queue (Gradio starts a mounted page's in a lifespan that already ran);
+        then put KeepAssets in front of the app's every layer."""
+        for page in pages:
+            i18n = merge_for_gradio(*page.texts, hub.page_texts.texts())
+            gr.mount_gradio_app(app, page.blocks, f"/{page.name}", i18n=i18n, css=page.css, **page_options)
+            page.blocks.run_startup_events()
+            await page.blocks.run_extra_startup_events()
+        KeepAssets.ahead_of(app, page_paths)
+        yield
+
     return blocks.launch(
         # When the whole room scans the QR code at once, every phone downloads the page, whose
         # HTML holds the config of every component (~500 KB, 45 KB compressed), and ~100 of
         # Gradio's files: Gradio would render the page and read and compress the files anew for
-        # each phone. The first middleware is the outermost.
+        # each phone (KeepAssets, in front of the app: serve_demo_pages). The first middleware is
+        # the outermost.
         app_kwargs={
             "middleware": [
-                Middleware(KeepPages, first_script=SAVED_LANGUAGE_SCRIPT),
-                Middleware(KeepAssets),
+                Middleware(KeepPages, first_script=SAVED_LANGUAGE_SCRIPT, pages=page_paths),
                 Middleware(CompressPages),
-            ]
+            ],
+            "lifespan": serve_demo_pages,
+            "exception_handlers": {404: hub_page.not_found},
         },
-        theme=hub_page.theme(),
         server_name=settings.host,
         server_port=settings.port,
         share=settings.share,
-        max_file_size=f"{settings.max_upload_mb}mb",
         i18n=built.i18n(hub),
-        head=hub_page.head(),
         css=built.css,
-        ssr_mode=False,
-        show_error=True,  # an unexpected error's message reaches the user, not a generic one
-        footer_links=["api", "settings"],  # the settings hold the language switch
         prevent_thread_lock=prevent_thread_lock,
+        **page_options,
     )
 
 

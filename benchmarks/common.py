@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -40,6 +43,22 @@ def hub_environment(cache_dir: str | Path) -> dict[str, str]:
         "GRADIO_ANALYTICS_ENABLED": "False",
         "PYTHONUNBUFFERED": "1",
     }
+
+
+def use_tiny_language_models() -> None:
+    """--quick: the hub's language models become tiny random ones of their real architectures
+    (tests/tiny_models.py, GPT-2's tokenizer), saved in a temporary folder (removed at exit) and
+    named with IAGEN_MODEL_<KEY> for this process and every hub or fresh process it starts. The same loading, batching and
+    sampling code runs in seconds, without the packs' loads (5-10 s each, more than once a run):
+    a check that the benchmark runs, not figures."""
+    from tiny_models import save_tiny_causal_lm, save_tiny_gemma3
+
+    folder = Path(tempfile.mkdtemp(prefix="iagen-bench-tiny-models-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    for key, save in (("gemma3_270m", save_tiny_gemma3), ("smollm2_135m_instruct", save_tiny_causal_lm)):
+        model_folder = folder / key
+        save(model_folder, context_tokens=1024)
+        os.environ[f"IAGEN_MODEL_{key.upper()}"] = str(model_folder)
 
 
 def median(values) -> float:

@@ -12,7 +12,11 @@
    alone (gradio_alone_hub.py: without shared/compression.py, its page and JSON uncompressed,
    its .js and .css read and compressed anew for every phone).
 
-    python benchmarks/first_load.py [--phones 200] [--within 10] [--tab tokenizer] [--quick]
+    python benchmarks/first_load.py [--phones 200] [--within 10] [--tab tokenizer] [--own-page] [--quick]
+
+   With --own-page, the phones open on the hub what a room's QR code opens, the demo's page of
+   its own (/cemantix/?room=CODE, app.py's DEMO_PAGES), and the whole hub at ?tab= too; Gradio
+   alone serves the whole hub at ?tab=, the page a QR code opened before there were such pages.
 
 3. One compressed page GET: the hub's CPU for it, beside a one-textbox Gradio app's
    (one_textbox_app.py) and the hub as Gradio serves it alone, each the mean of --page-gets GETs.
@@ -34,7 +38,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import hub_environment, machine_description, now, percentile, run_benchmark
+from common import hub_environment, machine_description, now, percentile, run_benchmark, use_tiny_language_models
 from hub_server import running_hub  # noqa: E402 (tests/ is on the path via common)
 
 HUB_FLAGS = ("--profile", "lecture", "--host", "127.0.0.1")
@@ -45,15 +49,21 @@ ACCEPT_ENCODING = "gzip, deflate, br"  # what Chromium asks
 START_TIMEOUT = 600  # the lecture profile converts every model from its pack on a fresh cache first
 
 
+# The code of a join link in the rush: no room of that code is needed (the page fills the code in
+# and opens « Salle » without asking the server anything).
+ROOM_CODE = "QR2026"
+
+
 @dataclass
 class Recording:
     """What one phone's browser did to open the page."""
 
-    query: str
+    query: str  # what follows the hub's address: "?tab=tokenizer", "cemantix/?room=QR2026"
     transferred: int
     requests: int
     first_screen_s: float
     files: list[str]  # paths of the page's own files (code, styles, images), in the order fetched
+    sent_with_origin: list[str]  # those the browser asked with an Origin header (module scripts, styles)
     load_calls: list[tuple[str, dict]]  # (path, JSON body) of the calls the page made as it opened
 
 
@@ -68,7 +78,7 @@ def record_a_phone(url: str, query: str) -> Recording:
         network.send("Network.enable")
         transferred: dict[str, int] = {}
         network.on("Network.loadingFinished", lambda e: transferred.__setitem__(e["requestId"], e["encodedDataLength"]))
-        files, load_calls = [], []
+        files, load_calls, sent_with_origin = [], [], []
 
         def on_request(request) -> None:
             path = request.url.removeprefix(url.rstrip("/"))
@@ -76,20 +86,25 @@ def record_a_phone(url: str, query: str) -> Recording:
                 load_calls.append((path, json.loads(request.post_data or "{}")))
             elif request.method == "GET" and "/gradio_api/" not in path and request.url.startswith(url):
                 files.append(path)
+                if "origin" in request.headers:
+                    sent_with_origin.append(path)
 
         page.on("request", on_request)
         started = time.perf_counter()
         page.goto(url + query)
-        tabs = page.locator("#hub-tabs [role=tab]")
+        whole_hub = query.startswith("?")  # else a demo's page of its own, with its own tabs
+        tabs = page.locator("#hub-tabs [role=tab]" if whole_hub else "[role=tab]")
         tabs.first.wait_for()
         for index in range(tabs.count()):
             tabs.nth(index).wait_for()
-        opened = page.locator("#hub-tabs [role=tabpanel]:visible").first
+        opened = page.locator("#hub-tabs [role=tabpanel]:visible" if whole_hub else "[role=tabpanel]:visible").first
         opened.locator("textarea, button, .prose").first.wait_for()
         first_screen_s = time.perf_counter() - started
         page.wait_for_timeout(5000)  # the load events' answers, and the files loaded after them
         browser.close()
-    return Recording(query, sum(transferred.values()), len(transferred), first_screen_s, files, load_calls)
+    return Recording(
+        query, sum(transferred.values()), len(transferred), first_screen_s, files, sent_with_origin, load_calls
+    )
 
 
 @dataclass
@@ -122,8 +137,14 @@ async def open_like_a_phone(url: str, recording: Recording, accept_encoding: str
                     except httpx.HTTPError as error:
                         raise RuntimeError(f"{method} {path[:40]}: {type(error).__name__} twice") from error
 
+            origin = {"Origin": url.rstrip("/")}  # as the browser sent it: the page's own
             responses = [await send("GET", recording.files[0])]  # the page, then what it names
-            responses += await asyncio.gather(*(send("GET", path) for path in recording.files[1:]))
+            responses += await asyncio.gather(
+                *(
+                    send("GET", path, headers=origin if path in recording.sent_with_origin else None)
+                    for path in recording.files[1:]
+                )
+            )
             events = []
             for path, body in recording.load_calls:
                 answer = await send("POST", path, json={**body, "session_hash": session})
@@ -275,12 +296,19 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="5 phones, 2 clients, on the normal cache (a check that it runs)",
+        help="5 phones, 2 clients, on the normal cache, tiny random language models (a check that it runs)",
+    )
+    parser.add_argument(
+        "--own-page",
+        action="store_true",
+        help="on the hub, the phones open the demo's page of its own (/<tab>/?room=CODE, what a room's QR code "
+        "opens) and the whole hub at ?tab=<tab>; Gradio alone serves the whole hub at ?tab=<tab>",
     )
     args = parser.parse_args(argv)
     if args.quick:
         # Not fewer page GETs: a handful of them can cost less than the CPU clock's tick, read as 0 ms.
         args.phones, args.within, args.clients, args.reuse_cache = 5, 1.0, 2, True
+        use_tiny_language_models()  # the lecture profile loads every model before serving, in each hub
     if not 1 <= args.phones <= 500 or not 0 <= args.within <= 60:
         parser.error("--phones must be in [1, 500] and --within in [0, 60]")
     print(f"== First load and the QR rush — {now()}; {machine_description()}")
@@ -301,9 +329,23 @@ def main(argv: list[str] | None = None) -> dict:
             )
             print(f"  the rush: {args.phones} phones opening ?tab={args.tab} within {args.within:g} s, on each hub")
             results = {"phone": recording.__dict__}
-            page_get_ours = page_get_cpu_ms(url, recording.query, args.page_gets)
-            results["ours"] = timed_rush("ours", url, recording, args)
+            opened = recording  # what the phones open on the hub
+            if args.own_page:
+                opened = record_a_phone(url, f"{args.tab}/?room={ROOM_CODE}")
+                print(
+                    f"  one phone, /{opened.query}: {opened.transferred / 1000:.0f} KB in {opened.requests} requests; "
+                    f"its tabs and first screen shown after {opened.first_screen_s:.1f} s; "
+                    f"{len(opened.load_calls)} load events"
+                )
+                results["phone on the demo's page"] = opened.__dict__
+                print(f"  and the same phones opening /{opened.query} on ours")
+            page_get_ours = page_get_cpu_ms(url, opened.query, args.page_gets)
+            results["ours"] = timed_rush("ours", url, opened, args)
             results["ours"]["page_get_cpu_ms"] = page_get_ours
+            if args.own_page:
+                results["ours, the whole hub"] = timed_rush(
+                    f"ours, the whole hub at {recording.query}", url, recording, args
+                )
             if args.clients:
                 results["ours"]["clients"] = clients_connecting(url, args.clients)
         alone = Path(__file__).resolve().parent / "gradio_alone_hub.py"
@@ -319,9 +361,16 @@ def main(argv: list[str] | None = None) -> dict:
         with running_hub(environ=environ, log_path=f"{scratch}/textbox.log", script=textbox) as url:
             results["one textbox"] = {"page_get_cpu_ms": page_get_cpu_ms(url, "", args.page_gets)}
     ours, alone_cpu = results["ours"]["hub_cpu_s"], results["as Gradio serves it alone"]["hub_cpu_s"]
-    page_ms = {name: figures["page_get_cpu_ms"] for name, figures in results.items() if name != "phone"}
+    page_ms = {name: figures["page_get_cpu_ms"] for name, figures in results.items() if "page_get_cpu_ms" in figures}
+    if args.own_page:
+        whole = results["ours, the whole hub"]["hub_cpu_s"]
+        print(
+            f"  the hub's CPU for the rush, its whole page at {recording.query}: ours {whole:.1f} s "
+            f"({whole / alone_cpu:.2f}x Gradio alone)"
+        )
+    where = f" on /{opened.query}" if args.own_page else ""
     print(
-        f"  the hub's CPU for the rush: ours {ours:.1f} s against {alone_cpu:.1f} s as Gradio serves it alone "
+        f"  the hub's CPU for the rush: ours{where} {ours:.1f} s against {alone_cpu:.1f} s as Gradio serves it alone "
         f"({ours / alone_cpu:.2f}x)\n  one compressed page GET, the server's CPU: ours {page_ms['ours']:.1f} ms, "
         f"as Gradio serves the hub alone {page_ms['as Gradio serves it alone']:.1f} ms, a one-textbox Gradio app "
         f"{page_ms['one textbox']:.1f} ms (ours {page_ms['ours'] / page_ms['one textbox']:.2f}x the one textbox)"

@@ -50,11 +50,10 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import NamedTuple
 
 import psutil
-from common import hub_environment, machine_description, mib, now, percentile, run_benchmark
+from common import hub_environment, machine_description, mib, now, percentile, run_benchmark, use_tiny_language_models
 from hub_server import running_hub  # noqa: E402 (tests/ is on the path via common)
 from queue_client import Endpoints, QueueSession
 
@@ -243,10 +242,10 @@ def clip_search_args(phone: Phone) -> tuple:
 
 
 def diffusion_noise_args(phone: Phone) -> tuple:
-    # (image, t), as /diffusion_noise takes them: Seg2Sat's example aerial image, the slider anywhere
-    from spaces.seg2sat.make_examples import AERIAL_EXAMPLES, aerial_path
+    # (image, t), as /diffusion_noise takes them: one of Seg2Sat's example photos, the slider anywhere
+    from spaces.seg2sat.examples import EXAMPLES
 
-    return Path(aerial_path(phone.rng.choice(AERIAL_EXAMPLES))), phone.rng.randint(0, 1000)
+    return phone.rng.choice(EXAMPLES).photo_path, phone.rng.randint(0, 1000)
 
 
 class LectureRoom:
@@ -664,11 +663,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "the models converted there already (python -m shared.prefetch) load in seconds, within the call timeout",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="5 users for 3 s on the normal cache (a check that it runs)"
+        "--quick", action="store_true", help="5 users for 3 s on the normal cache, tiny language models (a check)"
     )
     args = parser.parse_args(argv)
     if args.quick:
         args.users, args.seconds, args.reuse_cache = 5, 3.0, True
+        use_tiny_language_models()  # the lecture profile loads every model before serving
     if args.users < 1 or args.seconds <= 0 or args.seconds > 600:
         parser.error("--users must be >= 1 and --seconds in (0, 600]")
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"

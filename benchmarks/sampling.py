@@ -20,8 +20,9 @@ side in one run; one user alone.
 Both models come from their packs, converted once into the default cache (IAGEN_CACHE_DIR, as
 `python -m shared.prefetch` leaves it). Calls alternate between the two sides; medians are printed.
 
---quick runs every part with 8 tokens, the fewest rounds, a long text of ~60 tokens and SmolLM2's
-GGUF load only (Gemma's takes half a minute): a check that it runs, not figures.
+--quick runs every part with 8 tokens, the fewest rounds, a long text of ~60 tokens and one model's
+load, on tiny random models of the two architectures (benchmarks/common.py
+use_tiny_language_models): a check that it runs, not figures.
 
     python benchmarks/sampling.py [--tokens 48] [--repetitions 3] [--one-user-only] [--quick]
 """
@@ -38,7 +39,7 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported; the thread phase changes it
 
-from common import REPO, machine_description, median, mib, now, run_benchmark  # noqa: E402
+from common import REPO, machine_description, median, mib, now, run_benchmark, use_tiny_language_models  # noqa: E402
 
 MODELS = ("gemma3_270m", "smollm2_135m_instruct")
 GENERATION_PROMPT = "Il était une fois, dans une petite ville de montagne,"
@@ -284,6 +285,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     )
     if args.quick:
         args.tokens, args.repetitions = 8, 1
+        use_tiny_language_models()
     if args.phase:
         name, *rest = args.phase
         print(json.dumps(load_phase(*rest) if name == "load" else memory_phase()))

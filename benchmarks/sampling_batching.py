@@ -27,7 +27,7 @@ issue 9 (one pass per request), and our batching queue against Gradio's own batc
 
     python benchmarks/sampling_batching.py [--users 16] [--seconds 30] [--streams 4]
     python benchmarks/sampling_batching.py --draws-only [--sessions 16] [--draws 8]
-    python benchmarks/sampling_batching.py --quick   # every part, 2 users for 2 s, 2 streams...: a check that it runs
+    python benchmarks/sampling_batching.py --quick   # every part, 2 users for 2 s, 2 streams, tiny models: it runs
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported
 
-from common import REPO, machine_description, median, now, percentile, run_benchmark  # noqa: E402
+from common import REPO, machine_description, median, now, percentile, run_benchmark, use_tiny_language_models  # noqa: E402
 from sampling import SEED, alternate_all, batched, every_stage, hub, logic_before, transformers_generate  # noqa: E402
 
 MODEL = "gemma3_270m"
@@ -436,6 +436,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     if args.quick:
         args.users, args.seconds, args.streams = 2, 2.0, 2
         args.sessions, args.draws, args.repetitions = 2, 2, 1
+        use_tiny_language_models()
 
     import torch
 

@@ -16,7 +16,8 @@ as `python -m shared.prefetch` leaves it).
    release cost before: a /next_token call (gradio_client, same hub, one user, the text seen
    already, so no forward pass: the queue and the view only).
 
---quick: one prompt, 20 settings, 10 moves a drag, 2 round trips (a check that it runs, not figures).
+--quick: one prompt, 20 settings, 10 moves a drag, 2 round trips, tiny random models in Gemma's place
+(a check that it runs, not figures).
 
     python benchmarks/sampling_browser.py [--moves 120] [--quick]
 """
@@ -32,7 +33,7 @@ from typing import NamedTuple
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from common import hub_environment, machine_description, median, now, run_benchmark  # noqa: E402
+from common import hub_environment, machine_description, median, now, run_benchmark, use_tiny_language_models  # noqa: E402
 from hub_server import running_hub  # noqa: E402 (tests/ is on the path via common)
 
 PROMPTS = (
@@ -280,6 +281,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true", help="one prompt, few settings, moves and calls (seconds)")
     arguments = parser.parse_args(argv)
     sizes = QUICK if arguments.quick else FULL._replace(moves=arguments.moves)
+    if arguments.quick:
+        use_tiny_language_models()
 
     from browser_fixtures import CHROMIUM, CHROMIUM_ARGS
     from playwright.sync_api import sync_playwright

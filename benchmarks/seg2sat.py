@@ -14,6 +14,12 @@ each step runs the UNet and the ControlNet on a batch of 2):
 Seconds per step come from our run: the time between the first and the last step's preview,
 divided by the steps in between. Ratio = ours / bare (target <= 1.05).
 
+--repaint then times the repaint of part of a real photo (the first example's, its map with a pond
+painted in the middle) the same way: bare, diffusers' StableDiffusionControlNetInpaintPipeline
+built from the same models and called with the photo, the mask and the edited map; ours,
+`logic.repaint_input` (the mask from the two maps) then `stream_repaint` (previews, paste-back).
+Target: ours / bare <= 1.05.
+
 --compile compiles the UNet and the ControlNet as the hub does with IAGEN_SEG2SAT_COMPILE
 (spaces.seg2sat.pipeline.compile_denoiser, CUDA graphs) before both sides run; the first warm-up
 call's time is the compilation's cost (target on an H100: 20 steps <= 0.5 s). --live then times
@@ -23,7 +29,8 @@ seed), in images per second (target >= 2 on an H100).
     python benchmarks/seg2sat.py --device cpu --steps 2 --repeats 1     # this 2-core CPU: ~33 s a step
     python benchmarks/seg2sat.py --device cpu --steps 10 --size 384 --repeats 1   # the CPU preset
     python benchmarks/seg2sat.py --device cuda --dtype float16 --steps 20 --compile --live
-    python benchmarks/seg2sat.py --quick   # the tiny architecture, 2 steps, one call a side: seconds
+    python benchmarks/seg2sat.py --device cpu --architecture tiny --size 384 --steps 20 --repaint --repeats 5
+    python benchmarks/seg2sat.py --quick   # the tiny architecture, 2 steps, one call a side, repaint too: seconds
 
 Imports torch, diffusers, transformers, numpy, Pillow and our Gradio-free modules only.
 """
@@ -39,10 +46,17 @@ import torch
 from common import machine_description, now, run_benchmark
 from PIL import Image
 
-from spaces.seg2sat import palette  # noqa: E402 (the repository root is on the path via common)
-from spaces.seg2sat.make_examples import EXAMPLES
+from spaces.seg2sat import logic, palette  # noqa: E402 (the repository root is on the path via common)
+from spaces.seg2sat.examples import EXAMPLES
 from spaces.seg2sat.options import GUIDANCE_SCALE, IMAGE_SIZE, IMAGE_SIZES, LIVE_STEPS, STYLES, build_prompt
-from spaces.seg2sat.pipeline import compile_denoiser, fit_prompt, live_image, side_by_side, stream_generation
+from spaces.seg2sat.pipeline import (
+    compile_denoiser,
+    fit_prompt,
+    live_image,
+    side_by_side,
+    stream_generation,
+    stream_repaint,
+)
 from spaces.seg2sat.random_pipeline import SIZES, random_pipeline
 
 SEED = 1234
@@ -72,13 +86,14 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--architecture", choices=SIZES, default="full", help="tiny: a quick check of this script")
     parser.add_argument("--size", type=int, choices=IMAGE_SIZES, default=IMAGE_SIZE, help="image side, pixels")
     parser.add_argument("--compile", action="store_true", help="torch.compile the UNet and the ControlNet first")
+    parser.add_argument("--repaint", action="store_true", help="then the repaint of a real photo, ours vs bare")
     parser.add_argument("--live", type=int, nargs="?", const=20, default=0, help="then N live images (default 20)")
     parser.add_argument(
-        "--quick", action="store_true", help="the tiny architecture, 2 steps, one call a side (seconds)"
+        "--quick", action="store_true", help="the tiny architecture, 2 steps, one call a side, the repaint too"
     )
     arguments = parser.parse_args(argv)
     if arguments.quick:
-        arguments.architecture, arguments.steps, arguments.repeats = "tiny", 2, 1
+        arguments.architecture, arguments.steps, arguments.repeats, arguments.repaint = "tiny", 2, 1, True
         arguments.size = min(IMAGE_SIZES)
     arguments.dtype = arguments.dtype or ("float16" if arguments.device.startswith("cuda") else "float32")
     if arguments.warmups is None:
@@ -205,12 +220,72 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     if per_step:
         results["step_s"] = statistics.median(per_step)
         print(f"seconds per denoising step  : {results['step_s']:.4f} s at {arguments.size}²")
+    if arguments.repaint:
+        results.update(compare_repaints(pipeline, prompt, arguments))
     if arguments.live:
         results["live_images_per_s"] = run_live(pipeline, sketch, prompt, seeds[0], arguments.live)
         print(
             f"live mode, {LIVE_STEPS} steps, {arguments.live} images back to back: "
             f"{results['live_images_per_s']:.2f} images/s (target >= 2 on an H100)"
         )
+    return results
+
+
+def repaint_inputs(size: int) -> tuple[Image.Image, Image.Image, Image.Image]:
+    """The first example's photo and map at `size`, and the map with a pond painted in its middle."""
+    example = EXAMPLES[0]
+    photo = Image.open(example.photo_path).convert("RGB").resize((size, size), Image.Resampling.LANCZOS)
+    original = palette.prepare_sketch(Image.open(example.path), size).image
+    edited = original.copy()
+    edited.paste(palette.CLASS_BY_ENGLISH_NAME["water"].rgb, (size // 3, size // 3, size // 2, size // 2))
+    return photo, original, edited
+
+
+def compare_repaints(pipeline, prompt: str, arguments: argparse.Namespace) -> dict[str, float]:
+    from diffusers import StableDiffusionControlNetInpaintPipeline
+
+    photo, original, edited = repaint_inputs(arguments.size)
+    mask = logic.repaint_input(photo, edited, original).mask  # the bare call's input, made once
+    inpainting = StableDiffusionControlNetInpaintPipeline(**pipeline.components, requires_safety_checker=False)
+    inpainting.set_progress_bar_config(disable=True)
+
+    def bare() -> float:
+        started = time.perf_counter()
+        inpainting(
+            prompt=prompt,
+            image=photo,
+            mask_image=mask,
+            control_image=edited,
+            num_inference_steps=arguments.steps,
+            guidance_scale=GUIDANCE_SCALE.default,
+            controlnet_conditioning_scale=1.0,
+            generator=torch.Generator("cpu").manual_seed(SEED),
+        )
+        synchronize(arguments.device)
+        return time.perf_counter() - started
+
+    def ours() -> float:
+        started = time.perf_counter()
+        wanted = logic.repaint_input(photo, edited, original)
+        for state in stream_repaint(
+            pipeline, wanted.photo, wanted.control_map, wanted.mask, prompt, SEED, arguments.steps
+        ):
+            if state.previews:
+                side_by_side(state.previews[-1])
+        return time.perf_counter() - started
+
+    for _ in range(arguments.warmups):
+        ours(), bare()
+    timed = {"bare": [], "ours": []}
+    for repeat in range(arguments.repeats):
+        for side in ("bare", "ours") if repeat % 2 == 0 else ("ours", "bare"):
+            timed[side].append(bare() if side == "bare" else ours())
+    results = {"repaint_bare_s": statistics.median(timed["bare"]), "repaint_ours_s": statistics.median(timed["ours"])}
+    results["repaint_ratio"] = results["repaint_ours_s"] / results["repaint_bare_s"]
+    for side, label in (("bare", "bare inpainting call"), ("ours", "our repaint, previews")):
+        runs = ", ".join(f"{seconds:.3f}" for seconds in timed[side])
+        print(f"{label:<28}: median {results[f'repaint_{side}_s']:.3f} s  (runs: {runs})")
+    print(f"repaint ratio ours / bare   : {results['repaint_ratio']:.3f}  (target <= {TARGET_RATIO})")
     return results
 
 

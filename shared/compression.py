@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 from collections import OrderedDict
+from collections.abc import Sequence
 from urllib.parse import parse_qsl
 
 import anyio
@@ -46,55 +47,110 @@ BROTLI_QUALITY = 9  # once per file: ~10 % smaller than Gradio's per-request qua
 
 
 class KeepAssets:
-    """Gradio's built files, read once and compressed once, then sent from memory.
+    """Gradio's files that never change while the hub runs, read once and compressed once, then
+    sent from memory: its built files (/assets/), the files of its package (/static/), the page's
+    theme (/theme.css).
 
     A phone's first load asks for ~100 of Gradio's .js and .css files. Gradio reads each from disk
     and brotli-compresses it anew for every phone: ~2-3 ms of the server's CPU a file, 0.25 s a
-    phone, a minute of one core when a room of 200 scans the QR code. Their names change with
-    their content, so a name's answer never changes: it is kept here on first use (as Gradio sent
-    it, and each encoding once made), and marked immutable so that a reloading phone asks no more.
-    Memory is bounded by Gradio's build (~21 MB, of which a page uses ~2 MB), once per encoding.
+    phone, a minute of one core when a room of 200 scans the QR code. Their answers never change:
+    each is kept here on first use (as Gradio sent it, and each encoding once made); a built
+    file's name changes with its content, so it is marked immutable and a reloading phone asks no
+    more. Memory is bounded by Gradio's build (~21 MB, of which a page uses ~2 MB), once per
+    encoding. The Gradio pages mounted under `pages` (a demo's own, "/cemantix") serve the same
+    files under their path ("/cemantix/assets/..."): kept once for all (the theme once a page).
+
+    Sent from memory, a file still cost ~0.5 ms of the server's CPU, mostly the app's layers it
+    went through: app.py puts this middleware in front of all of them (`ahead_of`). A request from
+    another origin (a page embedding the hub) is left to Gradio, whose CORS middleware answers it.
     """
 
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, pages: Sequence[str] = ()):
         self.app = app
-        self.originals: dict[str, tuple[list[tuple[bytes, bytes]], bytes]] = {}  # path -> (headers, body)
-        self.encoded: dict[tuple[str, str], asyncio.Future[bytes]] = {}  # (path, encoding) -> body
+        self.pages = tuple(pages)
+        self.originals: dict[str, tuple[list[tuple[bytes, bytes]], bytes]] = {}  # name -> (headers, body)
+        self.encoded: dict[tuple[str, str], asyncio.Future[bytes]] = {}  # (name, encoding) -> body
+        self.answers: dict[tuple[str, str], tuple[list[tuple[bytes, bytes]], bytes]] = {}  # ready to send
+
+    @classmethod
+    def ahead_of(cls, app, pages: Sequence[str] = ()) -> None:
+        """Put KeepAssets in front of every layer of a Starlette `app` (its error handler, Gradio's
+        Brotli and CORS middlewares, which Gradio adds outside the app's own middlewares), from
+        within the app's lifespan: Starlette has built its layers (`middleware_stack`, 1.x) for the
+        lifespan's own message. tests/test_demo_page.py pins it against the installed versions."""
+        if app.middleware_stack is None:
+            raise RuntimeError("KeepAssets.ahead_of is called from the app's lifespan, once its layers are built")
+        app.middleware_stack = cls(app.middleware_stack, pages)
+
+    def kept_name(self, scope: Scope) -> str | None:
+        """The name its answer is kept under, or None when the request is not for such a file."""
+        if scope["type"] != "http" or scope["method"] != "GET":
+            return None
+        path = scope["path"]
+        page = next((page for page in self.pages if path.startswith(page + "/")), "")
+        path = path[len(page) :]
+        if path.startswith((ASSETS_PREFIX, "/static/")) and not scope.get("query_string"):
+            return path  # the same file on every page
+        if path == "/theme.css":  # ?v= names the theme's version
+            return f"{page}{path}?{scope.get('query_string', b'').decode('latin-1')}"
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        is_asset = scope["type"] == "http" and scope["method"] == "GET" and scope["path"].startswith(ASSETS_PREFIX)
-        request = Headers(scope=scope) if is_asset else None  # every API call passes here: only a test
-        if request is None or scope.get("query_string") or "range" in request:
+        name = self.kept_name(scope)
+        request = Headers(scope=scope) if name else None  # every API call passes here: only a test
+        if request is None or "range" in request or not same_origin(scope, request):
             await self.app(scope, receive, send)
             return
-        path = scope["path"]
-        if path not in self.originals:
-            status, headers, body = await answer_of(self.app, scope, receive)
-            if status != 200:  # a missing file, a refusal: Gradio's answer, not kept
+        key = (name, chosen_encoding(request))
+        if key not in self.answers:
+            answer = await self.answer(name, key[1], scope, receive)
+            if answer[0] != 200:  # a missing file, a refusal: Gradio's answer, not kept
+                status, headers, body = answer
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
-            # Not Gradio's ETag: it names the file, and each encoding is a representation of its own.
-            kept = [(name, value) for name, value in headers if name.lower() in (b"content-type", b"last-modified")]
-            self.originals.setdefault(path, (kept, body))
-        headers, original = self.originals[path]
-        encoding = chosen_encoding(request)
-        body = original if encoding == "identity" else await self.encoded_body(path, original, encoding)
-        headers = [*headers, (b"cache-control", IMMUTABLE), (b"vary", b"Accept-Encoding")]
-        if body is not original:
-            headers.append((b"content-encoding", encoding.encode()))
-        headers.append((b"content-length", str(len(body)).encode()))
+            self.answers[key] = answer[1:]
+        headers, body = self.answers[key]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def encoded_body(self, path: str, original: bytes, encoding: str) -> bytes:
+    async def answer(self, name: str, encoding: str, scope: Scope, receive: Receive) -> tuple[int, list, bytes]:
+        """The file's answer in that encoding: read from Gradio once, encoded once."""
+        if name not in self.originals:
+            # Asked uncompressed: a mounted page's Gradio app compresses its answers itself.
+            status, headers, body = await answer_of(self.app, uncompressed(scope), receive)
+            if status != 200:
+                return status, headers, body
+            # Not Gradio's ETag: it names the file, and each encoding is a representation of its own.
+            kept = [
+                (header, value) for header, value in headers if header.lower() in (b"content-type", b"last-modified")
+            ]
+            self.originals.setdefault(name, (kept, body))
+        headers, original = self.originals[name]
+        body = original if encoding == "identity" else await self.encoded_body(name, original, encoding)
+        headers = [*headers, (b"vary", b"Accept-Encoding")]
+        if name.startswith(ASSETS_PREFIX):
+            headers.append((b"cache-control", IMMUTABLE))
+        if body is not original:
+            headers.append((b"content-encoding", encoding.encode()))
+        headers.append((b"content-length", str(len(body)).encode()))
+        return 200, headers, body
+
+    async def encoded_body(self, name: str, original: bytes, encoding: str) -> bytes:
         """The file in that encoding, made once in a worker thread (phones asking meanwhile wait
         for the same one); the original where encoding gains nothing (a tiny file)."""
-        key = (path, encoding)
+        key = (name, encoding)
         if key not in self.encoded:
             self.encoded[key] = asyncio.ensure_future(anyio.to_thread.run_sync(encode, original, encoding))
         encoded = await self.encoded[key]
         return encoded if len(encoded) < len(original) else original
+
+
+def same_origin(scope: Scope, request: Headers) -> bool:
+    """Whether a request comes from a page of the address it was sent to, or names no origin: a
+    browser sends Origin with every module script and style of Gradio's own page."""
+    origin = request.get("origin")
+    return origin is None or origin == f"{scope.get('scheme', 'http')}://{request.get('host', '')}"
 
 
 # What Gradio's routes read from a request to render the page ("/"), /config and the API info
@@ -128,14 +184,18 @@ class KeepPages:
     link (?deep_link=) is one person's: left to Gradio.
     """
 
-    def __init__(self, app: ASGIApp, first_script: str = ""):
+    def __init__(self, app: ASGIApp, first_script: str = "", pages: Sequence[str] = ()):
         self.app = app
         # A script the page runs before Gradio's own code (put once into the kept page).
         self.first_script = first_script.encode()
+        # The hub's page, and the Gradio pages mounted under `pages` ("/cemantix": its page is
+        # "/cemantix/", its config "/cemantix/config"...).
+        self.kept_pages = {page + path: read for page in ("", *pages) for path, read in KEPT_PAGES.items()}
+        self.html_pages = {page + "/" for page in ("", *pages)}
         self.kept: OrderedDict[tuple, asyncio.Future[tuple[int, list, dict[str, bytes]]]] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = page_key(scope)
+        key = page_key(scope, self.kept_pages)
         if key is None:
             await self.app(scope, receive, send)
             return
@@ -166,17 +226,13 @@ class KeepPages:
 
     async def render(self, scope: Scope, receive: Receive) -> tuple[int, list, dict[str, bytes]]:
         """Gradio's answer, asked uncompressed, and its compressed forms (made in a worker thread)."""
-        plain_scope = {
-            **scope,
-            "headers": [(name, value) for name, value in scope["headers"] if name != b"accept-encoding"],
-        }
-        status, headers, body = await answer_of(self.app, plain_scope, receive)
+        status, headers, body = await answer_of(self.app, uncompressed(scope), receive)
         kept = [
             (name, value)
             for name, value in headers
             if name.lower() not in (b"content-length", b"content-encoding", b"vary")
         ]
-        if status == 200 and scope["path"] == "/" and self.first_script:
+        if status == 200 and scope["path"] in self.html_pages and self.first_script:
             body = body.replace(b"<head>", b"<head>" + self.first_script, 1)
         bodies = {"identity": body}
         if status == 200:
@@ -185,11 +241,11 @@ class KeepPages:
         return status, kept, bodies
 
 
-def page_key(scope: Scope) -> tuple | None:
+def page_key(scope: Scope, kept_pages: dict[str, tuple[bytes, ...]] = KEPT_PAGES) -> tuple | None:
     """What the answer to this request depends on, or None when it is not a kept page."""
-    if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] not in KEPT_PAGES:
+    if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] not in kept_pages:
         return None
-    read = KEPT_PAGES[scope["path"]]
+    read = kept_pages[scope["path"]]
     parameters = tuple(
         pair for pair in parse_qsl(scope.get("query_string", b""), keep_blank_values=True) if pair[0] in read
     )
@@ -198,6 +254,11 @@ def page_key(scope: Scope) -> tuple | None:
     address = tuple(sorted((name, value) for name, value in scope["headers"] if name in ADDRESS_HEADERS))
     server = tuple(scope.get("server") or ())
     return (scope["path"], parameters, address, scope.get("scheme"), server, scope.get("root_path", ""))
+
+
+def uncompressed(scope: Scope) -> Scope:
+    """The request, asking for no compression."""
+    return {**scope, "headers": [(name, value) for name, value in scope["headers"] if name != b"accept-encoding"]}
 
 
 async def answer_of(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[int, list, bytes]:

@@ -24,6 +24,9 @@ class DemoModule(Protocol):
     - `CSS`: the tab's own styles, added to the page;
     - `build(hub)`: renders the tab's components inside the tab the hub opened for it; loads no
       model (that happens on first use, or in `warm_up`).
+    - a demo of app.DEMO_PAGES also takes `build(hub, own_page=True)`: the same components as the
+      page of its own at /<name>/, beside its tab in the whole hub (what the two builds share
+      lives on the hub: `Hub.demo_state`).
 
     Two functions are optional, looked up with `getattr`, so the Protocol does not list them:
     - `warm_up(hub)`: loads the tab's models in the background when the tab is shown;

@@ -84,6 +84,10 @@ TEXTS = Texts(
         "settings_theme_dark": "Thème sombre",
         "settings_theme_system": "Comme l'appareil",
         "settings_language": "Langue",
+        "page_back_to_hub": "← Toutes les démos du cours",
+        "not_found_title": "Page introuvable",
+        "not_found_text": "Il n'y a pas de démo à cette adresse.",
+        "not_found_link": "Ouvrir toutes les démos du cours",
     },
     en={
         "hub_title": "# Understanding generative AI — demos",
@@ -148,6 +152,10 @@ TEXTS = Texts(
         "settings_theme_dark": "Dark theme",
         "settings_theme_system": "As the device",
         "settings_language": "Language",
+        "page_back_to_hub": "← Every demo of the course",
+        "not_found_title": "Page not found",
+        "not_found_text": "There is no demo at this address.",
+        "not_found_link": "Open every demo of the course",
     },
 )
 
@@ -178,6 +186,9 @@ class Hub:
     # What the tabs compute for every visitor when the hub starts, after they were built and
     # before the page is served: first results, what works on this server (see `at_start`).
     start_tasks: list[Callable[[], None]] = field(init=False, default_factory=list)
+    # What a demo keeps for the hub's life, the same for every page that shows it (the whole hub at
+    # /, the demo's page of its own): Cémantix's rooms and players' sessions. By demo name.
+    demo_state: dict[str, object] = field(init=False, default_factory=dict)
 
     def __post_init__(self):
         self.weights = WeightSources(self.settings)

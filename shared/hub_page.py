@@ -5,10 +5,11 @@ Gradio takes them at launch (`app.py`): `head()`, `theme()`, and `PAGE_CSS` with
 
 from __future__ import annotations
 
+import html
 import json
 
 from shared.hub import TEXTS
-from shared.i18n import LANGUAGE_SCRIPT
+from shared.i18n import LANGUAGE_SCRIPT, request_language
 from shared.number_boxes import number_boxes_script
 
 PAGE_CSS = """
@@ -169,3 +170,24 @@ def theme():
     import gradio as gr
 
     return gr.themes.Default(font=SYSTEM_FONTS, font_mono=SYSTEM_MONOSPACE_FONTS)
+
+
+NOT_FOUND_PAGE = """<!doctype html>
+<html lang="{language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} — Comprendre l'IA générative</title></head>
+<body style="font-family: system-ui, sans-serif; margin: 2rem; line-height: 1.5">
+<main><h1>{title}</h1><p>{text}</p><p><a href="{hub}">{link}</a></p></main></body></html>"""
+
+
+async def not_found(request, error):
+    """A page nothing answers (a mistyped demo path: /cemantx/): for a browser, a page in its
+    language with a link to the whole hub; for anything else, the JSON error Gradio's clients read."""
+    from fastapi.exception_handlers import http_exception_handler
+    from starlette.responses import HTMLResponse
+
+    if request.method != "GET" or "text/html" not in request.headers.get("accept", ""):
+        return await http_exception_handler(request, error)
+    language = request_language(request)
+    texts = {key: html.escape(TEXTS.get(f"not_found_{key}", language)) for key in ("title", "text", "link")}
+    hub = html.escape(request.scope.get("root_path", "") + "/")
+    return HTMLResponse(NOT_FOUND_PAGE.format(language=language, hub=hub, **texts), status_code=404)

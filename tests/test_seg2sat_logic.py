@@ -2,7 +2,6 @@
 tickets, and the forward noising of the diffusion principle."""
 
 import base64
-import io
 import threading
 
 import numpy as np
@@ -10,7 +9,7 @@ import pytest
 from PIL import Image
 
 from spaces.seg2sat import logic, palette
-from spaces.seg2sat.make_examples import AERIAL_EXAMPLES, EXAMPLES, aerial_path
+from spaces.seg2sat.examples import EXAMPLES
 from spaces.seg2sat.options import CPU_PRESET, IMAGE_SIZE, STYLE_PRESETS, STYLES, style_prompt
 
 # --- The drawing --------------------------------------------------------------------------------
@@ -146,7 +145,7 @@ def test_the_noise_schedule_is_the_sd21_schedulers():
 
 
 def test_at_t_0_the_image_is_itself():
-    aerial = Image.open(aerial_path(AERIAL_EXAMPLES[0]))
+    aerial = Image.open(EXAMPLES[0].photo_path)
     shown = logic.noised(aerial, 0)
     assert shown.signal == 1 and shown.noise == 0 and shown.steps == 1000
     assert (np.asarray(shown.image) == np.asarray(aerial.convert("RGB"))).all()
@@ -186,16 +185,100 @@ def test_any_picture_is_noised_as_a_square():
     assert shown.image.size == (IMAGE_SIZE, IMAGE_SIZE) and shown.image.mode == "RGB"
 
 
-def test_the_aerial_examples_are_made_by_the_script():
-    from spaces.seg2sat.make_examples import aerial_rendering, draw_example
+def test_the_examples_are_made_again_from_a_clone_of_the_reference(tmp_path, monkeypatch):
+    """make_examples reads the reference's git objects: a repository laid out as it is, holding our
+    own assets (the photos as the reference's PNG), gives back the same files and catalogue."""
+    import json
+    import subprocess
 
-    for example in AERIAL_EXAMPLES:
-        stored = np.asarray(Image.open(aerial_path(example)), dtype=np.int16)
-        again = np.asarray(Image.open(io.BytesIO(_jpeg(aerial_rendering(draw_example(example))))), dtype=np.int16)
-        assert stored.shape == (IMAGE_SIZE, IMAGE_SIZE, 3) and np.abs(stored - again).max() <= 2
+    from spaces.seg2sat import examples, make_examples
+
+    reference = tmp_path / "Seg2Sat"
+    validation = reference / make_examples.VALIDATION
+    for folder in ("image", "mask", "json"):
+        (validation / folder).mkdir(parents=True)
+    for example in EXAMPLES:
+        (validation / "mask" / example.path.name).write_bytes(example.path.read_bytes())
+        Image.open(example.photo_path).save(validation / "image" / f"IMG_{example.name}.png")
+        metadata = {"display_name": example.place, "date": example.date, "address": {"town": example.town}}
+        (validation / "json" / f"MSK_{example.name}.json").write_text(json.dumps(metadata))
+    git = ["git", "-C", str(reference), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", str(reference)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "pairs"], check=True)
+    made = tmp_path / "examples"
+    monkeypatch.setattr(make_examples, "EXAMPLES_FOLDER", made)
+    monkeypatch.setattr(make_examples, "CATALOGUE", made / "examples.json")
+    make_examples.main(reference)
+    assert examples.load_examples(made / "examples.json") == EXAMPLES
+    for example in EXAMPLES:
+        assert (made / example.path.name).read_bytes() == example.path.read_bytes()  # masks as they are
+        again = np.asarray(Image.open(made / example.photo_path.name), dtype=np.int16)
+        stored = np.asarray(Image.open(example.photo_path), dtype=np.int16)
+        assert again.shape == (IMAGE_SIZE, IMAGE_SIZE, 3) and np.abs(again - stored).mean() < 2  # WebP twice
 
 
-def _jpeg(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=85, optimize=True)
-    return buffer.getvalue()
+# --- Repainting a real place ----------------------------------------------------------------------
+
+WATER = palette.CLASS_BY_ENGLISH_NAME["water"].rgb
+
+
+def real_place(size: int = IMAGE_SIZE) -> tuple[Image.Image, Image.Image, Image.Image]:
+    """The first example's photo and map, and the map with a pond painted at (200-260, 300-340)."""
+    photo = Image.open(EXAMPLES[0].photo_path).convert("RGB")
+    original = Image.open(EXAMPLES[0].path).convert("RGB")
+    edited = original.copy()
+    edited.paste(WATER, (200, 300, 260, 340))
+    return photo, edited, original
+
+
+def test_the_repaint_mask_is_the_changed_area_dilated_and_feathered():
+    photo, edited, original = real_place()
+    wanted = logic.repaint_input(photo, edited, original)
+    mask = np.asarray(wanted.mask)
+    changed = (np.asarray(edited) != np.asarray(original)).any(axis=2)
+    assert wanted.changed_fraction == pytest.approx(changed.mean()) and 0 < wanted.changed_fraction <= 60 * 40 / 512**2
+    assert (mask[changed] == 255).all()  # every changed pixel is fully repainted
+    reach = logic.REPAINT_DILATION + 3 * logic.REPAINT_FEATHER  # beyond this the Gaussian edge is 0
+    assert mask[300 - reach - 2 :, :].any() and not mask[: 300 - reach - 2, :].any()
+    assert not mask[:, 260 + reach + 2 :].any()
+    assert 0 < mask[320, 260 + logic.REPAINT_DILATION + 1] < 255  # the feathered edge
+    assert (np.asarray(wanted.control_map) == np.asarray(edited)).all()
+
+
+def test_outside_the_mask_the_photo_is_pasted_back_pixel_for_pixel():
+    photo, edited, original = real_place()
+    wanted = logic.repaint_input(photo, edited, original)
+    repainted = Image.new("RGB", photo.size, (255, 0, 255))
+    result = np.asarray(logic.pasted_back(photo, repainted, wanted.mask))
+    mask = np.asarray(wanted.mask)
+    assert (result[mask == 0] == np.asarray(photo)[mask == 0]).all()
+    assert (result[mask == 255] == (255, 0, 255)).all()
+
+
+@pytest.mark.parametrize(
+    "case, key",
+    [
+        ("no change", "seg2sat_repaint_no_change"),
+        ("sizes", "seg2sat_repaint_sizes"),
+        ("not the palette", "seg2sat_repaint_not_palette"),
+        ("no photo", "seg2sat_repaint_no_photo"),
+    ],
+)
+def test_what_cannot_be_repainted_is_refused_with_a_notice_in_both_languages(case, key):
+    from spaces.seg2sat import views
+
+    photo, edited, original = real_place()
+    arguments = {
+        "no change": (photo, original.copy(), original),
+        "sizes": (photo.resize((384, 384)), edited, original),
+        "not the palette": (photo, photo, original),  # the photo sent as the map
+        "no photo": (None, edited, original),
+    }[case]
+    with pytest.raises(logic.RepaintRefused) as refused:
+        logic.repaint_input(*arguments)
+    assert refused.value.notice.key == key
+    french, english = (views.notice_text(refused.value.notice, language) for language in ("fr", "en"))
+    assert french != english and "{" not in french + english
+    if case == "sizes":
+        assert "384 × 384" in french and "512 × 512" in french

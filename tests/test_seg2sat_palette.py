@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from spaces.seg2sat import palette
-from spaces.seg2sat.make_examples import EXAMPLES, draw_example
+from spaces.seg2sat.examples import CREDIT, EXAMPLES
 
 # docs/models.md's table, which must match what the ControlNet was trained on.
 FLAIR_TABLE = [
@@ -126,12 +126,21 @@ def test_class_shares():
     assert shares == [("deciduous", 0.75), ("building", 0.25)]
 
 
-def test_examples_are_ours_up_to_date_and_in_the_palette():
-    assert len(EXAMPLES) >= 6
+def test_the_examples_are_real_flair_pairs_light_enough_for_a_phone():
+    assert [example.town for example in EXAMPLES] == [
+        "Mourenx",
+        "Mulhouse",
+        "Saint-Cyr-sur-Mer",
+        "Cogolin",
+        "La Roche-sur-Yon",
+    ]
+    photo_bytes = 0
     for example in EXAMPLES:
-        on_disk = Image.open(example.path)
-        assert on_disk.size == (512, 512), example.name
-        assert colours(on_disk) <= PALETTE, example.name
-        assert len(palette.class_shares(on_disk)) >= 4, f"{example.name} should show several classes"
-        # The files are what the script draws: rerun `python -m spaces.seg2sat.make_examples` after a change.
-        assert (np.asarray(on_disk.convert("RGB")) == np.asarray(draw_example(example))).all(), example.name
+        mask, photo = Image.open(example.path), Image.open(example.photo_path)
+        assert mask.size == photo.size == (512, 512) and photo.mode == "RGB", example.name
+        assert colours(mask) <= PALETTE, example.name
+        assert len(palette.class_shares(mask)) >= 5, f"{example.name} should show several classes"
+        assert example.place.endswith("France") and example.town in example.place
+        photo_bytes += example.photo_path.stat().st_size
+    assert photo_bytes < 300_000  # « a few hundred KB in all »: WebP, where the PNGs are 2.3 MB
+    assert CREDIT == "IGN – FLAIR"

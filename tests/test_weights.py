@@ -2,7 +2,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import save_tiny_causal_lm, seed_hub_cache
+from conftest import seed_hub_cache
+from tiny_models import save_tiny_causal_lm
 
 from shared.hub import Hub
 from shared.language_models import load_tokenizer

@@ -5,6 +5,7 @@ player's room what they did, say what this server lacks)."""
 from __future__ import annotations
 
 import functools
+import secrets
 from dataclasses import dataclass, field
 
 import gradio as gr
@@ -37,11 +38,21 @@ def cached_qr_code(url: str) -> str:
     return qr_code_svg(url)  # the board asks every few seconds: draw each code once
 
 
+# The path of Cémantix's page of its own, under the hub's address (app.py mounts it): what a room's
+# join link and board open, a page holding this demo alone (a fraction of the whole hub's download).
+OWN_PAGE = "cemantix/"
+
+
 @dataclass
 class TabContext:
     hub: Hub
     rooms: Rooms = field(default_factory=lambda: Rooms(refused_nickname_words=offensive_words()))
     sessions: Sessions = field(default_factory=Sessions)
+    # The key the browser's saved token is encrypted with (gr.BrowserState): the same on every page
+    # of this hub, so that a game begun in the whole hub is found again on the demo's own page.
+    token_secret: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    # Whether this is the demo's page of its own (OWN_PAGE) rather than its tab in the whole hub.
+    own_page: bool = False
     # The events whose handler may make the browser's session (`session`): the browser saves its
     # token after them when it holds none yet (ui.py), since no page-load event made one.
     session_events: list = field(default_factory=list)
@@ -127,4 +138,20 @@ class TabContext:
         """The address a phone opens to join, or None when the hub is served on this computer only."""
         host = request.headers.get("host") if request is not None else None
         address = public_address(self.hub.settings, host)
-        return None if address is None else f"{address.rstrip('/')}/?tab=cemantix&room={code}"
+        return None if address is None else f"{address.rstrip('/')}/{OWN_PAGE}?room={code}"
+
+    def board_link(self, code: str) -> str:
+        """The board's address, relative to the page it is shown on: the demo's own page."""
+        return f"?board={code}" if self.own_page else f"{OWN_PAGE}?board={code}"
+
+
+def shared_by_pages(hub: Hub) -> dict:
+    """This server's rooms, players' sessions and token key: one set for every page that shows
+    Cémantix (the whole hub, its page of its own), kept on the hub. TabContext's fields."""
+    if "cemantix" not in hub.demo_state:
+        hub.demo_state["cemantix"] = {
+            "rooms": Rooms(refused_nickname_words=offensive_words()),
+            "sessions": Sessions(),
+            "token_secret": secrets.token_urlsafe(16),
+        }
+    return hub.demo_state["cemantix"]

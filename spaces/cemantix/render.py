@@ -560,9 +560,11 @@ def host_panel_html(
     join_address: str | None,
     join_qr_svg: str = "",
     remedy: str = "",
+    board_link: str = "",
 ) -> str:
     """The room's creator's panel: the code, the same QR code and link as the board, the board's
-    link; `remedy` (for the host only) says how to serve the hub to the room's phones."""
+    link (`board_link`, « ?board=CODE » where empty); `remedy` (for the host only) says how to serve
+    the hub to the room's phones."""
     created = TEXTS.get(
         "cemantix_created_daily" if puzzle_number is not None else "cemantix_created_random",
         language,
@@ -571,7 +573,7 @@ def host_panel_html(
         number=puzzle_number,
     )
     board_link = (
-        f'<a class="cx-board-link" href="?tab=cemantix&amp;board={escape(code)}" target="_blank">'
+        f'<a class="cx-board-link" href="{escape(board_link or f"?board={code}")}" target="_blank">'
         f"{escape(TEXTS.get('cemantix_board_link', language))} ↗</a>"
     )
     if join_address:

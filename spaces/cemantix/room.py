@@ -67,6 +67,7 @@ def host_panel(context: TabContext, session: Session, request: gr.Request, langu
         address,
         cached_qr_code(address) if address else "",
         TEXTS.get("cemantix_host_remedy", language, host=context.hub.settings.host) if is_host(request) else "",
+        context.board_link(code),
     )
 
 

@@ -7,8 +7,9 @@ styles in cemantix.css. This file lays them out and opens the page.
 
 A player's game lives on the server (sessions.py): the browser keeps only a random token in its
 local storage, so a reload, a switched app or a locked phone finds the game again, and the
-secret reaches the browser only once the game is over. URL parameters: `?tab=cemantix&room=CODE`
-fills in the code to join a room, `?tab=cemantix&board=CODE` shows the room's board.
+secret reaches the browser only once the game is over. URL parameters: `?room=CODE` fills in
+the code to join a room, `?board=CODE` shows the room's board; on the demo's page of its own
+(`/cemantix/`, what a room's QR code opens: app.py) and in the whole hub (with `?tab=cemantix`).
 """
 
 from pathlib import Path
@@ -23,7 +24,7 @@ from spaces.cemantix import explorer as explorer_tab
 from spaces.cemantix import logic
 from spaces.cemantix import play as play_tab
 from spaces.cemantix import room as room_tab
-from spaces.cemantix.context import TabContext
+from spaces.cemantix.context import TabContext, shared_by_pages
 from spaces.cemantix.rooms import clean_code
 from spaces.cemantix.sessions import Session
 from spaces.cemantix.texts import TEXTS
@@ -89,12 +90,14 @@ def warm_up(hub: Hub) -> None:
         vocabulary.ranking(logic.daily_secret(vocabulary, logic.puzzle_day()))
 
 
-def build(hub: Hub) -> None:
-    context = TabContext(hub)
+def build(hub: Hub, own_page: bool = False) -> None:
+    """The demo, in the whole hub's tab or (`own_page`) as the page of its own that app.py mounts:
+    both share this server's rooms and players' sessions."""
+    context = TabContext(hub, own_page=own_page, **shared_by_pages(hub))
     gr.Markdown(TEXTS.label("cemantix_intro"), elem_id="cemantix-intro")
     notice = gr.HTML(elem_id="cemantix-notice")
     session_state = gr.State(None)
-    player_token = gr.BrowserState(None, storage_key=PLAYER_TOKEN_KEY)
+    player_token = gr.BrowserState(None, storage_key=PLAYER_TOKEN_KEY, secret=context.token_secret)
     wanted_section = gr.Textbox(visible=False)
     board = board_panel.build_board(context)
     with gr.Tabs(elem_id="cemantix-sections") as sections:

@@ -7,8 +7,8 @@ template and a script (canvas.js):
 
 * the 16 drawable FLAIR classes as named swatches, in a palette that closes after a pick;
 * three brush widths, a fill bucket, undo (also of an example or an import that replaced the
-  drawing), erase all; the example sketches under it, loaded in the browser (its `select` event
-  then tells the tab which one, for its place name);
+  drawing), erase all; the examples (real FLAIR maps) under it, with their credit, loaded in the
+  browser (its `select` event then tells the tab which one, for its place, photo and map);
 * strokes drawn pixel by pixel with no antialiasing, so the drawing holds palette colours only;
 * margins on both sides where a swipe scrolls the page (the drawing area itself takes the finger);
 * its value is the drawing as a PNG data: URL, set at each stroke's end; a value set by Python
@@ -27,8 +27,8 @@ from pathlib import Path
 import gradio as gr
 
 from spaces.seg2sat import palette
+from spaces.seg2sat.examples import EXAMPLES
 from spaces.seg2sat.logic import data_url
-from spaces.seg2sat.make_examples import EXAMPLES
 from spaces.seg2sat.options import IMAGE_SIZE
 from spaces.seg2sat.views import bilingual
 
@@ -61,10 +61,11 @@ CSS = """
   repeating-linear-gradient(90deg, transparent 0 5px, var(--border-color-primary) 5px 6px) right / 28px 100% no-repeat; }
 .seg2sat-frame canvas { display: block; width: 100%; max-width: 512px; aspect-ratio: 1; margin: 0 auto;
   touch-action: none; image-rendering: pixelated; border-radius: 4px; box-shadow: 0 0 0 1px #0004; }
-.seg2sat-examples { display: grid; grid-template-columns: repeat(6, 1fr); gap: 6px; margin-top: 6px; }
+.seg2sat-examples { display: grid; grid-template-columns: repeat(5, 1fr); gap: 6px; margin-top: 6px; }
 .seg2sat-canvas .seg2sat-examples button { padding: 0; min-height: 0; aspect-ratio: 1; overflow: hidden; }
 .seg2sat-examples img { display: block; width: 100%; height: 100%; image-rendering: pixelated; }
 .seg2sat-canvas .label { margin: 8px 0 0; font-size: 0.85rem; opacity: 0.8; }
+.seg2sat-canvas .credit { margin: 4px 0 0; font-size: 0.8rem; }
 .seg2sat-canvas .hint { margin: 4px 0 0; font-size: 0.8rem; opacity: 0.75; text-align: center; }
 .seg2sat-canvas .message { margin: 4px 0 0; font-size: 0.85rem; text-align: center; color: var(--color-accent); min-height: 1.2em; }
 """
@@ -82,7 +83,7 @@ def template() -> str:
     )
     examples = "".join(
         f'<button type="button" class="seg2sat-example" data-example="{index}">'
-        f'<img alt="{html.escape(example.title)}" src="{data_url(sketch)}"></button>'
+        f'<img alt="{html.escape(example.town)}" src="{data_url(sketch)}"></button>'
         for index, (example, sketch) in enumerate(
             (example, palette.open_image(str(example.path))) for example in EXAMPLES
         )
@@ -109,6 +110,7 @@ def template() -> str:
         f'<p class="message" aria-live="polite"></p><template class="replaced">{bilingual("seg2sat_canvas_replaced")}</template>'
         f'<p class="hint">{bilingual("seg2sat_canvas_scroll")}</p>'
         f'<p class="label">{bilingual("seg2sat_examples")}</p><div class="seg2sat-examples">{examples}</div>'
+        f'<p class="credit">{bilingual("seg2sat_credit")}</p>'
         "</div>"
     )
 

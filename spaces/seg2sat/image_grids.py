@@ -10,6 +10,9 @@ as a JavaScript template literal). Their labels are drawn in both languages, the
 Their values, for API clients too:
 * GeneratedImages: [{"image": file, "caption": "graine 42", "seed": 42}], each image with a download
   link; while a generation runs, its latest previews: [{"image", "caption": "étape 3 / 10", "step": 3}].
+  After an example was chosen, its real photo comes first: {"image", "caption": "La vraie photo : …"}.
+  A repainted photo is PNG ({"lossless": True} in Python): outside the repainted area, its pixels
+  are the photo's, which WebP's compression would not keep.
 * StepStrip: [{"t": 981, "preview": "data:image/webp;base64,…"}], one per step, noisiest first. The
   previews are a few KB each and sent inline: no request per step, and a stream sends each once
   (Gradio sends a generator's later outputs as differences from the previous ones).
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import io
+from pathlib import Path
 
 import gradio as gr
 from gradio import processing_utils
@@ -136,7 +140,8 @@ def _template(label_key: str, grid_class: str, extra: str = "") -> str:
 
 
 class GeneratedImageGrid(gr.HTML):
-    """Output only; its value is set from dicts {"image": PIL image, "caption", "seed" or "step"}."""
+    """Output only; its value is set from dicts {"image": PIL image, "caption", "seed" or "step"}, or
+    {"image": path, "caption"} for a picture already in a file (an example's real photo)."""
 
     def __init__(self, **kwargs):
         super().__init__(
@@ -154,10 +159,16 @@ class GeneratedImageGrid(gr.HTML):
     def postprocess(self, value: list[dict] | None) -> GeneratedImages:
         return GeneratedImages(root=[self._saved(**item) for item in value or []])
 
-    def _saved(self, image, caption: str, seed: int | None = None, step: int | None = None) -> GeneratedImage:
+    def _saved(
+        self, image, caption: str, seed: int | None = None, step: int | None = None, lossless: bool = False
+    ) -> GeneratedImage:
+        if isinstance(image, Path):  # Gradio copies it into its cache once (by content), not per yield
+            file = FileData(path=str(image), orig_name=image.name, mime_type=f"image/{image.suffix[1:]}")
+            return GeneratedImage(image=file, caption=caption)
         name = f"seg2sat-{seed}" if seed is not None else "seg2sat-preview"
-        path = processing_utils.save_pil_to_cache(image, cache_dir=self.GRADIO_CACHE, name=name, format=IMAGE_FORMAT)
-        file = FileData(path=path, orig_name=f"{name}.{IMAGE_FORMAT}", mime_type=f"image/{IMAGE_FORMAT}")
+        image_format = "png" if lossless else IMAGE_FORMAT
+        path = processing_utils.save_pil_to_cache(image, cache_dir=self.GRADIO_CACHE, name=name, format=image_format)
+        file = FileData(path=path, orig_name=f"{name}.{image_format}", mime_type=f"image/{image_format}")
         return GeneratedImage(image=file, caption=caption, seed=seed, step=step)
 
     def api_info(self) -> dict:

@@ -7,6 +7,9 @@
   starts (`StepTimes.estimate`).
 * Live mode: `LiveSession` lets each canvas change supersede the generations before it: the
   latest one runs, an older one still running stops at its next step.
+* Repainting a real place: `repaint_input` checks a photo and its map before and after the
+  student's strokes and makes the inpainting mask (the area that changed, dilated and feathered);
+  `pasted_back` keeps the photo, pixel for pixel, wherever the mask is 0.
 * The diffusion principle: `noised` shows an image at step t of the forward process,
   x_t = √ᾱ_t · x_0 + √(1 − ᾱ_t) · ε, with ᾱ_t from Stable Diffusion 2.1's scheduler configuration.
 
@@ -23,7 +26,7 @@ import threading
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from spaces.seg2sat import palette
 from spaces.seg2sat.options import IMAGE_SIZE
@@ -85,6 +88,75 @@ def sketch_with_notices(picture: Image.Image | None, size: int = IMAGE_SIZE) -> 
     if len(shares) == 1:
         notices.append(Notice("seg2sat_one_class", {"name": shares[0][0]}))
     return prepared.image, notices
+
+
+# --- Repainting a real place -------------------------------------------------------------------
+
+# The changed area grows by this many pixels (about 1.2 m at FLAIR's 0.2 m/px) before its edge is
+# feathered: a new lake's shore is then redrawn too, not left as the field's old edge.
+REPAINT_DILATION = 6
+REPAINT_FEATHER = 4  # Gaussian radius of the mask's edge, pixels: the repaint fades into the photo
+# A map more off the palette than this is not a land-cover map (a photo, a smoothed drawing):
+# snapping would invent changes everywhere, and the whole place would be repainted.
+MAX_OFF_PALETTE_FRACTION = 0.01
+
+
+class RepaintRefused(ValueError):
+    """Input that cannot be repainted; `notice` says why, in words the tab translates."""
+
+    def __init__(self, key: str, **values):
+        super().__init__(key)
+        self.notice = Notice(key, values)
+
+
+@dataclass(frozen=True)
+class RepaintInput:
+    photo: Image.Image  # RGB
+    control_map: Image.Image  # the edited map, palette colours only: what the ControlNet reads
+    mask: Image.Image  # "L": 255 where the map changed, fading to 0 a few pixels beyond
+    changed_fraction: float  # share of the pixels whose class changed
+
+
+def repaint_input(
+    photo: Image.Image | None, edited_map: Image.Image | None, original_map: Image.Image | None
+) -> RepaintInput:
+    """What to repaint, or RepaintRefused: no photo, sizes that differ, a map off the palette, no change."""
+    if photo is None or original_map is None:
+        raise RepaintRefused("seg2sat_repaint_no_photo")
+    if edited_map is None:
+        raise RepaintRefused("seg2sat_repaint_no_change")
+    sizes = {photo.size, edited_map.size, original_map.size}
+    width, height = photo.size
+    if len(sizes) > 1 or width % 8 or height % 8:  # Stable Diffusion's latents are 1/8 of the pixels
+        raise RepaintRefused(
+            "seg2sat_repaint_sizes", photo=f"{width} × {height}", map="{} × {}".format(*edited_map.size)
+        )
+    maps = []
+    for picture in (original_map, edited_map):
+        rgb, _ = palette.flatten_alpha(picture)
+        snapped = palette.snap_to_palette(rgb)
+        shift = np.abs(np.asarray(rgb, dtype=np.int16) - np.asarray(snapped, dtype=np.int16)).max(axis=2)
+        if (shift > palette.OFF_PALETTE_TOLERANCE).mean() >= MAX_OFF_PALETTE_FRACTION:
+            raise RepaintRefused("seg2sat_repaint_not_palette")
+        maps.append(snapped)
+    changed = (np.asarray(maps[0]) != np.asarray(maps[1])).any(axis=2)
+    if not changed.any():
+        raise RepaintRefused("seg2sat_repaint_no_change")
+    grown = Image.fromarray(changed.astype(np.uint8) * 255, "L").filter(ImageFilter.MaxFilter(2 * REPAINT_DILATION + 1))
+    # Fully repainted up to the grown edge, fading out beyond it.
+    feather = np.asarray(grown.filter(ImageFilter.GaussianBlur(REPAINT_FEATHER)))
+    mask = Image.fromarray(np.maximum(np.asarray(grown), feather), "L")
+    return RepaintInput(photo.convert("RGB"), maps[1], mask, float(changed.mean()))
+
+
+def pasted_back(photo: Image.Image, repainted: Image.Image, mask: Image.Image) -> Image.Image:
+    """The repainted image inside the mask, the photo outside: exactly its pixels where the mask is 0
+    (the VAE's round trip blurs a photo slightly everywhere it passes), a blend along the feather."""
+    weight = np.asarray(mask, dtype=np.float32)[..., None] / 255
+    blend = np.asarray(repainted.convert("RGB"), dtype=np.float32) * weight + np.asarray(photo, dtype=np.float32) * (
+        1 - weight
+    )
+    return Image.fromarray(np.rint(blend).astype(np.uint8), "RGB")
 
 
 # --- Time ---------------------------------------------------------------------------------------

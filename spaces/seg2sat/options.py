@@ -73,11 +73,20 @@ CPU_PRESET = Preset(steps=10, size=384, guidance_scale=GUIDANCE_SCALE.default, v
 LIVE_STEPS = 8
 
 
-def build_prompt(place: str, style: str) -> str:
-    """ "Aerial view of <place>. <style>", as the training captions began; an empty place → the default."""
+def build_prompt(place: str, style: str, classes: tuple[str, ...] = ()) -> str:
+    """ "Aerial view of <place>. <style>", as the training captions began; an empty place → the default.
+
+    With `classes` (English names, largest first), the training captions' whole form before the
+    style: "Aerial view of <place>. <class>, <class>. <style>"."""
     place = " ".join((place or "").split()) or DEFAULT_PLACE
     style = " ".join((style or "").split())
-    return f"Aerial view of {place}. {style}" if style else f"Aerial view of {place}"
+    sentences = [f"Aerial view of {place}"]
+    if classes:
+        sentences.append(", ".join(classes))
+    if style:
+        sentences.append(style)
+    prompt = ". ".join(sentences)
+    return prompt + "." if classes and not style else prompt
 
 
 def style_prompt(style_key: str, free_style: str = "") -> str:

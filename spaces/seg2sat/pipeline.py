@@ -1,8 +1,8 @@
 """Seg2Sat: a land-cover sketch guides Stable Diffusion 2.1 base through a ControlNet (Gradio-free).
 
-Read top to bottom: fitting the prompt, loading the weights, the warm-up, one generation, the same
-generation streamed step by step with cheap previews of the denoising, and the live mode's
-generation. What a user chooses (the prompt's parts, seeds, ranges of the settings) is in
+Read top to bottom: fitting the prompt, loading the weights, the warm-up, one generation, the
+repaint of part of a real photo, both streamed step by step with cheap previews of the denoising,
+and the live mode's generation. What a user chooses (the prompt's parts, seeds, ranges of the settings) is in
 options.py; what the tab computes around the model (sketches, time estimates, who is the latest
 live request, the forward noising) is in logic.py.
 
@@ -46,7 +46,7 @@ from PIL import Image
 from shared.device import torch_runtime
 from shared.weights import WeightsUnavailable, convert_once
 from spaces.seg2sat import palette
-from spaces.seg2sat.logic import StepTimes, Timing
+from spaces.seg2sat.logic import StepTimes, Timing, pasted_back
 from spaces.seg2sat.options import (
     CONDITIONING_SCALE,
     DEFAULT_PLACE,
@@ -309,11 +309,38 @@ def generate(
     GUIDANCE_SCALE.check("guidance_scale", guidance_scale)
     CONDITIONING_SCALE.check("conditioning_scale", conditioning_scale)
     VARIATIONS.check("number of seeds", len(seeds))
-    # A fresh pipeline object around the same models: the scheduler and the pipeline keep
-    # per-call state, which concurrent requests must not share. Costs no memory.
+    arguments = dict(
+        prompt=prompt,
+        image=sketch,
+        width=sketch.width,
+        height=sketch.height,
+        num_inference_steps=steps,
+        guidance_scale=float(guidance_scale),
+        controlnet_conditioning_scale=float(conditioning_scale),
+        num_images_per_prompt=len(seeds),
+        generator=[torch.Generator("cpu").manual_seed(s) for s in seeds],
+    )
+    return _denoise(per_call(pipeline, type(pipeline)), arguments, guidance_scale > 1, on_step, should_stop, times)
+
+
+def per_call(pipeline, pipeline_class):
+    """A fresh pipeline object of `pipeline_class` around the same models: the scheduler and the
+    pipeline keep per-call state, which concurrent requests must not share. Costs no memory."""
     scheduler = type(pipeline.scheduler).from_config(pipeline.scheduler.config)
-    run = type(pipeline)(**{**pipeline.components, "scheduler": scheduler}, requires_safety_checker=False)
+    run = pipeline_class(**{**pipeline.components, "scheduler": scheduler}, requires_safety_checker=False)
     run.set_progress_bar_config(disable=True)
+    return run
+
+
+def _denoise(
+    run,
+    arguments: dict,
+    guided: bool,
+    on_step: Callable[[int, int, int, torch.Tensor], None] | None,
+    should_stop: Callable[[], bool] | None,
+    times: StepTimes | None,
+) -> Generation:
+    """`run(**arguments)` with the step callbacks and the timing of `generate`."""
     step_ends = []  # perf_counter() at the end of each step
     stopped = False
 
@@ -328,18 +355,7 @@ def generate(
         return tensors
 
     started = time.perf_counter()
-    result = run(
-        prompt=prompt,
-        image=sketch,
-        width=sketch.width,
-        height=sketch.height,
-        num_inference_steps=steps,
-        guidance_scale=float(guidance_scale),
-        controlnet_conditioning_scale=float(conditioning_scale),
-        num_images_per_prompt=len(seeds),
-        generator=[torch.Generator("cpu").manual_seed(s) for s in seeds],
-        callback_on_step_end=step_end,
-    )
+    result = run(**arguments, callback_on_step_end=step_end)
     finished = time.perf_counter()
     if stopped:
         return Generation(result.images, None)
@@ -347,10 +363,57 @@ def generate(
     step_seconds = (
         (step_ends[-1] - step_ends[0]) / (len(step_ends) - 1) if len(step_ends) > 1 else step_ends[0] - started
     )
-    timing = Timing(sketch.width, len(seeds), guidance_scale > 1, step_seconds, finished - step_ends[-1])
+    images = result.images
+    timing = Timing(images[0].width, len(images), guided, step_seconds, finished - step_ends[-1])
     if times is not None:
         times.record(timing)
     return Generation(result.images, timing)
+
+
+# --- Repainting part of a real photo ------------------------------------------------------------
+
+
+def repaint(
+    pipeline,
+    photo: Image.Image,
+    control_map: Image.Image,
+    mask: Image.Image,
+    prompt: str,
+    seed: int,
+    steps: int = STEPS.default,
+    guidance_scale: float = GUIDANCE_SCALE.default,
+    conditioning_scale: float = CONDITIONING_SCALE.default,
+    on_step: Callable[[int, int, int, torch.Tensor], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    times: StepTimes | None = None,
+) -> Generation:
+    """`photo` redrawn where `mask` is not 0 (logic.repaint_input makes both), guided by the edited
+    `control_map`, and pasted back onto the photo: unchanged, pixel for pixel, where the mask is 0.
+
+    diffusers' ControlNet inpainting pipeline around the same models: with Stable Diffusion 2.1
+    base's own UNet (4 input channels, not an inpainting UNet), each step puts the photo's latents,
+    noised to the step's level, back outside the mask, so the new area grows to match its
+    surroundings. The other arguments are `generate`'s."""
+    from diffusers import StableDiffusionControlNetInpaintPipeline
+
+    STEPS.check("steps", steps)
+    GUIDANCE_SCALE.check("guidance_scale", guidance_scale)
+    CONDITIONING_SCALE.check("conditioning_scale", conditioning_scale)
+    arguments = dict(
+        prompt=prompt,
+        image=photo,
+        mask_image=mask,
+        control_image=control_map,
+        width=photo.width,
+        height=photo.height,
+        num_inference_steps=steps,
+        guidance_scale=float(guidance_scale),
+        controlnet_conditioning_scale=float(conditioning_scale),
+        generator=torch.Generator("cpu").manual_seed(seed),
+    )
+    run = per_call(pipeline, StableDiffusionControlNetInpaintPipeline)
+    generation = _denoise(run, arguments, guidance_scale > 1, on_step, should_stop, times)
+    return Generation([pasted_back(photo, image, mask) for image in generation.images], generation.timing)
 
 
 # --- The same, step by step ---------------------------------------------------------------------
@@ -387,7 +450,67 @@ def stream_generation(
     preview: Callable[[torch.Tensor], np.ndarray] = latents_to_rgb,
     times: StepTimes | None = None,
 ) -> Iterator[GenerationState]:
-    """`generate` in the denoising thread, yielding its state as steps finish, then once finished.
+    """`generate` in the denoising thread, yielding its state as steps finish, then once finished
+    (see `stream_denoising`)."""
+
+    def denoise(on_step, should_stop) -> Generation:
+        return generate(
+            pipeline,
+            sketch,
+            prompt,
+            seeds,
+            steps,
+            guidance_scale,
+            conditioning_scale,
+            on_step=on_step,
+            should_stop=should_stop,
+            times=times,
+        )
+
+    return stream_denoising(denoise, steps, preview)
+
+
+def stream_repaint(
+    pipeline,
+    photo: Image.Image,
+    control_map: Image.Image,
+    mask: Image.Image,
+    prompt: str,
+    seed: int,
+    steps: int = STEPS.default,
+    guidance_scale: float = GUIDANCE_SCALE.default,
+    conditioning_scale: float = CONDITIONING_SCALE.default,
+    preview: Callable[[torch.Tensor], np.ndarray] = latents_to_rgb,
+    times: StepTimes | None = None,
+) -> Iterator[GenerationState]:
+    """`repaint`, streamed as a generation is."""
+
+    def denoise(on_step, should_stop) -> Generation:
+        return repaint(
+            pipeline,
+            photo,
+            control_map,
+            mask,
+            prompt,
+            seed,
+            steps,
+            guidance_scale,
+            conditioning_scale,
+            on_step=on_step,
+            should_stop=should_stop,
+            times=times,
+        )
+
+    return stream_denoising(denoise, steps, preview)
+
+
+def stream_denoising(
+    denoise: Callable[[Callable, Callable], Generation],
+    steps: int,
+    preview: Callable[[torch.Tensor], np.ndarray],
+) -> Iterator[GenerationState]:
+    """`denoise(on_step, should_stop)` in the denoising thread, yielding its state as steps finish,
+    then once finished.
 
     The denoising never waits for the previews: this thread makes them (with `preview`), so that
     on a GPU the worker keeps queuing work while we copy each step's latents. A slow consumer (a
@@ -400,17 +523,8 @@ def stream_generation(
 
     def work() -> None:
         try:
-            generation = generate(
-                pipeline,
-                sketch,
-                prompt,
-                seeds,
-                steps,
-                guidance_scale,
-                conditioning_scale,
-                on_step=lambda step, total, timestep, latents: updates.put(("step", total, timestep, latents)),
-                should_stop=stop.is_set,
-                times=times,
+            generation = denoise(
+                lambda step, total, timestep, latents: updates.put(("step", total, timestep, latents)), stop.is_set
             )
             updates.put(("done", generation))
         except BaseException as error:  # raised again in the consumer's thread

@@ -20,7 +20,7 @@ from shared.hub_ui import notice_html, set_first_values
 from shared.i18n import LANGUAGES, format_number, request_language
 from shared.weights import WeightsUnavailable
 from spaces.seg2sat import canvas, image_grids, logic, palette, views
-from spaces.seg2sat.make_examples import AERIAL_EXAMPLES, EXAMPLES, aerial_path
+from spaces.seg2sat.examples import EXAMPLES
 from spaces.seg2sat.options import (
     CONDITIONING_SCALE,
     CPU_PRESET,
@@ -90,6 +90,16 @@ def enlarged(rgb) -> object:
     return Image.fromarray(rgb).resize((PREVIEW_DISPLAY_SIZE, PREVIEW_DISPLAY_SIZE), Image.Resampling.BILINEAR)
 
 
+def real_photo_item(index: int | None, language: str) -> list[dict]:
+    """The chosen example's real photo, first in the results grid (at the generated images' size, so
+    that what the model imagined and what is there compare at a glance); none without an example."""
+    if index is None:
+        return []
+    example = EXAMPLES[index]
+    caption = TEXTS.get("seg2sat_real_photo", language, town=example.town, year=example.year)
+    return [{"image": example.photo_path, "caption": caption}]
+
+
 def build(hub: Hub) -> None:
     gr.Markdown(TEXTS.label("seg2sat_intro"))
     availability = gr.HTML(visible=False, elem_id="seg2sat-availability")
@@ -99,6 +109,7 @@ def build(hub: Hub) -> None:
             upload = gr.UploadButton(TEXTS.label("seg2sat_upload"), file_types=["image"], type="filepath", size="sm")
         with gr.Column(scale=1, min_width=320):
             generate_button = gr.Button(TEXTS.label("seg2sat_generate"), variant="primary", elem_id="seg2sat-generate")
+            repaint_button = gr.Button(TEXTS.label("seg2sat_repaint"), visible=False, elem_id="seg2sat-repaint")
             cpu_preset = gr.Button(size="sm", visible=False, elem_id="seg2sat-cpu-preset")
             estimate = gr.HTML(elem_id="seg2sat-estimate")
             live = gr.Checkbox(False, label=TEXTS.label("seg2sat_live"), interactive=False, elem_id="seg2sat-live")
@@ -113,6 +124,12 @@ def build(hub: Hub) -> None:
                 elem_id="seg2sat-place",
             )
             free_style = gr.Textbox(label=TEXTS.label("seg2sat_free_style"), max_lines=2)
+            describe_classes = gr.Checkbox(
+                False,
+                label=TEXTS.label("seg2sat_describe_classes"),
+                info=TEXTS.label("seg2sat_describe_classes_info"),
+                elem_id="seg2sat-describe-classes",
+            )
             with gr.Accordion(TEXTS.label("seg2sat_settings"), open=False):
                 random_seed = gr.Checkbox(value=True, label=TEXTS.label("seg2sat_random_seed"))
                 seed = gr.Number(value=0, precision=0, minimum=0, maximum=MAX_SEED, label=TEXTS.label("seg2sat_seed"))
@@ -148,7 +165,7 @@ def build(hub: Hub) -> None:
                 gr.Markdown(TEXTS.label("seg2sat_forward"))
                 # What a phone sees first: the first example at the slider's step, noised once here
                 # rather than for every phone opening the page (a QR rush: hundreds at once).
-                first_example = str(aerial_path(AERIAL_EXAMPLES[0]))
+                first_example = str(EXAMPLES[0].photo_path)
                 first_noised = logic.noised(palette.open_image(first_example), FIRST_NOISE_STEP)
                 noised_image = gr.Image(
                     first_noised.image,
@@ -163,7 +180,7 @@ def build(hub: Hub) -> None:
                 noise_step = gr.Slider(0, 1000, FIRST_NOISE_STEP, step=1, label=TEXTS.label("seg2sat_noise_step"))
                 with gr.Row():
                     example_source = gr.Button(TEXTS.label("seg2sat_noise_example"), size="sm")
-                    last_source = gr.Button(TEXTS.label("seg2sat_noise_last"), size="sm")
+                    last_source = gr.Button(TEXTS.label("seg2sat_noise_last"), size="sm", elem_id="seg2sat-noise-last")
                     upload_source = gr.UploadButton(
                         TEXTS.label("seg2sat_noise_upload"), file_types=["image"], type="filepath", size="sm"
                     )
@@ -171,13 +188,19 @@ def build(hub: Hub) -> None:
                 gr.Markdown(TEXTS.label("seg2sat_example_caption"))
                 # The image being noised: hidden, an input of /diffusion_noise for API clients.
                 source_image = gr.Image(first_example, type="pil", visible=False)
-            with gr.Column(min_width=300):
+            with gr.Column(min_width=300, elem_id="seg2sat-reverse") as reverse_column:
                 gr.Markdown(TEXTS.label("seg2sat_reverse"))
                 steps_strip = image_grids.StepStrip(elem_id="seg2sat-strip")
+    prompt_parts = (style, place, free_style, describe_classes)
+    settings = (random_seed, seed, steps, size, guidance, conditioning, variations)
     last_images = gr.State([])  # this session's last finished images: what can join the image search
     last_prompt = gr.State("")
     live_session = gr.State(logic.LiveSession())
-    example_index = gr.State(0)
+    example_index = gr.State(0)  # the example being noised
+    chosen_example = gr.State(None)  # the example loaded in the canvas: its photo is shown and repainted
+    # The chosen example's photo and map: hidden, inputs of /seg2sat_repaint for API clients.
+    real_photo = gr.Image(type="pil", visible=False)
+    original_map = gr.Image(type="pil", visible=False)
     estimate_timer = gr.Timer(5, active=False)  # on a CPU, until the warm-up has measured a step
 
     # --- As the hub starts: what this server can do, in the page (no event when a phone opens it) ---
@@ -190,9 +213,14 @@ def build(hub: Hub) -> None:
             sentences = {language: notice_html(TEXTS.get("seg2sat_models_missing", language)) for language in LANGUAGES}
             availability.value = hub.page_texts.add("seg2sat_availability", **sentences)
             availability.visible = True
-            generate_button.interactive = live.interactive = False
+            # Only what works stays: drawing, the examples and their real photos, the noising of
+            # those; what needs the model is greyed (the settings) or hidden (its results).
+            for needs_the_model in (generate_button, repaint_button, live, *prompt_parts, *settings):
+                needs_the_model.interactive = False
+            for shows_its_results in (last_source, reverse_column, send_to_search):
+                shows_its_results.visible = False
             return
-        generate_button.interactive = True
+        generate_button.interactive = repaint_button.interactive = True
         if on_cpu(hub) or not hub.settings.seg2sat_live:
             reason = "seg2sat_live_needs_gpu" if on_cpu(hub) else "seg2sat_live_switched_off"
             live.info = str(TEXTS.label(reason))  # translated in the browser, as the labels
@@ -263,10 +291,24 @@ def build(hub: Hub) -> None:
 
     # --- The drawing ----------------------------------------------------------------------------
 
-    def example_place(event: gr.EventData) -> str:
-        return EXAMPLES[int(event.example)].place  # the canvas has drawn the example itself
+    def choose_example(event: gr.EventData, request: gr.Request):
+        """The canvas has drawn the example's map itself: its place, photo and map follow."""
+        index = int(event.example)
+        example = EXAMPLES[index]
+        language = request_language(request)
+        photo = real_photo_item(index, language)
+        can_repaint = missing_model(hub) is None  # else the page says why at its top, once
+        hint = views.status_html([TEXTS.get("seg2sat_repaint_hint", language)], [], language) if can_repaint else ""
+        repaint_shown = gr.update(visible=can_repaint)
+        return example.place, index, str(example.photo_path), str(example.path), photo, hint, repaint_shown
 
-    drawing.select(example_place, None, place, api_visibility="private", queue=False)
+    drawing.select(
+        choose_example,
+        None,
+        [place, chosen_example, real_photo, original_map, results, status, repaint_button],
+        api_visibility="private",
+        queue=False,
+    )
 
     def import_mask(path: str, request: gr.Request):
         language = request_language(request)
@@ -274,13 +316,19 @@ def build(hub: Hub) -> None:
             picture = palette.open_image(path)
         except palette.NotAnImage as error:
             message = TEXTS.get("seg2sat_not_an_image", language, detail=str(error))
-            return gr.skip(), views.status_html([], [message], language)
+            return gr.skip(), views.status_html([], [message], language), *[gr.skip()] * 5
         sketch, notices = logic.sketch_with_notices(picture)
-        return logic.data_url(sketch), views.status_html(
-            [], [views.notice_text(n, language) for n in notices], language
-        )
+        lines = [views.notice_text(n, language) for n in notices]
+        # A map of somewhere else: the example's photo no longer shows what the map describes.
+        hidden = gr.update(visible=False)
+        return logic.data_url(sketch), views.status_html([], lines, language), None, None, None, [], hidden
 
-    upload.upload(import_mask, upload, [drawing, status], api_visibility="private")
+    upload.upload(
+        import_mask,
+        upload,
+        [drawing, status, chosen_example, real_photo, original_map, results, repaint_button],
+        api_visibility="private",
+    )
 
     # --- Generating -----------------------------------------------------------------------------
 
@@ -293,14 +341,16 @@ def build(hub: Hub) -> None:
         sketch, notices = logic.sketch_with_notices(picture, int(image_size))
         return sketch, [views.notice_text(notice, language) for notice in notices]
 
-    def prompt_for(model, place_text: str, style_key: str, free_style_text: str, language: str, notices: list):
+    def prompt_for(
+        model, place_text: str, style_key: str, free_style_text: str, language: str, notices: list, classes=()
+    ):
         from spaces.seg2sat.pipeline import fit_prompt
 
         try:
             style_text = style_prompt(style_key, free_style_text)
         except ValueError:
             raise gr.Error(TEXTS.get("seg2sat_unknown_style", language, style=style_key)) from None
-        prompt, dropped = fit_prompt(model.tokenizer, build_prompt(place_text, style_text))
+        prompt, dropped = fit_prompt(model.tokenizer, build_prompt(place_text, style_text, classes))
         if dropped:
             notices.append(TEXTS.get("seg2sat_prompt_truncated", language))
         return prompt
@@ -310,6 +360,31 @@ def build(hub: Hub) -> None:
 
     def unavailable_status(language: str) -> str:
         return views.status_html([TEXTS.get("seg2sat_models_missing", language)], [], language)
+
+    def shown_steps(stream, language: str, notices: list, photo: list, size: int, images: int, guided: bool):
+        """A streamed denoising as the tab shows it: each state with the strip of steps so far (each
+        preview encoded once) and, while it runs, the results (the real photo if any, then the latest
+        previews) and the status (a bar, and on a CPU the time left)."""
+        from spaces.seg2sat.pipeline import side_by_side
+
+        cpu = on_cpu(hub)
+        strip = []
+        for state in stream:
+            strip = strip + [
+                image_grids.step_preview(side_by_side(rgb), timestep)
+                for rgb, timestep in zip(state.previews[len(strip) :], state.timesteps[len(strip) :], strict=True)
+            ]
+            if state.done:
+                yield state, strip, None, None
+                return
+            done = len(state.previews)
+            remaining = None
+            if cpu and done:
+                remaining = logic.STEP_TIMES.estimate(state.total_steps - done, size, images, guided)
+            previews = [] if not state.previews else [enlarged(rgb) for rgb in state.previews[-1]]
+            caption = TEXTS.get("seg2sat_step_caption", language, step=done, total=state.total_steps)
+            running = photo + [{"image": preview, "caption": caption, "step": done} for preview in previews]
+            yield state, strip, running, views.status_html([], notices, language, (done, state.total_steps), remaining)
 
     @gpu_task(duration=120)
     def generate(
@@ -324,23 +399,27 @@ def build(hub: Hub) -> None:
         guidance_scale: float,
         conditioning_scale: float,
         variation_count: float,
+        classes_described: bool,
+        example: int | None,
         request: gr.Request,
         progress=gr.Progress(),
     ):
         from spaces.seg2sat import pipeline as seg2sat
 
         language = request_language(request)
+        photo = real_photo_item(example, language)
         sketch, notices = prepared(drawn, image_size, language)
         try:
             model = seg2sat.shared_pipeline(hub, progress, language)
         except WeightsUnavailable:  # the log has the remedy (shared/weights.py)
-            yield [], [], unavailable_status(language), seed_value, gr.skip(), gr.skip(), gr.skip()
+            yield photo, [], unavailable_status(language), seed_value, gr.skip(), gr.skip(), gr.skip()
             return
-        prompt = prompt_for(model, place_text, style_key, free_style_text, language, notices)
+        classes = (
+            tuple(land_cover.english for land_cover, _ in palette.class_shares(sketch)) if classes_described else ()
+        )
+        prompt = prompt_for(model, place_text, style_key, free_style_text, language, notices, classes)
         seed_used = new_seed() if seed_is_random or seed_value is None else int(seed_value)
         seeds = variation_seeds(seed_used, int(variation_count))
-        guided = guidance_scale > 1
-        cpu = on_cpu(hub)
         started = time.perf_counter()
         stream = seg2sat.stream_generation(
             model,
@@ -353,12 +432,8 @@ def build(hub: Hub) -> None:
             preview=seg2sat.preview_decoder(hub),
             times=logic.STEP_TIMES,
         )
-        strip = []  # grows with the steps: each preview is encoded once
-        for state in stream:
-            strip = strip + [
-                image_grids.step_preview(seg2sat.side_by_side(rgb), timestep)
-                for rgb, timestep in zip(state.previews[len(strip) :], state.timesteps[len(strip) :], strict=True)
-            ]
+        steps_shown = shown_steps(stream, language, notices, photo, sketch.width, len(seeds), guidance_scale > 1)
+        for state, strip, running, running_status in steps_shown:
             if state.done:
                 summary = TEXTS.get(
                     "seg2sat_summary",
@@ -368,7 +443,7 @@ def build(hub: Hub) -> None:
                     seeds=", ".join(map(str, seeds)),
                     device=device_word(language),
                 )
-                finished = [
+                finished = photo + [
                     {"image": image, "caption": TEXTS.get("seg2sat_seed_caption", language, seed=s), "seed": s}
                     for image, s in zip(state.images, seeds, strict=True)
                 ]
@@ -382,31 +457,114 @@ def build(hub: Hub) -> None:
                     gr.update(visible=search_takes_images(hub)),
                 )
                 return
-            done = len(state.previews)
-            remaining = None
-            if cpu and done:
-                remaining = logic.STEP_TIMES.estimate(state.total_steps - done, sketch.width, len(seeds), guided)
-            previews = [] if not state.previews else [enlarged(rgb) for rgb in state.previews[-1]]
-            caption = TEXTS.get("seg2sat_step_caption", language, step=done, total=state.total_steps)
-            yield (
-                [{"image": preview, "caption": caption, "step": done} for preview in previews],
-                strip,
-                views.status_html([], notices, language, (done, state.total_steps), remaining),
-                seed_used,
-                gr.skip(),
-                gr.skip(),
-                gr.update(visible=False),
-            )
+            yield running, strip, running_status, seed_used, gr.skip(), gr.skip(), gr.update(visible=False)
 
     generation = generate_button.click(
         generate,
-        [drawing, place, style, free_style, seed, random_seed, steps, size, guidance, conditioning, variations],
+        [
+            *[drawing, place, style, free_style, seed, random_seed, steps, size, guidance, conditioning, variations],
+            describe_classes,
+            chosen_example,
+        ],
         [results, steps_strip, status, seed, last_images, last_prompt, send_to_search],
         api_name="seg2sat_generate",
         concurrency_id=GPU_CONCURRENCY_ID,
         concurrency_limit=hub.settings.gpu_concurrency,
     )
     generation.then(cpu_estimate, estimate_inputs, estimate_outputs, api_visibility="private", queue=False)
+
+    # --- Repainting part of a real photo: the area whose class changed is redrawn ----------------
+
+    @gpu_task(duration=120)
+    def repaint(
+        photo,
+        drawn: str | None,
+        original,
+        place_text: str,
+        style_key: str,
+        seed_value: float | None,
+        step_count: float,
+        conditioning_scale: float,
+        example: int | None,
+        request: gr.Request,
+        progress=gr.Progress(),
+    ):
+        from spaces.seg2sat import pipeline as seg2sat
+
+        language = request_language(request)
+        try:
+            edited = logic.drawing_from_data_url(drawn)
+        except palette.NotAnImage as error:
+            raise gr.Error(TEXTS.get("seg2sat_not_an_image", language, detail=str(error))) from None
+        try:  # before any model is loaded or run
+            wanted = logic.repaint_input(photo, edited, original)
+        except logic.RepaintRefused as refused:
+            raise gr.Error(views.notice_text(refused.notice, language)) from None
+        photo_item = real_photo_item(example, language)
+        if missing_model(hub) is not None:  # the page says so at its top; the log has the remedy
+            yield photo_item, [], unavailable_status(language), gr.skip(), gr.skip(), gr.skip()
+            return
+        guided = GUIDANCE_SCALE.default > 1
+        if on_cpu(hub):  # the time it will take comes first, before the first step's wait
+            seconds = logic.STEP_TIMES.estimate(int(step_count), wanted.photo.width, 1, guided)
+            line = TEXTS.get("seg2sat_cpu_unmeasured", language)
+            if seconds is not None:
+                line = TEXTS.get("seg2sat_cpu_estimate", language, duration=views.duration_text(seconds, language))
+            yield photo_item, [], views.status_html([line], [], language), gr.skip(), gr.skip(), gr.skip()
+        try:
+            model = seg2sat.shared_pipeline(hub, progress, language)
+        except WeightsUnavailable:
+            yield photo_item, [], unavailable_status(language), gr.skip(), gr.skip(), gr.skip()
+            return
+        notices = []
+        prompt = prompt_for(model, place_text, style_key, "", language, notices)
+        seed_used = 0 if seed_value is None else int(seed_value)
+        started = time.perf_counter()
+        stream = seg2sat.stream_repaint(
+            model,
+            wanted.photo,
+            wanted.control_map,
+            wanted.mask,
+            prompt,
+            seed_used,
+            int(step_count),
+            conditioning_scale=conditioning_scale,
+            preview=seg2sat.preview_decoder(hub),
+            times=logic.STEP_TIMES,
+        )
+        for state, strip, running, running_status in shown_steps(
+            stream, language, notices, photo_item, wanted.photo.width, 1, guided
+        ):
+            if not state.done:
+                yield running, strip, running_status, gr.skip(), gr.skip(), gr.update(visible=False)
+                continue
+            summary = TEXTS.get(
+                "seg2sat_repaint_summary",
+                language,
+                percent=format_number(100 * wanted.changed_fraction, language, decimals=1),
+                steps=len(state.previews),
+                seconds=format_number(time.perf_counter() - started, language, decimals=1),
+                seed=seed_used,
+                device=device_word(language),
+            )
+            caption = TEXTS.get("seg2sat_repaint_caption", language, seed=seed_used)
+            yield (
+                photo_item + [{"image": state.images[0], "caption": caption, "seed": seed_used, "lossless": True}],
+                strip,
+                views.status_html([summary], notices, language, prompt=prompt),
+                state.images,
+                prompt,
+                gr.update(visible=search_takes_images(hub)),
+            )
+
+    repaint_button.click(
+        repaint,
+        [real_photo, drawing, original_map, place, style, seed, steps, conditioning, chosen_example],
+        [results, steps_strip, status, last_images, last_prompt, send_to_search],
+        api_name="seg2sat_repaint",
+        concurrency_id=GPU_CONCURRENCY_ID,
+        concurrency_limit=hub.settings.gpu_concurrency,
+    )
 
     # --- Live mode: each stroke, once the hand pauses, makes a quick image ------------------------
 
@@ -423,6 +581,7 @@ def build(hub: Hub) -> None:
         guidance_scale: float,
         conditioning_scale: float,
         session: logic.LiveSession,
+        example: int | None,
         request: gr.Request,
     ):
         from spaces.seg2sat import pipeline as seg2sat
@@ -457,7 +616,8 @@ def build(hub: Hub) -> None:
             seed=seed_used,
         )
         return (
-            [
+            real_photo_item(example, language)
+            + [
                 {
                     "image": image,
                     "caption": TEXTS.get("seg2sat_seed_caption", language, seed=seed_used),
@@ -473,7 +633,7 @@ def build(hub: Hub) -> None:
     # The canvas fires `input` at a stroke's end (debounced) and when the live checkbox is ticked.
     drawing.input(announce, live_session, None, api_visibility="private", queue=False).then(
         live_generate,
-        [drawing, place, style, free_style, seed, guidance, conditioning, live_session],
+        [drawing, place, style, free_style, seed, guidance, conditioning, live_session, chosen_example],
         [results, status, last_images, last_prompt, send_to_search],
         api_name="seg2sat_live",
         trigger_mode="always_last",  # one waits while one runs; more strokes meanwhile replace it
@@ -517,8 +677,8 @@ def build(hub: Hub) -> None:
     )
 
     def next_example(index: int):
-        index = (index + 1) % len(AERIAL_EXAMPLES)
-        return str(aerial_path(AERIAL_EXAMPLES[index])), index, ""
+        index = (index + 1) % len(EXAMPLES)
+        return str(EXAMPLES[index].photo_path), index, ""
 
     example_source.click(
         next_example, example_index, [source_image, example_index, noise_notice], api_visibility="private"

@@ -83,7 +83,9 @@ def status_html(
     if prompt:
         summary = html.escape(TEXTS.get("seg2sat_prompt_used", language))
         paragraphs.append(f'<details><summary>{summary}</summary><p lang="en">{html.escape(prompt)}</p></details>')
-    return f'<div class="seg2sat-status">{"".join(paragraphs)}</div>'
+    # Announced when it is news (a result, a refusal), not at each step of a running bar.
+    role = "" if progress is not None else ' role="status"'
+    return f'<div class="seg2sat-status"{role}>{"".join(paragraphs)}</div>'
 
 
 def shares_html(noised: logic.NoisedImage, language: str) -> str:
