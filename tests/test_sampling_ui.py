@@ -562,7 +562,7 @@ def test_a_first_load_tells_the_waiting_user_what_it_does_in_words(hub, monkeypa
 def test_a_line_break_drawn_or_chosen_shows_as_an_arrow_before_it_breaks_the_line():
     from types import SimpleNamespace
 
-    from conftest import gpt2_tokenizer
+    from tiny_models import gpt2_tokenizer
 
     from spaces.sampling import logic, render
 

@@ -51,7 +51,7 @@ def test_the_comparison_adds_our_models_tokenizers_once_they_are_ready(monkeypat
 
 
 def test_in_a_lecture_hall_the_tabs_warm_up_makes_our_installed_models_tokenizers_ready(tmp_path, monkeypatch):
-    from conftest import save_tiny_causal_lm
+    from tiny_models import save_tiny_causal_lm
 
     from spaces.tokenizer import logic, ui
 
