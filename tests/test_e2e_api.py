@@ -130,7 +130,7 @@ ENDPOINT_SCENARIOS = {
     # No Seg2Sat weights in this hub's HF cache: the tab says so in one sentence (the remedy is in the log).
     # No images and no steps: empty lists, as a client reads a result with none.
     "/seg2sat_generate": (
-        (village_drawing(), "Saumur", "oil", "", 42, False, 2, 512, 7.5, 1.0, 1),
+        (village_drawing(), "Saumur", "oil", "", 42, False, 2, 512, 7.5, 1.0, 1, False),
         lambda result: check_no_images_and_shows(
             result[:2], result[2], "Le modèle de génération n'est pas installé sur ce serveur"
         ),
