@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from tiny_models import gpt2_tokenizer
+from tiny_models import gpt2_tokenizer, tiny_gemma3
 
 from spaces.sampling import logic
 from spaces.sampling.logic import SamplingSettings
@@ -45,28 +45,6 @@ def tiny_llama(tokenizer):
         tie_word_embeddings=True,
     )
     return LlamaForCausalLM(config).eval()
-
-
-def tiny_gemma3(tokenizer):
-    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
-
-    torch.manual_seed(1)
-    config = Gemma3TextConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        head_dim=16,
-        max_position_embeddings=128,
-        sliding_window=8,
-        layer_types=["sliding_attention", "full_attention"],
-        eos_token_id=tokenizer.eos_token_id,
-        bos_token_id=None,
-        pad_token_id=None,
-    )
-    return Gemma3ForCausalLM(config).eval()
 
 
 def save_tiny(make_model):

@@ -38,12 +38,13 @@ def save_tiny_causal_lm(folder, context_tokens: int = 128):
     tokenizer.save_pretrained(folder)
 
 
-def save_tiny_gemma3(folder, context_tokens: int = 128):
-    """A 2-layer Gemma 3 (Gemma 3 270M's architecture: a sliding-window layer, then a full one)
-    with GPT-2's tokenizer."""
+def tiny_gemma3(tokenizer, context_tokens: int = 128):
+    """A 2-layer Gemma 3 (Gemma 3 270M's architecture: a sliding-window layer, then a full one) for
+    `tokenizer`, its random weights always the same."""
+    import torch
     from transformers import Gemma3ForCausalLM, Gemma3TextConfig
 
-    tokenizer = gpt2_tokenizer()
+    torch.manual_seed(1)
     config = Gemma3TextConfig(
         vocab_size=len(tokenizer),
         hidden_size=32,
@@ -59,5 +60,11 @@ def save_tiny_gemma3(folder, context_tokens: int = 128):
         bos_token_id=None,
         pad_token_id=None,
     )
-    Gemma3ForCausalLM(config).save_pretrained(folder)
+    return Gemma3ForCausalLM(config).eval()
+
+
+def save_tiny_gemma3(folder, context_tokens: int = 128):
+    """The tiny Gemma 3 with GPT-2's tokenizer, saved in `folder`."""
+    tokenizer = gpt2_tokenizer()
+    tiny_gemma3(tokenizer, context_tokens).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
