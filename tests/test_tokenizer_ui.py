@@ -41,6 +41,8 @@ def test_a_token_of_invisible_characters_shows_their_names_explained_in_the_page
     assert "variation selector 16" in html.unescape(english) and "its Unicode name" in english
     plain = ui.tokens_html(logic.tokenize("café", "cl100k_base"), False, False, "fr")
     assert "invisible" not in plain  # no legend without an invisible token
+    twice = ui.tokens_html(logic.tokenize("a\u200b\u200b b\u200b", "cl100k_base"), False, False, "en")
+    assert twice.count("<li>") == 1  # a character met twice, in one token or two, is explained once
 
 
 def test_the_comparison_adds_our_models_tokenizers_once_they_are_ready(monkeypatch):

@@ -182,7 +182,7 @@ def tokens_html(tokenization: logic.Tokenization, show_ids: bool, show_whitespac
         shown, kind = segment.text, ""
         if segment.text and all(map(is_invisible, segment.text)):
             shown, kind = "".join(f"⟨{invisible_name(character)}⟩" for character in segment.text), ' class="invisible"'
-            invisible += [character for character in segment.text if character not in invisible]
+            invisible = list(dict.fromkeys([*invisible, *segment.text]))  # each named once, in order
         elif show_whitespace:
             shown = "".join(VISIBLE_WHITESPACE.get(character, character) for character in shown)
         if index and starts_with_modifier(segment.text) and not kind:
