@@ -4,10 +4,15 @@ The Hugging Face variables must be set before huggingface_hub is imported (it re
 hence at the top of this file, which pytest imports first.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
 _SCRATCH = tempfile.mkdtemp(prefix="iagen-tests-")
+# Removed when the session ends: each holds the packs converted for it (up to 2 GB), and a machine
+# that runs the suite often filled its disk with them.
+atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
 os.environ["HF_HOME"] = os.path.join(_SCRATCH, "hf")
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["IAGEN_CACHE_DIR"] = os.path.join(_SCRATCH, "cache")
