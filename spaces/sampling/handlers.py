@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import time
+from dataclasses import asdict
 
 import gradio as gr
 
@@ -14,6 +15,8 @@ from shared.hub import Hub
 from shared.hub_ui import notice_html, sent_text
 from shared.i18n import LANGUAGES, format_number, request_language
 from shared.language_models import LANGUAGE_MODELS
+from shared.reply_cost import REPLY_COSTS
+from shared.reply_cost_ui import reply_cost_html
 from shared.weights import WeightsUnavailable
 from spaces.sampling import render
 from spaces.sampling.models import CHAT_MODEL, COMPLETION_MODEL, TabModels, model_title
@@ -228,19 +231,26 @@ class Handlers:
         started = time.perf_counter()
         seed = DEFAULT_SEED if seed is None else int(seed)
         stop_sequences = logic.parse_stop_sequences(stop_text)
-        for token in logic.generate(lm, context, settings, token_limit, seed, stop_sequences):
-            tokens.append(
-                {
-                    "token_id": token.token_id,
-                    "text": token.text,
-                    "probability": round(token.probability, 6),
-                    "alternatives": [[label, round(p, 6)] for label, p in token.alternatives],
-                }
-            )
-            shown += render.generated_token_html(token, language)
-            text += token.text
-            line = render.progress_line(len(tokens), token.finish, time.perf_counter() - started, language)
-            yield shown, {"text": text, "tokens": tokens, "finish": token.finish}, render.status_html([line], notices)
+        data, line = empty, ""
+        with REPLY_COSTS.measure() as reply:
+            for token in logic.generate(lm, context, settings, token_limit, seed, stop_sequences):
+                tokens.append(
+                    {
+                        "token_id": token.token_id,
+                        "text": token.text,
+                        "probability": round(token.probability, 6),
+                        "alternatives": [[label, round(p, 6)] for label, p in token.alternatives],
+                    }
+                )
+                shown += render.generated_token_html(token, language)
+                text += token.text
+                reply.tokens = len(tokens)
+                line = render.progress_line(len(tokens), token.finish, time.perf_counter() - started, language)
+                data = {"text": text, "tokens": tokens, "finish": token.finish}
+                yield shown, data, render.status_html([line], notices)
+        # Once its measurement has ended: the same text, and under it what it cost.
+        data["cost"] = asdict(reply.cost)
+        yield shown, data, render.status_html([line], notices, reply_cost_html(reply.cost, language))
 
     # ---- chat
 
@@ -284,15 +294,21 @@ class Handlers:
         if dropped:
             notices.insert(0, TEXTS.get("sampling_messages_dropped", language, count=dropped))
         yield messages, "", render.status_html([], notices), 0
-        reply, count = "", 0
+        answer, count = "", 0
         started = time.perf_counter()
         seed = DEFAULT_SEED if seed is None else int(seed)
-        # The answer ends at the end of the assistant's turn (<|im_end|> for ChatML), or at its length.
-        for token in logic.generate(lm, context, settings, token_limit, seed, end_token_ids=lm.end_of_turn_ids):
-            reply += token.text
-            count += 1
-            line = render.progress_line(count, token.finish, time.perf_counter() - started, language)
-            yield messages + [{"role": "assistant", "content": reply}], "", render.status_html([line], notices), count
+        conversation, line = messages, ""
+        with REPLY_COSTS.measure() as reply:
+            # The answer ends at the end of the assistant's turn (<|im_end|> for ChatML), or at its length.
+            for token in logic.generate(lm, context, settings, token_limit, seed, end_token_ids=lm.end_of_turn_ids):
+                answer += token.text
+                count += 1
+                reply.tokens = count
+                line = render.progress_line(count, token.finish, time.perf_counter() - started, language)
+                conversation = messages + [{"role": "assistant", "content": answer}]
+                yield conversation, "", render.status_html([line], notices), count
+        # Once its measurement has ended: under the conversation, what this answer cost.
+        yield conversation, "", render.status_html([line], notices, reply_cost_html(reply.cost, language)), count
 
     # ---- small things
 

@@ -39,10 +39,12 @@ def choice_label(candidate, language: str) -> str:
     return f"{visible_whitespace(candidate.label)} · {percent(candidate.probabilities[-1], language)}"
 
 
-def status_html(lines: list[str], notices: list[str] = ()) -> str:
+def status_html(lines: list[str], notices: list[str] = (), cost_html: str = "") -> str:
+    """A stream's or a view's status lines and notices; under a finished reply, its cost line
+    (shared/reply_cost_ui.py's HTML)."""
     paragraphs = [f"<p>{html.escape(line)}</p>" for line in lines]
     paragraphs += [f'<p class="notice">{html.escape(notice)}</p>' for notice in notices]
-    return f'<div class="sampling-status">{"".join(paragraphs)}</div>'
+    return f'<div class="sampling-status">{"".join(paragraphs)}{cost_html}</div>'
 
 
 def placeholder_html(language: str) -> str:

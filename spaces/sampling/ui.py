@@ -31,6 +31,7 @@ from shared.language_models import (
     VIEWS_CONCURRENCY_ID,
     load_model,
 )
+from shared.reply_cost_ui import ANNOUNCE_SCRIPT, build_context_panel
 from shared.weights import WeightsUnavailable
 from spaces.sampling.handlers import DEFAULT_SEED, Handlers
 from spaces.sampling.models import CHAT_MODEL, COMPLETION_MODEL, TabModels, language_model, model_title
@@ -329,6 +330,10 @@ def build(hub: Hub) -> None:
     compare = build_compare()
     generation = build_generation()
     chat = build_chat(hub)
+    # What a reply costs: its line under each generation and chat answer (handlers.py), read to a
+    # screen reader once written; « Pour situer » and the memory calculator under the chat.
+    build_context_panel(hub)
+    gr.on(None, None, None, None, js=ANNOUNCE_SCRIPT)
     wire(hub, handlers, notice, settings, next_token, compare, generation, chat)
 
 
