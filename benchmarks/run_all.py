@@ -96,6 +96,12 @@ BENCHMARKS = (
         ),
     ),
     Benchmark(
+        "reply_cost",
+        "reply_cost.py",
+        (),
+        ("reply/ratio", "reply/cpu_ratio", "reply/meter_ms", "reply/first_reply_probe_s", "start/ratio"),
+    ),
+    Benchmark(
         "first_load",
         "first_load.py",
         REUSE_CACHE,

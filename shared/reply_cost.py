@@ -113,8 +113,10 @@ def processes_cpu_seconds() -> float:
 
 def offline_tracker():
     """codecarbon's tracker for this process, France's factor, nothing written, no network."""
-    logging.getLogger("codecarbon").setLevel(logging.WARNING)  # its INFO line per measurement would flood the log
     from codecarbon import OfflineEmissionsTracker
+
+    # Its INFO lines (one per measurement) would flood the hub's log; its import sets them on.
+    logging.getLogger("codecarbon").setLevel(logging.WARNING)
 
     return OfflineEmissionsTracker(
         country_iso_code=COUNTRY,

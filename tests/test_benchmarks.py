@@ -76,6 +76,12 @@ HEADLINES = {
         rf"the hub's CPU for the rush: ours {N} s against {N} s",
         rf"one compressed page GET, the server's CPU: ours {N} ms",
     ),
+    "reply_cost": (
+        rf"reply: with the meter {N} s, without {N} s -> ratio {N}x",
+        rf"the meter's own work per reply: {N} ms",
+        rf"hub first page: ours {N} s, before {N} s -> ratio {N}x",
+        r"at the hub.s start: codecarbon imported (?:no|yes), ecologits imported (?:no|yes)",
+    ),
     "load_harness": (
         rf"throughput {N} calls/s",
         rf"latency of successful calls: p50 {N} ms, p95 {N} ms, max {N} ms",
