@@ -534,6 +534,7 @@ def test_the_endpoint_generates_and_reproduces(endpoint):
     named = endpoint.view_api(return_format="dict", print_info=False)["named_endpoints"]
     assert [name for name in named if "seg2sat" in name or "diffusion" in name] == [
         "/seg2sat_generate",
+        "/seg2sat_compare",
         "/seg2sat_repaint",
         "/seg2sat_live",
         "/seg2sat_send_to_search",
@@ -763,6 +764,25 @@ def test_a_step_count_the_path_cannot_run_is_refused_in_the_pages_language(
         Client(endpoint.src, verbose=False, headers={"Accept-Language": "en"}).predict(
             *arguments, api_name="/seg2sat_generate"
         )
+
+
+def test_the_comparison_shows_the_same_map_and_seed_on_both_paths(endpoint):
+    """Each image is the one its path gives alone for that map and seed; on a CPU the comparison's
+    time is said before it starts."""
+    distilled, _, _, _ = call(endpoint, EXAMPLES[2].path, steps=4, path="distilled")
+    reference, _, _, _ = call(endpoint, EXAMPLES[2].path, steps=20, path="reference")
+    job = endpoint.submit(
+        drawing_of(EXAMPLES[2].path), "Saumur", "satellite", "", 42, False, SIZE, 1.0, api_name="/seg2sat_compare"
+    )
+    results, status, seed = job.result()
+    assert seed == 42 and [item["caption"] for item in results] == [
+        "version distillée, 4 étapes, graine 42",
+        "version de référence, 20 étapes, graine 42",
+    ]
+    assert image_bytes(results[0]) == image_bytes(distilled[0]) and image_bytes(results[1]) == image_bytes(reference[0])
+    assert "la distillation apprend au modèle à faire en 4 étapes" in html.unescape(status)
+    first_status = job.outputs()[0][1]
+    assert "Sans GPU, la comparaison prend environ" in html.unescape(first_status)
 
 
 def test_a_photo_instead_of_a_map_is_refused_clearly(endpoint):

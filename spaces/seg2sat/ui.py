@@ -132,6 +132,9 @@ def build(hub: Hub) -> None:
             results = image_grids.GeneratedImageGrid(elem_id="seg2sat-results")
             status = gr.HTML(elem_id="seg2sat-status")
             send_to_search = gr.Button(TEXTS.label("seg2sat_send_to_search"), size="sm", visible=False)
+            compare_button = gr.Button(
+                TEXTS.label("seg2sat_compare"), size="sm", visible=False, elem_id="seg2sat-compare"
+            )
             style = gr.Radio(style_choices(), value=DEFAULT_STYLE, label=TEXTS.label("seg2sat_style"))
             place = gr.Textbox(
                 label=TEXTS.label("seg2sat_place"),
@@ -244,7 +247,9 @@ def build(hub: Hub) -> None:
             availability.value = hub.page_texts.add("seg2sat_availability", **sentences)
             availability.visible = True
             path.visible = False
-        elif on_cpu(hub):  # half a minute instead of minutes: what a CPU offers first
+        else:
+            compare_button.visible = True
+        if distilled_available(hub) and on_cpu(hub):  # half a minute instead of minutes: what a CPU offers first
             path.value = "distilled"
             steps.value, size.value = DISTILLED_PRESET.steps, DISTILLED_PRESET.size
             guidance.interactive = False
@@ -560,6 +565,83 @@ def build(hub: Hub) -> None:
         concurrency_limit=hub.settings.gpu_concurrency,
     )
     generation.then(cpu_estimate, estimate_inputs, estimate_outputs, api_visibility="private", queue=False)
+
+    # --- The trade-off: the same map and seed, distilled then reference, side by side -------------
+
+    @gpu_task(duration=120)
+    def compare(
+        drawn: str | None,
+        place_text: str,
+        style_key: str,
+        free_style_text: str,
+        seed_value: float | None,
+        seed_is_random: bool,
+        image_size: int,
+        conditioning_scale: float,
+        example: int | None,
+        request: gr.Request,
+        progress=gr.Progress(),
+    ):
+        from spaces.seg2sat import pipeline as seg2sat
+
+        language = request_language(request)
+        sketch, notices = prepared(drawn, image_size, language)
+        seed_used = new_seed() if seed_is_random or seed_value is None else int(seed_value)
+        distilled, reference = PRESETS["distilled"], PRESETS["reference"]
+        runs = (  # (path, steps, guidance, decoder): each path's own settings, the size chosen
+            ("distilled", distilled.steps, distilled.guidance_scale, "taesd"),
+            ("reference", reference.steps, reference.guidance_scale, "vae"),
+        )
+        if on_cpu(hub):  # the time it will take comes first, before the first step's wait
+            estimates = [seconds_for(steps, sketch.width, 1, guidance, path) for path, steps, guidance, _ in runs]
+            line = TEXTS.get("seg2sat_cpu_unmeasured", language)
+            if None not in estimates:
+                line = TEXTS.get(
+                    "seg2sat_compare_estimate", language, duration=views.duration_text(sum(estimates), language)
+                )
+            yield [], views.status_html([line], notices, language), seed_used
+        try:
+            models = {
+                "reference": seg2sat.shared_pipeline(hub, progress, language),
+                "distilled": seg2sat.shared_distilled_pipeline(hub, progress, language),
+            }
+        except WeightsUnavailable:
+            yield [], unavailable_status(language), seed_value
+            return
+        prompt = prompt_for(models["reference"], place_text, style_key, free_style_text, language, notices)
+        finished = []
+        for path, steps, guidance, decoder in runs:
+            stream = seg2sat.stream_generation(
+                models[path],
+                sketch,
+                prompt,
+                [seed_used],
+                steps,
+                guidance,
+                conditioning_scale,
+                preview=seg2sat.preview_decoder(hub),
+                times=logic.STEP_TIMES,
+            )
+            guided = path == "reference"
+            for state, _, running, running_status in shown_steps(
+                stream, language, notices, [], sketch.width, 1, guided, decoder
+            ):
+                if not state.done:
+                    yield finished + running, running_status, seed_used
+                    continue
+                caption = TEXTS.get(f"seg2sat_compare_{path}", language, steps=steps, seed=seed_used)
+                finished.append({"image": state.images[0], "caption": caption, "seed": seed_used})
+        line = TEXTS.get("seg2sat_compare_done", language, seed=seed_used)
+        yield finished, views.status_html([line], notices, language, prompt=prompt), seed_used
+
+    compare_button.click(
+        compare,
+        [drawing, place, style, free_style, seed, random_seed, size, conditioning, chosen_example],
+        [results, status, seed],
+        api_name="seg2sat_compare",
+        concurrency_id=GPU_CONCURRENCY_ID,
+        concurrency_limit=hub.settings.gpu_concurrency,
+    )
 
     # --- Repainting part of a real photo: the area whose class changed is redrawn ----------------
 
