@@ -76,7 +76,6 @@ TAESD_KEY = "taesd"
 TCD_LORA_KEY = "tcd_lora"
 TCD_LORA_FILE = "pytorch_lora_weights.safetensors"
 PIPELINE_CACHE_KEY = f"{CONTROLNET_KEY}:pipeline"  # the catalogue key first: the About tab lists it there
-DISTILLED_CACHE_KEY = f"{TCD_LORA_KEY}:pipeline"
 SAFETENSORS = "diffusion_pytorch_model.safetensors"
 PICKLED = "diffusion_pytorch_model.bin"
 
@@ -245,10 +244,33 @@ def load_distilled_pipeline(hub, reference):
     return distilled
 
 
+# The distilled path of each loaded reference pipeline, living exactly as long as it. Not an entry
+# of the model cache of its own: the distilled path holds the reference's ControlNet, text encoder
+# and VAE, so the cache evicting the reference alone (the two exceed its default budget) would free
+# nothing, and the reference's next use would load those a second time beside them.
+_DISTILLED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_DISTILLED_LOCK = threading.Lock()
+
+
 def shared_distilled_pipeline(hub, progress: Callable | None = None, language: str = "fr"):
-    """The distilled path through the hub's model cache, the reference pipeline loaded first."""
+    """The distilled path of the shared reference pipeline (loaded first): built once, on first
+    use, with a progress message; WeightsUnavailable when its LoRA is missing. The model cache
+    counts the reference's size only: the distilled path adds its UNet (3.5 GB in float32)."""
+    from shared.hub import TEXTS as HUB_TEXTS
+    from shared.hub import model_name
+
     reference = shared_pipeline(hub, progress, language)
-    return hub.load_model(DISTILLED_CACHE_KEY, lambda: load_distilled_pipeline(hub, reference), progress, language)
+    with _DISTILLED_LOCK:
+        if reference not in _DISTILLED:
+            if progress is not None:
+                progress(None, desc=HUB_TEXTS.get("loading_model", language, model=model_name(TCD_LORA_KEY, language)))
+            started = time.perf_counter()
+            _DISTILLED[reference] = load_distilled_pipeline(hub, reference)
+            log.info(
+                "Seg2Sat's distilled path: the TCD LoRA fused into a copy of the UNet in %.1f s",
+                time.perf_counter() - started,
+            )
+        return _DISTILLED[reference]
 
 
 def is_distilled(pipeline) -> bool:
