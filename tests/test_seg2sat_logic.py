@@ -6,7 +6,7 @@ import threading
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from spaces.seg2sat import logic, palette
 from spaces.seg2sat.examples import EXAMPLES
@@ -282,3 +282,65 @@ def test_what_cannot_be_repainted_is_refused_with_a_notice_in_both_languages(cas
     assert french != english and "{" not in french + english
     if case == "sizes":
         assert "384 × 384" in french and "512 × 512" in french
+
+
+def test_each_decoder_has_its_own_decode_time():
+    """The distilled path decodes with TAESD, the reference with the VAE: a step costs the same on
+    either (one network), but the reference's estimate keeps the VAE's decode."""
+    times = logic.StepTimes()
+    times.record(logic.Timing(IMAGE_SIZE, 1, True, step_seconds=33.0, decode_seconds=33.0, decoder="vae"))
+    times.record(logic.Timing(384, 1, False, step_seconds=7.5, decode_seconds=0.5, decoder="taesd"))
+    assert times.estimate(4, 384, 1, False, "taesd") == pytest.approx(4 * 7.5 + 0.5)
+    assert times.estimate(20, IMAGE_SIZE, 1, True, "vae") == pytest.approx(20 * 33 + 33)
+    # A shape measured with the other decoder: its steps, this decoder's decode (scaled to the size).
+    assert times.estimate(4, 384, 1, False, "vae") == pytest.approx(4 * 7.5 + 33 * (384 / IMAGE_SIZE) ** 2)
+
+
+@pytest.mark.parametrize(
+    "steps, distilled, refusal",
+    [
+        (4, True, None),
+        (2, True, None),
+        (8, True, None),
+        (20, False, None),
+        (1, True, ("seg2sat_steps_range", {"steps": 1, "low": 2, "high": 8, "path": "seg2sat_path_distilled"})),
+        (9, True, ("seg2sat_steps_range", {"steps": 9, "low": 2, "high": 8, "path": "seg2sat_path_distilled"})),
+        (0, False, ("seg2sat_steps_range", {"steps": 0, "low": 1, "high": 50, "path": "seg2sat_path_reference"})),
+        (500, False, ("seg2sat_steps_range", {"steps": 500, "low": 1, "high": 50, "path": "seg2sat_path_reference"})),
+        (4.5, True, ("seg2sat_steps_whole", {"steps": 4.5})),
+    ],
+)
+def test_steps_are_checked_against_the_chosen_paths_range(steps, distilled, refusal):
+    notice = logic.steps_refusal(steps, distilled)
+    assert (notice if notice is None else (notice.key, notice.values)) == refusal
+
+
+@pytest.mark.parametrize(
+    "key, values, french, english",
+    [
+        ("seg2sat_steps_whole", {"steps": 4.5}, "(4,5 ne convient pas)", "(4.5 will not do)"),
+        (
+            "seg2sat_steps_range",
+            {"steps": 9, "low": 2, "high": 8, "path": "seg2sat_path_distilled"},
+            "Version distillée en 4 étapes, plus rapide, un peu moins détaillée : de 2 à 8 étapes (9 ne convient pas).",
+            "Distilled version in 4 steps, faster, a little less detailed: from 2 to 8 steps (9 will not do).",
+        ),
+    ],
+)
+def test_a_refused_step_count_is_said_in_both_languages(key, values, french, english):
+    from spaces.seg2sat import views
+
+    notice = logic.Notice(key, values)
+    assert french in views.notice_text(notice, "fr") and english in views.notice_text(notice, "en")
+
+
+def test_a_photo_is_no_map():
+    with pytest.raises(logic.NotAMap) as refused:
+        logic.sketch_with_notices(Image.open(EXAMPLES[0].photo_path), 64)
+    assert refused.value.notice.key == "seg2sat_not_a_map" and refused.value.notice.values["percent"] > 90
+    # A map drawn by hand, its strokes' edges smoothed, is one.
+    water, building = palette.CLASS_BY_ENGLISH_NAME["water"].rgb, palette.CLASS_BY_ENGLISH_NAME["building"].rgb
+    drawn = Image.new("RGB", (64, 64), water)
+    drawn.paste(building, (0, 0, 32, 64))
+    _, notices = logic.sketch_with_notices(drawn.filter(ImageFilter.GaussianBlur(2)), 64)
+    assert "seg2sat_snapped" in [notice.key for notice in notices]

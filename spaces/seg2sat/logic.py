@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from spaces.seg2sat import palette
-from spaces.seg2sat.options import IMAGE_SIZE
+from spaces.seg2sat.options import DISTILLED_STEPS, IMAGE_SIZE, STEPS
 
 # --- The drawing --------------------------------------------------------------------------------
 
@@ -70,12 +70,27 @@ class Notice:
     values: dict = field(default_factory=dict)
 
 
+# A map, drawn or exported, holds palette colours but along its strokes' smoothed edges; a photo
+# holds almost none (FLAIR's example photos: 95-99 % of their pixels off the palette).
+MAX_MAP_OFF_PALETTE_FRACTION = 0.5
+
+
+class NotAMap(ValueError):
+    """A picture that is no land-cover map (a photo); `notice` says so in words the tab translates."""
+
+    def __init__(self, off_palette_fraction: float):
+        super().__init__("not a land-cover map")
+        self.notice = Notice("seg2sat_not_a_map", {"percent": round(100 * off_palette_fraction, 1)})
+
+
 def sketch_with_notices(picture: Image.Image | None, size: int = IMAGE_SIZE) -> tuple[Image.Image, list[Notice]]:
     """The sketch to generate from (size × size, palette colours only), and what was done to the
-    picture to get it."""
+    picture to get it; NotAMap for a photo, which snapping would turn into noise of classes."""
     if picture is None:
         return palette.blank_sketch(size), [Notice("seg2sat_empty_canvas")]
     prepared = palette.prepare_sketch(picture, size)
+    if prepared.off_palette_fraction > MAX_MAP_OFF_PALETTE_FRACTION:
+        raise NotAMap(prepared.off_palette_fraction)
     notices = []
     if prepared.cropped:
         width, height = prepared.original_size
@@ -88,6 +103,20 @@ def sketch_with_notices(picture: Image.Image | None, size: int = IMAGE_SIZE) -> 
     if len(shares) == 1:
         notices.append(Notice("seg2sat_one_class", {"name": shares[0][0]}))
     return prepared.image, notices
+
+
+def steps_refusal(steps: float, distilled: bool) -> Notice | None:
+    """Why `steps` cannot be run on the chosen path (a Notice the tab words), or None. The slider
+    stops a finger at its range, not a number typed in its box (« 4,5 ») or sent to the API."""
+    if steps != int(steps):
+        return Notice("seg2sat_steps_whole", {"steps": steps})
+    allowed = DISTILLED_STEPS if distilled else STEPS
+    if not allowed.minimum <= steps <= allowed.maximum:
+        path = "seg2sat_path_distilled" if distilled else "seg2sat_path_reference"
+        return Notice(
+            "seg2sat_steps_range", {"steps": int(steps), "low": allowed.minimum, "high": allowed.maximum, "path": path}
+        )
+    return None
 
 
 # --- Repainting a real place -------------------------------------------------------------------
@@ -171,6 +200,9 @@ class Timing:
     guided: bool  # guidance > 1: each step runs the UNet and the ControlNet with and without the prompt
     step_seconds: float
     decode_seconds: float
+    decoder: str = (
+        "vae"  # what made the final image: "vae" (Stable Diffusion's) or "taesd" (a distilled, ~30× cheaper one)
+    )
 
 
 def _work(size: int, images: int, guided: bool) -> float:
@@ -182,31 +214,36 @@ def _work(size: int, images: int, guided: bool) -> float:
 
 class StepTimes:
     """What generating costs on this machine, from measurements: the latest one of each shape
-    (size, images, guidance), and the latest of all for shapes never run."""
+    (size, images, guidance), and the latest of all for shapes never run. A step costs the same on
+    either path (the distilled UNet is the same network); the decode is the latest of its decoder's."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._by_shape: dict[tuple[int, int, bool], Timing] = {}
         self._latest: Timing | None = None
+        self._by_decoder: dict[str, Timing] = {}
 
     def record(self, timing: Timing) -> None:
         with self._lock:
             self._by_shape[(timing.size, timing.images, timing.guided)] = timing
             self._latest = timing
+            self._by_decoder[timing.decoder] = timing
 
     @property
     def measured(self) -> bool:
         return self._latest is not None
 
-    def estimate(self, steps: int, size: int, images: int, guided: bool) -> float | None:
+    def estimate(self, steps: int, size: int, images: int, guided: bool, decoder: str = "vae") -> float | None:
         """Seconds that `steps` steps and the decode will take; None before any measurement."""
         with self._lock:
             known = self._by_shape.get((size, images, guided)) or self._latest
-        if known is None:
-            return None
+            if known is None:
+                return None
+            # The decode of the measurement used for the steps if it had this decoder, else this decoder's latest.
+            decoded = known if known.decoder == decoder else self._by_decoder.get(decoder, known)
         step_ratio = _work(size, images, guided) / _work(known.size, known.images, known.guided)
-        decode_ratio = (size / known.size) ** 2 * images / known.images
-        return steps * known.step_seconds * step_ratio + known.decode_seconds * decode_ratio
+        decode_ratio = (size / decoded.size) ** 2 * images / decoded.images
+        return steps * known.step_seconds * step_ratio + decoded.decode_seconds * decode_ratio
 
 
 # One device per process (shared/device.py chooses it once): what it costs is a fact of the process.

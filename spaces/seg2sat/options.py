@@ -1,5 +1,5 @@
 """What a user chooses for one Seg2Sat generation: the prompt, the seeds, the settings' ranges, and
-the presets (the styles, the CPU's fast settings, the live mode's steps).
+the presets (the styles, the reference and distilled paths, the CPU's fast settings, the live mode's steps).
 
 Kept apart from pipeline.py so that the tab can show these choices without importing torch.
 """
@@ -31,6 +31,11 @@ STEPS = Range(1, 50, 20)
 GUIDANCE_SCALE = Range(1.0, 20.0, 7.5)
 CONDITIONING_SCALE = Range(0.0, 2.0, 1.0)
 VARIATIONS = Range(1, 4, 1)
+# The distilled path (Trajectory Consistency Distillation LoRA): its authors' 4 steps by default; 2
+# still makes an image, past 8 a step adds little. eta is TCDScheduler's share of fresh noise at
+# each step (0: deterministic); 0.3 is what the TCD authors recommend for 4 steps.
+DISTILLED_STEPS = Range(2, 8, 4)
+DISTILLED_ETA = 0.3
 MAX_SEED = 2**32 - 1
 
 
@@ -67,6 +72,18 @@ class Preset:
 # step is ~14 s and the decode ~12 s; UniPC still makes a clean image in 10 steps: ~2.5 min.
 # Guidance stays: without it (guidance 1, half the work) Stable Diffusion's images wash out.
 CPU_PRESET = Preset(steps=10, size=384, guidance_scale=GUIDANCE_SCALE.default, variations=1)
+
+# The two paths the tab offers, with the settings each one takes when chosen. The reference is the
+# model as published. The distilled path's guidance is not used (it runs without): the slider keeps
+# the reference's value. At 384 px it makes an image in about half a minute on a 2-core CPU.
+REFERENCE_PRESET = Preset(
+    steps=int(STEPS.default), size=IMAGE_SIZE, guidance_scale=GUIDANCE_SCALE.default, variations=1
+)
+DISTILLED_PRESET = Preset(
+    steps=int(DISTILLED_STEPS.default), size=384, guidance_scale=GUIDANCE_SCALE.default, variations=1
+)
+PATHS = ("distilled", "reference")  # what /seg2sat_generate's `path` takes
+PRESETS = {"distilled": DISTILLED_PRESET, "reference": REFERENCE_PRESET}
 
 # Live mode: the image follows the pen, so a few steps only. UniPC at 8 steps keeps the sketch's
 # shapes and textures; on an H100 that is ~0.35 s eager, ~0.2 s compiled (20 steps: 0.93 / 0.39 s).

@@ -20,6 +20,12 @@ live request, the forward noising) is in logic.py.
   call for 20 steps); CUDA graphs remove the launches: 0.39 s in an experiment (docs/performance.md).
   "max-autotune" adds minutes of kernel search to the start for what CUDA graphs already give.
 * Scheduler: UniPC instead of the base model's PNDM, because it is good at 20 steps and fewer.
+* The distilled path (key `tcd_lora`): the Trajectory Consistency Distillation LoRA of SD 2.1 base
+  (`h1t/TCD-SD21-base-LoRA`) fused once at load into a copy of the UNet, `TCDScheduler`, no
+  guidance (one batch per step instead of two: the distillation learnt the guided result), 2-8
+  steps, and TAESD for the final image too when its weights are here. The ControlNet, the text
+  encoder and the VAE are the reference pipeline's own objects: only the UNet is held twice. A CPU
+  makes an image in half a minute this way instead of minutes (docs/models.md).
 * Previews: at each step the latents are decoded by TAESD (`madebyollin/taesd`, a 1 M-parameter
   distilled VAE decoder) when its weights are on this machine, else turned into colours by a fixed
   linear map (4 latent channels → RGB, the factors known for SD's VAE), a few thousand
@@ -28,6 +34,7 @@ live request, the forward noising) is in logic.py.
 
 from __future__ import annotations
 
+import copy
 import logging
 import queue
 import shutil
@@ -50,6 +57,9 @@ from spaces.seg2sat.logic import StepTimes, Timing, pasted_back
 from spaces.seg2sat.options import (
     CONDITIONING_SCALE,
     DEFAULT_PLACE,
+    DISTILLED_ETA,
+    DISTILLED_PRESET,
+    DISTILLED_STEPS,
     GUIDANCE_SCALE,
     IMAGE_SIZE,
     LIVE_STEPS,
@@ -63,6 +73,8 @@ log = logging.getLogger(__name__)
 CONTROLNET_KEY = "seg2sat_controlnet"
 BASE_KEY = "sd21_base"
 TAESD_KEY = "taesd"
+TCD_LORA_KEY = "tcd_lora"
+TCD_LORA_FILE = "pytorch_lora_weights.safetensors"
 PIPELINE_CACHE_KEY = f"{CONTROLNET_KEY}:pipeline"  # the catalogue key first: the About tab lists it there
 SAFETENSORS = "diffusion_pytorch_model.safetensors"
 PICKLED = "diffusion_pytorch_model.bin"
@@ -154,6 +166,15 @@ def weights_cached(hub) -> bool:
     return True
 
 
+def distilled_weights_cached(hub) -> bool:
+    """Whether the TCD LoRA is on this machine (nothing is downloaded to find out)."""
+    try:
+        hub.weights.locate(TCD_LORA_KEY, download=False)
+    except WeightsUnavailable:
+        return False
+    return True
+
+
 def load_pipeline(hub):
     """The Seg2Sat pipeline on the hub's device and dtype, compiled if the settings ask and the
     device is CUDA; WeightsUnavailable says what is missing."""
@@ -194,6 +215,72 @@ def shared_pipeline(hub, progress: Callable | None = None, language: str = "fr")
     return hub.load_model(PIPELINE_CACHE_KEY, lambda: load_pipeline(hub), progress, language)
 
 
+def load_distilled_pipeline(hub, reference):
+    """The distilled path around `reference`'s models: its UNet copied with the TCD LoRA fused in
+    (then the LoRA's layers removed: a step costs what a plain UNet's does), TCDScheduler, and
+    TAESD as the decoder when its weights are here. WeightsUnavailable when the LoRA is missing."""
+    from diffusers import StableDiffusionControlNetPipeline, TCDScheduler
+
+    folder = hub.weights.locate(TCD_LORA_KEY)
+    if not (folder / TCD_LORA_FILE).exists():
+        raise WeightsUnavailable(hub.weights.source(TCD_LORA_KEY), f"{folder} holds no {TCD_LORA_FILE}")
+    runtime = torch_runtime(hub.settings)
+    taesd = tiny_decoder(hub)
+    unet = copy.deepcopy(getattr(reference.unet, "_orig_mod", reference.unet))  # the eager module if compiled
+    distilled = StableDiffusionControlNetPipeline(
+        **{
+            **reference.components,
+            "unet": unet,
+            "vae": reference.vae if taesd is None else taesd,
+            "scheduler": TCDScheduler.from_config(reference.scheduler.config),
+        },
+        requires_safety_checker=False,
+    )
+    distilled.load_lora_weights(folder, weight_name=TCD_LORA_FILE, adapter_name="tcd")
+    distilled.fuse_lora(components=["unet"])
+    distilled.unload_lora_weights()  # keeps the fused weights
+    if hub.settings.seg2sat_compile and runtime.device.type == "cuda":
+        distilled.unet = torch.compile(distilled.unet, mode="reduce-overhead")
+    return distilled
+
+
+# The distilled path of each loaded reference pipeline, living exactly as long as it. Not an entry
+# of the model cache of its own: the distilled path holds the reference's ControlNet, text encoder
+# and VAE, so the cache evicting the reference alone (the two exceed its default budget) would free
+# nothing, and the reference's next use would load those a second time beside them.
+_DISTILLED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_DISTILLED_LOCK = threading.Lock()
+
+
+def shared_distilled_pipeline(hub, progress: Callable | None = None, language: str = "fr"):
+    """The distilled path of the shared reference pipeline (loaded first): built once, on first
+    use, with a progress message; WeightsUnavailable when its LoRA is missing. The model cache
+    counts the reference's size only: the distilled path adds its UNet (3.5 GB in float32)."""
+    from shared.hub import TEXTS as HUB_TEXTS
+    from shared.hub import model_name
+
+    reference = shared_pipeline(hub, progress, language)
+    with _DISTILLED_LOCK:
+        if reference not in _DISTILLED:
+            if progress is not None:
+                progress(None, desc=HUB_TEXTS.get("loading_model", language, model=model_name(TCD_LORA_KEY, language)))
+            started = time.perf_counter()
+            _DISTILLED[reference] = load_distilled_pipeline(hub, reference)
+            log.info(
+                "Seg2Sat's distilled path: the TCD LoRA fused into a copy of the UNet in %.1f s",
+                time.perf_counter() - started,
+            )
+        return _DISTILLED[reference]
+
+
+def is_distilled(pipeline) -> bool:
+    return type(pipeline.scheduler).__name__ == "TCDScheduler"
+
+
+def decodes_with_taesd(pipeline) -> bool:
+    return type(pipeline.vae).__name__ == "AutoencoderTiny"
+
+
 _WARMED_UP: weakref.WeakSet = weakref.WeakSet()  # pipelines already run once (a reloaded one is new)
 _WARM_UP_LOCK = threading.Lock()
 
@@ -201,8 +288,9 @@ _WARM_UP_LOCK = threading.Lock()
 def warm_up(hub, times: StepTimes) -> None:
     """Load the pipeline and run it once before anyone waits for it, recording what it costs:
     compiled, each call of COMPILE_WARM_UP_CALLS (the cost of each is logged); otherwise one step
-    of the default image, whose time tells a CPU's users how long theirs will take. Once per
-    loaded pipeline, however often the tab is opened."""
+    of the default image, whose time tells a CPU's users how long theirs will take. The distilled
+    path first, when its LoRA is here (`warm_up_distilled`). Once per loaded pipeline, however
+    often the tab is opened."""
     from diffusers.utils.torch_utils import is_compiled_module
 
     pipeline = shared_pipeline(hub)
@@ -211,6 +299,8 @@ def warm_up(hub, times: StepTimes) -> None:
             return
         _WARMED_UP.add(pipeline)
     prompt = build_prompt(DEFAULT_PLACE, "")
+    if distilled_weights_cached(hub):  # first: a CPU's default, whose estimate is then shown soonest
+        warm_up_distilled(shared_distilled_pipeline(hub), prompt, times)
     compiled = is_compiled_module(pipeline.unet)
     calls = COMPILE_WARM_UP_CALLS if compiled else ((IMAGE_SIZE, 1, CONDITIONING_SCALE.default),)
     for size, variations, conditioning_scale in calls:
@@ -240,13 +330,28 @@ def warm_up(hub, times: StepTimes) -> None:
         )
 
 
-def preview_decoder(hub) -> Callable[[torch.Tensor], np.ndarray]:
-    """How previews are made: TAESD when its weights are on this machine (never downloaded for
-    this), else the linear map."""
+def warm_up_distilled(distilled, prompt: str, times: StepTimes) -> None:
+    """Two steps of the distilled path at its preset's size (its fewest: one is the first step's
+    cost, the other the steady one), which also measures its decoder for the estimates."""
+    started = time.perf_counter()
+    sketch = palette.blank_sketch(DISTILLED_PRESET.size)
+    steps = int(DISTILLED_STEPS.minimum)
+    DENOISING_THREAD.submit(generate, distilled, sketch, prompt, [0], steps, times=times).result()
+    log.info(
+        "Seg2Sat warm-up (distilled): %d × %d px, %d steps in %.1f s",
+        sketch.width,
+        sketch.height,
+        steps,
+        time.perf_counter() - started,
+    )
+
+
+def tiny_decoder(hub):
+    """TAESD, loaded once, when its weights are on this machine (never downloaded for this); else None."""
     try:
         folder = hub.weights.locate(TAESD_KEY, download=False)
     except WeightsUnavailable:
-        return latents_to_rgb
+        return None
     runtime = torch_runtime(hub.settings)
 
     def load():
@@ -254,7 +359,14 @@ def preview_decoder(hub) -> Callable[[torch.Tensor], np.ndarray]:
 
         return AutoencoderTiny.from_pretrained(folder, dtype=runtime.dtype).to(runtime.device).eval()
 
-    decoder = hub.load_model(TAESD_KEY, load)
+    return hub.load_model(TAESD_KEY, load)
+
+
+def preview_decoder(hub) -> Callable[[torch.Tensor], np.ndarray]:
+    """How previews are made: TAESD when its weights are on this machine, else the linear map."""
+    decoder = tiny_decoder(hub)
+    if decoder is None:
+        return latents_to_rgb
     return lambda latents: taesd_to_rgb(decoder, latents)
 
 
@@ -299,14 +411,18 @@ def generate(
 ) -> Generation:
     """One image per seed, guided by `sketch` (a square of palette colours: see palette.prepare_sketch).
 
+    On the distilled pipeline (`load_distilled_pipeline`), `steps` is within DISTILLED_STEPS and
+    `guidance_scale` is not used: it runs without guidance, with TCD's eta DISTILLED_ETA.
     The images have the sketch's size. `on_step(step, total, timestep, latents)` receives a copy of
     each step's latents, on the device: turning them into a preview waits for the device, which is
     best done in another thread. `should_stop()` returning True skips the remaining steps. What the
     steps and the decode cost goes to `times` (a finished generation only). The same seed and
     settings give the same image: each variation draws its noise from its own CPU generator, so a
     seed also gives the same start on any device."""
-    STEPS.check("steps", steps)
-    GUIDANCE_SCALE.check("guidance_scale", guidance_scale)
+    distilled = is_distilled(pipeline)
+    (DISTILLED_STEPS if distilled else STEPS).check("steps", steps)
+    if not distilled:
+        GUIDANCE_SCALE.check("guidance_scale", guidance_scale)
     CONDITIONING_SCALE.check("conditioning_scale", conditioning_scale)
     VARIATIONS.check("number of seeds", len(seeds))
     arguments = dict(
@@ -315,12 +431,16 @@ def generate(
         width=sketch.width,
         height=sketch.height,
         num_inference_steps=steps,
-        guidance_scale=float(guidance_scale),
+        # diffusers guides when the scale is above 1: 0 is TCD's documented setting, no guidance.
+        guidance_scale=0.0 if distilled else float(guidance_scale),
         controlnet_conditioning_scale=float(conditioning_scale),
         num_images_per_prompt=len(seeds),
         generator=[torch.Generator("cpu").manual_seed(s) for s in seeds],
     )
-    return _denoise(per_call(pipeline, type(pipeline)), arguments, guidance_scale > 1, on_step, should_stop, times)
+    if distilled:
+        arguments["eta"] = DISTILLED_ETA
+    guided = not distilled and guidance_scale > 1
+    return _denoise(per_call(pipeline, type(pipeline)), arguments, guided, on_step, should_stop, times)
 
 
 def per_call(pipeline, pipeline_class):
@@ -364,7 +484,8 @@ def _denoise(
         (step_ends[-1] - step_ends[0]) / (len(step_ends) - 1) if len(step_ends) > 1 else step_ends[0] - started
     )
     images = result.images
-    timing = Timing(images[0].width, len(images), guided, step_seconds, finished - step_ends[-1])
+    decoder = "taesd" if decodes_with_taesd(run) else "vae"
+    timing = Timing(images[0].width, len(images), guided, step_seconds, finished - step_ends[-1], decoder)
     if times is not None:
         times.record(timing)
     return Generation(result.images, timing)

@@ -179,3 +179,53 @@ def save_taesd(folder: Path, size: str = "tiny", seed: int = 0) -> None:
     """Files laid out like madebyollin/taesd's diffusers part: config.json and a safetensors."""
     torch.manual_seed(seed)
     taesd(size).save_pretrained(folder)
+
+
+# The layers the LCM / TCD LoRA scripts adapt in a Stable Diffusion UNet (diffusers'
+# examples/consistency_distillation, which the TCD LoRAs were trained with): attention, feed-forward,
+# the transformers' projections, the ResNets' convolutions and time embeddings, the resamplers.
+TCD_LORA_TARGETS = (
+    "to_q",
+    "to_k",
+    "to_v",
+    "to_out.0",
+    "proj_in",
+    "proj_out",
+    "ff.net.0.proj",
+    "ff.net.2",
+    "conv1",
+    "conv2",
+    "conv_shortcut",
+    "downsamplers.0.conv",
+    "upsamplers.0.conv",
+    "time_emb_proj",
+)
+
+
+def tcd_lora_state_dict(size: str = "tiny", rank: int = 4, seed: int = 0) -> dict[str, torch.Tensor]:
+    """A random LoRA of `unet(size)` laid out as h1t/TCD-SD21-base-LoRA's pytorch_lora_weights.safetensors:
+    the UNet only, kohya-style keys as those scripts save them (`get_module_kohya_state_dict`):
+    "lora_unet_<module path, dots as underscores>.lora_down.weight" / ".lora_up.weight" / ".alpha",
+    in float16. Unlike a freshly initialised LoRA (up = 0), both matrices are random, so that fusing
+    it changes the weights."""
+    from peft import LoraConfig, get_peft_model_state_dict, inject_adapter_in_model
+
+    torch.manual_seed(seed)
+    denoiser = unet(size)
+    config = LoraConfig(r=rank, lora_alpha=rank, target_modules=list(TCD_LORA_TARGETS), init_lora_weights=False)
+    inject_adapter_in_model(config, denoiser)
+    state = {}
+    for name, weight in get_peft_model_state_dict(denoiser).items():
+        key = "lora_unet_" + name.replace("lora_A", "lora_down").replace("lora_B", "lora_up")
+        key = key.replace(".", "_", key.count(".") - 2)  # keep ".lora_down.weight" as it is
+        state[key] = weight.to(torch.float16)
+        if ".lora_down." in key:
+            state[key.split(".")[0] + ".alpha"] = torch.tensor(float(config.lora_alpha), dtype=torch.float16)
+    return state
+
+
+def save_tcd_lora(folder: Path, size: str = "tiny", seed: int = 0) -> None:
+    """The file of h1t/TCD-SD21-base-LoRA (see `tcd_lora_state_dict`)."""
+    from safetensors.torch import save_file
+
+    save_file(tcd_lora_state_dict(size, seed=seed), folder / "pytorch_lora_weights.safetensors")

@@ -25,11 +25,14 @@ from spaces.seg2sat.options import (
     CONDITIONING_SCALE,
     CPU_PRESET,
     DEFAULT_STYLE,
+    DISTILLED_PRESET,
     GUIDANCE_SCALE,
     IMAGE_SIZE,
     IMAGE_SIZES,
     LIVE_STEPS,
     MAX_SEED,
+    PATHS,
+    PRESETS,
     STEPS,
     STYLE_PRESETS,
     VARIATIONS,
@@ -67,6 +70,15 @@ def warm_up(hub: Hub) -> None:
 def missing_model(hub: Hub) -> WeightsUnavailable | None:
     """Why images cannot be made on this server (the server log gets the remedy once), or None."""
     return next((missing for key in MODEL_KEYS if (missing := hub.weights.unavailable(key))), None)
+
+
+def distilled_available(hub: Hub) -> bool:
+    """Whether the distilled path can run here: its LoRA is on this machine, or the hub will give it."""
+    return hub.weights.unavailable("tcd_lora") is None
+
+
+def path_choices() -> list:
+    return [(TEXTS.label(f"seg2sat_path_{path}"), path) for path in PATHS]
 
 
 def on_cpu(hub: Hub) -> bool:
@@ -109,6 +121,10 @@ def build(hub: Hub) -> None:
             upload = gr.UploadButton(TEXTS.label("seg2sat_upload"), file_types=["image"], type="filepath", size="sm")
         with gr.Column(scale=1, min_width=320):
             generate_button = gr.Button(TEXTS.label("seg2sat_generate"), variant="primary", elem_id="seg2sat-generate")
+            # Which model makes the image: named on the page, the distilled one a CPU's default.
+            path = gr.Radio(
+                path_choices(), value="reference", label=TEXTS.label("seg2sat_path"), elem_id="seg2sat-path"
+            )
             repaint_button = gr.Button(TEXTS.label("seg2sat_repaint"), visible=False, elem_id="seg2sat-repaint")
             cpu_preset = gr.Button(size="sm", visible=False, elem_id="seg2sat-cpu-preset")
             estimate = gr.HTML(elem_id="seg2sat-estimate")
@@ -116,6 +132,9 @@ def build(hub: Hub) -> None:
             results = image_grids.GeneratedImageGrid(elem_id="seg2sat-results")
             status = gr.HTML(elem_id="seg2sat-status")
             send_to_search = gr.Button(TEXTS.label("seg2sat_send_to_search"), size="sm", visible=False)
+            compare_button = gr.Button(
+                TEXTS.label("seg2sat_compare"), size="sm", visible=False, elem_id="seg2sat-compare"
+            )
             style = gr.Radio(style_choices(), value=DEFAULT_STYLE, label=TEXTS.label("seg2sat_style"))
             place = gr.Textbox(
                 label=TEXTS.label("seg2sat_place"),
@@ -192,7 +211,7 @@ def build(hub: Hub) -> None:
                 gr.Markdown(TEXTS.label("seg2sat_reverse"))
                 steps_strip = image_grids.StepStrip(elem_id="seg2sat-strip")
     prompt_parts = (style, place, free_style, describe_classes)
-    settings = (random_seed, seed, steps, size, guidance, conditioning, variations)
+    settings = (path, random_seed, seed, steps, size, guidance, conditioning, variations)
     last_images = gr.State([])  # this session's last finished images: what can join the image search
     last_prompt = gr.State("")
     live_session = gr.State(logic.LiveSession())
@@ -221,6 +240,19 @@ def build(hub: Hub) -> None:
                 shows_its_results.visible = False
             return
         generate_button.interactive = repaint_button.interactive = True
+        if not distilled_available(hub):  # the remedy is in the server log and À propos
+            sentences = {
+                language: notice_html(TEXTS.get("seg2sat_distilled_missing", language)) for language in LANGUAGES
+            }
+            availability.value = hub.page_texts.add("seg2sat_availability", **sentences)
+            availability.visible = True
+            path.visible = False
+        else:
+            compare_button.visible = True
+        if distilled_available(hub) and on_cpu(hub):  # half a minute instead of minutes: what a CPU offers first
+            path.value = "distilled"
+            steps.value, size.value = DISTILLED_PRESET.steps, DISTILLED_PRESET.size
+            guidance.interactive = False
         if on_cpu(hub) or not hub.settings.seg2sat_live:
             reason = "seg2sat_live_needs_gpu" if on_cpu(hub) else "seg2sat_live_switched_off"
             live.info = str(TEXTS.label(reason))  # translated in the browser, as the labels
@@ -231,24 +263,50 @@ def build(hub: Hub) -> None:
     hub.at_start(what_works)
 
     def cpu_estimate(
-        step_count: float, image_size: int, variation_count: float, guidance_scale: float, request: gr.Request
+        step_count: float,
+        image_size: int,
+        variation_count: float,
+        guidance_scale: float,
+        chosen_path: str,
+        request: gr.Request,
     ):
-        return estimate_values(step_count, image_size, variation_count, guidance_scale, request_language(request))
+        return estimate_values(
+            step_count, image_size, variation_count, guidance_scale, chosen_path, request_language(request)
+        )
 
-    def estimate_values(step_count: float, image_size: int, variation_count: float, guidance_scale: float, language):
-        """On a CPU, the time these settings will take, on the button and beside it, and the fast preset."""
+    def seconds_for(
+        step_count: float, image_size: int, variation_count: float, guidance_scale: float, chosen_path: str
+    ):
+        distilled = chosen_path == "distilled"
+        guided = not distilled and guidance_scale > 1  # the distilled path runs without guidance
+        decoder = "taesd" if distilled else "vae"
+        return logic.STEP_TIMES.estimate(int(step_count), int(image_size), int(variation_count), guided, decoder)
+
+    def other_choice(chosen_path: str, language: str) -> str:
+        """The one-tap button's words: the other path and its time, or without the distilled path the
+        quick guided settings."""
+        if not distilled_available(hub):
+            quick = CPU_PRESET
+            seconds = seconds_for(quick.steps, quick.size, quick.variations, quick.guidance_scale, "reference")
+            return TEXTS.get("seg2sat_cpu_preset", language, duration=views.duration_text(seconds, language))
+        other = "reference" if chosen_path == "distilled" else "distilled"
+        preset = PRESETS[other]
+        seconds = seconds_for(preset.steps, preset.size, preset.variations, preset.guidance_scale, other)
+        return TEXTS.get(f"seg2sat_to_{other}", language, duration=views.duration_text(seconds, language))
+
+    def estimate_values(
+        step_count: float, image_size: int, variation_count: float, guidance_scale: float, chosen_path: str, language
+    ):
+        """On a CPU, the time these settings will take, on the button and beside it, and the one tap to
+        the other path (or to the quick settings) with its time."""
         if missing_model(hub) is not None or not on_cpu(hub):
             return gr.skip(), gr.update(visible=False), "", gr.update(active=False)
-        guided = guidance_scale > 1
-        seconds = logic.STEP_TIMES.estimate(int(step_count), int(image_size), int(variation_count), guided)
-        preset_seconds = logic.STEP_TIMES.estimate(
-            CPU_PRESET.steps, CPU_PRESET.size, CPU_PRESET.variations, CPU_PRESET.guidance_scale > 1
-        )
+        seconds = seconds_for(step_count, image_size, variation_count, guidance_scale, chosen_path)
         if seconds is None:
             line = TEXTS.get("seg2sat_cpu_unmeasured", language)
             return gr.skip(), gr.update(visible=False), f"<p>{html.escape(line)}</p>", gr.update(active=True)
         duration = views.duration_text(seconds, language)
-        preset = TEXTS.get("seg2sat_cpu_preset", language, duration=views.duration_text(preset_seconds, language))
+        preset = other_choice(chosen_path, language)
         line = TEXTS.get("seg2sat_cpu_estimate", language, duration=duration)
         return (
             TEXTS.get("seg2sat_generate_in", language, duration=duration),
@@ -257,7 +315,7 @@ def build(hub: Hub) -> None:
             gr.update(active=False),
         )
 
-    estimate_inputs = [steps, size, variations, guidance]
+    estimate_inputs = [steps, size, variations, guidance, path]
     estimate_outputs = [generate_button, cpu_preset, estimate, estimate_timer]
     gr.on(
         [component.change for component in estimate_inputs],
@@ -281,13 +339,22 @@ def build(hub: Hub) -> None:
 
     hub.at_start(first_estimate)
     estimate_timer.tick(cpu_estimate, estimate_inputs, estimate_outputs, api_visibility="private", queue=False)
-    cpu_preset.click(
-        lambda: (CPU_PRESET.steps, CPU_PRESET.size, CPU_PRESET.variations, CPU_PRESET.guidance_scale),
-        None,
-        [steps, size, variations, guidance],
-        api_visibility="private",
-        queue=False,
-    )
+
+    def path_settings(chosen_path: str):
+        """The chosen path with its settings; guidance is greyed on the distilled one, which runs without."""
+        preset = PRESETS[chosen_path]
+        distilled = chosen_path == "distilled"
+        return chosen_path, preset.steps, preset.size, preset.variations, gr.update(interactive=not distilled)
+
+    def one_tap(chosen_path: str):
+        """The other path and its settings, or without the distilled path the quick guided settings."""
+        if not distilled_available(hub):
+            return "reference", CPU_PRESET.steps, CPU_PRESET.size, CPU_PRESET.variations, CPU_PRESET.guidance_scale
+        return path_settings("reference" if chosen_path == "distilled" else "distilled")
+
+    path_outputs = [path, steps, size, variations, guidance]
+    cpu_preset.click(one_tap, path, path_outputs, api_visibility="private", queue=False)
+    path.input(path_settings, path, path_outputs, api_visibility="private", queue=False)
 
     # --- The drawing ----------------------------------------------------------------------------
 
@@ -317,7 +384,11 @@ def build(hub: Hub) -> None:
         except palette.NotAnImage as error:
             message = TEXTS.get("seg2sat_not_an_image", language, detail=str(error))
             return gr.skip(), views.status_html([], [message], language), *[gr.skip()] * 5
-        sketch, notices = logic.sketch_with_notices(picture)
+        try:
+            sketch, notices = logic.sketch_with_notices(picture)
+        except logic.NotAMap as photo:  # the drawing stays as it was
+            refusal = views.status_html([], [views.notice_text(photo.notice, language)], language)
+            return gr.skip(), refusal, *[gr.skip()] * 5
         lines = [views.notice_text(n, language) for n in notices]
         # A map of somewhere else: the example's photo no longer shows what the map describes.
         hidden = gr.update(visible=False)
@@ -338,7 +409,10 @@ def build(hub: Hub) -> None:
             picture = logic.drawing_from_data_url(drawn)
         except palette.NotAnImage as error:
             raise gr.Error(TEXTS.get("seg2sat_not_an_image", language, detail=str(error))) from None
-        sketch, notices = logic.sketch_with_notices(picture, int(image_size))
+        try:
+            sketch, notices = logic.sketch_with_notices(picture, int(image_size))
+        except logic.NotAMap as photo:
+            raise gr.Error(views.notice_text(photo.notice, language)) from None
         return sketch, [views.notice_text(notice, language) for notice in notices]
 
     def prompt_for(
@@ -361,7 +435,9 @@ def build(hub: Hub) -> None:
     def unavailable_status(language: str) -> str:
         return views.status_html([TEXTS.get("seg2sat_models_missing", language)], [], language)
 
-    def shown_steps(stream, language: str, notices: list, photo: list, size: int, images: int, guided: bool):
+    def shown_steps(
+        stream, language: str, notices: list, photo: list, size: int, images: int, guided: bool, decoder: str = "vae"
+    ):
         """A streamed denoising as the tab shows it: each state with the strip of steps so far (each
         preview encoded once) and, while it runs, the results (the real photo if any, then the latest
         previews) and the status (a bar, and on a CPU the time left)."""
@@ -380,7 +456,7 @@ def build(hub: Hub) -> None:
             done = len(state.previews)
             remaining = None
             if cpu and done:
-                remaining = logic.STEP_TIMES.estimate(state.total_steps - done, size, images, guided)
+                remaining = logic.STEP_TIMES.estimate(state.total_steps - done, size, images, guided, decoder)
             previews = [] if not state.previews else [enlarged(rgb) for rgb in state.previews[-1]]
             caption = TEXTS.get("seg2sat_step_caption", language, step=done, total=state.total_steps)
             running = photo + [{"image": preview, "caption": caption, "step": done} for preview in previews]
@@ -400,6 +476,7 @@ def build(hub: Hub) -> None:
         conditioning_scale: float,
         variation_count: float,
         classes_described: bool,
+        chosen_path: str,
         example: int | None,
         request: gr.Request,
         progress=gr.Progress(),
@@ -408,12 +485,23 @@ def build(hub: Hub) -> None:
 
         language = request_language(request)
         photo = real_photo_item(example, language)
+        distilled = chosen_path == "distilled"
+        refusal = logic.steps_refusal(step_count, distilled)
+        if refusal is not None:  # before any model is loaded: the drawing and the settings stay
+            raise gr.Error(views.notice_text(refusal, language))
         sketch, notices = prepared(drawn, image_size, language)
         try:
             model = seg2sat.shared_pipeline(hub, progress, language)
         except WeightsUnavailable:  # the log has the remedy (shared/weights.py)
             yield photo, [], unavailable_status(language), seed_value, gr.skip(), gr.skip(), gr.skip()
             return
+        if distilled:
+            try:
+                model = seg2sat.shared_distilled_pipeline(hub, progress, language)
+            except WeightsUnavailable:  # the reference with these steps, guided: slower, never wrong
+                distilled = False
+                notices.append(TEXTS.get("seg2sat_distilled_missing", language))
+        guided = not distilled and guidance_scale > 1
         classes = (
             tuple(land_cover.english for land_cover, _ in palette.class_shares(sketch)) if classes_described else ()
         )
@@ -432,9 +520,13 @@ def build(hub: Hub) -> None:
             preview=seg2sat.preview_decoder(hub),
             times=logic.STEP_TIMES,
         )
-        steps_shown = shown_steps(stream, language, notices, photo, sketch.width, len(seeds), guidance_scale > 1)
+        decoder = "taesd" if seg2sat.decodes_with_taesd(model) else "vae"
+        steps_shown = shown_steps(stream, language, notices, photo, sketch.width, len(seeds), guided, decoder)
         for state, strip, running, running_status in steps_shown:
             if state.done:
+                made_by = (
+                    [TEXTS.get("seg2sat_made_distilled", language, steps=len(state.previews))] if distilled else []
+                )
                 summary = TEXTS.get(
                     "seg2sat_summary",
                     language,
@@ -450,7 +542,7 @@ def build(hub: Hub) -> None:
                 yield (
                     finished,
                     strip,
-                    views.status_html([summary], notices, language, prompt=prompt),
+                    views.status_html([*made_by, summary], notices, language, prompt=prompt),
                     seed_used,
                     state.images,
                     prompt,
@@ -464,6 +556,7 @@ def build(hub: Hub) -> None:
         [
             *[drawing, place, style, free_style, seed, random_seed, steps, size, guidance, conditioning, variations],
             describe_classes,
+            path,
             chosen_example,
         ],
         [results, steps_strip, status, seed, last_images, last_prompt, send_to_search],
@@ -472,6 +565,83 @@ def build(hub: Hub) -> None:
         concurrency_limit=hub.settings.gpu_concurrency,
     )
     generation.then(cpu_estimate, estimate_inputs, estimate_outputs, api_visibility="private", queue=False)
+
+    # --- The trade-off: the same map and seed, distilled then reference, side by side -------------
+
+    @gpu_task(duration=120)
+    def compare(
+        drawn: str | None,
+        place_text: str,
+        style_key: str,
+        free_style_text: str,
+        seed_value: float | None,
+        seed_is_random: bool,
+        image_size: int,
+        conditioning_scale: float,
+        example: int | None,
+        request: gr.Request,
+        progress=gr.Progress(),
+    ):
+        from spaces.seg2sat import pipeline as seg2sat
+
+        language = request_language(request)
+        sketch, notices = prepared(drawn, image_size, language)
+        seed_used = new_seed() if seed_is_random or seed_value is None else int(seed_value)
+        distilled, reference = PRESETS["distilled"], PRESETS["reference"]
+        runs = (  # (path, steps, guidance, decoder): each path's own settings, the size chosen
+            ("distilled", distilled.steps, distilled.guidance_scale, "taesd"),
+            ("reference", reference.steps, reference.guidance_scale, "vae"),
+        )
+        if on_cpu(hub):  # the time it will take comes first, before the first step's wait
+            estimates = [seconds_for(steps, sketch.width, 1, guidance, path) for path, steps, guidance, _ in runs]
+            line = TEXTS.get("seg2sat_cpu_unmeasured", language)
+            if None not in estimates:
+                line = TEXTS.get(
+                    "seg2sat_compare_estimate", language, duration=views.duration_text(sum(estimates), language)
+                )
+            yield [], views.status_html([line], notices, language), seed_used
+        try:
+            models = {
+                "reference": seg2sat.shared_pipeline(hub, progress, language),
+                "distilled": seg2sat.shared_distilled_pipeline(hub, progress, language),
+            }
+        except WeightsUnavailable:
+            yield [], unavailable_status(language), seed_value
+            return
+        prompt = prompt_for(models["reference"], place_text, style_key, free_style_text, language, notices)
+        finished = []
+        for path, steps, guidance, decoder in runs:
+            stream = seg2sat.stream_generation(
+                models[path],
+                sketch,
+                prompt,
+                [seed_used],
+                steps,
+                guidance,
+                conditioning_scale,
+                preview=seg2sat.preview_decoder(hub),
+                times=logic.STEP_TIMES,
+            )
+            guided = path == "reference"
+            for state, _, running, running_status in shown_steps(
+                stream, language, notices, [], sketch.width, 1, guided, decoder
+            ):
+                if not state.done:
+                    yield finished + running, running_status, seed_used
+                    continue
+                caption = TEXTS.get(f"seg2sat_compare_{path}", language, steps=steps, seed=seed_used)
+                finished.append({"image": state.images[0], "caption": caption, "seed": seed_used})
+        line = TEXTS.get("seg2sat_compare_done", language, seed=seed_used)
+        yield finished, views.status_html([line], notices, language, prompt=prompt), seed_used
+
+    compare_button.click(
+        compare,
+        [drawing, place, style, free_style, seed, random_seed, size, conditioning, chosen_example],
+        [results, status, seed],
+        api_name="seg2sat_compare",
+        concurrency_id=GPU_CONCURRENCY_ID,
+        concurrency_limit=hub.settings.gpu_concurrency,
+    )
 
     # --- Repainting part of a real photo: the area whose class changed is redrawn ----------------
 

@@ -49,6 +49,15 @@ def notice_text(notice: logic.Notice, language: str) -> str:
     }
     if "percent" in values:
         values["percent"] = format_number(values["percent"], language, decimals=1)
+    if "steps" in values:
+        values["steps"] = format_number(
+            values["steps"], language, decimals=0 if values["steps"] == int(values["steps"]) else 1
+        )
+    if "path" in values:  # a text key: the path's name in the page's language
+        values["path"] = TEXTS.get(values["path"], language)
+    for bound in ("low", "high"):
+        if bound in values:
+            values[bound] = format_number(int(values[bound]), language)
     return TEXTS.get(notice.key, language, **values)
 
 
