@@ -324,6 +324,22 @@ def test_the_distilled_path_runs_one_batch_per_step_without_guidance(distilled, 
     assert generation.timing.guided is False and generation.timing.decoder == "taesd"
 
 
+def test_the_live_mode_follows_the_pen_on_the_distilled_path(distilled, model, sketch, monkeypatch):
+    """On a GPU the live mode makes each image in the distilled path's 4 unguided steps (the
+    reference's LIVE_STEPS where its LoRA is absent)."""
+    batches = []
+    forward = distilled.unet.forward
+
+    def counted(sample, *args, **kwargs):
+        batches.append(sample.shape[0])
+        return forward(sample, *args, **kwargs)
+
+    monkeypatch.setattr(distilled.unet, "forward", counted)
+    image = seg2sat.live_image(distilled, sketch, "Aerial view", 5, lambda: False)
+    assert image is not None and batches == [1] * 4 == [1] * seg2sat.live_steps(distilled)
+    assert seg2sat.live_steps(model) == options.LIVE_STEPS
+
+
 def test_the_distilled_path_gives_the_same_image_twice_for_a_seed(distilled, sketch):
     first, again, other = (
         seg2sat.generate(distilled, sketch, "Aerial view of Saumur", [seed], steps=4).images[0] for seed in (7, 7, 8)
@@ -668,7 +684,8 @@ def test_the_live_endpoint_makes_a_quick_image_at_the_seed_shown(endpoint):
         drawing_of(EXAMPLES[3].path), "Saint-Émilion", "satellite", "", 7, 7.5, 1.0, api_name="/seg2sat_live"
     )
     assert len(results) == 1 and (results[0]["caption"], results[0]["seed"]) == ("graine 7", 7)
-    assert f"{options.LIVE_STEPS} étapes" in status and "graine 7" in status
+    # the distilled path's 4 steps: the test hub has the TCD LoRA
+    assert f"{options.DISTILLED_STEPS.default} étapes" in status and "graine 7" in status
     again, _ = endpoint.predict(
         drawing_of(EXAMPLES[3].path), "Saint-Émilion", "satellite", "", 7, 7.5, 1.0, api_name="/seg2sat_live"
     )

@@ -684,6 +684,12 @@ def side_by_side(rgb: np.ndarray) -> Image.Image:
 # --- Live mode ----------------------------------------------------------------------------------
 
 
+def live_steps(pipeline) -> int:
+    """The live mode's steps: the distilled path's 4 (one batch each, no guidance: a pen followed
+    at several images a second on a GPU), or LIVE_STEPS of the reference where its LoRA is absent."""
+    return int(DISTILLED_STEPS.default) if is_distilled(pipeline) else LIVE_STEPS
+
+
 def live_image(
     pipeline,
     sketch: Image.Image,
@@ -694,8 +700,8 @@ def live_image(
     conditioning_scale: float = CONDITIONING_SCALE.default,
     times: StepTimes | None = None,
 ) -> Image.Image | None:
-    """One image in LIVE_STEPS steps, in the denoising thread; None if `superseded()` became true
-    before it started or at one of its steps (a newer drawing wants the device)."""
+    """One image in `live_steps(pipeline)` steps, in the denoising thread; None if `superseded()`
+    became true before it started or at one of its steps (a newer drawing wants the device)."""
 
     def run() -> Image.Image | None:
         if superseded():  # it waited in the queue while the user drew on
@@ -705,7 +711,7 @@ def live_image(
             sketch,
             prompt,
             [seed],
-            LIVE_STEPS,
+            live_steps(pipeline),
             guidance_scale,
             conditioning_scale,
             should_stop=superseded,

@@ -29,7 +29,6 @@ from spaces.seg2sat.options import (
     GUIDANCE_SCALE,
     IMAGE_SIZE,
     IMAGE_SIZES,
-    LIVE_STEPS,
     MAX_SEED,
     PATHS,
     PRESETS,
@@ -759,8 +758,11 @@ def build(hub: Hub) -> None:
         language = request_language(request)
         ticket = session.ticket()
         sketch, notices = prepared(drawn, IMAGE_SIZE, language)
-        try:
-            model = seg2sat.shared_pipeline(hub)
+        try:  # the distilled path where its LoRA is here: the live mode is where speed matters most
+            if seg2sat.distilled_weights_cached(hub):
+                model = seg2sat.shared_distilled_pipeline(hub)
+            else:
+                model = seg2sat.shared_pipeline(hub)
         except WeightsUnavailable:
             return [], unavailable_status(language), gr.skip(), gr.skip(), gr.skip()
         prompt = prompt_for(model, place_text, style_key, free_style_text, language, notices)
@@ -781,7 +783,7 @@ def build(hub: Hub) -> None:
         line = TEXTS.get(
             "seg2sat_live_status",
             language,
-            steps=LIVE_STEPS,
+            steps=seg2sat.live_steps(model),
             seconds=format_number(time.perf_counter() - started, language, decimals=2),
             seed=seed_used,
         )
