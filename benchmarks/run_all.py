@@ -84,6 +84,12 @@ BENCHMARKS = (
         ),
     ),
     Benchmark(
+        "assistant",
+        "assistant.py",
+        (),
+        ("one_user/*/first_token_s", "one_user/*/tok_s", "chats_within_limit"),
+    ),
+    Benchmark(
         "sampling_browser",
         "sampling_browser.py",
         (),

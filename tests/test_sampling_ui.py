@@ -438,7 +438,9 @@ def first_values_of_the_tab(hub) -> dict:
         ),
         "compare": SimpleNamespace(button=buttons["compare"], first=gr.Textbox(), second=gr.Textbox()),
         "generation": SimpleNamespace(button=buttons["generate"], prompt=gr.Textbox()),
-        "chat": SimpleNamespace(send=buttons["send"], system_prompt=gr.Textbox()),
+        "chat": SimpleNamespace(
+            send=buttons["send"], system_prompt=gr.Textbox(), conversation=gr.Chatbot(), fallback=gr.HTML(visible=False)
+        ),
     }
     Handlers(hub, TabModels(hub)).first_values(**panels)
     return panels

@@ -68,3 +68,104 @@ def save_tiny_gemma3(folder, context_tokens: int = 128):
     tokenizer = gpt2_tokenizer()
     tiny_gemma3(tokenizer, context_tokens).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
+
+
+# Qwen3's chat template as Qwen/Qwen3-0.6B (and its base, and Luth) publish it in tokenizer_config.json,
+# without its tool-calling branches, which the hub never uses: system, user and assistant turns, the
+# reasoning blocks of past answers, and `enable_thinking=False` writing an empty <think> block.
+QWEN3_CHAT_TEMPLATE = """{%- if messages[0].role == 'system' %}
+    {{- '<|im_start|>system\\n' + messages[0].content + '<|im_end|>\\n' }}
+{%- endif %}
+{%- set ns = namespace(last_query_index=messages|length - 1) %}
+{%- for message in messages[::-1] %}
+    {%- set index = (messages|length - 1) - loop.index0 %}
+    {%- if message.role == "user" %}
+        {%- set ns.last_query_index = index %}
+        {%- break %}
+    {%- endif %}
+{%- endfor %}
+{%- for message in messages %}
+    {%- if (message.role == "user") or (message.role == "system" and not loop.first) %}
+        {{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}
+    {%- elif message.role == "assistant" %}
+        {%- set content = message.content %}
+        {%- set reasoning_content = '' %}
+        {%- if '</think>' in message.content %}
+            {%- set content = message.content.split('</think>')[-1].lstrip('\\n') %}
+            {%- set reasoning_content = message.content.split('</think>')[0].rstrip('\\n').split('<think>')[-1].lstrip('\\n') %}
+        {%- endif %}
+        {%- if loop.index0 > ns.last_query_index and (loop.last or reasoning_content) %}
+            {{- '<|im_start|>' + message.role + '\\n<think>\\n' + reasoning_content.strip('\\n') + '\\n</think>\\n\\n' + content.lstrip('\\n') }}
+        {%- else %}
+            {{- '<|im_start|>' + message.role + '\\n' + content }}
+        {%- endif %}
+        {{- '<|im_end|>\\n' }}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|im_start|>assistant\\n' }}
+    {%- if enable_thinking is defined and enable_thinking is false %}
+        {{- '<think>\\n\\n</think>\\n\\n' }}
+    {%- endif %}
+{%- endif %}"""
+QWEN3_SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>")
+# A few sentences to train the tiny tokenizer's merges on: French with its accents, some English.
+TOKENIZER_TEXT = (
+    "Bonjour ! Quelle est la capitale de la France ? La capitale de la France est Paris. "
+    "Le chat est assis sur le lit. Traduis en anglais : le modèle répond à la question. "
+    "Humain : Bonjour, qui es-tu ? Robot : Je suis un assistant. Hello, how are you? "
+    "Écris un poème sur la géomatique, l'IGN et les cartes ; « été », « où », « garçon »."
+)
+
+
+def qwen3_tokenizer(instruct: bool = True):
+    """A tiny byte-level BPE (any text in any script encodes, byte by byte at worst) trained on a few
+    sentences, with Qwen3's special tokens and chat template. Instruct versions end a text with
+    <|im_end|>, the base with <|endoftext|>, as the published tokenizers do."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        special_tokens=list(QWEN3_SPECIAL_TOKENS),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    bpe.train_from_iterator([TOKENIZER_TEXT], trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=bpe,
+        eos_token="<|im_end|>" if instruct else "<|endoftext|>",
+        pad_token="<|endoftext|>",
+        additional_special_tokens=["<|im_start|>", "<think>", "</think>"],
+        chat_template=QWEN3_CHAT_TEMPLATE,
+    )
+
+
+def save_tiny_qwen3(folder, instruct: bool = True, context_tokens: int = 128):
+    """A 2-layer Qwen3 (Qwen3-0.6B's architecture: grouped key/values, q/k norms, tied embeddings)
+    with the tiny Qwen3 tokenizer, saved in `folder` as a hub snapshot would hold it."""
+    import torch
+    from transformers import GenerationConfig, Qwen3Config, Qwen3ForCausalLM
+
+    tokenizer = qwen3_tokenizer(instruct)
+    end_ids = [tokenizer.convert_tokens_to_ids(token) for token in ("<|im_end|>", "<|endoftext|>")]
+    torch.manual_seed(2)
+    config = Qwen3Config(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=16,
+        max_position_embeddings=context_tokens,
+        tie_word_embeddings=True,
+        bos_token_id=end_ids[1],
+        eos_token_id=end_ids[0] if instruct else end_ids[1],
+    )
+    model = Qwen3ForCausalLM(config)
+    model.generation_config = GenerationConfig(eos_token_id=end_ids if instruct else end_ids[1])
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)

@@ -4,7 +4,9 @@ Each returns what its outputs show; logic.py does the work, render.py writes the
 
 from __future__ import annotations
 
+import functools
 import html
+import re
 import time
 from dataclasses import asdict
 
@@ -19,7 +21,7 @@ from shared.reply_cost import REPLY_COSTS
 from shared.reply_cost_ui import reply_cost_html
 from shared.weights import WeightsUnavailable
 from spaces.sampling import render
-from spaces.sampling.models import CHAT_MODEL, COMPLETION_MODEL, TabModels, model_title
+from spaces.sampling.models import COMPLETION_MODEL, OFFLINE_CHAT_MODEL, TabModels, chat_model, model_title
 from spaces.sampling.texts import TEXTS
 
 DEFAULT_SEED = 42
@@ -33,6 +35,11 @@ class Handlers:
     def __init__(self, hub: Hub, models: TabModels):
         self.hub = hub
         self.models = models
+
+    @functools.cached_property
+    def chat_key(self) -> str:
+        """The chat's model, chosen once: the best this server has (models.chat_model)."""
+        return chat_model(self.hub)
 
     def _missing_model(self, language: str) -> str:
         return TEXTS.get("sampling_model_unavailable", language)
@@ -277,16 +284,20 @@ class Handlers:
             yield history, message, render.status_html([TEXTS.get("sampling_empty_message", language)]), 0
             return
         try:
-            lm = self.models.get(CHAT_MODEL, progress, language)
+            lm = self.models.get(self.chat_key, progress, language)
         except WeightsUnavailable:
             yield history, message, render.status_html([self._missing_model(language)]), 0
             return
+        title = model_title(self.hub, self.chat_key)
         if not lm.has_chat_template:
-            no_template = TEXTS.get("sampling_no_chat_template", language, model=model_title(self.hub, CHAT_MODEL))
+            no_template = TEXTS.get("sampling_no_chat_template", language, model=title)
             yield history, message, render.status_html([no_template]), 0
             return
         settings, adjustments = self._settings(lm, temperature, top_k, top_p, min_p, penalty)
-        messages = [{"role": turn["role"], "content": message_text(turn["content"])} for turn in history or []]
+        messages = [
+            {"role": turn["role"], "content": without_model_name(message_text(turn["content"]))}
+            for turn in history or []
+        ]
         messages.append({"role": "user", "content": message})
         token_limit = int(token_limit)
         context, dropped = logic.fit_conversation(lm, system_prompt or "", messages, room_for_new_tokens=token_limit)
@@ -294,21 +305,31 @@ class Handlers:
         if dropped:
             notices.insert(0, TEXTS.get("sampling_messages_dropped", language, count=dropped))
         yield messages, "", render.status_html([], notices), 0
-        answer, count = "", 0
         started = time.perf_counter()
         seed = DEFAULT_SEED if seed is None else int(seed)
         conversation, line = messages, ""
-        with REPLY_COSTS.measure() as reply:
-            # The answer ends at the end of the assistant's turn (<|im_end|> for ChatML), or at its length.
-            for token in logic.generate(lm, context, settings, token_limit, seed, end_token_ids=lm.end_of_turn_ids):
-                answer += token.text
-                count += 1
-                reply.tokens = count
-                line = render.progress_line(count, token.finish, time.perf_counter() - started, language)
-                conversation = messages + [{"role": "assistant", "content": answer}]
+        with REPLY_COSTS.measure() as measured:
+            for reply, count, finish in self.chat_reply(lm, context, settings, token_limit, seed):
+                measured.tokens = count
+                line = render.progress_line(count, finish, time.perf_counter() - started, language)
+                conversation = messages + [{"role": "assistant", "content": reply + model_name_line(title)}]
                 yield conversation, "", render.status_html([line], notices), count
         # Once its measurement has ended: under the conversation, what this answer cost.
-        yield conversation, "", render.status_html([line], notices, reply_cost_html(reply.cost, language)), count
+        cost = reply_cost_html(measured.cost, language)
+        yield conversation, "", render.status_html([line], notices, cost), measured.tokens
+
+    def chat_reply(self, lm, context, settings, token_limit: int, seed: int):
+        """The one place where a chat reply is produced: its text so far, its token count and how it
+        ended (None until its last token), after each token. It ends at the end of the assistant's
+        turn (<|im_end|> for ChatML), or at its length."""
+        from spaces.sampling import logic
+
+        reply = ""
+        for count, token in enumerate(
+            logic.generate(lm, context, settings, token_limit, seed, end_token_ids=lm.end_of_turn_ids), start=1
+        ):
+            reply += token.text
+            yield reply, count, token.finish
 
     # ---- small things
 
@@ -344,7 +365,7 @@ class Handlers:
             key, values = "sampling_missing_all", {}
         elif COMPLETION_MODEL in missing:
             key, values = "sampling_missing_completion", {"other": title[available[0]]}
-        elif CHAT_MODEL in missing:
+        elif self.chat_key == OFFLINE_CHAT_MODEL and OFFLINE_CHAT_MODEL in missing:
             key, values = "sampling_missing_chat", {}
         else:
             key = None
@@ -358,7 +379,20 @@ class Handlers:
         settings.model.value = COMPLETION_MODEL if COMPLETION_MODEL in available or not available else available[0]
         for button in (next_token.show, next_token.draw, next_token.undo, compare.button, generation.button):
             button.interactive = any_model
-        chat.send.interactive = CHAT_MODEL not in missing
+        chat.send.interactive = not (self.chat_key == OFFLINE_CHAT_MODEL and OFFLINE_CHAT_MODEL in missing)
+        chat.conversation.label = model_title(self.hub, self.chat_key)
+        if self.chat_key == OFFLINE_CHAT_MODEL and chat.send.interactive:
+            # No French assistant here: say so rather than let the English pack pass for one.
+            fallback = {
+                language: notice_html(
+                    TEXTS.get("sampling_chat_fallback", language, model=model_title(self.hub, OFFLINE_CHAT_MODEL))
+                )
+                for language in LANGUAGES
+            }
+            chat.fallback.value, chat.fallback.visible = (
+                self.hub.page_texts.add("sampling_chat_fallback_notice", **fallback),
+                True,
+            )
         next_token.prompt.value = str(TEXTS.label("sampling_default_prompt"))
         if any_model:
             placeholders = {language: render.placeholder_html(language) for language in LANGUAGES}
@@ -367,6 +401,19 @@ class Handlers:
         compare.second.value = str(TEXTS.label("sampling_compare_prompt_b"))
         generation.prompt.value = str(TEXTS.label("sampling_default_generate_prompt"))
         chat.system_prompt.value = str(TEXTS.label("sampling_preset_assistant_system"))
+
+
+# Under each reply, the model that wrote it, on a line of its own: "*— Luth-0.6B-Instruct*". The
+# conversation sent back by the page carries it; it is taken off before the model reads the text.
+_MODEL_NAME_LINE = re.compile(r"\n\n\*— [^*\n]+\*$")
+
+
+def model_name_line(title: str) -> str:
+    return f"\n\n*— {title}*"
+
+
+def without_model_name(text: str) -> str:
+    return _MODEL_NAME_LINE.sub("", text)
 
 
 def message_text(content) -> str:

@@ -307,8 +307,10 @@ def chat_ids(lm: LanguageModel, system_prompt: str, messages: Sequence[dict[str,
     """A conversation ({"role", "content"} messages) in the chat model's template, ready for the
     assistant's answer."""
     conversation = ([{"role": "system", "content": system_prompt}] if system_prompt.strip() else []) + list(messages)
+    # Thinking off: Qwen3's template then writes an empty <think></think> block and the model answers
+    # at once (other templates ignore the variable).
     encoded = lm.tokenizer.apply_chat_template(
-        conversation, add_generation_prompt=True, tokenize=True, return_dict=True
+        conversation, add_generation_prompt=True, tokenize=True, return_dict=True, enable_thinking=False
     )
     return tuple(encoded["input_ids"])
 

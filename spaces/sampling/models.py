@@ -12,25 +12,37 @@ import time
 from collections import OrderedDict
 from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import PurePosixPath
 
 from shared.gpu import on_zerogpu
 from shared.hub import Hub
-from shared.language_models import LANGUAGE_MODELS, LOADING, load_phase, shared_model, shared_tokenizer
+from shared.language_models import (
+    LANGUAGE_MODELS,
+    LOADING,
+    load_phase,
+    model_title,
+    shared_model,
+    shared_tokenizer,
+)
 from shared.model_cache import LOADED
 from spaces.sampling.texts import TEXTS
 
 log = logging.getLogger(__name__)
 
 COMPLETION_MODEL = "gemma3_270m"  # fluent French, a base model: it continues a text
-CHAT_MODEL = "smollm2_135m_instruct"  # has a chat template
+# The chat's models, best first: the French assistant and its fallback from the model hub
+# (docs/models.md says why Luth first), then the offline pack, an English model whose French is
+# poor: the page then says so.
+FRENCH_CHAT_MODELS = ("luth_0_6b_instruct", "qwen3_0_6b")
+OFFLINE_CHAT_MODEL = "smollm2_135m_instruct"
 
 
-def model_title(hub: Hub, key: str) -> str:
-    """The model's name; for another model set with IAGEN_MODEL_<KEY>, its name without the
-    organisation or the folders (Qwen/Qwen2.5-0.5B: Qwen2.5-0.5B): no ids or paths for a student."""
-    override = hub.settings.model_overrides.get(key, "").rstrip("/")
-    return PurePosixPath(override).name if override else LANGUAGE_MODELS[key].label
+def chat_model(hub: Hub) -> str:
+    """The best chat model this server can have: the first French one whose weights are here (or
+    that the hub, online, can give), else the offline pack."""
+    for key in FRENCH_CHAT_MODELS:
+        if hub.weights.unavailable(key) is None:
+            return key
+    return OFFLINE_CHAT_MODEL
 
 
 def language_model(hub: Hub, key: str, progress=None, language: str = "fr"):

@@ -34,7 +34,14 @@ from shared.language_models import (
 from shared.reply_cost_ui import ANNOUNCE_SCRIPT, build_context_panel
 from shared.weights import WeightsUnavailable
 from spaces.sampling.handlers import DEFAULT_SEED, Handlers
-from spaces.sampling.models import CHAT_MODEL, COMPLETION_MODEL, TabModels, language_model, model_title
+from spaces.sampling.models import (
+    COMPLETION_MODEL,
+    OFFLINE_CHAT_MODEL,
+    TabModels,
+    chat_model,
+    language_model,
+    model_title,
+)
 from spaces.sampling.styles import CSS, TAB_SCRIPT
 from spaces.sampling.texts import TEXTS
 
@@ -53,7 +60,7 @@ def warm_up(hub: Hub) -> None:
     """Load the completion model, the first one the tab needs (the first time, converting its GGUF
     takes a minute or two); the chat model loads on the first message, except in a lecture hall,
     where both are ready before the room arrives (no student's first chat waits for a load)."""
-    keys = LANGUAGE_MODELS if hub.settings.profile == "lecture" else (COMPLETION_MODEL,)
+    keys = (COMPLETION_MODEL, chat_model(hub)) if hub.settings.profile == "lecture" else (COMPLETION_MODEL,)
     for key in keys:
         try:
             language_model(hub, key)
@@ -131,6 +138,7 @@ class ChatPanel:
     status: gr.HTML
     stopped: gr.HTML
     tokens: gr.State  # tokens of the answer being written, for the note after « Arrêter »
+    fallback: gr.HTML  # shown when no French assistant can be had: the offline English pack answers
 
 
 def build_settings(hub: Hub) -> SettingsPanel:
@@ -285,6 +293,7 @@ def build_generation() -> GenerationPanel:
 def build_chat(hub: Hub) -> ChatPanel:
     gr.Markdown(TEXTS.label("sampling_chat_heading"))
     gr.Markdown(TEXTS.label("sampling_chat_intro"))
+    fallback = gr.HTML(visible=False, elem_id="sampling-chat-fallback")
     gr.Markdown(TEXTS.label("sampling_chat_mistakes"), elem_classes=["sampling-mistakes"])
     gr.Markdown(TEXTS.label("sampling_presets"), elem_classes=["sampling-legend"])
     with gr.Row():
@@ -309,14 +318,16 @@ def build_chat(hub: Hub) -> ChatPanel:
         buttons=[],
         elem_id="sampling-chat-length",
     )
-    conversation = gr.Chatbot(label=model_title(hub, CHAT_MODEL), height=360, elem_id="sampling-chat")
+    conversation = gr.Chatbot(label=model_title(hub, OFFLINE_CHAT_MODEL), height=360, elem_id="sampling-chat")
     message = gr.Textbox(label=TEXTS.label("sampling_message"), max_lines=6, elem_id="sampling-message")
     with gr.Row():
         send = gr.Button(TEXTS.label("sampling_send"), variant="primary", min_width=90, elem_id="sampling-send")
         stop = gr.Button(TEXTS.label("sampling_stop"), min_width=90, elem_id="sampling-stop-chat")
     status = gr.HTML(elem_id="sampling-chat-status")
     stopped = gr.HTML(visible=False, elem_id="sampling-chat-stopped")
-    return ChatPanel(presets, system_prompt, conversation, message, length, send, stop, status, stopped, gr.State(0))
+    return ChatPanel(
+        presets, system_prompt, conversation, message, length, send, stop, status, stopped, gr.State(0), fallback
+    )
 
 
 # --- the tab ------------------------------------------------------------------------------------------
