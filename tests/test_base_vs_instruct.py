@@ -126,7 +126,11 @@ def test_base_vs_instruct_streams_both_replies_names_both_models_and_says_their_
     assert len(updates) > 3  # both texts grew token by token
     assert base_name == "Qwen3-0.6B-Base — modèle de base : il continue le texte"
     assert instruct_name == "Qwen3-0.6B — le même réseau, entraîné à répondre"
-    assert "Qwen3-0.6B-Base : " in cost and "tokens" in cost and "s de calcul (CPU)" in cost
+    # Once ended, each reply's cost line (shared/reply_cost.py) under its model's name.
+    assert "<strong>Qwen3-0.6B-Base</strong>" in cost and "<strong>Qwen3-0.6B</strong>" in cost
+    assert cost.count('class="reply-cost"') == 2
+    assert "s de calcul" in cost and "Wh" in cost and "CO2e" in cost and "le même texte par" in cost
+    assert any("s de calcul (CPU)" in update[4] for update in updates)  # while written: tokens and seconds
     assert "Les deux réponses sont terminées." in status
     again = Client(hub_url, verbose=False).predict(
         "Quelle est la capitale de la France ?", 12, 3, api_name="/base_vs_instruct"
@@ -139,7 +143,7 @@ def test_base_vs_instruct_answers_in_english_for_an_english_page(hub_url):
         "Hello 你好 🙂", 4, 1, api_name="/base_vs_instruct"
     )
     assert result[2] == "Qwen3-0.6B-Base — base model: it continues the text"
-    assert "of computing (CPU)" in result[4] and "Both replies are finished." in result[5]
+    assert "the same text by" in result[4] and "Both replies are finished." in result[5]
 
 
 @pytest.mark.parametrize(

@@ -79,7 +79,8 @@ def test_both_replies_stream_under_their_models_names(pages, locale):
     }[language]
     expect(page.locator("#assistant-base-name")).to_contain_text(base_name)
     expect(page.locator("#assistant-instruct-name")).to_contain_text(instruct_name)
-    cost = {"fr": "s de calcul (CPU)", "en": "of computing (CPU)"}[language]
+    cost = {"fr": "le même texte par", "en": "the same text by"}[language]
+    expect(page.locator("#assistant-cost .reply-cost")).to_have_count(2)
     expect(page.locator("#assistant-cost")).to_contain_text(cost)
     # On a phone, one under the other.
     base_box = page.locator("#assistant-base-text").bounding_box()

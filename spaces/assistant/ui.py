@@ -20,6 +20,8 @@ from shared.language_models import (
     shared_model,
     shared_tokenizer,
 )
+from shared.reply_cost import REPLY_COSTS
+from shared.reply_cost_ui import ANNOUNCE_SCRIPT, build_context_panel, reply_cost_html
 from shared.weights import WeightsUnavailable
 from spaces.assistant import logic
 from spaces.assistant.texts import TEXTS
@@ -78,7 +80,7 @@ class Panel:
     base_text: gr.Textbox
     instruct_name: gr.Markdown
     instruct_text: gr.Textbox
-    cost: gr.Markdown
+    cost: gr.HTML
     status: gr.HTML
 
 
@@ -92,16 +94,33 @@ def names(pair: logic.Pair, hub: Hub, language: str) -> tuple[str, str]:
 
 
 def cost_text(pair: logic.Pair, hub: Hub, replies: tuple[logic.Reply, logic.Reply], language: str) -> str:
-    """Each reply's tokens and CPU seconds, one line each (shared/reply_cost.py will say more)."""
-    return "  \n".join(
-        TEXTS.get(
-            "assistant_cost",
-            language,
-            model=model_title(hub, key),
-            tokens=format_number(reply.cost.tokens, language),
-            seconds=format_number(reply.cost.cpu_seconds, language, 1),
+    """While the replies are written: each one's tokens and CPU seconds, a line each (HTML)."""
+    import html
+
+    return "".join(
+        "<p>"
+        + html.escape(
+            TEXTS.get(
+                "assistant_cost",
+                language,
+                model=model_title(hub, key),
+                tokens=format_number(reply.cost.tokens, language),
+                seconds=format_number(reply.cost.cpu_seconds, language, 1),
+            )
         )
+        + "</p>"
         for key, reply in zip((pair.base, pair.instruct), replies, strict=True)
+    )
+
+
+def final_cost_html(pair: logic.Pair, hub: Hub, measures, language: str) -> str:
+    """Once both replies ended: each one's cost line (shared/reply_cost.py: energy, CO2e, the same
+    text by hosted models), under its model's name."""
+    import html
+
+    return "".join(
+        f"<p><strong>{html.escape(model_title(hub, key))}</strong></p>{reply_cost_html(measure.cost, language)}"
+        for key, measure in zip((pair.base, pair.instruct), measures, strict=True)
     )
 
 
@@ -157,24 +176,21 @@ class Handlers:
             return
         writing = status_html(html.escape(TEXTS.get("assistant_writing", language)))
         replies = (logic.Reply(), logic.Reply())
-        for replies in logic.side_by_side(streams):
-            yield (
-                replies[0].text,
-                replies[1].text,
-                base_name,
-                instruct_name,
-                cost_text(pair, self.hub, replies, language),
-                writing,
-            )
+        # Both replies measured at once: their passes are batched, the meter shares the time between them.
+        with REPLY_COSTS.measure() as base_measure, REPLY_COSTS.measure() as instruct_measure:
+            for replies in logic.side_by_side(streams):
+                base_measure.tokens, instruct_measure.tokens = (reply.cost.tokens for reply in replies)
+                yield (
+                    replies[0].text,
+                    replies[1].text,
+                    base_name,
+                    instruct_name,
+                    cost_text(pair, self.hub, replies, language),
+                    writing,
+                )
         done = status_html(html.escape(TEXTS.get("assistant_done", language)))
-        yield (
-            replies[0].text,
-            replies[1].text,
-            base_name,
-            instruct_name,
-            cost_text(pair, self.hub, replies, language),
-            done,
-        )
+        cost = final_cost_html(pair, self.hub, (base_measure, instruct_measure), language)
+        yield replies[0].text, replies[1].text, base_name, instruct_name, cost, done
 
     def preset(self, name: str, request: gr.Request):
         return TEXTS.get(f"assistant_preset_{name}_text", request_language(request))
@@ -283,7 +299,7 @@ def build_panel() -> Panel:
                 elem_classes=["assistant-reply"],
                 elem_id="assistant-instruct-text",
             )
-    cost = gr.Markdown(elem_id="assistant-cost")
+    cost = gr.HTML(elem_id="assistant-cost")
     return Panel(
         prompt,
         presets,
@@ -318,5 +334,7 @@ def build(hub: Hub) -> None:
         **UNPROCESSED,  # the handler checks what it is sent, and answers a bad number in the page's language
     )
     panel.stop.click(None, None, None, cancels=[replying], api_visibility="private", queue=False)
+    build_context_panel(hub)  # « Pour situer »: sourced figures and the memory slide
+    gr.on(None, None, None, None, js=ANNOUNCE_SCRIPT)  # each reply's cost read to a screen reader
     for name, button in panel.presets.items():
         button.click(handlers.preset, gr.State(name), panel.prompt, api_visibility="private", queue=False)
