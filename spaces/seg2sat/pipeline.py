@@ -144,16 +144,6 @@ def pickled_checkpoint(hub, folder: Path) -> Path:
         ) from None
 
 
-def weights_cached(hub) -> bool:
-    """Whether both models are on this machine already (nothing is downloaded to find out)."""
-    try:
-        hub.weights.locate(CONTROLNET_KEY, download=False)
-        hub.weights.locate(BASE_KEY, download=False)
-    except WeightsUnavailable:
-        return False
-    return True
-
-
 def load_pipeline(hub):
     """The Seg2Sat pipeline on the hub's device and dtype, compiled if the settings ask and the
     device is CUDA; WeightsUnavailable says what is missing."""
