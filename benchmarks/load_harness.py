@@ -327,8 +327,9 @@ SCENARIOS["lecture"] = Mix(
 )
 
 # A lecture hall, served on loopback only (the lecture profile would listen on 0.0.0.0).
-# The profile brings its queue (512) and concurrency (32) from shared/settings.py.
-HUB_FLAGS = ("--profile", "lecture", "--host", "127.0.0.1")
+# The profile brings its queue (512) and concurrency (32) from shared/settings.py; --quick's
+# tokenize check runs on the laptop profile, which makes no model ready before serving (seconds).
+HUB_FLAGS = ("--host", "127.0.0.1")
 UNLOADED_CALLS = 20  # one phone alone, one call after the other: the latency baseline
 
 
@@ -463,7 +464,7 @@ class Room:
 
 
 @contextmanager
-def hub_or_url(url: str | None, cache_dir: str | None = None, hub_pid: int | None = None):
+def hub_or_url(url: str | None, cache_dir: str | None = None, hub_pid: int | None = None, profile: str = "lecture"):
     """Yield (url, hub process or None): the given URL (and the process `hub_pid`, whose CPU is
     then measured: another checkout's hub, say), or a hub started here for the run, with a fresh
     temporary cache, or `cache_dir` (--reuse-cache: the models converted there already)."""
@@ -472,8 +473,9 @@ def hub_or_url(url: str | None, cache_dir: str | None = None, hub_pid: int | Non
         return
     with tempfile.TemporaryDirectory(prefix="iagen-bench-load-") as scratch:
         cache = cache_dir or f"{scratch}/cache"
-        print(f"  starting the hub: app.py {' '.join(HUB_FLAGS)} (cache {cache}; log {scratch}/hub.log while it runs)")
-        with running_hub(*HUB_FLAGS, environ=hub_environment(cache), log_path=f"{scratch}/hub.log") as started_url:
+        flags = ("--profile", profile, *HUB_FLAGS)
+        print(f"  starting the hub: app.py {' '.join(flags)} (cache {cache}; log {scratch}/hub.log while it runs)")
+        with running_hub(*flags, environ=hub_environment(cache), log_path=f"{scratch}/hub.log") as started_url:
             children = psutil.Process().children()
             hub = next((p for p in children if any("app.py" in part for part in p.cmdline())), None)
             yield started_url, hub
@@ -538,6 +540,7 @@ def run(
     sampling_model: str | None = None,
     sliders_on_server: bool = False,
     hub_pid: int | None = None,
+    profile: str = "lecture",
 ) -> dict[str, object]:
     """With `phone_page` (e.g. "?tab=sampling"), a phone (Chromium) opens that page halfway
     through the window: how long a newcomer waits for every tab and its first screen."""
@@ -550,7 +553,7 @@ def run(
         f"== Load: {len(mixes)} phones on {endpoints} ({scenario_name}) for {seconds:g} s — {now()}; "
         f"{machine_description()}"
     )
-    with hub_or_url(url, cache_dir, hub_pid) as (hub_url, hub_process):
+    with hub_or_url(url, cache_dir, hub_pid, profile) as (hub_url, hub_process):
         if isinstance(entry, Crowd) and entry.prepare:
             entry.prepare(hub_url)
         room = Room(hub_url, mixes, seed, call_timeout, sliders_on_server)
@@ -663,12 +666,20 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "the models converted there already (python -m shared.prefetch) load in seconds, within the call timeout",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="5 users for 3 s on the normal cache, tiny language models (a check)"
+        "--profile", choices=("lecture", "laptop"), default="lecture", help="the hub's profile, where it starts one"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="5 users for 3 s on the normal cache, the laptop profile for /tokenize, else tiny language models (a check)",
     )
     args = parser.parse_args(argv)
     if args.quick:
         args.users, args.seconds, args.reuse_cache = 5, 3.0, True
-        use_tiny_language_models()  # the lecture profile loads every model before serving
+        if args.scenario == "tokenize":  # nothing else needs a model: the laptop profile starts in seconds
+            args.profile = "laptop"
+        else:
+            use_tiny_language_models()  # the lecture profile loads every model before serving
     if args.users < 1 or args.seconds <= 0 or args.seconds > 600:
         parser.error("--users must be >= 1 and --seconds in (0, 600]")
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -690,6 +701,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         args.sampling_model,
         args.sliders_on_server,
         args.hub_pid,
+        args.profile,
     )
 
 

@@ -8,7 +8,9 @@ the other), first on a quiet process, then beside a Python thread busy 60 % of t
 each side, their ratio, and the busy thread's own work done meanwhile (bursts per second: what
 the event loop would get through).
 
-    python benchmarks/pass_process.py [--texts 12]
+    python benchmarks/pass_process.py [--texts 12] [--quick]
+
+--quick: 2 texts per side and condition, on tiny random models in Gemma's place (a check that it runs).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from common import machine_description, median, now  # noqa: E402
+from common import machine_description, median, now, run_benchmark, use_tiny_language_models  # noqa: E402
 
 WORDS = ("forêt", "rivière", "carte", "village", "montagne", "champ", "route", "ville", "lac", "colline")
 BURST_S, PAUSE_S = 0.012, 0.008  # the busy thread: 60 % of the time in Python
@@ -73,7 +75,11 @@ def timed_passes(passes, tokenizer, texts: list[str]) -> float:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=12, help="new texts per side and condition")
+    parser.add_argument("--quick", action="store_true", help="2 texts, tiny random models (seconds)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.texts = 2
+        use_tiny_language_models()
 
     import torch
 
@@ -108,16 +114,20 @@ def main(argv: list[str] | None = None) -> dict:
             results[(condition, name)] = (milliseconds, bursts_per_s)
     process.close()
     alone = 1 / (BURST_S + PAUSE_S)
+    figures = {}
     for condition in ("quiet", "beside a busy Python thread"):
         print(f"  {condition}:")
+        figures[condition] = {}
         for name in sides:
             milliseconds, bursts = results[(condition, name)]
             busy_note = "" if bursts is None else f"; the busy thread got {bursts:.0f} of its {alone:.0f} bursts/s"
             print(f"    {name:26} {milliseconds:6.1f} ms a pass{busy_note}")
+            figures[condition][name] = {"ms_a_pass": milliseconds, "busy_bursts_per_s": bursts}
         ratio = results[(condition, "in the hub's process")][0] / results[(condition, "in a process of its own")][0]
         print(f"    -> the hub's process takes {ratio:.2f}x the time of a process of its own")
-    return {f"{condition}, {name}": figures for (condition, name), figures in results.items()}
+        figures[condition]["ratio"] = ratio
+    return figures
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

@@ -83,6 +83,7 @@ BENCHMARKS = (
             "draws/sessions/*/room_tok_s",
         ),
     ),
+    Benchmark("pass_process", "pass_process.py", (), ("*/*/ms_a_pass", "*/ratio")),
     Benchmark(
         "assistant",
         "assistant.py",

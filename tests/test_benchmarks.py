@@ -68,6 +68,10 @@ HEADLINES = {
         rf"bfloat16 +{N} thread\(s\): first token {N} s \(generate\(\) {N} s\), {N} tok/s \(generate\(\) {N}\) -> {N}x",
         rf"chats at once with a first token <= 3 s: {N}",
     ),
+    "pass_process": (
+        rf"in the hub's process +{N} ms a pass",
+        rf"-> the hub's process takes {N}x the time of a process of its own",
+    ),
     "sampling_browser": (
         rf"built in +{N} ms of CPU",
         rf"temperature +{N} +{N} +{N} +{N} +{N}",
@@ -119,3 +123,18 @@ def test_benchmark_runs_quick_and_prints_its_headline_figures(script):
     assert done.returncode == 0, output[-4000:]
     missing = [headline for headline in HEADLINES[script] if not re.search(headline, done.stdout)]
     assert not missing, f"not printed: {missing}\n{done.stdout[-4000:]}"
+
+
+def test_every_benchmark_script_is_smoke_run_here_and_by_make_bench():
+    """A benchmark added without its --quick run here, or left out of `make bench`, would stop
+    running unseen (as clip_search.py once did): every script that ends in run_benchmark(main)."""
+    folder = os.path.join(REPO, "benchmarks")
+    scripts = {
+        name.removesuffix(".py")
+        for name in os.listdir(folder)
+        if name.endswith(".py")
+        and re.search(r"^\s+run_benchmark\(main\)$", open(os.path.join(folder, name), encoding="utf-8").read(), re.M)
+    }
+    run_all = open(os.path.join(folder, "run_all.py"), encoding="utf-8").read()
+    assert scripts - set(HEADLINES) == set(), "benchmarks without a --quick check here"
+    assert {script for script in scripts if f'"{script}.py"' not in run_all} == set(), "benchmarks make bench skips"

@@ -26,7 +26,7 @@ from PIL import Image, ImageFilter
 from shared.hub import Hub
 from shared.settings import load_settings
 from shared.weights import WeightsUnavailable
-from spaces.seg2sat import logic, options, palette
+from spaces.seg2sat import logic, options, palette, ui
 from spaces.seg2sat import pipeline as seg2sat
 from spaces.seg2sat.examples import EXAMPLES
 from spaces.seg2sat.random_pipeline import save_base_model, save_controlnet, save_taesd, save_tcd_lora
@@ -140,7 +140,7 @@ def test_a_local_folder_with_a_bin_is_converted(tmp_path):
 
 def test_missing_weights_say_what_and_how(tmp_path):
     absent = make_hub(tmp_path, IAGEN_MODEL_SD21_BASE="example-org/no-such-model")
-    assert not seg2sat.weights_cached(absent)
+    assert not ui.weights_cached(absent)
     with pytest.raises(WeightsUnavailable) as raised:
         seg2sat.shared_pipeline(absent)
     message = str(raised.value)
@@ -157,7 +157,7 @@ def test_an_empty_controlnet_folder_is_reported(tmp_path):
 
 
 def test_weights_cached_reports_the_seeded_cache(hub):
-    assert seg2sat.weights_cached(hub)
+    assert ui.weights_cached(hub)
 
 
 def test_previews_come_from_taesd_when_its_weights_are_here(hub, model, sketch, tmp_path):

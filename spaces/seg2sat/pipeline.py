@@ -156,16 +156,6 @@ def pickled_checkpoint(hub, folder: Path) -> Path:
         ) from None
 
 
-def weights_cached(hub) -> bool:
-    """Whether both models are on this machine already (nothing is downloaded to find out)."""
-    try:
-        hub.weights.locate(CONTROLNET_KEY, download=False)
-        hub.weights.locate(BASE_KEY, download=False)
-    except WeightsUnavailable:
-        return False
-    return True
-
-
 def distilled_weights_cached(hub) -> bool:
     """Whether the TCD LoRA is on this machine (nothing is downloaded to find out)."""
     try:
