@@ -67,7 +67,7 @@ class Preset:
     variations: int
 
 
-# Without a GPU, measured on a 2-core server (docs/performance.md): one guided step at 512 px
+# Without a GPU, measured on a 2-core server (docs/performance-history.md): one guided step at 512 px
 # takes ~33 s and the VAE's decode ~33 s, so the published 20 steps are ~11 min. At 384 px a
 # step is ~14 s and the decode ~12 s; UniPC still makes a clean image in 10 steps: ~2.5 min.
 # Guidance stays: without it (guidance 1, half the work) Stable Diffusion's images wash out.

@@ -17,7 +17,7 @@ live request, the forward noising) is in logic.py.
   `torch.compile(mode="reduce-overhead")`, i.e. Inductor kernels replayed as CUDA graphs, and
   `warm_up` compiles them for the shapes the tab offers, logging what each compilation cost. On an
   H100 the eager pipeline is bound by Python launching kernels (0.75 s of GPU work in a 0.93 s
-  call for 20 steps); CUDA graphs remove the launches: 0.39 s in an experiment (docs/performance.md).
+  call for 20 steps); CUDA graphs remove the launches: 0.39 s in an experiment (docs/performance-history.md).
   "max-autotune" adds minutes of kernel search to the start for what CUDA graphs already give.
 * Scheduler: UniPC instead of the base model's PNDM, because it is good at 20 steps and fewer.
 * The distilled path (key `tcd_lora`): the Trajectory Consistency Distillation LoRA of SD 2.1 base
