@@ -12,6 +12,7 @@ from hub_server import REPO
 
 from spaces.cemantix import logic, map_labels, render
 from spaces.cemantix.rooms import Board, BoardRow
+from spaces.cemantix.texts import TEXTS
 
 
 def test_the_renderers_need_no_gradio():
@@ -121,6 +122,22 @@ def test_nothing_of_the_game_is_revealed_before_the_end(french):
     reveal = render.reveal_html(game, "fr")
     assert "Le mot était <b>forêt</b>" in reveal and "<details>" in reveal  # the 100 nearest, folded
     assert render.game_state(game)["secret"] == "forêt"
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_a_game_its_room_ended_says_so_and_not_abandon(french, language):
+    game = logic.Game("fr", "forêt", french, room_code="AB23")
+    game.guess("arbre")
+    game.end_with_room()
+    reveal, share = render.reveal_html(game, language), render.share_text(game, language)
+    said = {
+        "fr": "La partie est terminée : le mot était <b>forêt</b>",
+        "en": "The game is over: the word was <b>forêt</b>",
+    }
+    assert said[language] in reveal
+    assert {"fr": "partie terminée après 1 coup", "en": "game over after 1 guess"}[language] in share
+    assert "abandon" not in share and "gave up" not in share and "🏳" not in share
+    assert render.end_message(game, language) == TEXTS.get("cemantix_room_ended", language, code="AB23")
 
 
 def row(place, nickname, best=None, permille=None, found_after=None, guesses=5):

@@ -140,8 +140,7 @@ def share_text(game: logic.Game, language: str) -> str:
         key = "cemantix_share_title_daily_en" if game.words_language == "en" else "cemantix_share_title_daily"
         title = TEXTS.get(key, language, number=game.puzzle_number)
     guesses = counted("cemantix_guess_count", game.guesses, language)
-    key = "cemantix_share_found" if game.outcome == logic.FOUND else "cemantix_share_gave_up"
-    first_line = TEXTS.get(key, language, title=title, guesses=guesses)
+    first_line = TEXTS.get(f"cemantix_share_{game.outcome}", language, title=title, guesses=guesses)
     if game.hints:
         first_line += f" ({counted('cemantix_hint_count', game.hints, language)})"
     scale = [entry.emoji for entry in game.entries if not entry.is_hint]
@@ -170,6 +169,8 @@ def end_message(game: logic.Game, language: str) -> str:
     if game.outcome == logic.FOUND:
         guesses = counted("cemantix_guess_count", game.guesses, language)
         return TEXTS.get("cemantix_found", language, word=game.secret, guesses=guesses)
+    if game.outcome == logic.ROOM_ENDED:
+        return TEXTS.get("cemantix_room_ended", language, code=game.room_code)  # the reveal says the word
     return TEXTS.get("cemantix_gave_up", language, word=game.secret)
 
 
@@ -325,8 +326,9 @@ def reveal_html(game: logic.Game | None, language: str) -> str:
     the end: the secret must not reach the browser while the game is on."""
     if game is None or not game.over:
         return ""
-    key = "cemantix_reveal_found" if game.outcome == logic.FOUND else "cemantix_reveal_secret"
-    title = TEXTS.get(key, language, word=escape(game.secret))  # the text has markup: escape the word only
+    title = TEXTS.get(
+        f"cemantix_reveal_{game.outcome}", language, word=escape(game.secret)
+    )  # the text has markup: escape the word only
     latest = game.latest.word if game.latest else None
     return (
         f'<div class="cx-reveal"><p class="cx-secret">{title}</p>'
