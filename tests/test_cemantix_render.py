@@ -162,6 +162,15 @@ def test_the_board_during_the_game_shows_players_and_progress_but_no_word():
     assert "forêt" not in html
 
 
+def test_the_progress_chart_takes_the_height_that_few_players_leave():
+    def height(players: int) -> float:
+        svg = render.progress_svg(tuple(row(place, f"P{place}", 10.0 + place) for place in range(1, players + 1)), "fr")
+        return float(re.search(r'viewBox="0 0 640 ([\d.]+)"', svg).group(1))
+
+    assert height(3) - height(render.BOARD_RANKS_SHOWN) == 5 * render.STRIP_HEIGHT_PER_MISSING_ROW
+    assert height(100) == height(render.BOARD_RANKS_SHOWN) == render.STRIP_HEIGHT
+
+
 def test_the_board_at_the_end_shows_the_word_the_final_ranking_and_the_rooms_words():
     rows = [row(1, "Chloé", 100.0, 1000, 125.0, 7), row(2, "Bob", 41.2, 950)]
     rows += [row(place, f"P{place}", 10.0 + place) for place in range(3, 12)]

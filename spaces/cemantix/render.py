@@ -377,23 +377,28 @@ def ranking_html(rows: tuple[BoardRow, ...], language: str, shown: int = BOARD_R
     return f'<table class="cx-table cx-ranking"><tr>{head}</tr>{"".join(body)}</table>'
 
 
-# The progress strip: each player is a dot at their best temperature, stacked by 2.5 °C.
-STRIP_WIDTH, STRIP_HEIGHT, STRIP_STEP, STRIP_DOT = 640, 160, 2.5, 8.0
+# The progress strip: each player is a dot at their best temperature, stacked by 2.5 °C. It is
+# drawn about as wide as its units in pixels on a 1280 × 720 projector (and 1.5 times on 1920 ×
+# 1080), where its axis's 26 units read from the back of a hall (24 px and more). With fewer than
+# BOARD_RANKS_SHOWN players, the chart takes the height their rows leave (~37 units a row).
+STRIP_WIDTH, STRIP_HEIGHT, STRIP_STEP, STRIP_DOT, STRIP_FONT = 640, 150, 2.5, 12.0, 26
+STRIP_HEIGHT_PER_MISSING_ROW = 37
 
 
 def progress_svg(rows: tuple[BoardRow, ...], language: str) -> str:
     """The room's progress as a picture: one dot per player at their best temperature, coloured
     by the emoji scale, stacked where they crowd; found at 100 °C. It moves right as the room
-    gets warmer."""
-    font = 21
+    gets warmer, and is the taller the fewer the ranking's rows under it."""
+    font = STRIP_FONT
+    height = STRIP_HEIGHT + STRIP_HEIGHT_PER_MISSING_ROW * max(0, BOARD_RANKS_SHOWN - len(rows))
     low = min([0.0, *(row.best_temperature for row in rows if row.best_temperature is not None)])
-    left, right, base = 14.0, STRIP_WIDTH - 14.0, STRIP_HEIGHT - font * 1.6
+    left, right, base = 14.0, STRIP_WIDTH - 14.0, height - font * 1.6
 
     def x_of(temperature: float) -> float:
         return left + (temperature - low) / (100 - low) * (right - left)
 
     parts = [
-        f'<svg class="cx-progress" viewBox="0 0 {STRIP_WIDTH} {STRIP_HEIGHT}" xmlns="http://www.w3.org/2000/svg" '
+        f'<svg class="cx-progress" viewBox="0 0 {STRIP_WIDTH} {height}" xmlns="http://www.w3.org/2000/svg" '
         f'role="img" font-family="sans-serif" font-size="{font}">',
         f'<line x1="{left}" y1="{base:.1f}" x2="{right}" y2="{base:.1f}" stroke="currentColor" stroke-opacity="0.5"/>',
     ]
@@ -402,7 +407,7 @@ def progress_svg(rows: tuple[BoardRow, ...], language: str) -> str:
         tick = "🥳" if temperature == 100 else f"{format_number(temperature, language)}\u202f°C"
         parts.append(
             f'<text x="{x_of(temperature):.1f}" y="{base + font * 1.3:.1f}" text-anchor="{anchor}" '
-            f'fill="currentColor" fill-opacity="0.75">{tick}</text>'
+            f'fill="currentColor">{tick}</text>'
         )
     temperatures = [
         (100.0 if row.found_after is not None else row.best_temperature, row)
@@ -414,9 +419,9 @@ def progress_svg(rows: tuple[BoardRow, ...], language: str) -> str:
     radius = min(STRIP_DOT, (base - 4) / (2 * tallest))  # a crowded room stacks smaller dots
     heights: dict[int, int] = {}
     for column, (temperature, row) in zip(columns, temperatures, strict=True):
-        height = heights.get(column, 0)
-        heights[column] = height + 1
-        x, y = x_of(low + column * STRIP_STEP), base - radius - height * 2 * radius
+        below = heights.get(column, 0)  # the dots stacked under this one
+        heights[column] = below + 1
+        x, y = x_of(low + column * STRIP_STEP), base - radius - below * 2 * radius
         colour = HEAT_COLOURS["🥳"] if row.found_after is not None else heat_colour(temperature, row.best_permille)
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius * 0.92:.1f}" fill="{colour}"/>')
     parts.append("</svg>")
