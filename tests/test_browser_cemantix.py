@@ -367,6 +367,14 @@ def assert_board_for_the_back_of_the_room(board, few_players: bool = False) -> N
     if few_players:
         column = board.locator("#cemantix-board .cx-board-body > .cx-board-column").last.bounding_box()
         assert column["y"] + column["height"] >= 0.85 * height, f"the lower part is empty: {column}"
+    wrapped = board.locator("#cemantix-board .cx-ranking td").evaluate_all(
+        """cells => cells.filter(c => c.getBoundingClientRect().height > 1.8 * parseFloat(getComputedStyle(c).fontSize))
+            .map(c => c.textContent)"""
+    )
+    assert not wrapped, f"ranking cells on two lines: {wrapped}"
+    cloud = board.locator("#cemantix-board .cx-cloud span")
+    if cloud.count():  # the ended board: its word cloud on the screen, under the ranking
+        assert cloud.first.bounding_box()["y"] + cloud.first.bounding_box()["height"] <= height, "the cloud is cut off"
 
 
 def assert_readable_board(board) -> None:
@@ -637,5 +645,6 @@ def test_a_full_room_fits_the_board(pages, hub_url, room_secret):
     assert_labels_apart(board, "#cemantix-board svg.cx-map", minimum_px=18)
     assert_every_listed_word_on_a_clear_map(board)
     assert_readable_board(board)
+    assert_board_for_the_back_of_the_room(board)
     screenshot(board, "cemantix-board-100-players-ended")
     pages.assert_healthy(board)
