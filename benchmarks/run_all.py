@@ -67,6 +67,13 @@ BENCHMARKS = (
     Benchmark("seg2sat", "seg2sat.py", ("--steps", "2", "--repeats", "1"), ("ratio", "step_s"), long_arguments=()),
     # From the drawn map to the final image: the CPU preset against the distilled path (~4 min).
     Benchmark("seg2sat_paths", "seg2sat.py", ("--paths", "--threads", "2"), ("*_s",)),
+    # Repainting part of a real photo: our wrapper against the bare inpainting pipeline (tiny models).
+    Benchmark(
+        "seg2sat_repaint",
+        "seg2sat.py",
+        ("--architecture", "tiny", "--size", "384", "--steps", "20", "--repaint", "--repeats", "5"),
+        ("repaint_*",),
+    ),
     Benchmark(
         "sampling",
         "sampling.py",
