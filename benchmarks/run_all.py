@@ -50,6 +50,8 @@ BENCHMARKS = (
     ),
     Benchmark("tokenizer", "tokenizer.py", (), ("*/ours_ms", "*/ratio")),
     Benchmark("cemantix", "cemantix.py", (), ("*/ours_ms", "*/ranking_ms", "*/load_ms", "*/build_s")),
+    # A room's 100 phones watching for its end (a tick every 10 s) against none and a tick every 2 s (~4 min).
+    Benchmark("cemantix_room_watch", "cemantix.py", ("--room-watch",), ("*/hub_cpu_s", "*/p95_ms", "*/ended")),
     Benchmark(
         "clip_search",
         "clip_search.py",
