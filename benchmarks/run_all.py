@@ -50,6 +50,8 @@ BENCHMARKS = (
     ),
     Benchmark("tokenizer", "tokenizer.py", (), ("*/ours_ms", "*/ratio")),
     Benchmark("cemantix", "cemantix.py", (), ("*/ours_ms", "*/ranking_ms", "*/load_ms", "*/build_s")),
+    # A room's 100 phones watching for its end (a tick every 10 s) against none and a tick every 2 s (~4 min).
+    Benchmark("cemantix_room_watch", "cemantix.py", ("--room-watch",), ("*/hub_cpu_s", "*/p95_ms", "*/ended")),
     Benchmark(
         "clip_search",
         "clip_search.py",
@@ -67,6 +69,13 @@ BENCHMARKS = (
     Benchmark("seg2sat", "seg2sat.py", ("--steps", "2", "--repeats", "1"), ("ratio", "step_s"), long_arguments=()),
     # From the drawn map to the final image: the CPU preset against the distilled path (~4 min).
     Benchmark("seg2sat_paths", "seg2sat.py", ("--paths", "--threads", "2"), ("*_s",)),
+    # Repainting part of a real photo: our wrapper against the bare inpainting pipeline (tiny models).
+    Benchmark(
+        "seg2sat_repaint",
+        "seg2sat.py",
+        ("--architecture", "tiny", "--size", "384", "--steps", "20", "--repaint", "--repeats", "5"),
+        ("repaint_*",),
+    ),
     Benchmark(
         "sampling",
         "sampling.py",

@@ -147,10 +147,10 @@ def guess(page, word: str) -> None:
     expect(page.locator("#cemantix-history")).to_contain_text(word)
 
 
-def open_board(pages, hub_url: str, code: str, screen: dict):
+def open_board(pages, hub_url: str, code: str, screen: dict, locale: str = "fr-FR"):
     """The board of room `code` on a projector. The board hides the hub's tabs, which
     `pages.open` waits for: it opens the hub first, then the board."""
-    page = pages.open("?tab=about", screen=screen)
+    page = pages.open("?tab=about", screen=screen, locale=locale)
     page.goto(f"{hub_url}?tab=cemantix&board={code}")
     page.locator("#cemantix-board .cx-board").wait_for()
     return page
@@ -163,10 +163,10 @@ def open_recorded(pages, query: str, **options):
     return page, recorders[0]
 
 
-def open_join_link(pages, hub_url: str, link: str):
+def open_join_link(pages, hub_url: str, link: str, locale: str = "fr-FR"):
     """A phone scanning a room's QR code: Cémantix's page of its own, every answer recorded.
     `pages.open` waits for the whole hub's tabs: it opens the hub first, then the link."""
-    phone, answers = open_recorded(pages, "?tab=about")
+    phone, answers = open_recorded(pages, "?tab=about", locale=locale)
     answers.chunks.clear()
     phone.goto(link)
     return phone, answers
@@ -219,6 +219,7 @@ def test_a_lecture_room_from_the_board_to_the_reveal(pages, hub_url, room_secret
     expect(ranking.locator("tr", has_text="Alice")).to_contain_text("3", timeout=3_000)
     expect(board.locator("#cemantix-board .cx-progress circle")).to_have_count(3, timeout=3_000)
     assert not any(word in board.locator("#cemantix-board").inner_text() for word in sum(words.values(), []))
+    assert_board_for_the_back_of_the_room(board, few_players=True)
     screenshot(board, "cemantix-board-3-playing")
 
     # Bob's phone reloads mid-game (a locked screen, a switched app): the same game goes on.
@@ -258,15 +259,122 @@ def test_a_lecture_room_from_the_board_to_the_reveal(pages, hub_url, room_secret
     expect(ended.locator(".cx-cloud")).to_contain_text("arbre")
     expect(ended.locator("svg.cx-map .cx-label").first).to_be_visible()
     assert_labels_apart(board, "#cemantix-board svg.cx-map", minimum_px=18)
+    assert_every_listed_word_on_a_clear_map(board)
     assert_readable_board(board)
+    assert_board_for_the_back_of_the_room(board)
     screenshot(board, "cemantix-board-5-ended")
-    alice = phones[0][0]
-    alice.locator(WORD_BOX).first.fill("bateau")
-    alice.locator(WORD_BOX).first.press("Enter")
-    expect(alice.locator("#cemantix-status")).to_contain_text(f"La salle {code} est terminée")
-    expect(alice.locator("#cemantix-play-again")).to_be_visible()
+    # Alice and Bob type nothing: their phones show the end all the same, within a watch's tick
+    # (10 s), in the room's words, not « abandon ».
+    for phone, _ in phones[:2]:
+        expect(phone.locator("#cemantix-reveal .cx-secret")).to_have_text(
+            f"La partie est terminée : le mot était {room_secret}", timeout=12_000
+        )
+        expect(phone.locator("#cemantix-status")).to_contain_text(f"La salle {code} est terminée")
+        expect(phone.locator("#cemantix-share textarea")).not_to_have_value(re.compile("abandon"))
+        expect(phone.locator("#cemantix-play-again")).to_be_visible()
+    bob.locator("#cemantix-reveal svg.cx-map").scroll_into_view_if_needed()
+    assert_map_labels_clear(bob, "#cemantix-reveal svg.cx-map")
+    screenshot_full(bob, "cemantix-room-end-fr")
     for page in (host, board, *(phone for phone, _ in phones)):
         pages.assert_healthy(page)
+
+
+def test_an_english_room_ends_on_every_screen(pages, hub_url):
+    """A room of English words on English pages: a phone typing nothing sees the end within a
+    watch's tick; the board reads from the back of the hall, then names every word at the end."""
+    from gradio_client import Client
+
+    english = {"Accept-Language": "en-GB,en;q=0.9"}
+    host = Client(hub_url, verbose=False, headers=english)
+    code = re.search(r'class="cx-code">(\w+)<', host.predict("en", "random", api_name="/cemantix_create_room")).group(1)
+    for nickname, words in (("Ada", ["river", "mountain", "house"]), ("Ben", ["tree", "car"])):
+        player = Client(hub_url, verbose=False, headers=english)
+        player.predict(code, nickname, api_name="/cemantix_join_room")
+        for word in words:
+            player.predict(word, api_name="/cemantix_guess")
+    phone, _ = open_join_link(pages, hub_url, f"{hub_url}cemantix/?room={code}", locale="en-US")
+    phone.locator("#cemantix-nickname input, #cemantix-nickname textarea").first.fill("Cleo")
+    phone.locator("#cemantix-join").click()
+    expect(phone.locator("#cemantix-header")).to_contain_text(f"room {code}")
+    for word in ("garden", "flower", "water"):
+        guess(phone, word)
+    board = open_board(pages, hub_url, code, PROJECTOR, locale="en-US")
+    expect(board.locator("#cemantix-board .cx-board-counts")).to_contain_text("3 players")
+    assert_readable_board(board)
+    assert_board_for_the_back_of_the_room(board, few_players=True)
+    screenshot(board, "cemantix-board-en-playing")
+
+    host.predict(api_name="/cemantix_end_room")
+    expect(phone.locator("#cemantix-reveal .cx-secret")).to_contain_text(
+        "The game is over: the word was", timeout=12_000
+    )
+    expect(phone.locator("#cemantix-share textarea")).not_to_have_value(re.compile("gave up"))
+    phone.locator("#cemantix-reveal svg.cx-map").scroll_into_view_if_needed()
+    assert_map_labels_clear(phone, "#cemantix-reveal svg.cx-map")
+    screenshot_full(phone, "cemantix-room-end-en")
+    expect(board.locator("#cemantix-board .cx-board-ended")).to_be_visible(timeout=3_000)
+    assert_every_listed_word_on_a_clear_map(board)
+    assert_readable_board(board)
+    assert_board_for_the_back_of_the_room(board)
+    screenshot(board, "cemantix-board-en-ended")
+    for page in (phone, board):
+        pages.assert_healthy(page)
+
+
+# The board's headings, its table's headers and its chart's axis, measured as drawn: their size
+# on screen and their contrast (WCAG's, the text's colour blended by every opacity over the
+# background it sits on).
+BOARD_HEADERS_JS = """() => {
+  const rgba = (text) => text.match(/[\\d.]+/g).map(Number);
+  const luminance = (rgb) => rgb.map((v) => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+      .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = (element) => {
+    for (let e = element; e; e = e.parentElement) {
+      const colour = rgba(getComputedStyle(e).backgroundColor);
+      if ((colour[3] ?? 1) > 0) return colour.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const opacity = (element) => {
+    let product = 1;
+    for (let e = element; e; e = e.parentElement) product *= parseFloat(getComputedStyle(e).opacity);
+    return product;
+  };
+  const selector = "#cemantix-board h3, #cemantix-board th, #cemantix-board svg.cx-progress text";
+  return [...document.querySelectorAll(selector)].filter((e) => e.checkVisibility() && e.textContent.trim())
+    .map((e) => {
+      const style = getComputedStyle(e), svg = e.closest("svg");
+      const colour = rgba(svg ? style.fill : style.color);
+      const alpha = opacity(e) * (colour[3] ?? 1) * (svg ? parseFloat(style.fillOpacity) : 1);
+      const behind = background(e);
+      const shown = colour.slice(0, 3).map((v, i) => v * alpha + behind[i] * (1 - alpha));
+      const [light, dark] = [luminance(shown), luminance(behind)].sort((a, b) => b - a);
+      const size = parseFloat(style.fontSize) * (svg ? svg.getScreenCTM().a : 1);
+      return {text: e.textContent.trim(), size, contrast: (light + 0.05) / (dark + 0.05)};
+    });
+}"""
+
+
+def assert_board_for_the_back_of_the_room(board, few_players: bool = False) -> None:
+    """Readable at 10 m on a 1280 × 720 projector: headings, headers and the °C axis ~24 px and
+    more, at 4.5:1 and more; with few players, the progress and the ranking still fill the screen."""
+    height = board.viewport_size["height"]
+    measured = board.evaluate(BOARD_HEADERS_JS)
+    assert len(measured) >= 3, measured
+    for text in measured:
+        assert text["size"] >= 23.5 * height / 720, f"{text['text']!r}: {text['size']:.1f} px"
+        assert text["contrast"] >= 4.5, f"{text['text']!r}: contrast {text['contrast']:.2f}:1"
+    if few_players:
+        column = board.locator("#cemantix-board .cx-board-body > .cx-board-column").last.bounding_box()
+        assert column["y"] + column["height"] >= 0.85 * height, f"the lower part is empty: {column}"
+    wrapped = board.locator("#cemantix-board .cx-ranking td").evaluate_all(
+        """cells => cells.filter(c => c.getBoundingClientRect().height > 1.8 * parseFloat(getComputedStyle(c).fontSize))
+            .map(c => c.textContent)"""
+    )
+    assert not wrapped, f"ranking cells on two lines: {wrapped}"
+    cloud = board.locator("#cemantix-board .cx-cloud span")
+    if cloud.count():  # the ended board: its word cloud on the screen, under the ranking
+        assert cloud.first.bounding_box()["y"] + cloud.first.bounding_box()["height"] <= height, "the cloud is cut off"
 
 
 def assert_readable_board(board) -> None:
@@ -303,6 +411,55 @@ def assert_labels_apart(page, svg: str, minimum_px: float) -> None:
                 or second["bottom"] <= first["top"] + 0.5
             )
             assert apart, f"{first['text']!r} overlaps {second['text']!r}"
+
+
+# The map's texts (words and rings' temperatures) and visible dots, as drawn, and the map's frame.
+MAP_BOXES_JS = """svg => {
+  const box = (e) => { const r = e.getBoundingClientRect(); return {left: r.left, top: r.top, right: r.right, bottom: r.bottom}; };
+  const texts = [...svg.querySelectorAll("text.cx-label, text.cx-ring")].filter((t) => t.checkVisibility())
+    .map((t) => ({text: t.textContent, word: t.classList.contains("cx-label"), ...box(t)}));
+  const dots = [...svg.querySelectorAll("circle")]
+    .filter((c) => !["transparent", "none"].includes(c.getAttribute("fill")))
+    .map((c) => ({text: `dot at ${c.getAttribute("cx")},${c.getAttribute("cy")}`, ...box(c)}));
+  return {frame: box(svg), texts, dots};
+}"""
+
+
+def overlap(first: dict, second: dict) -> bool:
+    return not (
+        first["right"] <= second["left"] + 0.5
+        or second["right"] <= first["left"] + 0.5
+        or first["bottom"] <= second["top"] + 0.5
+        or second["bottom"] <= first["top"] + 0.5
+    )
+
+
+def assert_map_labels_clear(page, svg: str) -> list[str]:
+    """On a map as drawn: no label over another label or a dot, each inside the map. Returns
+    the words labelled."""
+    drawn = page.locator(svg).evaluate(MAP_BOXES_JS)
+    frame, texts = drawn["frame"], drawn["texts"]
+    assert texts, "the map shows no text"
+    for number, text in enumerate(texts):
+        inside = (
+            text["left"] >= frame["left"] - 0.5
+            and text["right"] <= frame["right"] + 0.5
+            and text["top"] >= frame["top"] - 0.5
+            and text["bottom"] <= frame["bottom"] + 0.5
+        )
+        assert inside, f"{text['text']!r} is cut by the map's edge: {text} in {frame}"
+        for other in texts[number + 1 :]:
+            assert not overlap(text, other), f"{text['text']!r} overlaps {other['text']!r}"
+        for dot in drawn["dots"]:
+            assert not overlap(text, dot), f"{text['text']!r} covers the {dot['text']}"
+    return [text["text"] for text in texts if text["word"]]
+
+
+def assert_every_listed_word_on_a_clear_map(board) -> None:
+    """The ended board's map: every word its cloud lists is labelled, and every label clear."""
+    labelled = assert_map_labels_clear(board, "#cemantix-board svg.cx-map")
+    listed = board.locator("#cemantix-board .cx-cloud span").all_text_contents()
+    assert listed and set(listed) <= set(labelled), set(listed) - set(labelled)
 
 
 PLAY_WORDS = {
@@ -346,8 +503,9 @@ def test_a_game_on_a_phone(pages, locale):
     expect(again).to_be_visible()
     assert again.bounding_box()["y"] + again.bounding_box()["height"] <= PHONE["height"]
     assert page.locator("#cemantix-reveal details").evaluate("details => !details.open")
-    # The map: no two texts overlap, each at least 12 px; a tap on an unnamed dot shows its word.
+    # The map: no two texts overlap, each at least 12 px, none over a dot; a tap on an unnamed dot shows its word.
     assert_labels_apart(page, "#cemantix-reveal svg.cx-map", minimum_px=12)
+    assert_map_labels_clear(page, "#cemantix-reveal svg.cx-map")
     labelled = set(page.locator("#cemantix-reveal svg.cx-map .cx-label").all_text_contents())
     secret = page.locator("#cemantix-reveal .cx-secret").inner_text().split()[-1]
     assert secret in labelled and len(labelled) >= 6, labelled  # the secret and the guesses that fit
@@ -485,6 +643,8 @@ def test_a_full_room_fits_the_board(pages, hub_url, room_secret):
     host.predict(api_name="/cemantix_end_room")
     expect(board.locator("#cemantix-board .cx-board-ended")).to_be_visible(timeout=3_000)
     assert_labels_apart(board, "#cemantix-board svg.cx-map", minimum_px=18)
+    assert_every_listed_word_on_a_clear_map(board)
     assert_readable_board(board)
+    assert_board_for_the_back_of_the_room(board)
     screenshot(board, "cemantix-board-100-players-ended")
     pages.assert_healthy(board)

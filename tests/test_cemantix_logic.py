@@ -126,6 +126,18 @@ def test_guesses_after_the_end_do_not_count(french):
     assert game.guesses == 1 and game.hint() is None
 
 
+def test_a_word_typed_as_the_room_ended_is_kept_and_the_game_stays_ended(french):
+    game = logic.Game("fr", "forêt", french, room_code="ABCD")
+    game.guess("arbre")
+    game.end_with_room()
+    late = game.guess("bois")  # sent as the lecturer revealed the word
+    assert late.counted and late.entry in game.entries and game.guesses == 2
+    assert game.outcome == logic.ROOM_ENDED  # neither found nor given up
+    assert game.guess("forêt").counted and game.outcome == logic.ROOM_ENDED  # too late to find it
+    game.give_up()
+    assert game.outcome == logic.ROOM_ENDED and game.hint() is None
+
+
 def test_hints_come_nearer_and_are_counted(french):
     game = logic.Game("fr", "forêt", french)
     game.guess("voiture")

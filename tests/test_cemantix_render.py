@@ -1,6 +1,7 @@
 """What the Cémantix tab shows, rendered without Gradio: the map's labels never overlap, the
 board shows no word before the end, every typed text is escaped."""
 
+import math
 import random
 import re
 import subprocess
@@ -9,8 +10,9 @@ import sys
 import pytest
 from hub_server import REPO
 
-from spaces.cemantix import logic, render
+from spaces.cemantix import logic, map_labels, render
 from spaces.cemantix.rooms import Board, BoardRow
+from spaces.cemantix.texts import TEXTS
 
 
 def test_the_renderers_need_no_gradio():
@@ -18,28 +20,74 @@ def test_the_renderers_need_no_gradio():
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_labels_never_overlap_each_other_nor_other_dots_and_stay_inside(seed):
+def random_dots(rng: random.Random, size: float) -> list[map_labels.Dot]:
+    crowd = rng.choice([(size / 2, size / 2), (size / 5, size * 4 / 5)])  # guesses spread, or piled in one corner
+    return [
+        map_labels.Dot(
+            "".join(rng.choices("abcdefghijklmnopqrstuvwxyzéè", k=rng.randint(2, 14))),
+            min(size - 5, max(5, rng.gauss(crowd[0], size / 5))),
+            min(size - 5, max(5, rng.gauss(crowd[1], size / 5))),
+            rng.choice([2.6, 5.0, 7.0]),
+            bold=number == 0,
+        )
+        for number in range(rng.randint(1, 30))
+    ]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_labels_stay_near_their_dots_over_no_label_nor_dot_and_inside(seed):
+    rng = random.Random(seed)
+    size, font, anywhere = rng.choice([(300.0, 14.0, False), (460.0, 19.0, True)])
+    dots = random_dots(rng, size)
+    obstacles = [dot.box for dot in dots]
+    labels = map_labels.place_labels(dots, size, font, obstacles, anywhere)
+    if anywhere:
+        assert len(labels) == len(dots)  # every word named
+    else:
+        assert labels  # the words with room around their dots (the others on tap)
+    placed = list(labels.items())
+    for number, (dot, label) in enumerate(placed):
+        assert label.box.inside(size) and label.text == dots[dot].text
+        assert not any(label.box.overlaps(other.box) for _, other in placed[number + 1 :])
+        assert not any(label.box.overlaps(box) for box in obstacles)
+        if label.leader is None:  # next to its dot: its box's nearest point a few units from the dot's edge
+            nearest_x = min(max(dots[dot].x, label.box.left), label.box.right)
+            nearest_y = min(max(dots[dot].y, label.box.top), label.box.bottom)
+            assert math.hypot(nearest_x - dots[dot].x, nearest_y - dots[dot].y) <= dots[dot].radius + 3.5
+        else:  # a line from the dot's edge to the box
+            x1, y1, x2, y2 = label.leader
+            assert math.hypot(x1 - dots[dot].x, y1 - dots[dot].y) == pytest.approx(dots[dot].radius + 1)
+            assert label.box.left <= x2 <= label.box.right and label.box.top <= y2 <= label.box.bottom
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_ring_labels_sit_on_their_rings_over_no_dot_and_inside(seed):
     rng = random.Random(seed)
     size, font = 300.0, 14.0
-    crowd = rng.choice([(150, 150), (60, 240)])  # guesses spread, or piled in one corner
-    dots = [
-        (
-            "".join(rng.choices("abcdefghijklmnopqrstuvwxyzéè", k=rng.randint(2, 12))),
-            min(size - 5, max(5, rng.gauss(crowd[0], 60))),
-            min(size - 5, max(5, rng.gauss(crowd[1], 60))),
-            5.0,
-        )
-        for _ in range(rng.randint(1, 30))
-    ]
-    obstacles = [render.Box(x - r, y - r, x + r, y + r) for _, x, y, r in dots]
-    labels = render.place_labels(dots, size, font, obstacles)
-    assert labels  # the first dot with room (the first dot, on an empty map) gets one
-    boxes = list(labels.items())
-    for number, (dot, label) in enumerate(boxes):
-        assert label.box.inside(size) and label.text == dots[dot][0]
-        assert not any(label.box.overlaps(other.box) for _, other in boxes[number + 1 :])
-        assert not any(label.box.overlaps(box) for other, box in enumerate(obstacles) if other != dot)
+    dots = random_dots(rng, size)
+    rings = [(f"{temperature} °C", (1 - temperature / 100) * (size / 2 - 21)) for temperature in (75, 50, 25, 0)]
+    labels = map_labels.place_ring_labels(rings, size / 2, size, font, [dot.box for dot in dots])
+    placed = [label for label in labels if label is not None]
+    assert len(placed) >= 3
+    for number, label in enumerate(placed):
+        assert label.box.inside(size) and not any(label.box.overlaps(dot.box) for dot in dots)
+        assert not any(label.box.overlaps(other.box) for other in placed[number + 1 :])
+    for (_, radius), label in zip(rings, labels, strict=True):
+        if label is not None:  # on its ring, or just inside or outside it
+            centre_x, centre_y = (label.box.left + label.box.right) / 2, (label.box.top + label.box.bottom) / 2
+            away = abs(math.hypot(centre_x - size / 2, centre_y - size / 2) - radius)
+            assert away <= map_labels.RING_LABEL_OFFSET * font * map_labels.LINE_HEIGHT + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_boards_map_names_every_word_of_the_room_and_every_ring(french, seed):
+    rng = random.Random(seed)
+    game = logic.Game("fr", rng.choice(french.secret_pool), french)
+    tried = [word for word in rng.sample(french.secret_pool[:3000], 30) if word != game.secret]
+    svg = render.map_svg(logic.map_around(game, dict.fromkeys(tried, "guess")), render.BOARD_MAP)
+    assert set(re.findall(r'<text class="cx-label"[^>]*>([^<]+)</text>', svg)) == {game.secret, *tried}
+    rings = re.findall(r'<text class="cx-ring"[^>]*>([^<]+)</text>', svg)
+    assert len(rings) == svg.count('class="cx-ring-line"') >= 3, rings  # every ring drawn says its temperature
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +124,22 @@ def test_nothing_of_the_game_is_revealed_before_the_end(french):
     assert render.game_state(game)["secret"] == "forêt"
 
 
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_a_game_its_room_ended_says_so_and_not_abandon(french, language):
+    game = logic.Game("fr", "forêt", french, room_code="AB23")
+    game.guess("arbre")
+    game.end_with_room()
+    reveal, share = render.reveal_html(game, language), render.share_text(game, language)
+    said = {
+        "fr": "La partie est terminée : le mot était <b>forêt</b>",
+        "en": "The game is over: the word was <b>forêt</b>",
+    }
+    assert said[language] in reveal
+    assert {"fr": "partie terminée après 1 coup", "en": "game over after 1 guess"}[language] in share
+    assert "abandon" not in share and "gave up" not in share and "🏳" not in share
+    assert render.end_message(game, language) == TEXTS.get("cemantix_room_ended", language, code="AB23")
+
+
 def row(place, nickname, best=None, permille=None, found_after=None, guesses=5):
     return BoardRow(place, nickname, guesses, 0, best, permille, found_after, False)
 
@@ -96,6 +160,15 @@ def test_the_board_during_the_game_shows_players_and_progress_but_no_word():
     assert len(re.findall(r"<tr><td", html)) == render.BOARD_RANKS_SHOWN
     assert html.count("<circle") == 100  # one dot per player in the progress picture
     assert "forêt" not in html
+
+
+def test_the_progress_chart_takes_the_height_that_few_players_leave():
+    def height(players: int) -> float:
+        svg = render.progress_svg(tuple(row(place, f"P{place}", 10.0 + place) for place in range(1, players + 1)), "fr")
+        return float(re.search(r'viewBox="0 0 640 ([\d.]+)"', svg).group(1))
+
+    assert height(3) - height(render.BOARD_RANKS_SHOWN) == 5 * render.STRIP_HEIGHT_PER_MISSING_ROW
+    assert height(100) == height(render.BOARD_RANKS_SHOWN) == render.STRIP_HEIGHT
 
 
 def test_the_board_at_the_end_shows_the_word_the_final_ranking_and_the_rooms_words():
@@ -120,7 +193,7 @@ def test_a_big_cloud_is_scaled_down_to_fit_the_board():
     few, many = cloud(3, 4), cloud(30, 10)
     assert max(size for _, size in few) == pytest.approx(2.0)  # few words: as big as allowed
     assert max(size for _, size in many) < 1.2 and len(many) == 30
-    area = sum((len(word) * render.GLYPH_WIDTH + 0.4) * render.CLOUD_LINE_HEIGHT * size**2 for word, size in many)
+    area = sum((len(word) * map_labels.GLYPH_WIDTH + 0.4) * render.CLOUD_LINE_HEIGHT * size**2 for word, size in many)
     assert area <= 0.71 * render.CLOUD_AREA_EM2
 
 

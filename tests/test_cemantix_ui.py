@@ -192,8 +192,13 @@ def test_a_lecture_room_from_creation_to_reveal(hub_url, secret):
     ]  # the room's words (the secret is the map's centre)
     assert 'title="arbre × 2"' in cloud and 'class="cx-map"' in ended
     assert f"Le mot était <b>{secret}</b>" in teacher.predict(code, api_name="/cemantix_board")
+    # A word typed as the room ended: kept in the history and answered with the end, not « abandon ».
     after = student.predict("voiture", api_name="/cemantix_guess")
-    assert after[STATE]["over"] and f"La salle {code} est terminée" in after[STATUS]
+    assert after[STATE]["over"] and after[STATE]["outcome"] == logic.ROOM_ENDED
+    assert f"La salle {code} est terminée" in after[STATUS] and "voiture" in after[HISTORY]
+    assert f"La partie est terminée : le mot était <b>{secret}</b>" in after[REVEAL]
+    share = after[SHARE]["value"]  # an update: the share box shows at the end
+    assert "partie terminée après 3 coups" in share and "abandon" not in share
 
 
 def test_a_room_plays_a_random_word_unless_the_host_picks_the_daily_one(hub_url, secret):

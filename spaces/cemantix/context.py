@@ -126,13 +126,19 @@ class TabContext:
             tried_word=shown,
         )
 
-    def close_if_room_ended(self, session: Session, language: str) -> str:
-        """A room's game ends for everyone when its creator reveals the word: the message."""
+    def in_open_room(self, session: Session | None) -> bool:
+        """Whether the session's game plays in a room that has not ended (nor its game)."""
+        game = session.game if session is not None else None
+        return game is not None and bool(game.room_code) and not game.over and not self.rooms.is_ended(game.room_code)
+
+    def end_if_room_ended(self, session: Session) -> bool:
+        """A room's game ends for everyone when its creator reveals the word (neither found nor
+        given up): whether it ended now."""
         game = session.game
         if game is not None and game.room_code and not game.over and self.rooms.is_ended(game.room_code):
-            game.give_up()
-            return TEXTS.get("cemantix_room_ended", language, code=game.room_code, word=game.secret)
-        return ""
+            game.end_with_room()
+            return True
+        return False
 
     def join_url(self, request: gr.Request | None, code: str) -> str | None:
         """The address a phone opens to join, or None when the hub is served on this computer only."""

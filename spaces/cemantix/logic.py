@@ -35,8 +35,8 @@ NEAREST_SHOWN = 100
 # Why a guess did not count.
 EMPTY, TOO_LONG, SEVERAL_WORDS, DIGITS, NOT_LETTERS = "empty", "too_long", "several_words", "digits", "not_letters"
 UNKNOWN, REPEATED, GAME_OVER = "unknown", "repeated", "game_over"
-# How a game ended.
-FOUND, GAVE_UP = "found", "gave_up"
+# How a game ended: found, given up, or its room ended (its creator revealed the word).
+FOUND, GAVE_UP, ROOM_ENDED = "found", "gave_up", "room_ended"
 # Plural and other regular endings, tried on an unknown word to suggest a known one.
 SUGGESTED_ENDINGS = {
     "fr": (("aux", "al"), ("s", ""), ("x", ""), ("es", ""), ("e", "")),
@@ -144,7 +144,7 @@ class Game:
         self._by_word: dict[str, Entry] = {}
         self.guesses = 0
         self.hints = 0
-        self.outcome: str | None = None  # FOUND or GAVE_UP once over
+        self.outcome: str | None = None  # FOUND, GAVE_UP or ROOM_ENDED once over
         self.started_at = time.time()
         self.ended_at: float | None = None
 
@@ -173,8 +173,10 @@ class Game:
         return temperature, int(self.ranking.permille[position]) or None
 
     def guess(self, text: str) -> GuessResult:
+        """Score a word and keep it. A word typed as the game's room ended was on its way: it is
+        still scored and kept (the word is no secret any more), and the game stays ended."""
         word, problem = clean_guess(text)
-        if problem is None and self.over:
+        if problem is None and self.over and self.outcome != ROOM_ENDED:
             problem = GAME_OVER
         if problem is not None:
             return GuessResult(word, False, None, None, problem)
@@ -185,7 +187,7 @@ class Game:
             return GuessResult(word, False, None, None, UNKNOWN, suggestion=self._suggest(word))
         self.guesses += 1
         entry = self._add(word, self.guesses)
-        if entry.permille == 1000:
+        if entry.permille == 1000 and not self.over:
             self._end(FOUND)
         return GuessResult(word, True, entry.temperature, entry.permille, entry=entry)
 
@@ -209,6 +211,11 @@ class Game:
     def give_up(self) -> None:
         if not self.over:
             self._end(GAVE_UP)
+
+    def end_with_room(self) -> None:
+        """The room's creator revealed the word: the game is over, neither found nor given up."""
+        if not self.over:
+            self._end(ROOM_ENDED)
 
     def history(self) -> list[Entry]:
         """Every entry, warmest first (ties: in the order played)."""

@@ -16,6 +16,11 @@ from spaces.cemantix.sessions import Session
 from spaces.cemantix.texts import TEXTS
 from spaces.cemantix.vocabulary import LANGUAGES
 
+# A phone in a room asks every ROOM_WATCH_SECONDS whether the room ended, so that its end shows
+# without a word typed: one light call (no queue, one look-up in the table of rooms, nothing sent
+# back while it plays on), 10 calls a second for 100 phones (benchmarks/cemantix.py --room-watch).
+ROOM_WATCH_SECONDS = 10
+
 
 def tap_button(text_key: str, **options) -> gr.Button:
     """A button a finger hits: 44 px high (.cx-tap in cemantix.css), its text in the page's language."""
@@ -45,6 +50,7 @@ class PlayTab:
     words_language_choice: gr.Radio
     mode_choice: gr.Radio
     start_button: gr.Button
+    room_watch: gr.Timer  # ticks while the game plays in a room (ROOM_WATCH_SECONDS)
 
     @property
     def game_outputs(self) -> list:
@@ -69,7 +75,14 @@ class PlayTab:
     def load_outputs(self) -> list:
         """What the page opens with (load_updates): in the page since the hub started, or a saved session's."""
         game = [component for component in self.game_outputs if component is not self.result]
-        return [*game, self.hint_button, self.give_up_button, self.start_button, self.words_language_choice]
+        return [
+            *game,
+            self.hint_button,
+            self.give_up_button,
+            self.start_button,
+            self.words_language_choice,
+            self.room_watch,
+        ]
 
     def view(
         self, session: Session, language: str, message: str, good: bool, box: str | None = None, **action
@@ -148,6 +161,7 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
         start_button = tap_button("cemantix_start", variant="primary", elem_id="cemantix-start")
     with gr.Accordion(TEXTS.label("cemantix_rules_heading"), open=False):
         gr.Markdown(TEXTS.label("cemantix_rules"))
+    room_watch = gr.Timer(ROOM_WATCH_SECONDS, active=False)
 
     tab = PlayTab(
         session_state,
@@ -167,6 +181,7 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
         words_language_choice,
         mode_choice,
         start_button,
+        room_watch,
     )
 
     def guess(text: str, session: Session | None, request: gr.Request, progress=gr.Progress()):
@@ -179,14 +194,14 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
                 session.game = logic.daily_game(context.vocabulary(words_language, progress, language))
             except WordsMissing as missing:
                 return tab.view(session, language, str(missing), False)
-        ended_message = context.close_if_room_ended(session, language)
-        if ended_message:
-            return tab.view(session, language, ended_message, False, counted=False)
         game = session.game
+        # A word typed as the room ended is scored and kept all the same (the room no longer
+        # counts it): the player sees it in the history, beside the end.
         outcome = game.guess(text)
         context.record_in_room(session, outcome.word if outcome.counted else None)
-        if outcome.found:
-            message, good = render.end_message(game, language), True
+        context.end_if_room_ended(session)
+        if outcome.found or game.outcome == logic.ROOM_ENDED:
+            message, good = render.end_message(game, language), outcome.found
         elif outcome.counted:
             message, good = "", True
         else:
@@ -222,11 +237,11 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
         language = request_language(request)
         session = context.session(session)
         game = session.game
-        ended_message = context.close_if_room_ended(session, language)
-        given = game.hint() if game is not None and not ended_message else None
+        context.end_if_room_ended(session)
+        given = game.hint() if game is not None else None  # none once the game is over
         context.record_in_room(session)
-        if ended_message:
-            message = ended_message
+        if game is not None and game.outcome == logic.ROOM_ENDED:
+            message = render.end_message(game, language)
         elif given is None:
             message = TEXTS.get("cemantix_no_hint", language)
         else:
@@ -264,10 +279,11 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
         game = session.game
         if game is None or game.over:
             return tab.view(session, language, TEXTS.get("cemantix_problem_game_over", language), False)
-        message = context.close_if_room_ended(session, language)  # else the reveal says it all
+        if context.end_if_room_ended(session):  # the room ended first: not an « abandon »
+            return tab.view(session, language, render.end_message(game, language), False)
         game.give_up()
         context.record_in_room(session)
-        return tab.view(session, language, message, True)
+        return tab.view(session, language, "", True)  # the reveal says it all
 
     context.makes_a_session(
         confirm_button.click(
@@ -312,11 +328,34 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
             play_again, [session_state], tab.game_outputs, api_visibility="private", show_progress_on=[status]
         )
     )
+
+    def watch_room(session: Session | None, request: gr.Request):
+        """A tick of a phone in a room: nothing while the room plays on; its end once it ended;
+        and the watch stops once the game is not in an open room any more."""
+        if session is not None and context.end_if_room_ended(session):
+            language = request_language(request)
+            view = tab.view(session, language, render.end_message(session.game, language), False)
+            return *view, gr.Timer(active=False)
+        unchanged = [gr.skip()] * len(tab.game_outputs)
+        return *unchanged, gr.skip() if context.in_open_room(session) else gr.Timer(active=False)
+
+    # Not queued: a tick never waits behind the language models' work, nor holds a worker.
+    room_watch.tick(
+        watch_room,
+        [session_state],
+        [*tab.game_outputs, room_watch],
+        api_visibility="private",
+        queue=False,
+        show_progress="hidden",
+    )
     return tab
 
 
-def load_updates(tab: PlayTab, session: Session, resumed: bool, language: str, playable: list[str]) -> dict:
-    """The sub-tab as the page opens: the game this browser was playing, if any."""
+def load_updates(
+    tab: PlayTab, session: Session, resumed: bool, language: str, playable: list[str], in_open_room: bool
+) -> dict:
+    """The sub-tab as the page opens: the game this browser was playing, if any (and, in a room
+    still open, the watch for its end)."""
     game = session.game
     message = ""
     if resumed and game is not None and game.entries and not game.over:
@@ -331,4 +370,5 @@ def load_updates(tab: PlayTab, session: Session, resumed: bool, language: str, p
     values[tab.play_again_button] = gr.Button(visible=bool(game and game.over), interactive=can_play)
     words_language = game.words_language if game else (playable or [language])[0]
     values[tab.words_language_choice] = gr.Radio(value=words_language)
+    values[tab.room_watch] = gr.Timer(active=in_open_room)
     return values

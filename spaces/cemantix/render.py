@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from shared.i18n import format_number
 from spaces.cemantix import logic
+from spaces.cemantix.map_labels import GLYPH_WIDTH, Dot, label_at, place_labels, place_ring_labels
 from spaces.cemantix.rooms import Board, BoardRow
 from spaces.cemantix.texts import TEXTS
 
@@ -139,8 +140,7 @@ def share_text(game: logic.Game, language: str) -> str:
         key = "cemantix_share_title_daily_en" if game.words_language == "en" else "cemantix_share_title_daily"
         title = TEXTS.get(key, language, number=game.puzzle_number)
     guesses = counted("cemantix_guess_count", game.guesses, language)
-    key = "cemantix_share_found" if game.outcome == logic.FOUND else "cemantix_share_gave_up"
-    first_line = TEXTS.get(key, language, title=title, guesses=guesses)
+    first_line = TEXTS.get(f"cemantix_share_{game.outcome}", language, title=title, guesses=guesses)
     if game.hints:
         first_line += f" ({counted('cemantix_hint_count', game.hints, language)})"
     scale = [entry.emoji for entry in game.entries if not entry.is_hint]
@@ -169,6 +169,8 @@ def end_message(game: logic.Game, language: str) -> str:
     if game.outcome == logic.FOUND:
         guesses = counted("cemantix_guess_count", game.guesses, language)
         return TEXTS.get("cemantix_found", language, word=game.secret, guesses=guesses)
+    if game.outcome == logic.ROOM_ENDED:
+        return TEXTS.get("cemantix_room_ended", language, code=game.room_code)  # the reveal says the word
     return TEXTS.get("cemantix_gave_up", language, word=game.secret)
 
 
@@ -202,92 +204,22 @@ class MapStyle:
     size: float = 300
     font: float = 14
     label_limit: int = 25  # guesses that may get a label (the warmest first); the rest on tap
+    # Whether every labelled word gets a label, anywhere in the map if its dot's surroundings are
+    # full: the board names each word its cloud lists; a phone keeps its crowded words for a tap.
+    label_anywhere: bool = False
 
 
 PHONE_MAP = MapStyle()
-BOARD_MAP = MapStyle(size=460, font=19, label_limit=30)
-# A label's box: the average width of a glyph of a sans-serif font is ~0.55 of its size
-# (lowercase, accents): 0.62 errs on the wide side, so boxes that do not overlap here do not
-# overlap on screen either.
-GLYPH_WIDTH = 0.62
+BOARD_MAP = MapStyle(size=460, font=19, label_limit=30, label_anywhere=True)
 DOT_RADIUS = {"secret": 7.0, "guess": 5.0, "hint": 5.0, "neighbour": 2.6}
 TAP_RADIUS = 11.0  # the invisible disc a finger taps to see an unlabelled word
-
-
-@dataclass(frozen=True)
-class Box:
-    left: float
-    top: float
-    right: float
-    bottom: float
-
-    def overlaps(self, other: Box) -> bool:
-        return (
-            self.left < other.right and other.left < self.right and self.top < other.bottom and other.top < self.bottom
-        )
-
-    def inside(self, size: float) -> bool:
-        return self.left >= 0 and self.top >= 0 and self.right <= size and self.bottom <= size
-
-
-@dataclass(frozen=True)
-class Label:
-    text: str
-    x: float  # where the SVG text starts (anchor "start"), ends ("end") or is centred ("middle")
-    y: float  # its baseline
-    anchor: str
-    box: Box
-
-
-SIDES = ("right", "left", "above", "below", "above right", "below right", "above left", "below left")
-
-
-def label_at(text: str, x: float, y: float, radius: float, font: float, side: str) -> Label:
-    """The label of a dot at (x, y), on one side of it (one of SIDES)."""
-    width, height, gap = len(text) * GLYPH_WIDTH * font, font * 1.2, radius + 3
-    if side == "right":
-        return Label(
-            text, x + gap, y + font * 0.35, "start", Box(x + gap, y - height / 2, x + gap + width, y + height / 2)
-        )
-    if side == "left":
-        return Label(
-            text, x - gap, y + font * 0.35, "end", Box(x - gap - width, y - height / 2, x - gap, y + height / 2)
-        )
-    vertical, _, horizontal = side.partition(" ")
-    top = y - gap - height if vertical == "above" else y + gap
-    if horizontal == "right":
-        left = x + gap * 0.7
-    elif horizontal == "left":
-        left = x - gap * 0.7 - width
-    else:
-        left = x - width / 2
-    return Label(text, left + width / 2, top + height * 0.78, "middle", Box(left, top, left + width, top + height))
-
-
-def place_labels(
-    dots: list[tuple[str, float, float, float]], size: float, font: float, obstacles: list[Box]
-) -> dict[int, Label]:
-    """Labels for the dots (text, x, y, radius), in priority order, each where it overlaps no
-    other label, no obstacle (the dots; obstacles[n] is dot n's own, and does not count for its
-    label) and stays inside the map; a dot with no such room gets none (its word shows on tap).
-    Greedy: the first dots get the best places."""
-    placed: dict[int, Label] = {}
-    for number, (text, x, y, radius) in enumerate(dots):
-        for side in SIDES:
-            label = label_at(text, x, y, radius, font, side)
-            others = [other.box for other in placed.values()] + [
-                box for box_number, box in enumerate(obstacles) if box_number != number
-            ]
-            if label.box.inside(size) and not any(label.box.overlaps(box) for box in others):
-                placed[number] = label
-                break
-    return placed
 
 
 def map_svg(points: list[logic.MapPoint], style: MapStyle = PHONE_MAP, latest: str | None = None) -> str:
     """Words around the secret (logic.map_around), as an SVG drawn here: sharp on a phone and a
     projector, light. The secret and as many guesses as fit get a label (the latest and the
-    warmest first) that overlaps no other; every other dot shows its word when tapped."""
+    warmest first) near its dot, over no other label nor dot (map_labels.py); every other dot
+    shows its word when tapped."""
     size, font = style.size, style.font
     margin = font * 1.5
     reach = max((math.hypot(point.x, point.y) for point in points), default=1.0) or 1.0
@@ -303,31 +235,45 @@ def map_svg(points: list[logic.MapPoint], style: MapStyle = PHONE_MAP, latest: s
     )
     secret = next(point for point in points if point.kind == "secret")
     candidates = [secret, *guesses[: style.label_limit]]
+    dots = [Dot(point.word, *at(point), DOT_RADIUS[point.kind], point.kind == "secret") for point in points]
+    dot_boxes = [dot.box for dot in dots]
     rings = [
-        (temperature, (1 - temperature / 100) * scale)
+        (f"{temperature}\u202f°C", (1 - temperature / 100) * scale)
         for temperature in (75, 50, 25, 0)
         if (1 - temperature / 100) * scale <= size / 2 - margin / 3
     ]
-    ring_labels = [
-        label_at(f"{temperature}\u202f°C", centre, centre - radius - font * 0.5, 0, font, "right")
-        for temperature, radius in rings
-    ]
-    dots = [(point.word, *at(point), DOT_RADIUS[point.kind]) for point in [*candidates, *guesses[style.label_limit :]]]
-    obstacles = [Box(x - radius, y - radius, x + radius, y + radius) for _, x, y, radius in dots]
-    labels = place_labels(dots[: len(candidates)], size, font, obstacles + [label.box for label in ring_labels])
+    ring_labels = place_ring_labels(rings, centre, size, font, dot_boxes)
+    by_word = {dot.text: dot for dot in dots}
+    labels = place_labels(
+        [by_word[point.word] for point in candidates],
+        size,
+        font,
+        dot_boxes + [label.box for label in ring_labels if label is not None],
+        style.label_anywhere,
+    )
     labelled = {candidates[number].word: label for number, label in labels.items()}
 
     parts = [
         f'<svg class="cx-map" viewBox="0 0 {size:g} {size:g}" xmlns="http://www.w3.org/2000/svg" role="img" '
         f'font-family="sans-serif" font-size="{font:g}">'
     ]
-    for (_, radius), label in zip(rings, ring_labels, strict=True):
+    for _, radius in rings:
         parts.append(
-            f'<circle cx="{centre:g}" cy="{centre:g}" r="{radius:.1f}" fill="none" stroke="currentColor" '
-            f'stroke-opacity="0.2" stroke-dasharray="3 3"/>'
-            f'<text class="cx-ring" x="{label.x:.1f}" y="{label.y:.1f}" fill="currentColor" fill-opacity="0.55">'
-            f"{label.text}</text>"
+            f'<circle class="cx-ring-line" cx="{centre:g}" cy="{centre:g}" r="{radius:.1f}" fill="none" '
+            f'stroke="currentColor" stroke-opacity="0.2" stroke-dasharray="3 3"/>'
         )
+    for label in ring_labels:  # over every ring line, its halo hides theirs
+        if label is not None:
+            parts.append(
+                f'<text class="cx-ring" x="{label.x:.1f}" y="{label.y:.1f}" text-anchor="middle" '
+                f'fill="currentColor" fill-opacity="0.75">{label.text}</text>'
+            )
+    for label in labelled.values():
+        if label.leader is not None:
+            parts.append(
+                '<line class="cx-leader" x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="currentColor" '
+                'stroke-opacity="0.45"/>'.format(*label.leader)
+            )
     drawn = sorted(points, key=lambda point: ("neighbour", "guess", "hint", "secret").index(point.kind))
     for point in drawn:  # neighbours underneath, the secret on top
         x, y = at(point)
@@ -341,7 +287,7 @@ def map_svg(points: list[logic.MapPoint], style: MapStyle = PHONE_MAP, latest: s
         if point.word in labelled:
             parts.append(dot)
             continue
-        tip = label_at(point.word, x, y, DOT_RADIUS[point.kind], font, "above")
+        tip = label_at(by_word[point.word], font, "above")
         shift = max(-tip.box.left, 0) - max(tip.box.right - size, 0)  # kept inside the map
         tip_y = tip.y if tip.box.top >= 0 else y + DOT_RADIUS[point.kind] + 3 + font
         parts.append(
@@ -380,8 +326,9 @@ def reveal_html(game: logic.Game | None, language: str) -> str:
     the end: the secret must not reach the browser while the game is on."""
     if game is None or not game.over:
         return ""
-    key = "cemantix_reveal_found" if game.outcome == logic.FOUND else "cemantix_reveal_secret"
-    title = TEXTS.get(key, language, word=escape(game.secret))  # the text has markup: escape the word only
+    title = TEXTS.get(
+        f"cemantix_reveal_{game.outcome}", language, word=escape(game.secret)
+    )  # the text has markup: escape the word only
     latest = game.latest.word if game.latest else None
     return (
         f'<div class="cx-reveal"><p class="cx-secret">{title}</p>'
@@ -430,23 +377,28 @@ def ranking_html(rows: tuple[BoardRow, ...], language: str, shown: int = BOARD_R
     return f'<table class="cx-table cx-ranking"><tr>{head}</tr>{"".join(body)}</table>'
 
 
-# The progress strip: each player is a dot at their best temperature, stacked by 2.5 °C.
-STRIP_WIDTH, STRIP_HEIGHT, STRIP_STEP, STRIP_DOT = 640, 160, 2.5, 8.0
+# The progress strip: each player is a dot at their best temperature, stacked by 2.5 °C. It is
+# drawn about as wide as its units in pixels on a 1280 × 720 projector (and 1.5 times on 1920 ×
+# 1080), where its axis's 26 units read from the back of a hall (24 px and more). With fewer than
+# BOARD_RANKS_SHOWN players, the chart takes the height their rows leave (~37 units a row).
+STRIP_WIDTH, STRIP_HEIGHT, STRIP_STEP, STRIP_DOT, STRIP_FONT = 640, 150, 2.5, 12.0, 26
+STRIP_HEIGHT_PER_MISSING_ROW = 37
 
 
 def progress_svg(rows: tuple[BoardRow, ...], language: str) -> str:
     """The room's progress as a picture: one dot per player at their best temperature, coloured
     by the emoji scale, stacked where they crowd; found at 100 °C. It moves right as the room
-    gets warmer."""
-    font = 21
+    gets warmer, and is the taller the fewer the ranking's rows under it."""
+    font = STRIP_FONT
+    height = STRIP_HEIGHT + STRIP_HEIGHT_PER_MISSING_ROW * max(0, BOARD_RANKS_SHOWN - len(rows))
     low = min([0.0, *(row.best_temperature for row in rows if row.best_temperature is not None)])
-    left, right, base = 14.0, STRIP_WIDTH - 14.0, STRIP_HEIGHT - font * 1.6
+    left, right, base = 14.0, STRIP_WIDTH - 14.0, height - font * 1.6
 
     def x_of(temperature: float) -> float:
         return left + (temperature - low) / (100 - low) * (right - left)
 
     parts = [
-        f'<svg class="cx-progress" viewBox="0 0 {STRIP_WIDTH} {STRIP_HEIGHT}" xmlns="http://www.w3.org/2000/svg" '
+        f'<svg class="cx-progress" viewBox="0 0 {STRIP_WIDTH} {height}" xmlns="http://www.w3.org/2000/svg" '
         f'role="img" font-family="sans-serif" font-size="{font}">',
         f'<line x1="{left}" y1="{base:.1f}" x2="{right}" y2="{base:.1f}" stroke="currentColor" stroke-opacity="0.5"/>',
     ]
@@ -455,7 +407,7 @@ def progress_svg(rows: tuple[BoardRow, ...], language: str) -> str:
         tick = "🥳" if temperature == 100 else f"{format_number(temperature, language)}\u202f°C"
         parts.append(
             f'<text x="{x_of(temperature):.1f}" y="{base + font * 1.3:.1f}" text-anchor="{anchor}" '
-            f'fill="currentColor" fill-opacity="0.75">{tick}</text>'
+            f'fill="currentColor">{tick}</text>'
         )
     temperatures = [
         (100.0 if row.found_after is not None else row.best_temperature, row)
@@ -467,9 +419,9 @@ def progress_svg(rows: tuple[BoardRow, ...], language: str) -> str:
     radius = min(STRIP_DOT, (base - 4) / (2 * tallest))  # a crowded room stacks smaller dots
     heights: dict[int, int] = {}
     for column, (temperature, row) in zip(columns, temperatures, strict=True):
-        height = heights.get(column, 0)
-        heights[column] = height + 1
-        x, y = x_of(low + column * STRIP_STEP), base - radius - height * 2 * radius
+        below = heights.get(column, 0)  # the dots stacked under this one
+        heights[column] = below + 1
+        x, y = x_of(low + column * STRIP_STEP), base - radius - below * 2 * radius
         colour = HEAT_COLOURS["🥳"] if row.found_after is not None else heat_colour(temperature, row.best_permille)
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius * 0.92:.1f}" fill="{colour}"/>')
     parts.append("</svg>")

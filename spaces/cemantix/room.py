@@ -145,6 +145,15 @@ def build_room(context: TabContext, session_state: gr.State, play: PlayTab, sect
         api_name="cemantix_join_room",
     )
     context.makes_a_session(joined)
+    # In the room: the phone watches for its end (play.py's timer), from now on.
+    joined.then(
+        lambda session: gr.Timer(active=context.in_open_room(session)),
+        [session_state],
+        [play.room_watch],
+        api_visibility="private",
+        queue=False,
+        show_progress="hidden",
+    )
 
     def create_room(
         words_language: str, mode: str, session: Session | None, request: gr.Request, progress=gr.Progress()

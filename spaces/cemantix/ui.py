@@ -130,7 +130,8 @@ def build(hub: Hub, own_page: bool = False) -> None:
             sections: gr.Tabs(visible=not wanted_board),
             wanted_section: "room" if (wanted_room and not in_that_room) or hosting else "",
         }
-        values.update(play_tab.load_updates(play, session, resumed, language, playable))
+        in_open_room = context.in_open_room(session)
+        values.update(play_tab.load_updates(play, session, resumed, language, playable, in_open_room))
         values.update(room_tab.load_updates(context, room, session, wanted_room, request, language))
         values.update(explorer_tab.load_updates(explorer, language, playable))
         values.update(board_panel.load_updates(context, board, wanted_board, request, language))

@@ -105,7 +105,7 @@ TEXTS = Texts(
         "seg2sat_on_cpu": "processeur (sans GPU)",
         # How it works: the forward process, beside the reverse one of the last generation
         "seg2sat_how": "Comment ça marche : du bruit à l'image, et retour",
-        "seg2sat_how_intro": "Pour apprendre, on **ajoute progressivement du bruit** à des images d'entraînement : à l'étape *t*, l'image bruitée est *x*ₜ = √ᾱₜ · *x*₀ + √(1 − ᾱₜ) · ε, où ε est un bruit aléatoire et ᾱₜ la part de l'image qui reste (le calendrier de Stable Diffusion 2.1, *t* de 0 à 1 000). Le modèle apprend à retirer ce bruit ; pour générer, il part d'un bruit pur et le retire étape par étape, guidé par votre dessin (« Retirer le bruit » montre votre dernière génération, étape par étape).",
+        "seg2sat_how_intro": "Pour apprendre, on **ajoute progressivement du bruit** à des images d'entraînement : à l'étape *t*, l'image bruitée est *x*ₜ = √ᾱₜ · *x*₀ + √(1 − ᾱₜ) · ε, où ε est un bruit aléatoire et ᾱₜ la part de l'image qui reste (le calendrier de Stable Diffusion 2.1, *t* de 0 à 1 000). Le modèle apprend à retirer ce bruit ; pour générer, il part d'un bruit pur et le retire étape par étape, guidé par votre dessin (« Retirer le bruit » montre votre dernière génération, étape par étape). Un modèle **distillé** apprend à sauter des étapes : entraîné à rejoindre en un pas ce que le modèle d'origine atteint en plusieurs, il fait l'image en 4 étapes au lieu de 20, sans guidage par le texte, au prix d'un peu de détail (« Comparer les deux versions » les montre côte à côte).",
         "seg2sat_forward": "Ajouter du bruit (processus direct)",
         "seg2sat_noise_step": "Étape t du bruitage",
         "seg2sat_noised": "Image bruitée xₜ",
@@ -213,7 +213,7 @@ TEXTS = Texts(
         "seg2sat_on_gpu": "GPU",
         "seg2sat_on_cpu": "processor (no GPU)",
         "seg2sat_how": "How it works: from noise to image, and back",
-        "seg2sat_how_intro": "To learn, **noise is added step by step** to training images: at step *t* the noisy image is *x*ₜ = √ᾱₜ · *x*₀ + √(1 − ᾱₜ) · ε, where ε is random noise and ᾱₜ the share of the image that is left (Stable Diffusion 2.1's schedule, *t* from 0 to 1,000). The model learns to remove that noise; to generate, it starts from pure noise and removes it step by step, guided by your drawing (« Removing the noise » shows your last generation, step by step).",
+        "seg2sat_how_intro": "To learn, **noise is added step by step** to training images: at step *t* the noisy image is *x*ₜ = √ᾱₜ · *x*₀ + √(1 − ᾱₜ) · ε, where ε is random noise and ᾱₜ the share of the image that is left (Stable Diffusion 2.1's schedule, *t* from 0 to 1,000). The model learns to remove that noise; to generate, it starts from pure noise and removes it step by step, guided by your drawing (« Removing the noise » shows your last generation, step by step). A **distilled** model learns to skip steps: trained to reach in one step what the original model reaches in several, it makes the image in 4 steps instead of 20, without text guidance, at the cost of some detail (« Compare both versions » shows them side by side).",
         "seg2sat_forward": "Adding noise (the forward process)",
         "seg2sat_noise_step": "Noising step t",
         "seg2sat_noised": "Noisy image xₜ",
