@@ -33,7 +33,7 @@ format: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Every benchmark at full size (about half an hour on 2 cores), one summary, the figures kept in
+# Every benchmark at full size (about 25 minutes on 2 cores), one summary, the figures kept in
 # benchmarks/results/<date>-<commit>.json. `make bench BENCH_LONG=1` adds the long ones (a million
 # vectors, Seg2Sat's 20 steps, a 300-s lecture room). The tests run each one with --quick.
 bench: $(VENV)/.dev-installed
