@@ -27,6 +27,7 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported; each phase sets its own
 
 from common import machine_description, now, run_benchmark  # noqa: E402
+from tiny_models import TINY_LAYERS  # noqa: E402 (tests/ is on the path via common)
 
 PROMPT_TOKENS = 100
 FIRST_TOKEN_TARGET_S = 2.0
@@ -61,11 +62,7 @@ def tiny_qwen3_config():
 
     return Qwen3Config(
         vocab_size=400,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
+        **TINY_LAYERS,
         head_dim=16,
         max_position_embeddings=1024,
         tie_word_embeddings=True,

