@@ -112,6 +112,10 @@ BUSY_SCRIPT = """<script>
     for (const close of document.querySelectorAll("[data-testid=toast-close]")) {
       close.setAttribute("aria-label", say("busy_close", {}));
     }
+    // A text box's send button is an arrow with no name (axe « button-name »: Cémantix's guess).
+    for (const send of document.querySelectorAll("button[data-testid=submit-button]")) {
+      if (!send.textContent.trim()) send.setAttribute("aria-label", say("busy_send", {}));
+    }
     settings();
   }
   // Gradio's « Paramètres » panel: the display theme and the language, in the page's words; what a
