@@ -74,6 +74,16 @@ document.addEventListener("click", (event) => {
 }, true);
 </script>"""
 
+# A result a user waits for is announced by a screen reader (RGAA 7.5): a demo gives its component the
+# class hub-live, and this script makes it a polite live region (gr.HTML takes no ARIA attribute).
+# The attribute goes on Gradio's wrapper of the component, which stays while its content is
+# replaced: a region that appears with its words already in it is not announced.
+LIVE_REGIONS_SCRIPT = """<script>
+new MutationObserver(() => {
+  for (const region of document.querySelectorAll(".hub-live:not([aria-live])")) region.setAttribute("aria-live", "polite");
+}).observe(document.documentElement, {subtree: true, childList: true});
+</script>"""
+
 # Gradio writes its waiting and its toasts in English whatever the page's language ("queue: 3/12 |
 # 1.2/6.0s", "processing | 4.1s", a toast titled "Error", "Queue is full…"): this script puts them
 # in words of the page's language. It leaves Gradio's text in place (Svelte keeps updating it) and
@@ -158,12 +168,13 @@ def busy_script() -> str:
 
 def head() -> str:
     """The scripts Gradio runs as the page opens: the language cookie, the ?tab= link, the warm-up
-    of a tapped tab, the words, French numbers in the number boxes."""
+    of a tapped tab, the live regions, the words, French numbers in the number boxes."""
     return (
         LANGUAGE_SCRIPT
         + ON_THIS_COMPUTER_SCRIPT
         + OPEN_REQUESTED_TAB_SCRIPT
         + WARM_UP_TAPPED_TAB_SCRIPT
+        + LIVE_REGIONS_SCRIPT
         + busy_script()
         + number_boxes_script()
     )

@@ -278,7 +278,7 @@ def build(hub: Hub) -> None:
         value=logic.FRENCH_SENTENCE,
         elem_id="tokenizer-text",
     )
-    stats = gr.HTML(elem_id="tokenizer-stats")
+    stats = gr.HTML(elem_id="tokenizer-stats", elem_classes=["hub-live"])
     tokens = gr.HTML(elem_id="tokenizer-tokens")
     with gr.Row():
         show_ids = gr.Checkbox(label=TEXTS.label("tokenizer_show_ids"), value=False, elem_id="tokenizer-show-ids")
