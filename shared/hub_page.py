@@ -74,6 +74,16 @@ document.addEventListener("click", (event) => {
 }, true);
 </script>"""
 
+# A result a user waits for is announced by a screen reader (RGAA 7.5): a demo gives its component the
+# class hub-live, and this script makes it a polite live region (gr.HTML takes no ARIA attribute).
+# The attribute goes on Gradio's wrapper of the component, which stays while its content is
+# replaced: a region that appears with its words already in it is not announced.
+LIVE_REGIONS_SCRIPT = """<script>
+new MutationObserver(() => {
+  for (const region of document.querySelectorAll(".hub-live:not([aria-live])")) region.setAttribute("aria-live", "polite");
+}).observe(document.documentElement, {subtree: true, childList: true});
+</script>"""
+
 # Gradio writes its waiting and its toasts in English whatever the page's language ("queue: 3/12 |
 # 1.2/6.0s", "processing | 4.1s", a toast titled "Error", "Queue is full…"): this script puts them
 # in words of the page's language. It leaves Gradio's text in place (Svelte keeps updating it) and
@@ -111,6 +121,10 @@ BUSY_SCRIPT = """<script>
     }
     for (const close of document.querySelectorAll("[data-testid=toast-close]")) {
       close.setAttribute("aria-label", say("busy_close", {}));
+    }
+    // A text box's send button is an arrow with no name (axe « button-name »: Cémantix's guess).
+    for (const send of document.querySelectorAll("button[data-testid=submit-button]")) {
+      if (!send.textContent.trim()) send.setAttribute("aria-label", say("busy_send", {}));
     }
     settings();
   }
@@ -154,22 +168,62 @@ def busy_script() -> str:
 
 def head() -> str:
     """The scripts Gradio runs as the page opens: the language cookie, the ?tab= link, the warm-up
-    of a tapped tab, the words, French numbers in the number boxes."""
+    of a tapped tab, the live regions, the words, French numbers in the number boxes."""
     return (
         LANGUAGE_SCRIPT
         + ON_THIS_COMPUTER_SCRIPT
         + OPEN_REQUESTED_TAB_SCRIPT
         + WARM_UP_TAPPED_TAB_SCRIPT
+        + LIVE_REGIONS_SCRIPT
         + busy_script()
         + number_boxes_script()
     )
 
 
+# Gradio's default theme fails WCAG's contrast (RGAA 3.2) on every tab's main action: white on its
+# orange buttons 2.8:1, on its red ones 3.8:1, its grey helper text 1.9:1, the selected tab's orange
+# 2.8:1. The same orange, darker where text sits on it or beside it: text reaches 4.5:1 and
+# controls and focus 3:1, light and dark (tests/test_contrast.py computes every pair).
+THEME_COLOURS = {
+    "color_accent": "*primary_700",  # the selected tab's words, the sliders, the checked boxes
+    "button_primary_background_fill": "*primary_700",
+    "button_primary_background_fill_hover": "*primary_800",
+    "button_primary_background_fill_dark": "*primary_700",
+    "button_primary_background_fill_hover_dark": "*primary_800",
+    "button_cancel_background_fill": "#b91c1c",  # Gradio's red 700 and 800 (its red 500: 3.8:1)
+    "button_cancel_background_fill_hover": "#991b1b",
+    "body_text_color_subdued": "*neutral_600",
+    "input_placeholder_color": "*neutral_500",
+    "input_placeholder_color_dark": "*neutral_400",
+    "input_border_color_focus": "*color_accent",
+    "input_border_color_focus_dark": "*color_accent",
+}
+
+# What Gradio's theming API has no argument for: the accent's dark twin (on a dark page the darker
+# orange falls to 3.3:1), and the hub's own colours, kept here beside the theme's so that one test
+# checks them all. Gradio writes every attribute of its theme as a CSS variable (`hub_notice_text_color`
+# as --hub-notice-text-color), its `_dark` twin under .dark.
+THEME_EXTRA_COLOURS = {
+    "color_accent_dark": "*primary_500",
+    "hub_notice_text_color": "#a15c00",  # a note beside a result: « réponse partielle », …
+    "hub_notice_text_color_dark": "#f0a040",
+    # The sampling chart's bars: the probability before the filters over its track, and the one after
+    # over both (it can reach past the first, where the filters raised it).
+    "hub_chart_raw_color": "#4a86d8",
+    "hub_chart_final_color": "#0b2a66",
+    "hub_chart_final_color_dark": "#eff6ff",
+}
+
+
 def theme():
-    """Gradio's default theme, on the phone's own fonts: no web font to download (~140 KB)."""
+    """Gradio's default theme with text and controls that reach WCAG's contrast, on the phone's own
+    fonts: no web font to download (~140 KB)."""
     import gradio as gr
 
-    return gr.themes.Default(font=SYSTEM_FONTS, font_mono=SYSTEM_MONOSPACE_FONTS)
+    hub_theme = gr.themes.Default(font=SYSTEM_FONTS, font_mono=SYSTEM_MONOSPACE_FONTS).set(**THEME_COLOURS)
+    for name, value in THEME_EXTRA_COLOURS.items():
+        setattr(hub_theme, name, value)
+    return hub_theme
 
 
 NOT_FOUND_PAGE = """<!doctype html>

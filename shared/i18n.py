@@ -124,12 +124,22 @@ def format_number(value: float, language: str, decimals: int = 0) -> str:
     return text
 
 
+# Words Gradio's status region asks for in the page's language and its own dictionaries lack (6.31):
+# a screen reader heard the key « common.complete » when a result arrived. A flat key "common.x"
+# is found before Gradio's nested ones.
+GRADIO_MISSING_WORDS = Texts(
+    fr={"common.complete": "Terminé", "common.progress": "Progression"},
+    en={"common.complete": "Done", "common.progress": "Progress"},
+)
+
+
 def merge_for_gradio(*all_texts: Texts):
-    """One gr.I18n holding every demo's texts; two demos may not use the same key."""
+    """One gr.I18n holding every demo's texts and the words Gradio lacks; two demos may not use the
+    same key."""
     import gradio as gr
 
     merged: dict[str, dict[str, str]] = {language: {} for language in LANGUAGES}
-    for texts in all_texts:
+    for texts in (*all_texts, GRADIO_MISSING_WORDS):
         for language in LANGUAGES:
             clash = merged[language].keys() & texts.by_language[language].keys()
             if clash:

@@ -137,7 +137,7 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
     play_again_button = tap_button(
         "cemantix_play_again", variant="primary", visible=False, elem_id="cemantix-play-again"
     )
-    status = gr.HTML(elem_classes=["cx-status"], elem_id="cemantix-status")
+    status = gr.HTML(elem_classes=["cx-status", "hub-live"], elem_id="cemantix-status")
     share = gr.Textbox(
         label=TEXTS.label("cemantix_share"),
         visible=False,

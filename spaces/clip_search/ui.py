@@ -124,8 +124,8 @@ CAPTION_CHARS = 90
 CSS = (
     """
 #clip-search-status p { margin: 0.2rem 0; }
-#clip-search-status .clip-search-notice { color: #a15c00; }
-#clip-search-status .clip-search-error { color: #b00020; }
+#clip-search-status .clip-search-notice { color: var(--hub-notice-text-color); }
+#clip-search-status .clip-search-error { color: var(--error-text-color); }
 .clip-search-results-heading p { margin: 0; font-size: 0.9em; color: var(--body-text-color-subdued); }
 """
     + RESULT_GRID_CSS

@@ -12,7 +12,7 @@ from shared.i18n import format_number
 from spaces.sampling.texts import TEXTS
 
 VISIBLE_WHITESPACE = {" ": "␣", "\n": "↵", "\t": "⇥"}
-RAW_COLOUR, FINAL_COLOUR = "#9ec5f8", "#1f5fbf"
+RAW_COLOUR, FINAL_COLOUR = "var(--hub-chart-raw-color)", "var(--hub-chart-final-color)"  # shared/hub_page.py
 
 
 def percent(probability: float, language: str, sign: bool = True) -> str:

@@ -10,7 +10,7 @@ from spaces.sampling.texts import TEXTS
 
 CSS = """
 #tab-sampling .sampling-status p { margin: 0.2rem 0; }
-#tab-sampling .sampling-status .notice { color: #a15c00; }
+#tab-sampling .sampling-status .notice { color: var(--hub-notice-text-color); }
 .sampling-placeholder { opacity: 0.75; margin: 0.3rem 0; }
 #sampling-text:not(:has(.sampling-text)), #sampling-generate-stopped:not(:has(p)) { display: none; }
 .sampling-text { font-family: ui-monospace, monospace; white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.8; }
@@ -28,8 +28,10 @@ CSS = """
 .sampling-stages tfoot th { white-space: normal; }
 .sampling-stages td.token code { display: inline-block; max-width: 5.5em; overflow: hidden; text-overflow: ellipsis;
                                  vertical-align: bottom; }
-.sampling-stages td.removed { opacity: 0.35; }
-.sampling-stages tr.removed code { opacity: 0.45; text-decoration: line-through; }
+/* A token a filter removed: struck through and in the theme's subdued grey, which stays readable
+   (opacity faded it to 2.1:1). */
+.sampling-stages td.removed { color: var(--body-text-color-subdued); }
+.sampling-stages tr.removed code { color: var(--body-text-color-subdued); text-decoration: line-through; }
 .sampling-stages tfoot th, .sampling-stages tfoot td { border-top: 1px solid var(--border-color-primary); }
 .sampling-off { font-size: 0.8em; opacity: 0.75; margin: 0.2rem 0; }
 .sampling-chart { display: grid; grid-template-columns: minmax(3rem, max-content) 1fr max-content; gap: 3px 8px;
@@ -38,9 +40,9 @@ CSS = """
                                                              text-overflow: ellipsis; vertical-align: bottom; }
 .sampling-chart .track { position: relative; height: 1.1em; background: var(--background-fill-secondary); border-radius: 3px; }
 .sampling-chart .track span { position: absolute; left: 0; border-radius: 3px; }
-.sampling-chart .raw { top: 0; height: 100%; background: #9ec5f8; }
-.sampling-chart .final { top: 30%; height: 40%; background: #1f5fbf; }
-.sampling-chart .removed { opacity: 0.35; }
+.sampling-chart .raw { top: 0; height: 100%; background: var(--hub-chart-raw-color); }
+.sampling-chart .final { top: 30%; height: 40%; background: var(--hub-chart-final-color); }
+.sampling-chart .removed { color: var(--body-text-color-subdued); }
 .sampling-chart .removed code { text-decoration: line-through; }
 .sampling-chart-legend { font-size: 0.8em; display: flex; flex-wrap: wrap; gap: 0.2rem 1rem; margin-bottom: 0.3rem; }
 .sampling-chart-legend i { display: inline-block; width: 1.4em; height: 0.7em; margin-right: 0.3em; border-radius: 2px; }

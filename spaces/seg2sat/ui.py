@@ -198,6 +198,8 @@ def build(hub: Hub) -> None:
                 noised_image = gr.Image(
                     first_noised.image,
                     label=TEXTS.label("seg2sat_noised"),
+                    # Gradio puts the image in a button (to enlarge it): its alt is the button's name.
+                    alt_text=TEXTS.label("seg2sat_noised_alt"),
                     interactive=False,
                     format="jpeg",
                     buttons=[],

@@ -14,7 +14,7 @@ CSS = """
 /* Texts of the canvas come in both languages; the page's shows (html lang follows Gradio's choice). */
 html:not([lang|="en"]) .seg2sat-bilingual [lang="en"], html[lang|="en"] .seg2sat-bilingual [lang="fr"] { display: none !important; }
 .seg2sat-status p { margin: 0.2rem 0; }
-.seg2sat-status .notice { color: #a15c00; }
+.seg2sat-status .notice { color: var(--hub-notice-text-color); }
 .seg2sat-status progress { width: 100%; height: 0.8rem; accent-color: var(--color-accent); }
 .seg2sat-status details { font-size: 0.9em; opacity: 0.85; }
 #seg2sat-estimate p { margin: 0; font-size: 0.9em; }

@@ -154,7 +154,7 @@ CSS = """
 .tokenizer-tokens rt { font-size: 0.7em; opacity: 0.75; white-space: nowrap; word-break: keep-all; padding: 0 0.3em; }
 .tokenizer-tokens .invisible { font-style: italic; outline: 1px dashed #555; }
 .tokenizer-invisible { font-size: 0.9em; margin-top: 0.5em; }
-.tokenizer-notice { color: #a15c00; }
+.tokenizer-notice { color: var(--hub-notice-text-color); }
 """
 
 
@@ -278,7 +278,7 @@ def build(hub: Hub) -> None:
         value=logic.FRENCH_SENTENCE,
         elem_id="tokenizer-text",
     )
-    stats = gr.HTML(elem_id="tokenizer-stats")
+    stats = gr.HTML(elem_id="tokenizer-stats", elem_classes=["hub-live"])
     tokens = gr.HTML(elem_id="tokenizer-tokens")
     with gr.Row():
         show_ids = gr.Checkbox(label=TEXTS.label("tokenizer_show_ids"), value=False, elem_id="tokenizer-show-ids")
