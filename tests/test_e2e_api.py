@@ -130,7 +130,7 @@ ENDPOINT_SCENARIOS = {
     # No Seg2Sat weights in this hub's HF cache: the tab says so in one sentence (the remedy is in the log).
     # No images and no steps: empty lists, as a client reads a result with none.
     "/seg2sat_generate": (
-        (village_drawing(), "Saumur", "oil", "", 42, False, 2, 512, 7.5, 1.0, 1, False),
+        (village_drawing(), "Saumur", "oil", "", 42, False, 2, 512, 7.5, 1.0, 1, False, "reference"),
         lambda result: check_no_images_and_shows(
             result[:2], result[2], "Le modèle de génération n'est pas installé sur ce serveur"
         ),
@@ -152,6 +152,12 @@ ENDPOINT_SCENARIOS = {
     ),
     "/seg2sat_live": (
         (village_drawing(), "Saumur", "oil", "", 42, 7.5, 1.0),
+        lambda result: check_no_images_and_shows(
+            result[:1], result[1], "Le modèle de génération n'est pas installé sur ce serveur"
+        ),
+    ),
+    "/seg2sat_compare": (
+        (village_drawing(), "Saumur", "oil", "", 42, False, 384, 1.0),
         lambda result: check_no_images_and_shows(
             result[:1], result[1], "Le modèle de génération n'est pas installé sur ce serveur"
         ),
@@ -178,6 +184,11 @@ ENDPOINT_SCENARIOS = {
         lambda result: check_shows(result[0][-1]["content"][0]["text"], "Paris"),
     ),
     # Cémantix, in this order on one session: the first guess starts the daily game (French).
+    # Offline, the packs' pair: Gemma 3 270M (base) beside SmolLM2-135M-Instruct, each reply's cost under it.
+    "/base_vs_instruct": (
+        ("Quelle est la capitale de la France ?", 4, 42),
+        lambda result: check_base_vs_instruct(result),
+    ),
     "/cemantix_guess": (("Forêt",), lambda result: check_cemantix_state(result[5], word="forêt", counted=True)),
     "/cemantix_hint": ((), lambda result: check_cemantix_state(result[5], hints=1)),
     "/cemantix_give_up": ((), lambda result: check_cemantix_state(result[5], over=True)),
@@ -219,6 +230,14 @@ def check_shows(html_output: str, text: str) -> None:
 def check_no_images_and_shows(image_lists, html_output: str, text: str) -> None:
     assert all(images == [] for images in image_lists), image_lists
     check_shows(html_output, text)
+
+
+def check_base_vs_instruct(result) -> None:
+    base_text, instruct_text, base_name, instruct_name, cost, status = result
+    assert base_text and instruct_text, result
+    assert "Gemma 3 270M" in base_name and "SmolLM2-135M-Instruct" in instruct_name, result
+    assert html.unescape(cost).count('class="reply-cost"') == 2, cost
+    check_shows(status, "Les deux réponses sont terminées.")
 
 
 def check_cemantix_state(state: dict, **expected) -> None:
