@@ -472,6 +472,8 @@ def test_a_long_prompt_is_cut_to_77_tokens(model):
 def test_seeds():
     assert options.variation_seeds(options.MAX_SEED, 2) == [options.MAX_SEED, 0]
     assert 0 <= options.new_seed() <= options.MAX_SEED
+    assert options.seed_to_use(42.0, False) == 42 and 0 <= options.seed_to_use(42.0, True) <= options.MAX_SEED
+    assert 0 <= options.seed_to_use(None, False) <= options.MAX_SEED
 
 
 # --- The endpoint -------------------------------------------------------------------------------

@@ -246,6 +246,21 @@ def warm_up(hub: Hub) -> None:
             pass  # the tab says what is missing; the log says how to get it
 
 
+def reply_column(side: str) -> tuple[gr.Markdown, gr.Textbox]:
+    """One model's column: its name, then its reply as it streams (`side`: base or instruct)."""
+    with gr.Column(min_width=280):
+        name = gr.Markdown(elem_classes=["assistant-name"], elem_id=f"assistant-{side}-name")
+        text = gr.Textbox(
+            label=TEXTS.label(f"assistant_{side}_heading"),
+            lines=6,
+            max_lines=16,
+            interactive=False,
+            elem_classes=["assistant-reply"],
+            elem_id=f"assistant-{side}-text",
+        )
+    return name, text
+
+
 def build_panel() -> Panel:
     gr.Markdown(TEXTS.label("assistant_intro"))
     notice = gr.HTML(visible=False, elem_id="assistant-notice")
@@ -279,26 +294,8 @@ def build_panel() -> Panel:
     status = gr.HTML(elem_id="assistant-status")
     # Side by side on a wide screen; on a phone the columns stack, the base model first.
     with gr.Row(equal_height=False):
-        with gr.Column(min_width=280):
-            base_name = gr.Markdown(elem_classes=["assistant-name"], elem_id="assistant-base-name")
-            base_text = gr.Textbox(
-                label=TEXTS.label("assistant_base_heading"),
-                lines=6,
-                max_lines=16,
-                interactive=False,
-                elem_classes=["assistant-reply"],
-                elem_id="assistant-base-text",
-            )
-        with gr.Column(min_width=280):
-            instruct_name = gr.Markdown(elem_classes=["assistant-name"], elem_id="assistant-instruct-name")
-            instruct_text = gr.Textbox(
-                label=TEXTS.label("assistant_instruct_heading"),
-                lines=6,
-                max_lines=16,
-                interactive=False,
-                elem_classes=["assistant-reply"],
-                elem_id="assistant-instruct-text",
-            )
+        base_name, base_text = reply_column("base")
+        instruct_name, instruct_text = reply_column("instruct")
     cost = gr.HTML(elem_id="assistant-cost")
     return Panel(
         prompt,

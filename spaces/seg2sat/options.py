@@ -120,6 +120,11 @@ def new_seed() -> int:
     return random.SystemRandom().randint(0, MAX_SEED)
 
 
+def seed_to_use(seed_value: float | None, seed_is_random: bool) -> int:
+    """The seed a generation uses: a new one when the user asks for it (or gave none), else theirs."""
+    return new_seed() if seed_is_random or seed_value is None else int(seed_value)
+
+
 def variation_seeds(seed: int, count: int) -> list[int]:
     """One seed per variation: the first is `seed`, so variation 1 reproduces a single image."""
     return [(seed + index) % (MAX_SEED + 1) for index in range(count)]

@@ -36,7 +36,7 @@ from spaces.seg2sat.options import (
     STYLE_PRESETS,
     VARIATIONS,
     build_prompt,
-    new_seed,
+    seed_to_use,
     style_prompt,
     variation_seeds,
 )
@@ -517,7 +517,7 @@ def build(hub: Hub) -> None:
             tuple(land_cover.english for land_cover, _ in palette.class_shares(sketch)) if classes_described else ()
         )
         prompt = prompt_for(model, place_text, style_key, free_style_text, language, notices, classes)
-        seed_used = new_seed() if seed_is_random or seed_value is None else int(seed_value)
+        seed_used = seed_to_use(seed_value, seed_is_random)
         seeds = variation_seeds(seed_used, int(variation_count))
         started = time.perf_counter()
         stream = seg2sat.stream_generation(
@@ -597,7 +597,7 @@ def build(hub: Hub) -> None:
 
         language = request_language(request)
         sketch, notices = prepared(drawn, image_size, language)
-        seed_used = new_seed() if seed_is_random or seed_value is None else int(seed_value)
+        seed_used = seed_to_use(seed_value, seed_is_random)
         distilled, reference = PRESETS["distilled"], PRESETS["reference"]
         runs = (  # (path, steps, guidance, decoder): each path's own settings, the size chosen
             ("distilled", distilled.steps, distilled.guidance_scale, "taesd"),
