@@ -55,12 +55,14 @@ def public_address(settings: Settings, request_host: str | None) -> str | None:
     return None if address.startswith("127.") else f"http://{address}:{settings.port}/"
 
 
-def qr_code_svg(url: str) -> str:
+def qr_code_svg(url: str, language: str) -> str:
+    """The QR code of `url`, named by it for a screen reader (« QR code vers https://… »)."""
     import qrcode  # imported here: only the À propos tab of a hub served on the network needs it
     import qrcode.image.svg
 
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2)
-    return image.to_string(encoding="unicode")
+    name = html.escape(TEXTS.get("qr_code_name", language, url=url))
+    return image.to_string(encoding="unicode").replace("<svg ", f'<svg role="img" aria-label="{name}" ', 1)
 
 
 def build_about(hub: Hub, demos: dict[str, DemoModule]) -> None:
@@ -118,7 +120,7 @@ def qr_panel(hub: Hub, language: str) -> str:
     address = public_address(hub.settings, None)
     if address is not None:
         return (
-            f'{heading}<div class="hub-qr">{qr_code_svg(address)}'
+            f'{heading}<div class="hub-qr">{qr_code_svg(address, language)}'
             f'<p><a href="{html.escape(address)}">{html.escape(address)}</a></p></div>'
         )
     if not hub.settings.serves_beyond_loopback:  # shown to a browser on this computer only (hub_page.py)

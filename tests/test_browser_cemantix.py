@@ -132,7 +132,7 @@ def qr_modules(svg) -> str:
 
 def qr_modules_of(url: str) -> str:
     """The dark modules of the QR code of `url`: the page's code encodes `url` when they match."""
-    return re.search(r'<path d="([^"]+)"', qr_code_svg(url)).group(1)
+    return re.search(r'<path d="([^"]+)"', qr_code_svg(url, "fr")).group(1)
 
 
 def screenshot(page, name: str) -> None:
@@ -183,6 +183,8 @@ def test_a_lecture_room_from_the_board_to_the_reveal(pages, hub_url, room_secret
     link = f"{hub_url}cemantix/?room={code}"  # the demo's page of its own
     expect(host.locator("#cemantix-host-panel .cx-host-address")).to_have_text(link)
     assert qr_modules(host.locator("#cemantix-host-panel .cx-host-qr svg")) == qr_modules_of(link)
+    # A screen reader hears where it leads (RGAA 1.1).
+    expect(host.locator("#cemantix-host-panel .cx-host-qr svg")).to_have_accessible_name(f"QR code vers {link}")
     screenshot(host, "cemantix-host-panel")
     host.reload()  # the lecturer's page too finds its room again
     expect(host.locator("#cemantix-host-panel .cx-code")).to_have_text(code)

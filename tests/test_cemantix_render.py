@@ -6,6 +6,7 @@ import random
 import re
 import subprocess
 import sys
+from html import unescape
 
 import pytest
 from hub_server import REPO
@@ -84,7 +85,9 @@ def test_the_boards_map_names_every_word_of_the_room_and_every_ring(french, seed
     rng = random.Random(seed)
     game = logic.Game("fr", rng.choice(french.secret_pool), french)
     tried = [word for word in rng.sample(french.secret_pool[:3000], 30) if word != game.secret]
-    svg = render.map_svg(logic.map_around(game, dict.fromkeys(tried, "guess")), render.BOARD_MAP)
+    svg = render.map_svg(
+        logic.map_around(game, dict.fromkeys(tried, "guess")), render.BOARD_MAP, language="fr", name="La carte"
+    )
     assert set(re.findall(r'<text class="cx-label"[^>]*>([^<]+)</text>', svg)) == {game.secret, *tried}
     rings = re.findall(r'<text class="cx-ring"[^>]*>([^<]+)</text>', svg)
     assert len(rings) == svg.count('class="cx-ring-line"') >= 3, rings  # every ring drawn says its temperature
@@ -101,7 +104,7 @@ def ended_game(french):
 
 
 def test_the_map_labels_the_secret_and_the_guesses_that_fit(ended_game):
-    svg = render.map_svg(ended_game.map_points(), render.PHONE_MAP, latest="route")
+    svg = render.map_svg(ended_game.map_points(), render.PHONE_MAP, latest="route", language="fr", name="La carte")
     labels = re.findall(r'<text class="cx-label"[^>]*>([^<]+)</text>', svg)
     tips = re.findall(r'<text class="cx-tip"[^>]*>([^<]+)</text>', svg)
     guessed = {entry.word for entry in ended_game.entries}
@@ -110,6 +113,41 @@ def test_the_map_labels_the_secret_and_the_guesses_that_fit(ended_game):
     assert not set(labels) & set(tips)
     assert len(tips) >= 100 - len(guessed & {entry.word for entry in ended_game.nearest()})  # the grey dots too
     assert f'font-size="{render.PHONE_MAP.font:g}"' in svg and 'viewBox="0 0 300 300"' in svg
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_map_says_in_words_what_it_shows_and_its_dots_are_no_tab_stops(ended_game, language):
+    """RGAA 1.1/1.3: a screen reader hears the map's name, the secret, the 5 nearest words with
+    their °C and every other guess; an unlabelled dot is no tab stop (an ended map would add 100)."""
+    reveal = render.reveal_html(ended_game, language)
+    svg = re.search(r'<svg class="cx-map".*?</svg>', reveal).group(0)
+    assert 'role="img"' in svg and "tabindex" not in svg
+    assert unescape(re.search(r"<title>([^<]+)</title>", svg).group(1)) == TEXTS.get("cemantix_map_heading", language)
+    description = unescape(re.search(r"<desc>([^<]+)</desc>", svg).group(1))
+    by_warmth = sorted((entry for entry in ended_game.entries), key=lambda entry: -entry.temperature)
+    nearest = ", ".join(
+        f"{entry.word} ({render.format_temperature(entry.temperature, language)})" for entry in by_warmth[:5]
+    )
+    assert TEXTS.get("cemantix_map_summary_secret", language, word="forêt") in description
+    assert TEXTS.get("cemantix_map_summary_nearest", language, words=nearest) in description
+    assert all(entry.word in description for entry in by_warmth[5:])
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("fr", "3 joueurs ; en tête : Chloé (trouvé), Bob (41,20 °C), Alice (12,50 °C)."),
+        ("en", "3 players; in the lead: Chloé (found), Bob (41.20 °C), Alice (12.50 °C)."),
+    ],
+)
+def test_the_progress_chart_names_the_leaders_and_their_best(language, said):
+    rows = (row(1, "Chloé", 100.0, 1000, 42.0, 7), row(2, "Bob", 41.2, 950), row(3, "Alice", 12.5))
+    svg = render.progress_svg(rows, language)
+    assert unescape(re.search(r"<title>([^<]+)</title>", svg).group(1)) == TEXTS.get(
+        "cemantix_board_progress", language
+    )
+    assert unescape(re.search(r"<desc>([^<]+)</desc>", svg).group(1)) == said
+    assert TEXTS.get("cemantix_board_empty", language) in render.progress_svg((), language)
 
 
 def test_nothing_of_the_game_is_revealed_before_the_end(french):

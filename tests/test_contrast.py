@@ -12,6 +12,8 @@ import re
 import pytest
 
 from shared.hub_page import theme
+from spaces.cemantix.render import HEAT_COLOURS, NEIGHBOUR_COLOUR
+from spaces.cemantix.ui import CSS as CEMANTIX_CSS
 from spaces.clip_search.ui import CSS as CLIP_SEARCH_CSS
 from spaces.sampling.styles import CSS as SAMPLING_CSS
 
@@ -147,3 +149,32 @@ def test_text_the_demos_fade_or_colour_stays_readable(hub_theme, css, selector, 
     )
     ratio = contrast(seen, background)
     assert ratio >= TEXT, f"{selector} ({mode}): {ratio:.2f}:1"
+
+
+# Where Cémantix's map and the board's chart are drawn: the page's background, or a block's.
+MAP_BACKGROUNDS = ("background_fill_primary", "block_background_fill")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("background", MAP_BACKGROUNDS)
+@pytest.mark.parametrize(
+    ("name", "colour"), [*HEAT_COLOURS.items(), ("neighbour", NEIGHBOUR_COLOUR)], ids=[*HEAT_COLOURS, "neighbour"]
+)
+def test_the_cemantix_maps_temperature_colours_are_seen_on_white_and_dark(hub_theme, name, colour, background, mode):
+    ratio = contrast(colour, resolve(hub_theme, background, mode))
+    assert ratio >= NON_TEXT, f"{name} {colour} on {background} ({mode}): {ratio:.2f}:1"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("background", MAP_BACKGROUNDS)
+def test_the_cemantix_maps_ring_labels_and_lines_are_seen(hub_theme, background, mode):
+    """A ring's temperature is text (4.5:1); its dashed line and the leader lines, drawn in the
+    text's colour at an opacity, are marks (3:1)."""
+    behind = resolve(hub_theme, background, mode)
+    label = re.fullmatch(r"var\(--([\w-]+)\)", declarations(CEMANTIX_CSS, "svg.cx-map .cx-ring")["fill"])
+    ratio = contrast(resolve(hub_theme, label.group(1).replace("-", "_"), mode), behind)
+    assert ratio >= TEXT, f"ring label ({mode}, {background}): {ratio:.2f}:1"
+    for line in ("svg.cx-map .cx-ring-line", "svg.cx-map .cx-leader"):
+        opacity = float(declarations(CEMANTIX_CSS, line)["stroke-opacity"])
+        seen = blend(resolve(hub_theme, "body_text_color", mode), opacity, behind)
+        assert contrast(seen, behind) >= NON_TEXT, f"{line} ({mode}, {background}): {contrast(seen, behind):.2f}:1"

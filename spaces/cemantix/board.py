@@ -37,7 +37,7 @@ def board_view(context: TabContext, board: Board, request: gr.Request, language:
     """The board's HTML: how to join while the room plays, the word and the room's words after."""
     if not board.ended:
         address = context.join_url(request, board.code)
-        return render.board_html(board, language, address, cached_qr_code(address) if address else "")
+        return render.board_html(board, language, address, cached_qr_code(address, language) if address else "")
     try:
         vocabulary = context.vocabulary(board.words_language, lambda *_, **__: None, language)
     except WordsMissing:
@@ -49,7 +49,9 @@ def board_view(context: TabContext, board: Board, request: gr.Request, language:
         if word in vocabulary and word != board.secret  # the secret is the map's centre
     ]
     points = logic.map_around(game, {word: "guess" for word, _, _, _ in tried})
-    room_map = render.map_svg(points, render.BOARD_MAP)
+    room_map = render.map_svg(
+        points, render.BOARD_MAP, language=language, name=TEXTS.get("cemantix_board_map", language)
+    )
     return render.board_html(board, language, None, tried=tried, room_map_svg=room_map)
 
 

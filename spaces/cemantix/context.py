@@ -34,8 +34,8 @@ class WordsMissing(Exception):
 
 
 @functools.lru_cache(maxsize=32)
-def cached_qr_code(url: str) -> str:
-    return qr_code_svg(url)  # the board asks every few seconds: draw each code once
+def cached_qr_code(url: str, language: str) -> str:
+    return qr_code_svg(url, language)  # the board asks every few seconds: draw each code once
 
 
 # The path of Cémantix's page of its own, under the hub's address (app.py mounts it): what a room's

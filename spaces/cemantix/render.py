@@ -19,16 +19,19 @@ from spaces.cemantix.rooms import Board, BoardRow
 from spaces.cemantix.texts import TEXTS
 
 FLAGS = {"fr": "🇫🇷", "en": "🇬🇧"}
-# Colours of the emoji scale, for the map, the board and the history.
+# Colours of the emoji scale, for the map and the board: marks seen at 3:1 on the page's
+# background, white or dark (tests/test_contrast.py), as the °C written beside them says it too.
 HEAT_COLOURS = {
-    "🥳": "#d4a017",
-    "😱": "#d7191c",
+    "🥳": "#b8860b",
+    "😱": "#e0261f",
     "🔥": "#f0592b",
-    "🥵": "#fb8c3c",
-    "😎": "#f5b841",
-    "🥶": "#6fa8dc",
-    "🧊": "#3f6fb5",
+    "🥵": "#d97706",
+    "😎": "#8f8f00",
+    "🥶": "#2a8fbd",
+    "🧊": "#7b6fd0",
 }
+NEIGHBOUR_COLOUR = "#878787"  # the 100 nearest, grey: 3:1 on white and on a dark page
+MAP_SUMMARY_NEAREST = 5  # the words a map's or a chart's text alternative gives with their °C
 BOARD_RANKS_SHOWN = 8  # the ranking on the projector: what the back of a hall can read
 BOARD_FINAL_RANKS_SHOWN = 5  # at the end, beside the word, the room's words and their map
 
@@ -215,11 +218,40 @@ DOT_RADIUS = {"secret": 7.0, "guess": 5.0, "hint": 5.0, "neighbour": 2.6}
 TAP_RADIUS = 11.0  # the invisible disc a finger taps to see an unlabelled word
 
 
-def map_svg(points: list[logic.MapPoint], style: MapStyle = PHONE_MAP, latest: str | None = None) -> str:
+def svg_text_alternative(name: str, description: str) -> str:
+    """A picture's name and its summary, as a screen reader says them (an SVG's title and desc)."""
+    return f"<title>{escape(name)}</title><desc>{escape(description)}</desc>"
+
+
+def map_summary(points: list[logic.MapPoint], language: str) -> str:
+    """What the map shows, in words: the secret, the nearest words with their °C, the others by
+    warmth (an unlabelled dot's word is here, not behind a tab stop of its own)."""
+    secret = next(point.word for point in points if point.kind == "secret")
+    guesses = sorted(
+        (point for point in points if point.kind in ("guess", "hint")), key=lambda point: -point.temperature
+    )
+    nearest = ", ".join(
+        f"{point.word} ({format_temperature(point.temperature, language)})" for point in guesses[:MAP_SUMMARY_NEAREST]
+    )
+    parts = [TEXTS.get("cemantix_map_summary_secret", language, word=secret)]
+    if nearest:
+        parts.append(TEXTS.get("cemantix_map_summary_nearest", language, words=nearest))
+    if guesses[MAP_SUMMARY_NEAREST:]:
+        farther = ", ".join(point.word for point in guesses[MAP_SUMMARY_NEAREST:])
+        parts.append(TEXTS.get("cemantix_map_summary_farther", language, words=farther))
+    if any(point.kind == "neighbour" for point in points):
+        parts.append(TEXTS.get("cemantix_map_summary_neighbours", language))
+    return " ".join(parts)
+
+
+def map_svg(
+    points: list[logic.MapPoint], style: MapStyle = PHONE_MAP, latest: str | None = None, *, language: str, name: str
+) -> str:
     """Words around the secret (logic.map_around), as an SVG drawn here: sharp on a phone and a
     projector, light. The secret and as many guesses as fit get a label (the latest and the
     warmest first) near its dot, over no other label nor dot (map_labels.py); every other dot
-    shows its word when tapped."""
+    shows its word when tapped or hovered. A screen reader hears `name` and the map in words
+    (map_summary): its dots are no tab stops (an ended game's map would add a hundred)."""
     size, font = style.size, style.font
     margin = font * 1.5
     reach = max((math.hypot(point.x, point.y) for point in points), default=1.0) or 1.0
@@ -255,30 +287,30 @@ def map_svg(points: list[logic.MapPoint], style: MapStyle = PHONE_MAP, latest: s
 
     parts = [
         f'<svg class="cx-map" viewBox="0 0 {size:g} {size:g}" xmlns="http://www.w3.org/2000/svg" role="img" '
-        f'font-family="sans-serif" font-size="{font:g}">'
+        f'font-family="sans-serif" font-size="{font:g}">',
+        svg_text_alternative(name, map_summary(points, language)),
     ]
     for _, radius in rings:
         parts.append(
             f'<circle class="cx-ring-line" cx="{centre:g}" cy="{centre:g}" r="{radius:.1f}" fill="none" '
-            f'stroke="currentColor" stroke-opacity="0.2" stroke-dasharray="3 3"/>'
+            f'stroke="currentColor" stroke-dasharray="3 3"/>'
         )
     for label in ring_labels:  # over every ring line, its halo hides theirs
         if label is not None:
             parts.append(
-                f'<text class="cx-ring" x="{label.x:.1f}" y="{label.y:.1f}" text-anchor="middle" '
-                f'fill="currentColor" fill-opacity="0.75">{label.text}</text>'
+                f'<text class="cx-ring" x="{label.x:.1f}" y="{label.y:.1f}" text-anchor="middle">{label.text}</text>'
             )
     for label in labelled.values():
         if label.leader is not None:
             parts.append(
-                '<line class="cx-leader" x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="currentColor" '
-                'stroke-opacity="0.45"/>'.format(*label.leader)
+                '<line class="cx-leader" x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" '
+                'stroke="currentColor"/>'.format(*label.leader)
             )
     drawn = sorted(points, key=lambda point: ("neighbour", "guess", "hint", "secret").index(point.kind))
     for point in drawn:  # neighbours underneath, the secret on top
         x, y = at(point)
         if point.kind == "neighbour":
-            dot = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{DOT_RADIUS["neighbour"]:g}" fill="#999" fill-opacity="0.55"/>'
+            dot = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{DOT_RADIUS["neighbour"]:g}" fill="{NEIGHBOUR_COLOUR}"/>'
         else:
             dot = (
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{DOT_RADIUS[point.kind]:g}" '
@@ -291,7 +323,7 @@ def map_svg(points: list[logic.MapPoint], style: MapStyle = PHONE_MAP, latest: s
         shift = max(-tip.box.left, 0) - max(tip.box.right - size, 0)  # kept inside the map
         tip_y = tip.y if tip.box.top >= 0 else y + DOT_RADIUS[point.kind] + 3 + font
         parts.append(
-            f'<g class="cx-dot" tabindex="0">{dot}<circle cx="{x:.1f}" cy="{y:.1f}" r="{TAP_RADIUS:g}" '
+            f'<g class="cx-dot">{dot}<circle cx="{x:.1f}" cy="{y:.1f}" r="{TAP_RADIUS:g}" '
             f'fill="transparent"/><text class="cx-tip" x="{tip.x + shift:.1f}" y="{tip_y:.1f}" '
             f'text-anchor="middle">{escape(point.word)}</text></g>'
         )
@@ -330,10 +362,11 @@ def reveal_html(game: logic.Game | None, language: str) -> str:
         f"cemantix_reveal_{game.outcome}", language, word=escape(game.secret)
     )  # the text has markup: escape the word only
     latest = game.latest.word if game.latest else None
+    map_name = TEXTS.get("cemantix_map_heading", language)
     return (
         f'<div class="cx-reveal"><p class="cx-secret">{title}</p>'
-        f"<h4>{escape(TEXTS.get('cemantix_map_heading', language))}</h4>"
-        f"{map_svg(game.map_points(), PHONE_MAP, latest)}"
+        f"<h4>{escape(map_name)}</h4>"
+        f"{map_svg(game.map_points(), PHONE_MAP, latest, language=language, name=map_name)}"
         f'<p class="cx-caption">{escape(TEXTS.get("cemantix_map_caption", language))}</p>'
         f"<details><summary>{escape(TEXTS.get('cemantix_nearest_heading', language))}</summary>"
         f"{nearest_html(game, language)}</details></div>"
@@ -385,6 +418,19 @@ STRIP_WIDTH, STRIP_HEIGHT, STRIP_STEP, STRIP_DOT, STRIP_FONT = 640, 150, 2.5, 12
 STRIP_HEIGHT_PER_MISSING_ROW = 37
 
 
+def progress_summary(rows: tuple[BoardRow, ...], language: str) -> str:
+    """The chart in words: the leaders and their best, as the ranking under it says them."""
+    leaders = [row for row in rows if row.best_temperature is not None][:MAP_SUMMARY_NEAREST]
+    if not leaders:
+        return TEXTS.get("cemantix_board_empty", language)
+    bests = ", ".join(
+        f"{row.nickname} ({TEXTS.get('cemantix_board_found', language) if row.found_after is not None else format_temperature(row.best_temperature, language)})"
+        for row in leaders
+    )
+    players = counted("cemantix_board_players", len(rows), language)
+    return TEXTS.get("cemantix_progress_summary", language, players=players, leaders=bests)
+
+
 def progress_svg(rows: tuple[BoardRow, ...], language: str) -> str:
     """The room's progress as a picture: one dot per player at their best temperature, coloured
     by the emoji scale, stacked where they crowd; found at 100 °C. It moves right as the room
@@ -400,6 +446,7 @@ def progress_svg(rows: tuple[BoardRow, ...], language: str) -> str:
     parts = [
         f'<svg class="cx-progress" viewBox="0 0 {STRIP_WIDTH} {height}" xmlns="http://www.w3.org/2000/svg" '
         f'role="img" font-family="sans-serif" font-size="{font}">',
+        svg_text_alternative(TEXTS.get("cemantix_board_progress", language), progress_summary(rows, language)),
         f'<line x1="{left}" y1="{base:.1f}" x2="{right}" y2="{base:.1f}" stroke="currentColor" stroke-opacity="0.5"/>',
     ]
     for temperature in (0, 25, 50, 75, 100):
@@ -437,8 +484,9 @@ CLOUD_LINE_HEIGHT = 1.35
 
 def tried_words_html(tried: list[tuple[str, int, float, int | None]], language: str) -> str:
     """The room's own word cloud: its most tried words (word, tries, temperature, ‰), sized by
-    how many players tried them (scaled down together until they fit the board), coloured by
-    how warm they were."""
+    how many players tried them (scaled down together until they fit the board), underlined in
+    the colour of how warm they were (the words stay in the text's colour, readable; the map
+    beside them places each at its temperature)."""
     if not tried:
         return ""
     most = max(tries for _, tries, _, _ in tried)
@@ -448,8 +496,8 @@ def tried_words_html(tried: list[tuple[str, int, float, int | None]], language: 
     words = []
     for word, tries, temperature, permille in sorted(tried, key=lambda item: item[0]):
         words.append(
-            f'<span style="font-size:{scale * weights[word]:.2f}em;color:{heat_colour(temperature, permille)}" '
-            f'title="{escape(word)} × {tries}">{escape(word)}</span>'
+            f'<span style="font-size:{scale * weights[word]:.2f}em;border-color:{heat_colour(temperature, permille)}" '
+            f'title="{escape(word)} × {tries} · {format_temperature(temperature, language)}">{escape(word)}</span>'
         )
     return f'<div class="cx-cloud">{" ".join(words)}</div>'
 

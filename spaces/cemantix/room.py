@@ -65,7 +65,7 @@ def host_panel(context: TabContext, session: Session, request: gr.Request, langu
         board.words_language,
         board.puzzle_number,
         address,
-        cached_qr_code(address) if address else "",
+        cached_qr_code(address, language) if address else "",
         TEXTS.get("cemantix_host_remedy", language, host=context.hub.settings.host) if is_host(request) else "",
         context.board_link(code),
     )
