@@ -561,6 +561,7 @@ def test_the_endpoint_generates_and_reproduces(endpoint):
     results, strip, status, seed = call(endpoint, EXAMPLES[2].path, variations=2)
     assert seed == 42 and len(results) == 2 and len(strip) == 2
     assert [(item["caption"], item["seed"]) for item in results] == [("graine 42", 42), ("graine 43", 43)]
+    assert results[0]["alt"].startswith("Image générée d'après une carte : ")  # its map, said (RGAA 1.3)
     timesteps = [step["t"] for step in strip]  # each step's timestep t, noisiest first
     assert timesteps == sorted(timesteps, reverse=True) and all(0 <= t < 1000 for t in timesteps)
     preview = decoded(strip[0]["preview"])  # the two variations side by side

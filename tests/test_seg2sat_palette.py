@@ -126,6 +126,44 @@ def test_class_shares():
     assert shares == [("deciduous", 0.75), ("building", 0.25)]
 
 
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("fr", "Image générée d'après une carte : feuillu 60 %, eau 39 %, bâtiment 1 %"),
+        ("en", "Image generated from a map: deciduous 60%, water 39%, building 1%"),
+    ],
+)
+def test_a_generated_images_alt_says_its_map(language, said):
+    """RGAA 1.3: an image made from a map is said by that map's classes, largest first; a class
+    under half a percent is left out (a stray pixel says nothing)."""
+    from spaces.seg2sat import views
+
+    picture = Image.new("RGB", (100, 100), DECIDUOUS)
+    picture.paste(palette.CLASS_BY_ENGLISH_NAME["water"].rgb, (0, 0, 39, 100))
+    picture.paste(palette.CLASS_BY_ENGLISH_NAME["building"].rgb, (99, 0, 100, 100))
+    picture.paste(palette.CLASS_BY_ENGLISH_NAME["snow"].rgb, (98, 0, 99, 10))  # 0.1 %
+    assert views.map_alt("seg2sat_image_alt", picture, language) == said
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (
+            "fr",
+            "Une photo aérienne mêlée de bruit à l'étape t = 0 : elle garde 100,0 % de sa variance, le bruit en fait 0,0 %",
+        ),
+        (
+            "en",
+            "An aerial photo mixed with noise at step t = 0: it keeps 100.0 % of its variance, the noise makes 0.0 %",
+        ),
+    ],
+)
+def test_the_noised_images_alt_says_its_step_and_shares(language, said):
+    from spaces.seg2sat import views
+
+    assert views.noised_alt(0, language) == said
+
+
 def test_the_examples_are_real_flair_pairs_light_enough_for_a_phone():
     assert [example.town for example in EXAMPLES] == [
         "Mourenx",

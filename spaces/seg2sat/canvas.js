@@ -176,14 +176,25 @@ colourButton.addEventListener("click", () => {
   const opening = paletteBox.hidden;
   paletteBox.hidden = !opening;
   colourButton.setAttribute("aria-expanded", String(opening));
+  if (opening) paletteBox.querySelector('[aria-pressed="true"]').focus(); // a keyboard starts at the colour in use
+});
+
+// Escape closes the palette, and the keyboard goes back to the button that opened it.
+element.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || paletteBox.hidden) return;
+  event.preventDefault();
+  closePalette();
+  colourButton.focus();
 });
 
 for (const pick of element.querySelectorAll(".seg2sat-pick")) {
   pick.addEventListener("click", () => {
     colour = packed(pick.dataset.colour);
+    for (const other of element.querySelectorAll(".seg2sat-pick")) other.setAttribute("aria-pressed", String(other === pick));
     colourButton.querySelector(".seg2sat-swatch").style.background = pick.dataset.colour;
     colourButton.querySelector(".current").replaceChildren(...pick.querySelector(".name").cloneNode(true).childNodes);
     closePalette();
+    colourButton.focus(); // the pick is hidden now: the keyboard stays by the palette's button
   });
 }
 

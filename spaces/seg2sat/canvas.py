@@ -5,7 +5,9 @@ cannot reach (hard-coded in its Svelte source), its swatches have no names, its 
 open over the drawing, and a swipe on it never scrolls the page. This one is a gr.HTML with a
 template and a script (canvas.js):
 
-* the 16 drawable FLAIR classes as named swatches, in a palette that closes after a pick;
+* the 16 drawable FLAIR classes as named swatches, in a palette that closes after a pick or on
+  Escape; the colour in use and the pressed tool ticked (aria-pressed), focus ringed;
+* the drawing area named with what a keyboard does instead (an example, an imported map);
 * three brush widths, a fill bucket, undo (also of an example or an import that replaced the
   drawing), erase all; the examples (real FLAIR maps) under it, with their credit, loaded in the
   browser (its `select` event then tells the tab which one, for its place, photo and map);
@@ -41,14 +43,20 @@ CSS = """
 .seg2sat-canvas button { min-height: 42px; padding: 0 0.7rem; border-radius: var(--radius-md);
   border: 1px solid var(--border-color-primary); background: var(--button-secondary-background-fill);
   color: var(--button-secondary-text-color); font: inherit; font-size: 0.9rem; cursor: pointer; }
+/* A pressed tool, and the colour in use, show it beyond colour: a tick and bold words (RGAA 3.1).
+   Focus is a ring of the text's colour around the button (7.3/10.7), apart from the pressed mark. */
 .seg2sat-canvas button[aria-pressed="true"] { outline: 3px solid var(--color-accent); outline-offset: -3px; font-weight: 600; }
+.seg2sat-canvas button[aria-pressed="true"]::before { content: "✓"; font-weight: 700; }
+.seg2sat-canvas button:focus-visible { box-shadow: 0 0 0 2px var(--background-fill-primary), 0 0 0 4px var(--body-text-color); }
+.seg2sat-canvas .seg2sat-sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 .seg2sat-canvas button:disabled { opacity: 0.45; cursor: default; }
 .seg2sat-tools { display: flex; flex-wrap: wrap; gap: 6px; margin-bottom: 6px; }
 .seg2sat-tools .spacer { flex: 1 1 0; }
 .seg2sat-swatch { display: inline-block; width: 1.4rem; height: 1.4rem; border-radius: 4px;
   border: 1px solid #0006; vertical-align: middle; flex: none; }
-.seg2sat-colour { display: inline-flex; align-items: center; gap: 0.45rem; flex: 1 1 0; min-width: 0; justify-content: flex-start; }
-.seg2sat-colour .current { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+/* The colour's name is never cut: with large text, the tools after it go to the next line. */
+.seg2sat-colour { display: inline-flex; align-items: center; gap: 0.45rem; flex: 1 1 8em; min-width: 0; justify-content: flex-start; }
+.seg2sat-colour .current { text-align: left; overflow-wrap: anywhere; }
 .seg2sat-palette { position: absolute; z-index: 1000; left: 0; right: 0; display: grid; gap: 4px; padding: 6px;
   grid-template-columns: repeat(auto-fill, minmax(8.5rem, 1fr)); background: var(--background-fill-primary);
   border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg); box-shadow: 0 6px 24px #0005; }
@@ -75,7 +83,8 @@ def template() -> str:
     """The canvas's HTML: tools, the palette (closed), the drawing area between its margins."""
     first = palette.BACKGROUND_CLASS
     swatches = "".join(
-        f'<button type="button" class="seg2sat-pick" data-colour="{land_cover.hex}">'
+        f'<button type="button" class="seg2sat-pick" data-colour="{land_cover.hex}" '
+        f'aria-pressed="{"true" if land_cover == first else "false"}">'
         f'<span class="seg2sat-swatch" style="background:{land_cover.hex}"></span>'
         f'<span class="name"><span lang="fr">{html.escape(land_cover.french)}</span>'
         f'<span lang="en">{html.escape(land_cover.english)}</span></span></button>'
@@ -106,7 +115,10 @@ def template() -> str:
         f'<div class="seg2sat-palette" hidden>{swatches}</div>'
         f'<div class="seg2sat-tools">{sizes}<span class="spacer"></span>'
         f'<button type="button" class="seg2sat-new">{bilingual("seg2sat_canvas_new")}</button></div>'
-        f'<div class="seg2sat-frame"><canvas width="{IMAGE_SIZE}" height="{IMAGE_SIZE}"></canvas></div>'
+        # The drawing is for a finger or a mouse: its name says what a keyboard does instead.
+        f'<div class="seg2sat-frame"><canvas width="{IMAGE_SIZE}" height="{IMAGE_SIZE}" role="img" '
+        'aria-labelledby="seg2sat-canvas-name"></canvas></div>'
+        f'<span id="seg2sat-canvas-name" class="seg2sat-sr-only">{bilingual("seg2sat_canvas_name")}</span>'
         f'<p class="message" aria-live="polite"></p><template class="replaced">{bilingual("seg2sat_canvas_replaced")}</template>'
         f'<p class="hint">{bilingual("seg2sat_canvas_scroll")}</p>'
         f'<p class="label">{bilingual("seg2sat_examples")}</p><div class="seg2sat-examples">{examples}</div>'

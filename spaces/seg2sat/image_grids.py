@@ -8,8 +8,8 @@ as a JavaScript template literal). Their labels are drawn in both languages, the
 (views.bilingual).
 
 Their values, for API clients too:
-* GeneratedImages: [{"image": file, "caption": "graine 42", "seed": 42}], each image with a download
-  link; while a generation runs, its latest previews: [{"image", "caption": "étape 3 / 10", "step": 3}].
+* GeneratedImages: [{"image": file, "caption": "graine 42", "seed": 42, "alt": "Image générée d'après
+  une carte : feuillu 60 %, eau 40 %"}], each image with a download link, its alt its map's classes; while a generation runs, its latest previews: [{"image", "caption": "étape 3 / 10", "step": 3}].
   After an example was chosen, its real photo comes first: {"image", "caption": "La vraie photo : …"}.
   A repainted photo is PNG ({"lossless": True} in Python): outside the repainted area, its pixels
   are the photo's, which WebP's compression would not keep.
@@ -38,6 +38,7 @@ class GeneratedImage(GradioModel):
     caption: str
     seed: int | None = None  # a finished image: the seed that makes it again
     step: int | None = None  # a preview while the generation runs: the steps done
+    alt: str | None = None  # what a screen reader says of a finished image: its map (else the caption)
 
 
 class GeneratedImages(GradioRootModel):
@@ -95,7 +96,7 @@ function draw() {
     const shown = grid.children[index] || grid.appendChild(figure());
     const image = shown.querySelector("img");
     if (image.getAttribute("src") !== item.image.url) image.src = item.image.url;
-    image.alt = item.caption;
+    image.alt = item.alt || item.caption;
     shown.querySelector(".caption").textContent = item.caption;
     const link = shown.querySelector("a");
     link.hidden = item.seed == null; // previews are not offered for download
@@ -160,7 +161,13 @@ class GeneratedImageGrid(gr.HTML):
         return GeneratedImages(root=[self._saved(**item) for item in value or []])
 
     def _saved(
-        self, image, caption: str, seed: int | None = None, step: int | None = None, lossless: bool = False
+        self,
+        image,
+        caption: str,
+        seed: int | None = None,
+        step: int | None = None,
+        lossless: bool = False,
+        alt: str | None = None,
     ) -> GeneratedImage:
         if isinstance(image, Path):  # Gradio copies it into its cache once (by content), not per yield
             file = FileData(path=str(image), orig_name=image.name, mime_type=f"image/{image.suffix[1:]}")
@@ -169,7 +176,7 @@ class GeneratedImageGrid(gr.HTML):
         image_format = "png" if lossless else IMAGE_FORMAT
         path = processing_utils.save_pil_to_cache(image, cache_dir=self.GRADIO_CACHE, name=name, format=image_format)
         file = FileData(path=path, orig_name=f"{name}.{image_format}", mime_type=f"image/{image_format}")
-        return GeneratedImage(image=file, caption=caption, seed=seed, step=step)
+        return GeneratedImage(image=file, caption=caption, seed=seed, step=step, alt=alt)
 
     def api_info(self) -> dict:
         return GeneratedImages.model_json_schema()

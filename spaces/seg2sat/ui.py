@@ -139,7 +139,7 @@ def build(hub: Hub) -> None:
             estimate = gr.HTML(elem_id="seg2sat-estimate")
             live = gr.Checkbox(False, label=TEXTS.label("seg2sat_live"), interactive=False, elem_id="seg2sat-live")
             results = image_grids.GeneratedImageGrid(elem_id="seg2sat-results")
-            status = gr.HTML(elem_id="seg2sat-status")
+            status = gr.HTML(elem_id="seg2sat-status", elem_classes=["hub-live"])  # a result is said once
             send_to_search = gr.Button(TEXTS.label("seg2sat_send_to_search"), size="sm", visible=False)
             compare_button = gr.Button(
                 TEXTS.label("seg2sat_compare"), size="sm", visible=False, elem_id="seg2sat-compare"
@@ -198,8 +198,8 @@ def build(hub: Hub) -> None:
                 noised_image = gr.Image(
                     first_noised.image,
                     label=TEXTS.label("seg2sat_noised"),
-                    # Gradio puts the image in a button (to enlarge it): its alt is the button's name.
-                    alt_text=TEXTS.label("seg2sat_noised_alt"),
+                    # Gradio puts the image in a button (to enlarge it): its alt (what_works, noise) is
+                    # the button's name.
                     interactive=False,
                     format="jpeg",
                     buttons=[],
@@ -238,6 +238,8 @@ def build(hub: Hub) -> None:
     def what_works() -> None:
         everyone = {language: views.shares_html(first_noised, language) for language in LANGUAGES}
         shares.value = hub.page_texts.add("seg2sat_first_shares", **everyone)
+        alts = {language: views.noised_alt(FIRST_NOISE_STEP, language) for language in LANGUAGES}
+        noised_image.alt_text = hub.page_texts.add("seg2sat_first_noised_alt", **alts)
         missing = missing_model(hub)
         if missing is not None:  # the remedy (ids, commands) is in the server log and, for the host, À propos
             sentences = {language: notice_html(TEXTS.get("seg2sat_models_missing", language)) for language in LANGUAGES}
@@ -546,8 +548,14 @@ def build(hub: Hub) -> None:
                     seeds=", ".join(map(str, seeds)),
                     device=device_word(language),
                 )
+                alt = views.map_alt("seg2sat_image_alt", sketch, language)
                 finished = photo + [
-                    {"image": image, "caption": TEXTS.get("seg2sat_seed_caption", language, seed=s), "seed": s}
+                    {
+                        "image": image,
+                        "caption": TEXTS.get("seg2sat_seed_caption", language, seed=s),
+                        "seed": s,
+                        "alt": alt,
+                    }
                     for image, s in zip(state.images, seeds, strict=True)
                 ]
                 yield (
@@ -641,7 +649,8 @@ def build(hub: Hub) -> None:
                     yield finished + running, running_status, seed_used
                     continue
                 caption = TEXTS.get(f"seg2sat_compare_{path}", language, steps=steps, seed=seed_used)
-                finished.append({"image": state.images[0], "caption": caption, "seed": seed_used})
+                alt = views.map_alt("seg2sat_image_alt", sketch, language)
+                finished.append({"image": state.images[0], "caption": caption, "seed": seed_used, "alt": alt})
         line = TEXTS.get("seg2sat_compare_done", language, seed=seed_used)
         yield finished, views.status_html([line], notices, language, prompt=prompt), seed_used
 
@@ -730,7 +739,16 @@ def build(hub: Hub) -> None:
             )
             caption = TEXTS.get("seg2sat_repaint_caption", language, seed=seed_used)
             yield (
-                photo_item + [{"image": state.images[0], "caption": caption, "seed": seed_used, "lossless": True}],
+                photo_item
+                + [
+                    {
+                        "image": state.images[0],
+                        "caption": caption,
+                        "seed": seed_used,
+                        "lossless": True,
+                        "alt": views.map_alt("seg2sat_repaint_alt", wanted.control_map, language),
+                    }
+                ],
                 strip,
                 views.status_html([summary], notices, language, prompt=prompt),
                 state.images,
@@ -806,6 +824,7 @@ def build(hub: Hub) -> None:
                     "image": image,
                     "caption": TEXTS.get("seg2sat_seed_caption", language, seed=seed_used),
                     "seed": seed_used,
+                    "alt": views.map_alt("seg2sat_image_alt", sketch, language),
                 }
             ],
             views.status_html([line], notices, language, prompt=prompt),
@@ -858,6 +877,14 @@ def build(hub: Hub) -> None:
         api_name="diffusion_noise",
         trigger_mode="always_last",
         show_progress="hidden",
+    )
+
+    def noised_alt(t: float, request: gr.Request):
+        return gr.update(alt_text=views.noised_alt(int(t), request_language(request)))
+
+    # The image's alt follows its step (RGAA 1.3), apart from /diffusion_noise, whose answer stays the image.
+    noise_step.change(
+        noised_alt, noise_step, noised_image, api_visibility="private", queue=False, show_progress="hidden"
     )
 
     def next_example(index: int):

@@ -7,7 +7,7 @@ import html
 
 from shared.flair import LandCoverClass
 from shared.i18n import format_number
-from spaces.seg2sat import logic
+from spaces.seg2sat import logic, palette
 from spaces.seg2sat.texts import TEXTS
 
 CSS = """
@@ -86,27 +86,56 @@ def status_html(
             label += " — " + TEXTS.get(
                 "seg2sat_remaining", language, duration=duration_text(remaining_seconds, language)
             )
-        paragraphs.append(f'<p><progress max="{total}" value="{done}"></progress><br>{html.escape(label)}</p>')
+        # Not said at each step: the tab's status is a polite live region (ui.py), and a screen
+        # reader hears the result, or a refusal, once.
+        paragraphs.append(
+            f'<p aria-hidden="true"><progress max="{total}" value="{done}"></progress><br>{html.escape(label)}</p>'
+        )
     paragraphs += [f"<p>{html.escape(line)}</p>" for line in lines]
     paragraphs += [f'<p class="notice">{html.escape(notice)}</p>' for notice in notices]
     if prompt:
         summary = html.escape(TEXTS.get("seg2sat_prompt_used", language))
         paragraphs.append(f'<details><summary>{summary}</summary><p lang="en">{html.escape(prompt)}</p></details>')
-    # Announced when it is news (a result, a refusal), not at each step of a running bar.
-    role = "" if progress is not None else ' role="status"'
-    return f'<div class="seg2sat-status"{role}>{"".join(paragraphs)}</div>'
+    return f'<div class="seg2sat-status">{"".join(paragraphs)}</div>'
+
+
+def share_values(t: int, language: str, config: dict = logic.SD21_SCHEDULER_CONFIG) -> dict:
+    """Step t, the steps, and the shares of the image and of the noise at t, as the page writes them."""
+    signal = 100 * logic.signal_share(config, t)
+    return {
+        "t": t,
+        "total": format_number(int(config["num_train_timesteps"]), language),
+        "signal": format_number(signal, language, decimals=1),
+        "noise": format_number(100 - signal, language, decimals=1),
+    }
+
+
+def noised_alt(t: int, language: str) -> str:
+    """The noised image's text alternative: its step and what is left of the photo."""
+    return TEXTS.get("seg2sat_noised_alt", language, **share_values(t, language))
+
+
+def map_alt(key: str, sketch, language: str) -> str:
+    """An image made from a map, said by its map (« Image générée d'après une carte : feuillu
+    40 %, eau 25 % »): the classes that cover at least half a percent of it, largest first."""
+    shares = ", ".join(
+        TEXTS.get(
+            "seg2sat_class_share",
+            language,
+            name=class_name(land_cover, language),
+            percent=format_number(round(100 * share), language),
+        )
+        for land_cover, share in palette.class_shares(sketch)
+        if share >= 0.005
+    )
+    return TEXTS.get(key, language, shares=shares)
 
 
 def shares_html(noised: logic.NoisedImage, language: str) -> str:
     """ᾱ_t and 1 − ᾱ_t as a bar and a sentence."""
     signal = 100 * noised.signal
     noise = 100 - signal
-    values = {
-        "t": noised.t,
-        "total": format_number(noised.steps, language),
-        "signal": format_number(signal, language, decimals=1),
-        "noise": format_number(noise, language, decimals=1),
-    }
+    values = share_values(noised.t, language)
     label_signal = html.escape(TEXTS.get("seg2sat_signal", language))
     label_noise = html.escape(TEXTS.get("seg2sat_noise", language))
     return (
