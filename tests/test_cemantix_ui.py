@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from hub_server import hub_in_process
 
+from shared.i18n import format_number
 from spaces.cemantix import logic
 from spaces.cemantix.ui import TEXTS
 from spaces.cemantix.vocabulary import read_blocklist
@@ -190,7 +191,7 @@ def test_a_lecture_room_from_creation_to_reveal(hub_url, secret):
         "arbre",
         "maison",
     ]  # the room's words (the secret is the map's centre)
-    assert 'title="arbre × 2"' in cloud and 'class="cx-map"' in ended
+    assert 'title="arbre × 2 · ' in cloud and 'class="cx-map"' in ended
     assert f"Le mot était <b>{secret}</b>" in teacher.predict(code, api_name="/cemantix_board")
     # A word typed as the room ended: kept in the history and answered with the end, not « abandon ».
     after = student.predict("voiture", api_name="/cemantix_guess")
@@ -255,3 +256,13 @@ def test_finding_a_saved_game_again_draws_no_spinner_over_the_word_box(settings)
     resume = next(block for block in blocks.blocks.values() if getattr(block, "elem_id", None) == "cemantix-resume")
     events = [fn for fn in blocks.fns.values() if any(target[0] == resume._id for target in fn.targets)]
     assert events and [fn.show_progress for fn in events] == ["hidden"] * len(events)
+
+
+def test_a_counted_guess_is_said_in_the_status_for_a_screen_reader(client):
+    """The status is a polite live region (RGAA 7.5): a counted guess, which the history shows,
+    is said there too, in a paragraph only a screen reader reads (cx-said)."""
+    answer = client.predict("arbre", api_name="/cemantix_guess")
+    temperature = answer[STATE]["temperature"]
+    said = re.fullmatch(r'<p class="cx-said">(.*)</p>', answer[STATUS])
+    assert said, answer[STATUS]
+    assert html.unescape(said.group(1)).startswith(f"« arbre » : {format_number(temperature, 'fr', 2)}\u202f°C")

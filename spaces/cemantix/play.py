@@ -85,9 +85,17 @@ class PlayTab:
         ]
 
     def view(
-        self, session: Session, language: str, message: str, good: bool, box: str | None = None, **action
+        self,
+        session: Session,
+        language: str,
+        message: str,
+        good: bool,
+        box: str | None = None,
+        said: str = "",
+        **action,
     ) -> tuple:
-        """The values of `game_outputs`: the game as it stands, `message` in the status line,
+        """The values of `game_outputs`: the game as it stands, `message` in the status line (or,
+        with no message, `said`: for a screen reader only, the status being a live region),
         `action` in the JSON state. `box` is the word box's new value (None: leave what the
         player typed)."""
         game = session.game
@@ -100,7 +108,7 @@ class PlayTab:
         return (
             session,
             render.header_html(game, language, pending_words_language=language),
-            render.paragraph(message, "cx-good" if good else "cx-problem"),
+            render.paragraph(message, "cx-good" if good else "cx-problem") or render.paragraph(said, "cx-said"),
             render.history_html(game, language),
             share,
             render.reveal_html(game, language),
@@ -202,7 +210,7 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
         context.end_if_room_ended(session)
         if outcome.found or game.outcome == logic.ROOM_ENDED:
             message, good = render.end_message(game, language), outcome.found
-        elif outcome.counted:
+        elif outcome.counted:  # the history shows it; a screen reader hears it (cx-said)
             message, good = "", True
         else:
             message, good = render.problem_message(outcome, language), False
@@ -214,6 +222,7 @@ def build_play(context: TabContext, session_state: gr.State) -> PlayTab:
             message,
             good,
             box="" if cleared else None,
+            said=render.scored_message(outcome, language) if outcome.counted else "",
             word=outcome.word,
             counted=outcome.counted,
             temperature=outcome.temperature,

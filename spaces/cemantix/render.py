@@ -132,7 +132,13 @@ def history_html(game: logic.Game | None, language: str) -> str:
         return paragraph(TEXTS.get("cemantix_history_empty", language), "cx-empty")
     rows = [entry_row(game.latest, language, "cx-latest"), '<tr class="cx-separator"><td colspan="5"></td></tr>']
     rows += [entry_row(entry, language) for entry in game.history()]
-    return f'<table class="cx-table">{table_head(language)}{"".join(rows)}</table>'
+    # In a box of its own that scrolls sideways where it cannot fit (large text on a phone); a
+    # keyboard reaches it (RGAA 10.11, 12.13).
+    name = escape(TEXTS.get("cemantix_history_name", language))
+    return (
+        f'<div class="cx-scroll" role="region" tabindex="0" aria-label="{name}">'
+        f'<table class="cx-table">{table_head(language)}{"".join(rows)}</table></div>'
+    )
 
 
 def share_text(game: logic.Game, language: str) -> str:
@@ -166,6 +172,14 @@ def problem_message(result: logic.GuessResult, language: str) -> str:
         )
         return TEXTS.get("cemantix_problem_repeated", language, word=result.word, where=where)
     return TEXTS.get(f"cemantix_problem_{result.problem}", language, max=logic.MAX_WORD_LENGTH)
+
+
+def scored_message(result: logic.GuessResult, language: str) -> str:
+    """A counted guess in words, as its history row shows it: « arbre » : 23,50 °C, 412 ‰."""
+    score = format_temperature(result.temperature, language)
+    if result.permille:
+        score += f", {result.permille}\u202f‰"
+    return TEXTS.get("cemantix_scored", language, word=result.word, score=score)
 
 
 def end_message(game: logic.Game, language: str) -> str:
