@@ -118,10 +118,12 @@ def test_the_map_labels_the_secret_and_the_guesses_that_fit(ended_game):
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_the_map_says_in_words_what_it_shows_and_its_dots_are_no_tab_stops(ended_game, language):
     """RGAA 1.1/1.3: a screen reader hears the map's name, the secret, the 5 nearest words with
-    their °C and every other guess; an unlabelled dot is no tab stop (an ended map would add 100)."""
+    their °C and every other guess; an unlabelled dot takes a tap's focus but is no tab stop (an
+    ended map would add 100)."""
     reveal = render.reveal_html(ended_game, language)
     svg = re.search(r'<svg class="cx-map".*?</svg>', reveal).group(0)
-    assert 'role="img"' in svg and "tabindex" not in svg
+    assert 'role="img"' in svg and svg.count('class="cx-dot" tabindex="-1"') == svg.count('class="cx-dot"') > 0
+    assert 'tabindex="0"' not in svg
     assert unescape(re.search(r"<title>([^<]+)</title>", svg).group(1)) == TEXTS.get("cemantix_map_heading", language)
     description = unescape(re.search(r"<desc>([^<]+)</desc>", svg).group(1))
     by_warmth = sorted((entry for entry in ended_game.entries), key=lambda entry: -entry.temperature)

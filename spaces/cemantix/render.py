@@ -265,7 +265,8 @@ def map_svg(
     projector, light. The secret and as many guesses as fit get a label (the latest and the
     warmest first) near its dot, over no other label nor dot (map_labels.py); every other dot
     shows its word when tapped or hovered. A screen reader hears `name` and the map in words
-    (map_summary): its dots are no tab stops (an ended game's map would add a hundred)."""
+    (map_summary): its dots take a tap's focus (tabindex -1) but are no tab stops (an ended
+    game's map would add a hundred)."""
     size, font = style.size, style.font
     margin = font * 1.5
     reach = max((math.hypot(point.x, point.y) for point in points), default=1.0) or 1.0
@@ -337,7 +338,7 @@ def map_svg(
         shift = max(-tip.box.left, 0) - max(tip.box.right - size, 0)  # kept inside the map
         tip_y = tip.y if tip.box.top >= 0 else y + DOT_RADIUS[point.kind] + 3 + font
         parts.append(
-            f'<g class="cx-dot">{dot}<circle cx="{x:.1f}" cy="{y:.1f}" r="{TAP_RADIUS:g}" '
+            f'<g class="cx-dot" tabindex="-1">{dot}<circle cx="{x:.1f}" cy="{y:.1f}" r="{TAP_RADIUS:g}" '
             f'fill="transparent"/><text class="cx-tip" x="{tip.x + shift:.1f}" y="{tip_y:.1f}" '
             f'text-anchor="middle">{escape(point.word)}</text></g>'
         )
