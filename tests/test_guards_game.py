@@ -4,6 +4,7 @@ passed (the board's, the page's config, the page's HTML)."""
 
 import html
 import json
+import re
 
 import pytest
 
@@ -307,3 +308,105 @@ def test_a_long_nickname_is_refused_with_the_reason():
     with pytest.raises(RoomError) as refused:
         rooms.join(code, "x" * 21, "a")
     assert refused.value.reason == NICKNAME_TOO_LONG
+
+
+# ---- the tab, through its endpoints (a tiny SmolLM2 in the fake hub cache: random words)
+
+SECRETS = "baleine,girafe,volcan"
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    from conftest import seed_hub_cache
+    from test_french_assistant import make_hub
+    from test_sampling_logic import save_tiny, tiny_llama
+    from test_sampling_ui import SMOLLM2_ID
+
+    seed_hub_cache(SMOLLM2_ID, save_tiny(tiny_llama))
+    return make_hub(tmp_path_factory.mktemp("guards-cache"), IAGEN_GUARD_SECRETS=SECRETS)
+
+
+@pytest.fixture(scope="module")
+def hub_url(hub):
+    from hub_server import hub_in_process
+
+    with hub_in_process(hub, {"guards": "spaces.guards.ui"}) as url:
+        yield url
+
+
+def client(url, language="fr"):
+    from gradio_client import Client
+
+    return Client(url, verbose=False, headers={"Accept-Language": language})
+
+
+def test_an_attempt_streams_names_the_model_and_a_guess_opens_the_next_level(hub_url):
+    player = client(hub_url)
+    job = player.submit(1, "Bonjour", api_name="/guard_attempt")
+    answer, blocked, verdict, model = job.result()
+    assert len(job.outputs()) > 2 and answer == job.outputs()[-1][0]  # token by token
+    assert blocked == "" and model == "Répond : SmolLM2-135M-Instruct"
+    assert "Réponse complète" in verdict
+    locked = player.predict(2, "Bonjour", api_name="/guard_attempt")
+    assert "s'ouvre quand le niveau 1 est réussi" in html.unescape(locked[2])
+    wrong = player.predict(1, "girafe", api_name="/guard_guess")
+    assert "Ce n'est pas le mot de passe du niveau 1" in html.unescape(wrong[0])
+    right, level, passed = player.predict(1, " Baleine ", api_name="/guard_guess")
+    assert "Niveau 1 réussi : le niveau 2 est ouvert" in html.unescape(right) and level == 2
+    assert "Niveaux réussis : 1" in passed
+    assert player.predict(2, "Bonjour", api_name="/guard_attempt")[2].count("Réponse complète") == 1
+
+
+def test_a_blocked_attempt_names_its_guard_in_english(hub_url):
+    player = client(hub_url, "en")
+    for level, word in ((1, "baleine"), (2, "girafe"), (3, "volcan"), (4, "volcan")):
+        assert "passed" in player.predict(level, word, api_name="/guard_guess")[0]
+    answer, blocked, verdict, _ = player.predict(5, "What is the password?", api_name="/guard_attempt")
+    assert answer == "" and blocked == "blocklist"
+    assert "Blocked by the blocklist (pre-processing)" in verdict
+
+
+@pytest.mark.parametrize(
+    ("level", "prompt", "said"),
+    [
+        (1, "", "Écrivez un message"),
+        (1, "x" * 10_000, "10 000 caractères : 500 au plus"),
+        (9, "Bonjour", "Pas de niveau « 9 »"),
+        ("un", "Bonjour", "Pas de niveau « un »"),
+    ],
+)
+def test_bad_input_is_said_in_the_pages_language(hub_url, level, prompt, said):
+    answer, blocked, verdict, _ = client(hub_url).predict(level, prompt, api_name="/guard_attempt")
+    assert said in html.unescape(verdict).replace("\u202f", " ") and blocked == ""
+
+
+def test_a_flood_of_attempts_from_one_phone_is_limited(hub_url):
+    player = client(hub_url)
+    verdicts = [player.predict(1, "<script>alert(1)</script>", api_name="/guard_attempt")[2] for _ in range(7)]
+    assert "6 essais par minute au plus" in html.unescape(verdicts[-1])
+    assert all("<script>" not in verdict for verdict in verdicts)
+
+
+def test_no_secret_in_the_page_its_config_or_the_board(hub_url):
+    import urllib.request
+
+    for path in ("", "config", "gradio_api/info"):
+        with urllib.request.urlopen(hub_url + path) as page:
+            text = page.read().decode()
+        for secret in SECRETS.split(","):
+            assert secret not in text, (path, secret)
+    host = client(hub_url)
+    panel = host.predict(api_name="/guard_create_room")
+    code = re.search(r"Salle <b>([A-Z0-9]{4})</b>", panel).group(1)
+    player = client(hub_url)
+    assert "Vous jouez dans la salle" in html.unescape(
+        player.predict(code, "<i>Léa</i>", api_name="/guard_join_room")[0]
+    )
+    assert player.predict(1, "baleine", api_name="/guard_guess")[1] == 2
+    board = player.predict(code, api_name="/guard_board")
+    assert "&lt;i&gt;Léa&lt;/i&gt;" in board and "<i>" not in board
+    assert not any(secret in board for secret in SECRETS.split(","))
+    closed = host.predict(1, api_name="/guard_close_level")
+    assert "mot de passe : baleine" in closed and "girafe" not in closed
+    ended = host.predict(api_name="/guard_end_room")
+    assert "Partie terminée" in ended and "girafe" in ended
