@@ -63,7 +63,7 @@ TEXTS = Texts(
         "guards_false_positives_intro": "Un garde-fou bloque aussi l'usage honnête : des questions innocentes (filtres d'entrée), des réponses honnêtes, pour des mots de passe types (filtres de sortie).",
         "guards_false_positive_rate": "{guard} : {blocked} cas honnêtes bloqués sur {total} ({percent} %)",
         "guards_false_positive_examples": "questions bloquées : {examples}",
-        "guards_false_positive_unavailable": "{guard} : non mesuré sur ce serveur (modèle absent).",
+        "guards_false_positive_unavailable": "{guard} : taux non mesuré ici (il y faut le vrai modèle sur chaque question).",
         "guards_try_innocent": "Essayer une question innocente à ce niveau",
         # --- the room
         "guards_room": "Salle (cours)",
@@ -168,7 +168,7 @@ TEXTS = Texts(
         "guards_false_positives_intro": "A guard also blocks honest use: innocent questions (input filters), honest answers for typical passwords (output filters).",
         "guards_false_positive_rate": "{guard}: {blocked} honest cases blocked out of {total} ({percent} %)",
         "guards_false_positive_examples": "questions blocked: {examples}",
-        "guards_false_positive_unavailable": "{guard}: not measured on this server (model missing).",
+        "guards_false_positive_unavailable": "{guard}: rate not measured here (it takes the real model on every question).",
         "guards_try_innocent": "Try an innocent question at this level",
         # --- the room
         "guards_room": "Room (lecture)",
