@@ -52,9 +52,7 @@ OPEN_THE_PAGE_JS = """() => {
   const here = window.location.pathname.replace(/\\/+$/, "").endsWith("/guards") || wanted.get("tab") === "guards";
   if (!here) return;
   if (wanted.get("board")) {
-    const box = document.querySelector("#guards-board-code textarea, #guards-board-code input");
-    if (box) { box.value = wanted.get("board"); box.dispatchEvent(new Event("input", {bubbles: true})); }
-    setTimeout(() => document.querySelector("#guards-open-board")?.click(), 100);
+    document.querySelector("#guards-open-board")?.click();
     return;
   }
   const room = (wanted.get("room") || "").replace(/\\s+/g, "").toUpperCase().slice(0, 12);
@@ -297,9 +295,10 @@ class Handlers:
             return room_problem(error, language), player.id
         return self.host_panel(player, request, language), player.id
 
-    def open_board(self, code, request: gr.Request):
+    def open_board(self, request: gr.Request):
         """The page opened for a room's board (`?board=CODE`): the board shown, refreshed from now on."""
-        return gr.Column(visible=True), self.board(code, request), gr.Timer(active=True)
+        code = request.query_params.get("board", "")
+        return gr.Column(visible=True), code, self.board(code, request), gr.Timer(active=True)
 
     def board(self, code, request: gr.Request):
         language = request_language(request)
@@ -419,7 +418,7 @@ def build(hub: Hub, own_page: bool = False) -> None:
     handlers = Handlers(context)
     player_id = gr.State(None)
     with gr.Column(visible=False, elem_id="guards-board-panel") as board_panel:
-        board_code = gr.Textbox(visible="hidden", elem_id="guards-board-code")
+        board_code = gr.Textbox(visible=False)  # the room whose board this page shows
         board = gr.HTML(elem_classes=["hub-live"], elem_id="guards-board")
         timer = gr.Timer(BOARD_REFRESH_SECONDS, active=False)
     panel = build_play()
@@ -503,8 +502,8 @@ def build(hub: Hub, own_page: bool = False) -> None:
     open_board = gr.Button(visible="hidden", elem_id="guards-open-board")
     open_board.click(
         handlers.open_board,
-        [board_code],
-        [board_panel, board, timer],
+        None,
+        [board_panel, board_code, board, timer],
         api_visibility="private",
         queue=False,
     )
