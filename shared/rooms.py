@@ -109,6 +109,21 @@ class RoomKeeper(Generic[R]):
             room = self._rooms.get(code)
             return room is None or room.ended
 
+    def board(self, code: str):
+        """The room's board (the subclass's `_board(room)`: what it shows of its game)."""
+        with self._lock:
+            return self._board(self._room(clean_code(code)))
+
+    def end(self, code: str, host_key: str):
+        """End the room's game, and its board shows what it kept hidden: only with the host key."""
+        with self._lock:
+            room = self._hosted(code, host_key)
+            room.ended = True
+            return self._board(room)
+
+    def _board(self, room: R):
+        raise NotImplementedError  # each demo's rooms say what their board shows
+
     def _create(self, make_room: Callable[[str, str, float], R]) -> tuple[str, str]:
         """A new room, `make_room(code, host_key, now)`: its code and its host key."""
         self._drop_expired()

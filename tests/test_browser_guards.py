@@ -56,6 +56,12 @@ def choose_level(page, number: int) -> None:
     page.locator("#guards-level label").nth(number - 1).click()
 
 
+def guess(page, word: str) -> None:
+    """Type a password and guess; the level picker then moves to the next level."""
+    page.locator("#guards-guess input, #guards-guess textarea").first.fill(word)
+    page.locator("#guards-guess-button").click()
+
+
 @pytest.mark.parametrize("locale", list(LOCALES))
 def test_play_level_one_prove_it_and_reach_level_two(pages, locale):
     language = LOCALES[locale]
@@ -68,8 +74,7 @@ def test_play_level_one_prove_it_and_reach_level_two(pages, locale):
     expect(verdict).to_contain_text(words["answered"], timeout=FIRST_USE_MS)
     expect(verdict).to_have_attribute("aria-live", "polite")
     assert page.locator("#guards-answer textarea").input_value().strip()
-    page.locator("#guards-guess input, #guards-guess textarea").first.fill(SECRETS[0].upper())
-    page.locator("#guards-guess-button").click()
+    guess(page, SECRETS[0].upper())
     result = page.locator("#guards-guess-result")
     expect(result).to_contain_text(words["passed"])
     expect(result).to_have_attribute("aria-live", "polite")
@@ -87,8 +92,7 @@ def test_a_blocked_attempt_names_its_guard_and_keeps_the_prompt(pages, locale):
     settle(page)
     for level in range(1, 5):  # the passwords proved, level after level
         choose_level(page, level)
-        page.locator("#guards-guess input, #guards-guess textarea").first.fill(SECRETS[level - 1])
-        page.locator("#guards-guess-button").click()
+        guess(page, SECRETS[level - 1])
         expect(page.locator("#guards-level input[type=radio]").nth(level)).to_be_checked()
     expect(page.locator("#guards-level-info")).to_contain_text("5")
     send(page, words["ask"])

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import gradio as gr
 
 from shared.hub import Hub, is_host
-from shared.hub_ui import notice_html, public_address, qr_code_svg
+from shared.hub_ui import join_url, notice_html, qr_code_svg
 from shared.weights import WeightsUnavailable
 from spaces.cemantix import logic
 from spaces.cemantix.render import escape, words_language_name
@@ -142,9 +142,7 @@ class TabContext:
 
     def join_url(self, request: gr.Request | None, code: str) -> str | None:
         """The address a phone opens to join, or None when the hub is served on this computer only."""
-        host = request.headers.get("host") if request is not None else None
-        address = public_address(self.hub.settings, host)
-        return None if address is None else f"{address.rstrip('/')}/{OWN_PAGE}?room={code}"
+        return join_url(self.hub.settings, request, OWN_PAGE, code)
 
     def board_link(self, code: str) -> str:
         """The board's address, relative to the page it is shown on: the demo's own page."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from shared.rooms import RoomKeeper, clean_code, clean_nickname
+from shared.rooms import RoomKeeper, clean_nickname
 
 TRIED_WORDS_SHOWN = 30  # the room's most tried words, on the board at the end
 
@@ -122,18 +122,6 @@ class Rooms(RoomKeeper[Room]):
             player.gave_up = gave_up and not found
             if tried_word:
                 room.tried[tried_word] += 1
-
-    def board(self, code: str) -> Board:
-        with self._lock:
-            room = self._room(clean_code(code))
-            return self._board(room)
-
-    def end(self, code: str, host_key: str) -> Board:
-        """End the room and reveal its word: only with the host key given at creation."""
-        with self._lock:
-            room = self._hosted(code, host_key)
-            room.ended = True
-            return self._board(room)
 
     def _board(self, room: Room) -> Board:
         players = list(room.players.values())

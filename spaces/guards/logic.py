@@ -392,17 +392,6 @@ class GuardRooms(RoomKeeper[GuardRoom]):
             room.closed.add(level)
             return self._board(room)
 
-    def end(self, code: str, host_key: str) -> Board:
-        """End the game, every level shown: only with the host key."""
-        with self._lock:
-            room = self._hosted(code, host_key)
-            room.ended = True
-            return self._board(room)
-
-    def board(self, code: str) -> Board:
-        with self._lock:
-            return self._board(self._room(code))
-
     def _player(self, code: str, player_id: str) -> RoomPlayer:
         player = self._room(code).players.get(player_id)
         if player is None:  # the room expired and a new one took its code: play on alone

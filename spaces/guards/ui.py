@@ -19,7 +19,7 @@ import gradio as gr
 
 from shared.gpu import gpu_task
 from shared.hub import Hub
-from shared.hub_ui import UNPROCESSED, notice_html, public_address, qr_code_svg, sent_text
+from shared.hub_ui import UNPROCESSED, fill_room_code_js, join_url, notice_html, qr_code_svg, sent_text
 from shared.i18n import LANGUAGES, format_number, request_language
 from shared.language_models import STREAMS_CONCURRENCY_ID
 from shared.rooms import MAX_NICKNAME_LENGTH, RoomError
@@ -59,17 +59,8 @@ OPEN_THE_PAGE_JS = """() => {
   if (!room) return;
   const fold = document.querySelector("#guards-room > button, #guards-room .label-wrap");
   if (fold && !document.querySelector("#guards-room-code")) fold.click();
-  const fill = (triesLeft) => {
-    const box = document.querySelector("#guards-room-code input, #guards-room-code textarea");
-    if (box) {
-      box.value = room;
-      box.dispatchEvent(new Event("input", {bubbles: true}));
-    } else if (triesLeft > 0) {
-      setTimeout(() => fill(triesLeft - 1), 50);
-    }
-  };
-  fill(100);
-}"""
+  FILL_ROOM_CODE
+}""".replace("FILL_ROOM_CODE", fill_room_code_js("#guards-room-code input, #guards-room-code textarea"))
 
 
 @functools.lru_cache(maxsize=32)
@@ -114,9 +105,7 @@ class Context:
         return self.models.classifier is not None
 
     def join_url(self, request: gr.Request | None, code: str) -> str | None:
-        host = request.headers.get("host") if request is not None else None
-        address = public_address(self.hub.settings, host)
-        return None if address is None else f"{address.rstrip('/')}/{OWN_PAGE}?room={code}"
+        return join_url(self.hub.settings, request, OWN_PAGE, code)
 
     def board_link(self, code: str) -> str:
         return f"?board={code}" if self.own_page else f"{OWN_PAGE}?board={code}"
@@ -454,16 +443,20 @@ def build(hub: Hub, own_page: bool = False) -> None:
         handlers.level_info, [panel.level], [panel.level_info], api_visibility="private", queue=False, **UNPROCESSED
     )
     attempt_outputs = [panel.answer, panel.blocked, panel.verdict, panel.model_name, player_id]
+    # An attempt's event, sent or tried with an innocent question: a stream, among the language models'.
+    attempting = dict(
+        show_progress_on=[panel.answer],
+        concurrency_id=STREAMS_CONCURRENCY_ID,
+        concurrency_limit=hub.settings.lm_stream_concurrency,
+        preprocess=False,  # the handler checks what it is sent, and answers in the page's language
+    )
     gr.on(
         [panel.send.click, panel.prompt.submit],
         handlers.attempt,
         [panel.level, panel.prompt, player_id],
         attempt_outputs,
         api_name="guard_attempt",
-        show_progress_on=[panel.answer],
-        concurrency_id=STREAMS_CONCURRENCY_ID,
-        concurrency_limit=hub.settings.lm_stream_concurrency,
-        preprocess=False,  # the handler checks what it is sent, and answers in the page's language
+        **attempting,
     )
     gr.on(
         [panel.guess_button.click, panel.guess.submit],
@@ -478,10 +471,7 @@ def build(hub: Hub, own_page: bool = False) -> None:
         [panel.level, panel.prompt, player_id],
         attempt_outputs,
         api_visibility="private",
-        show_progress_on=[panel.answer],
-        concurrency_id=STREAMS_CONCURRENCY_ID,
-        concurrency_limit=hub.settings.lm_stream_concurrency,
-        preprocess=False,
+        **attempting,
     )
     join.click(
         handlers.join,
