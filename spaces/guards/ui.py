@@ -21,7 +21,7 @@ from shared.gpu import gpu_task
 from shared.hub import Hub
 from shared.hub_ui import UNPROCESSED, fill_room_code_js, join_url, notice_html, qr_code_svg, sent_text
 from shared.i18n import LANGUAGES, format_number, request_language
-from shared.language_models import STREAMS_CONCURRENCY_ID
+from shared.language_models import STREAMS_CONCURRENCY_ID, shared_model, shared_tokenizer
 from shared.rooms import MAX_NICKNAME_LENGTH, RoomError
 from shared.weights import WeightsUnavailable
 from spaces.guards import logic, render
@@ -334,8 +334,8 @@ def build_play() -> Panel:
         elem_id="guards-prompt",
     )
     send = gr.Button(TEXTS.label("guards_send"), variant="primary", elem_id="guards-send")
-    model_name = gr.Markdown(elem_id="guards-model")
     answer = gr.Textbox(label=TEXTS.label("guards_answer"), lines=3, interactive=False, elem_id="guards-answer")
+    model_name = gr.Markdown(elem_id="guards-model")  # under the answer, as the assistant tab names its models
     blocked = gr.Textbox(visible=False, elem_id="guards-blocked")  # the blocking guard's key, for API clients
     verdict = gr.HTML(elem_classes=["hub-live"], elem_id="guards-verdict")
     with gr.Row():
@@ -392,14 +392,17 @@ def first_values(context: Context, panel: Panel, false_positives: gr.HTML) -> No
 
 
 def warm_up(hub: Hub) -> None:
-    """In a lecture hall, the assistant (and the classifier, where it can be had) loaded before the room arrives."""
+    """The assistant loaded (and the classifier, where this server can have it), before the room
+    arrives (lecture profile) or when the tab is tapped."""
     context = shared_context(hub, own_page=False)
     try:
-        for _ in context.models.stream("", "ok"):
-            break
+        shared_tokenizer(hub, context.models.key)
+        shared_model(hub, context.models.key)
     except WeightsUnavailable:
         pass  # the tab says what is missing; the log says how to get it
-    context.classifier_available()
+    classifier = context.models.classifier
+    if classifier is not None:
+        classifier.is_injection("Bonjour")  # its first use loads it
 
 
 def build(hub: Hub, own_page: bool = False) -> None:
