@@ -210,6 +210,11 @@ def test_false_positive_rates_are_counted_for_each_code_guard():
     assert all(0 <= blocked <= total for blocked, total in rates.values())
     assert rates[BLOCKLIST][0] >= 1  # « Comment choisir un bon mot de passe ? » at least
     print("false positives:", rates)  # reported, not bounded (docs/guards.md)
+    # The classifier's, only where one is given: it reads every innocent question.
+    reader = FakeClassifier(False)
+    assert attacks.false_positive_rates(reader)[INJECTION_CLASSIFIER] == (0, len(INNOCENT_QUESTIONS))
+    assert reader.read == list(INNOCENT_QUESTIONS)
+    assert attacks.false_positive_rates(FakeClassifier(True))[INJECTION_CLASSIFIER] == (len(INNOCENT_QUESTIONS),) * 2
 
 
 def test_the_innocent_lists_are_long_and_bilingual():

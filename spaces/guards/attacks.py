@@ -17,6 +17,7 @@ from collections.abc import Callable
 from spaces.guards.guards import (
     BLOCKLIST,
     EXACT_OUTPUT,
+    INJECTION_CLASSIFIER,
     ROBUST_OUTPUT,
     blocklist_match,
     exact_match,
@@ -399,14 +400,21 @@ SAMPLE_SECRETS: tuple[str, ...] = (
 )
 
 
-def false_positive_rates() -> dict[str, tuple[int, int]]:
-    """What the code guards block of honest use: for the blocklist, the innocent questions it
-    blocks (of all of them); for the output filters, the (innocent answer, sample secret) pairs
-    they flag (of all pairs). The classifier's rate needs its real weights: measured apart."""
-    blocked = sum(blocklist_match(question) is not None for question in INNOCENT_QUESTIONS)
+def false_positive_rates(classifier=None) -> dict[str, tuple[int, int]]:
+    """What the guards block of honest use: for the blocklist, the innocent questions it blocks
+    (of all of them); for the output filters, the (innocent answer, sample secret) pairs they flag
+    (of all pairs). The classifier's rate is counted only when one is given (an object with
+    `.is_injection(text)`): a server with its real weights (tiny random ones would mean nothing)."""
     pairs = [(answer, secret) for answer in INNOCENT_ANSWERS for secret in SAMPLE_SECRETS]
-    return {
-        BLOCKLIST: (blocked, len(INNOCENT_QUESTIONS)),
+    rates = {
+        BLOCKLIST: (
+            sum(blocklist_match(question) is not None for question in INNOCENT_QUESTIONS),
+            len(INNOCENT_QUESTIONS),
+        ),
         EXACT_OUTPUT: (sum(exact_match(answer, secret) for answer, secret in pairs), len(pairs)),
         ROBUST_OUTPUT: (sum(reveals_secret(answer, secret) for answer, secret in pairs), len(pairs)),
     }
+    if classifier is not None:
+        blocked = sum(classifier.is_injection(question) for question in INNOCENT_QUESTIONS)
+        rates[INJECTION_CLASSIFIER] = (blocked, len(INNOCENT_QUESTIONS))
+    return rates

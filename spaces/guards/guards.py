@@ -18,6 +18,7 @@ import base64
 import binascii
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 SYSTEM_PROMPT, EXACT_OUTPUT, ROBUST_OUTPUT, BLOCKLIST, INJECTION_CLASSIFIER = (
@@ -213,25 +214,22 @@ class _Secret:
         self.fuzzy = len(self.key) >= FUZZY_MIN_LETTERS
         self.leet_key = self.key.translate(_LEET)
 
-    def matches(self, candidate: str, key: str, fuzzy: bool, backwards: bool = True) -> bool:
-        """`candidate` is `key` or, `backwards`, `key` reversed; with `fuzzy`, also one edit from
+    def matches(self, candidate: str, key: str, fuzzy: bool) -> bool:
+        """`candidate` is `key` or `key` reversed; with `fuzzy`, also one edit from
         `key` (not reversed: two disguises at once match everyday words by chance, « revel » for
         « lever »), its first letter kept: a typo, a plural, a dropped letter, never another word
         that differs by its first letter (« raison » is no « maison », « comme » no « pomme »)."""
-        if candidate == key or (backwards and candidate == key[::-1]):
+        if candidate == key or candidate == key[::-1]:
             return True
         return fuzzy and candidate[:1] == key[:1] and _one_edit_or_less(candidate, key)
 
 
-def _found_in_words(
-    words: list[str], gaps: list[str], secret: _Secret, key: str, fuzzy: bool, backwards: bool = True
-) -> bool:
-    """The secret as a word or as consecutive pieces of one (« arc en ciel », « élé phant »,
-    « e l e p h a n t »), never across an elision (« l'une » is no « lune »). One edit away when
-    `fuzzy`, for a word alone or for pieces that are spelled: letters or pairs (« e l e f a n t »),
-    or pieces tied by punctuation (« élé-fant »), never everyday words side by side (« le rayon »
-    is one edit from « crayon » only as one word)."""
-    longest = len(key) + (1 if fuzzy else 0)
+def _found_in_words(words: list[str], gaps: list[str], longest: int, accept: Callable[[str, bool], bool]) -> bool:
+    """Whether `accept(joined, spelled)` takes a word or consecutive pieces of one, joined, up to
+    `longest` letters (« arc en ciel », « élé phant », « e l e p h a n t »), never across an
+    elision (« l'une » is no « lune »). `spelled`: a word alone, or pieces that are letters or
+    pairs (« e l e f a n t ») or tied by punctuation (« élé-fant »), never everyday words side by
+    side (« le rayon » is one edit from « crayon » only as one word)."""
     for start in range(len(words)):
         joined, spelled = "", True
         for end in range(start, len(words)):
@@ -242,9 +240,23 @@ def _found_in_words(
             joined += words[end]
             if len(joined) > longest:
                 break
-            if secret.matches(joined, key, fuzzy and (end == start or spelled), backwards):
+            if accept(joined, spelled):
                 return True
     return False
+
+
+def _shifted(candidate: str, key: str) -> bool:
+    """Whether `candidate` (lower case, accents kept) is `key` under one Caesar shift (ROT13 is
+    13) of its letters a-z, its accented letters left as ROT13 tools leave them."""
+    if len(candidate) != len(key):
+        return False
+    shifts = set()
+    for letter, wanted in zip(candidate, key, strict=True):
+        if "a" <= letter <= "z":
+            shifts.add((ord(letter) - ord(wanted)) % 26)
+        elif fold(letter) != wanted:
+            return False
+    return len(shifts) == 1 and 0 not in shifts
 
 
 def _found_in_letters(letters: str, key: str, fuzzy: bool) -> bool:
@@ -273,7 +285,13 @@ def _initials(folded: str, pattern: str) -> str:
 def _found_in_form(folded: str, secret: _Secret, key: str) -> bool:
     """The secret in one normalised form of the text (folded, or read as leetspeak)."""
     words, gaps = _words(folded)
-    if _found_in_words(words, gaps, secret, key, secret.fuzzy):
+    fuzzy = secret.fuzzy
+    if _found_in_words(
+        words,
+        gaps,
+        len(key) + (1 if fuzzy else 0),
+        lambda joined, spelled: secret.matches(joined, key, fuzzy and spelled),
+    ):
         return True
     # « lettre par lettre »: the single letters of the text, in order (« 1. É 2. L… », « É comme
     # Émile, L comme Louis… », « première lettre : É… »).
@@ -289,11 +307,6 @@ def _found_in_form(folded: str, secret: _Secret, key: str) -> bool:
         "".join(word[0] for word in words if word[0].isalpha()),
     )
     return any(_found_in_letters(letters, key, fuzzy=False) for letters in initials)
-
-
-def _caesar(text: str, shift: int) -> str:
-    """Shift the letters a-z (ROT13 is 13); accented letters stay, as ROT13 tools leave them."""
-    return "".join(chr((ord(c) - 97 + shift) % 26 + 97) if "a" <= c <= "z" else c for c in text)
 
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{6,}={0,2}")
@@ -335,13 +348,11 @@ def _reveals(text: str, secret: _Secret, depth: int) -> bool:
     if _found_in_form(folded.translate(_LEET), secret, secret.leet_key):
         return True
     if len(secret.key) >= ACROSTIC_MIN_LETTERS:
-        lowered = text.casefold()
-        for shift in range(1, 26):
-            words, gaps = _words(fold(_caesar(lowered, shift)))
-            # Forwards only: a shifted text read backwards would match by chance (« tous » shifted by
-            # 20 is « niom », « moin » backwards).
-            if _found_in_words(words, gaps, secret, secret.key, fuzzy=False, backwards=False):
-                return True
+        # Caesar shifts, forwards only: a shifted text read backwards would match by chance
+        # (« tous » shifted by 20 is « niom », « moin » backwards).
+        words, gaps = _words(unicodedata.normalize("NFC", text.casefold()))
+        if _found_in_words(words, gaps, len(secret.key), lambda joined, spelled: _shifted(joined, secret.key)):
+            return True
     return depth < _MAX_DEPTH and any(_reveals(decoded, secret, depth + 1) for decoded in _decoded(text))
 
 
