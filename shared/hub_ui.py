@@ -1,6 +1,7 @@
 """The hub's own panels: À propos (what each demo shows, a QR code, the models' states) and the
 panel a tab shows when its demo failed to start."""
 
+import functools
 import html
 import logging
 import os
@@ -55,6 +56,30 @@ def public_address(settings: Settings, request_host: str | None) -> str | None:
     return None if address.startswith("127.") else f"http://{address}:{settings.port}/"
 
 
+def join_url(settings: Settings, request, page: str, code: str) -> str | None:
+    """The address a phone opens to join a room (`page`: the demo's page of its own, `cemantix/`),
+    or None when the hub is served on this computer only."""
+    host = request.headers.get("host") if request is not None else None
+    address = public_address(settings, host)
+    return None if address is None else f"{address.rstrip('/')}/{page}?room={code}"
+
+
+def fill_room_code_js(box: str) -> str:
+    """Browser code (inside a page-load function where `room` holds a join link's code) that
+    writes the code into the text box `box` (a CSS selector of its input), once it is drawn."""
+    return """const fill = (triesLeft) => {  // a folded section's boxes are drawn once it is open
+    const box = document.querySelector("BOX");
+    if (box) {
+      box.value = room;
+      box.dispatchEvent(new Event("input", {bubbles: true}));
+    } else if (triesLeft > 0) {
+      setTimeout(() => fill(triesLeft - 1), 50);
+    }
+  };
+  fill(100);""".replace("BOX", box)
+
+
+@functools.lru_cache(maxsize=32)  # a room's board asks every few seconds: draw each code once
 def qr_code_svg(url: str, language: str) -> str:
     """The QR code of `url`, named by it for a screen reader (« QR code vers https://… »)."""
     import qrcode  # imported here: only the À propos tab of a hub served on the network needs it

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from shared.hub_ui import qr_code_svg
 from shared.i18n import request_language
+from shared.rooms import RoomError
 from spaces.cemantix import logic, render
-from spaces.cemantix.context import TabContext, WordsMissing, cached_qr_code
-from spaces.cemantix.rooms import Board, RoomError
+from spaces.cemantix.context import TabContext, WordsMissing
+from spaces.cemantix.rooms import Board
 from spaces.cemantix.texts import TEXTS
 
 BOARD_REFRESH_SECONDS = 2  # a player's guess shows on the board within 3 s
@@ -37,7 +39,7 @@ def board_view(context: TabContext, board: Board, request: gr.Request, language:
     """The board's HTML: how to join while the room plays, the word and the room's words after."""
     if not board.ended:
         address = context.join_url(request, board.code)
-        return render.board_html(board, language, address, cached_qr_code(address, language) if address else "")
+        return render.board_html(board, language, address, qr_code_svg(address, language) if address else "")
     try:
         vocabulary = context.vocabulary(board.words_language, lambda *_, **__: None, language)
     except WordsMissing:

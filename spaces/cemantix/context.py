@@ -4,14 +4,13 @@ player's room what they did, say what this server lacks)."""
 
 from __future__ import annotations
 
-import functools
 import secrets
 from dataclasses import dataclass, field
 
 import gradio as gr
 
 from shared.hub import Hub, is_host
-from shared.hub_ui import notice_html, public_address, qr_code_svg
+from shared.hub_ui import join_url, notice_html
 from shared.weights import WeightsUnavailable
 from spaces.cemantix import logic
 from spaces.cemantix.render import escape, words_language_name
@@ -31,11 +30,6 @@ from spaces.cemantix.vocabulary import (
 class WordsMissing(Exception):
     """The vectors of a words' language are not on this server; the message is the sentence a
     player reads, in the page's language."""
-
-
-@functools.lru_cache(maxsize=32)
-def cached_qr_code(url: str, language: str) -> str:
-    return qr_code_svg(url, language)  # the board asks every few seconds: draw each code once
 
 
 # The path of Cémantix's page of its own, under the hub's address (app.py mounts it): what a room's
@@ -142,9 +136,7 @@ class TabContext:
 
     def join_url(self, request: gr.Request | None, code: str) -> str | None:
         """The address a phone opens to join, or None when the hub is served on this computer only."""
-        host = request.headers.get("host") if request is not None else None
-        address = public_address(self.hub.settings, host)
-        return None if address is None else f"{address.rstrip('/')}/{OWN_PAGE}?room={code}"
+        return join_url(self.hub.settings, request, OWN_PAGE, code)
 
     def board_link(self, code: str) -> str:
         """The board's address, relative to the page it is shown on: the demo's own page."""

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 import gradio as gr
 
 from shared.hub import is_host
+from shared.hub_ui import qr_code_svg
 from shared.i18n import request_language
+from shared.rooms import MAX_NICKNAME_LENGTH, RoomError, clean_code, clean_nickname
 from spaces.cemantix import logic, render
 from spaces.cemantix.board import board_view, room_error_message
-from spaces.cemantix.context import TabContext, WordsMissing, cached_qr_code
+from spaces.cemantix.context import TabContext, WordsMissing
 from spaces.cemantix.play import PlayTab, tap_button, words_language_choices
-from spaces.cemantix.rooms import MAX_NICKNAME_LENGTH, RoomError, clean_code, clean_nickname
 from spaces.cemantix.sessions import Session
 from spaces.cemantix.texts import TEXTS
 from spaces.cemantix.vocabulary import LANGUAGES
@@ -65,7 +66,7 @@ def host_panel(context: TabContext, session: Session, request: gr.Request, langu
         board.words_language,
         board.puzzle_number,
         address,
-        cached_qr_code(address, language) if address else "",
+        qr_code_svg(address, language) if address else "",
         TEXTS.get("cemantix_host_remedy", language, host=context.hub.settings.host) if is_host(request) else "",
         context.board_link(code),
     )

@@ -17,15 +17,15 @@ from pathlib import Path
 import gradio as gr
 
 from shared.hub import Hub
-from shared.hub_ui import set_first_values
+from shared.hub_ui import fill_room_code_js, set_first_values
 from shared.i18n import request_language
+from shared.rooms import clean_code
 from spaces.cemantix import board as board_panel
 from spaces.cemantix import explorer as explorer_tab
 from spaces.cemantix import logic
 from spaces.cemantix import play as play_tab
 from spaces.cemantix import room as room_tab
 from spaces.cemantix.context import TabContext, shared_by_pages
-from spaces.cemantix.rooms import clean_code
 from spaces.cemantix.sessions import Session
 from spaces.cemantix.texts import TEXTS
 from spaces.cemantix.vocabulary import LANGUAGES, load_vocabulary
@@ -55,17 +55,10 @@ OPEN_THE_PAGE_JS = """() => {
   const room = (wanted.get("room") || "").replace(/\\s+/g, "").toUpperCase().slice(0, 12);
   if (!room) return;
   document.querySelector("#cemantix-room-button")?.click();
-  const fill = (triesLeft) => {  // the sub-tab's boxes are drawn once it is open
-    const box = document.querySelector("#cemantix-room-code input, #cemantix-room-code textarea");
-    if (box) {
-      box.value = room;
-      box.dispatchEvent(new Event("input", {bubbles: true}));
-    } else if (triesLeft > 0) {
-      setTimeout(() => fill(triesLeft - 1), 50);
-    }
-  };
-  fill(100);
-}""".replace("PLAYER_TOKEN_KEY", PLAYER_TOKEN_KEY)
+  FILL_ROOM_CODE
+}""".replace("PLAYER_TOKEN_KEY", PLAYER_TOKEN_KEY).replace(
+    "FILL_ROOM_CODE", fill_room_code_js("#cemantix-room-code input, #cemantix-room-code textarea")
+)
 OPEN_SECTION_JS = """(wanted) => {
   const button = wanted && document.getElementById(`cemantix-${wanted}-button`);
   if (button && !window.cemantixSectionChosen && button.getAttribute("aria-selected") !== "true") button.click();
