@@ -36,6 +36,8 @@ html.hub-on-this-computer .hub-host-only { display: block; }
 .theme-buttons button[data-words]::after { text-transform: none; }
 .banner-wrap[hidden] { display: none !important; }
 h2 > .title > .url { display: none; }  /* the settings panel's address: a student has no use for it */
+/* Said by a screen reader, not shown (a result's summary, the tokens and their ids). */
+.hub-spoken { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; margin: 0; }
 """
 
 SYSTEM_FONTS = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif")

@@ -147,3 +147,11 @@ def test_text_the_demos_fade_or_colour_stays_readable(hub_theme, css, selector, 
     )
     ratio = contrast(seen, background)
     assert ratio >= TEXT, f"{selector} ({mode}): {ratio:.2f}:1"
+
+
+def test_a_token_boundary_is_seen_against_every_token_colour():
+    """The tokenizer's tokens are told apart by a line, not by their pastel colours alone (RGAA 3.3)."""
+    from spaces.tokenizer.ui import TOKEN_BOUNDARY_COLOUR, TOKEN_COLOURS
+
+    ratios = {colour: contrast(TOKEN_BOUNDARY_COLOUR, colour) for colour in TOKEN_COLOURS}
+    assert min(ratios.values()) >= NON_TEXT, ratios
