@@ -214,6 +214,8 @@ class Handlers:
         panel.instruct_name.value = self.hub.page_texts.add(
             "assistant_first_instruct_name", **{language: both[1] for language, both in by_language.items()}
         )
+        if pair.instruct in logic.ENGLISH_MODELS:  # its replies are in English (RGAA 8.7, shared/hub_page.py)
+            panel.instruct_text.elem_classes = [*(panel.instruct_text.elem_classes or []), "hub-lang-en"]
         if not pair.same_network:
             sentences = {
                 language: notice_html(

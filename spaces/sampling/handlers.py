@@ -397,6 +397,8 @@ class Handlers:
                 self.hub.page_texts.add("sampling_chat_fallback_notice", **fallback),
                 True,
             )
+            # Its replies are in English: said so to a screen reader (RGAA 8.7, shared/hub_page.py).
+            chat.conversation.elem_classes = [*(chat.conversation.elem_classes or []), "hub-replies-en"]
         next_token.prompt.value = str(TEXTS.label("sampling_default_prompt"))
         if any_model:
             placeholders = {language: render.placeholder_html(language) for language in LANGUAGES}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import unicodedata
 
 import gradio as gr
@@ -170,6 +171,24 @@ CSS = (
 )
 
 
+# The lecture's English examples are said in English by a screen reader (RGAA 8.7): gr.Examples
+# gives no way to mark one example, so the page marks the ones whose text is English.
+ENGLISH_EXAMPLES_SCRIPT = (
+    """() => {
+  const english = new Set("""
+    + json.dumps(logic.ENGLISH_EXAMPLES)
+    + """);
+  const mark = () => {
+    for (const example of document.querySelectorAll("#tokenizer-examples td, #tokenizer-examples button")) {
+      if (english.has(example.textContent.trim()) && !example.hasAttribute("lang")) example.setAttribute("lang", "en");
+    }
+  };
+  new MutationObserver(mark).observe(document.body, {subtree: true, childList: true});
+  mark();
+}"""
+)
+
+
 def register_model_tokenizers(hub: Hub) -> None:
     for key, model in LANGUAGE_MODELS.items():
         if key not in logic.list_encodings():
@@ -330,6 +349,7 @@ def build(hub: Hub) -> None:
         elem_id="tokenizer-examples",
     )
     ids = gr.JSON(visible=False)
+    gr.on(None, None, None, None, js=ENGLISH_EXAMPLES_SCRIPT)
 
     def tokenize(
         text_value: str,
@@ -383,7 +403,13 @@ def build(hub: Hub) -> None:
     with gr.Accordion(TEXTS.label("tokenizer_compare_heading"), open=True):
         gr.Markdown(TEXTS.label("tokenizer_compare_intro"))
         with gr.Row():
-            text_a = gr.Textbox(label=TEXTS.label("tokenizer_text_a"), value=logic.DEFAULT_COMPARISON[0], lines=2)
+            text_a = gr.Textbox(  # the English text (RGAA 8.7: its language said, shared/hub_page.py)
+                label=TEXTS.label("tokenizer_text_a"),
+                value=logic.DEFAULT_COMPARISON[0],
+                lines=2,
+                elem_id="tokenizer-text-a",
+                elem_classes=["hub-lang-en"],
+            )
             text_b = gr.Textbox(label=TEXTS.label("tokenizer_text_b"), value=logic.DEFAULT_COMPARISON[1], lines=2)
         comparison = gr.HTML(elem_id="tokenizer-comparison")
 
