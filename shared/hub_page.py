@@ -90,9 +90,17 @@ document.addEventListener("click", (event) => {
 # class hub-live, and this script makes it a polite live region (gr.HTML takes no ARIA attribute).
 # The attribute goes on Gradio's wrapper of the component, which stays while its content is
 # replaced: a region that appears with its words already in it is not announced.
+# Gradio gives the class to its wrapper and to the HTML inside: only the outer one is a region (nested
+# regions are said twice). Gradio's own status inside the wrapper (a timer, « Chargement ») is kept
+# from it: the region says the result, once.
 LIVE_REGIONS_SCRIPT = """<script>
 new MutationObserver(() => {
-  for (const region of document.querySelectorAll(".hub-live:not([aria-live])")) region.setAttribute("aria-live", "polite");
+  for (const region of document.querySelectorAll(".hub-live:not([aria-live])")) {
+    if (!region.parentElement.closest(".hub-live")) region.setAttribute("aria-live", "polite");
+  }
+  for (const tracker of document.querySelectorAll(".hub-live[aria-live] > [data-testid=status-tracker]:not([aria-hidden])")) {
+    tracker.setAttribute("aria-hidden", "true");
+  }
 }).observe(document.documentElement, {subtree: true, childList: true});
 </script>"""
 

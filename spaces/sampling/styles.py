@@ -22,7 +22,7 @@ CSS = """
    of the footer on two lines, long tokens cut with an ellipsis. */
 .sampling-stages { font-size: 0.75em; width: 100%; border-collapse: collapse; table-layout: auto; }
 .sampling-stages caption { text-align: left; font-size: 1.1em; opacity: 0.8; padding-bottom: 2px; }
-#sampling-table .html-container { padding-left: 0; padding-right: 0; }
+#sampling-table .html-container { padding-left: 0; padding-right: 0; overflow-x: auto; }  /* wider at 200 % text: it scrolls */
 .sampling-stages th, .sampling-stages td { padding: 2px 2px !important; text-align: right; white-space: nowrap; }
 .sampling-stages th:first-child, .sampling-stages td:first-child { text-align: left; }
 .sampling-stages tfoot th { white-space: normal; }
