@@ -261,7 +261,7 @@ HEADINGS_JS = """() => [...document.querySelectorAll("h1, h2, h3, h4, h5, h6")]
   .map((heading) => [Number(heading.tagName[1]), heading.textContent.trim()])"""
 
 
-@pytest.mark.parametrize("tab", TABS)
+@pytest.mark.parametrize("tab", [*TABS, "about"])
 def test_each_tab_has_a_heading_of_its_own_and_no_heading_level_is_skipped(pages, tab):
     page = open_tab(pages, tab)
     label = page.locator(f"#tab-{tab}-button").inner_text().strip()
