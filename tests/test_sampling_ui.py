@@ -504,6 +504,10 @@ def test_compare_prompts_shows_both_distributions_from_one_batched_pass(client, 
     assert best == sorted(best, reverse=True)
     assert "Le médecin a dit que…" in view and view.count('class="track"') == 2 * len(data["tokens"])
     assert "notice" not in status
+    # Said to a screen reader (the status is a live region): the likeliest token after each prompt.
+    assert status.count("le token le plus probable") == 2 and "Après « L'infirmière a dit que »" in html.unescape(
+        status
+    )
     again = client.predict("gemma3_270m", "Le médecin a dit que", "L'infirmière a dit que", api_name="/compare_prompts")
     assert again[1] == data and len(passes) == 1  # kept
 

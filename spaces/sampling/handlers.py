@@ -200,7 +200,12 @@ class Handlers:
                 word: [round(p, 6) for p in row] for word, row in zip(words, probabilities, strict=True)
             }
         notices = render.notices_for([], contexts, lm, language)
-        return render.comparison_html(comparison, prompts, language), data, render.status_html([], notices)
+        spoken = render.comparison_summary(comparison, prompts, language)
+        return (
+            render.comparison_html(comparison, prompts, language),
+            data,
+            render.status_html([], notices, spoken=spoken),
+        )
 
     # ---- generation
 

@@ -170,6 +170,25 @@ def comparison_html(comparison, prompts: list[str], language: str) -> str:
     )
 
 
+def comparison_summary(comparison, prompts: list[str], language: str) -> str:
+    """The comparison in a few sentences, for a screen reader: the likeliest token after each prompt."""
+    if not comparison.tokens:
+        return ""
+    sentences = []
+    for index, prompt in enumerate(prompts):
+        best = max(comparison.tokens, key=lambda token: token.probabilities[index])
+        sentences.append(
+            TEXTS.get(
+                "sampling_compare_spoken",
+                language,
+                prompt=prompt,
+                token=visible_whitespace(best.label),
+                percent=percent(best.probabilities[index], language),
+            )
+        )
+    return " ".join(sentences)
+
+
 def times(ratio: float, language: str) -> str:
     """« 13,6 » (times as likely); « plus de 1 000 » where one probability is (almost) nothing."""
     if ratio >= 1000:
