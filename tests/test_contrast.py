@@ -151,7 +151,8 @@ def test_text_the_demos_fade_or_colour_stays_readable(hub_theme, css, selector, 
 
 def test_a_token_boundary_is_seen_against_every_token_colour():
     """The tokenizer's tokens are told apart by a line, not by their pastel colours alone (RGAA 3.3)."""
-    from spaces.tokenizer.ui import TOKEN_BOUNDARY_COLOUR, TOKEN_COLOURS
+    from spaces.tokenizer.ui import CSS, TOKEN_BOUNDARY_COLOUR, TOKEN_COLOURS
 
+    assert f"border-right: 1px solid {TOKEN_BOUNDARY_COLOUR}" in CSS
     ratios = {colour: contrast(TOKEN_BOUNDARY_COLOUR, colour) for colour in TOKEN_COLOURS}
     assert min(ratios.values()) >= NON_TEXT, ratios
