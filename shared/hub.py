@@ -30,6 +30,17 @@ TEXTS = Texts(
         "qr_code_name": "QR code vers {url}",
         "about_loopback_only": "Le hub n'écoute que sur {host}, l'adresse de cet ordinateur pour lui-même : aucun téléphone ne peut le joindre. Pour une salle de cours, relancez-le avec IAGEN_HOST=0.0.0.0 (ou --host 0.0.0.0) : il écoute alors sur le réseau local.",
         "about_models_heading": "### Modèles",
+        "about_accessibility": (
+            "### Accessibilité\n\n"
+            "Ce hub est **partiellement conforme** au RGAA 4.1 (WCAG 2.1 AA) : axe-core ne trouve aucune erreur sur "
+            "chaque onglet, sur un téléphone comme sur un projecteur, avant et après son action principale ; chaque "
+            "action se fait au clavier seul ; les résultats sont lus par un lecteur d'écran. Ce qui reste non "
+            "conforme, et comment s'en passer, est dans la *Déclaration d'accessibilité* "
+            "(`docs/accessibility-declaration.md` du dépôt du hub).\n\n"
+            "**Un problème ?** Dites-le à l'enseignant du cours ou ouvrez un ticket (issue) sur le dépôt du hub : "
+            "nous vous répondrons et vous donnerons le contenu sous une autre forme. Sans réponse satisfaisante, vous "
+            "pouvez saisir le [Défenseur des droits](https://www.defenseurdesdroits.fr/)."
+        ),
         "about_models_refresh": "Actualiser",
         "about_models_on_first_use": "Chaque modèle se charge à sa première utilisation.",
         "about_ready": "Prêt : tous les modèles sont chargés ({seconds} s).",
@@ -82,6 +93,13 @@ TEXTS = Texts(
         "busy_toast_success": "C'est fait",
         "busy_close": "Fermer",
         "busy_send": "Envoyer",
+        "busy_name_copy": "Copier",
+        "busy_name_copied": "Copié",
+        "busy_name_copy_conversation": "Copier la conversation",
+        "busy_name_copied_conversation": "Conversation copiée",
+        "busy_name_reset": "Revenir à la valeur par défaut",
+        "busy_name_conversation": "Conversation",
+        "busy_name_footer": "Pied de page",
         "number_not_a_number": "Ce n'est pas un nombre.",
         "number_empty": "Il faut une valeur.",
         "number_below_minimum": "{value} est en dessous du minimum ({low}).",
@@ -105,6 +123,16 @@ TEXTS = Texts(
         "qr_code_name": "QR code to {url}",
         "about_loopback_only": "The hub listens on {host} only, this computer's address for itself: no phone can reach it. For a lecture hall, restart it with IAGEN_HOST=0.0.0.0 (or --host 0.0.0.0): it then listens on the local network.",
         "about_models_heading": "### Models",
+        "about_accessibility": (
+            "### Accessibility\n\n"
+            "This hub **partially meets** RGAA 4.1 (WCAG 2.1 AA): axe-core finds no error on any tab, on a phone "
+            "or on a projector, before and after its main action; every action can be done with the keyboard "
+            "alone; results are read out by a screen reader. What does not yet meet it, and how to do without, "
+            "is in the *accessibility statement* (`docs/accessibility-declaration.md` in the hub's repository).\n\n"
+            "**A problem?** Tell the course's teacher or open an issue on the hub's repository: we will answer "
+            "and give you the content in another form. Without a satisfying answer, you may refer the matter to "
+            "the [Défenseur des droits](https://www.defenseurdesdroits.fr/) (the French rights ombudsman)."
+        ),
         "about_models_refresh": "Refresh",
         "about_models_on_first_use": "Each model loads on its first use.",
         "about_ready": "Ready: every model is loaded ({seconds} s).",
@@ -157,6 +185,13 @@ TEXTS = Texts(
         "busy_toast_success": "Done",
         "busy_close": "Close",
         "busy_send": "Send",
+        "busy_name_copy": "Copy",
+        "busy_name_copied": "Copied",
+        "busy_name_copy_conversation": "Copy the conversation",
+        "busy_name_copied_conversation": "Conversation copied",
+        "busy_name_reset": "Back to the default value",
+        "busy_name_conversation": "Conversation",
+        "busy_name_footer": "Page footer",
         "number_not_a_number": "That is not a number.",
         "number_empty": "A value is needed.",
         "number_below_minimum": "{value} is below the minimum ({low}).",

@@ -36,6 +36,18 @@ html.hub-on-this-computer .hub-host-only { display: block; }
 .theme-buttons button[data-words]::after { text-transform: none; }
 .banner-wrap[hidden] { display: none !important; }
 h2 > .title > .url { display: none; }  /* the settings panel's address: a student has no use for it */
+/* Said by a screen reader, not shown (a result's summary, the tokens and their ids). */
+/* Larger text (RGAA 10.4): a tab's label wraps inside its button, which grows with it, instead of
+   being cut at one line of a fixed height. */
+#hub-tabs > .tab-wrapper .tab-container.wrap > button { height: auto; min-height: var(--size-8); white-space: normal;
+                                                        text-align: left; overflow-wrap: anywhere; }
+#hub-tabs > .tab-wrapper .tab-container.wrap { background: none; }  /* its rows' lines assume one height */
+/* Focus seen on every control (Gradio takes the sliders' outline away), and the checked choice
+   told by more than its colour: its words in bold (RGAA 10.7, 3.1). */
+.gradio-container input[type=range]:focus-visible, .gradio-container input[type=radio]:focus-visible,
+.gradio-container input[type=checkbox]:focus-visible { outline: 2px solid var(--color-accent); outline-offset: 2px; }
+.gradio-container label.selected { font-weight: 700; }
+.hub-spoken { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; margin: 0; }
 """
 
 SYSTEM_FONTS = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif")
@@ -78,9 +90,17 @@ document.addEventListener("click", (event) => {
 # class hub-live, and this script makes it a polite live region (gr.HTML takes no ARIA attribute).
 # The attribute goes on Gradio's wrapper of the component, which stays while its content is
 # replaced: a region that appears with its words already in it is not announced.
+# Gradio gives the class to its wrapper and to the HTML inside: only the outer one is a region (nested
+# regions are said twice). Gradio's own status inside the wrapper (a timer, « Chargement ») is kept
+# from it: the region says the result, once.
 LIVE_REGIONS_SCRIPT = """<script>
 new MutationObserver(() => {
-  for (const region of document.querySelectorAll(".hub-live:not([aria-live])")) region.setAttribute("aria-live", "polite");
+  for (const region of document.querySelectorAll(".hub-live:not([aria-live])")) {
+    if (!region.parentElement.closest(".hub-live")) region.setAttribute("aria-live", "polite");
+  }
+  for (const tracker of document.querySelectorAll(".hub-live[aria-live] > [data-testid=status-tracker]:not([aria-hidden])")) {
+    tracker.setAttribute("aria-hidden", "true");
+  }
 }).observe(document.documentElement, {subtree: true, childList: true});
 </script>"""
 
@@ -126,7 +146,54 @@ BUSY_SCRIPT = """<script>
     for (const send of document.querySelectorAll("button[data-testid=submit-button]")) {
       if (!send.textContent.trim()) send.setAttribute("aria-label", say("busy_send", {}));
     }
+    names();
+    structure();
     settings();
+  }
+  // What Gradio names in English in its markup, not through its dictionaries (RGAA 8.7): its copy
+  // and reset buttons, the chatbot's region, the footer; a slider's range and number box are named
+  // « range slider for … », « number input for … »: by their label alone.
+  const ENGLISH_NAMES = {
+    "Copy": "busy_name_copy", "Copied": "busy_name_copied", "Copy conversation": "busy_name_copy_conversation",
+    "Copied conversation": "busy_name_copied_conversation", "Reset to default value": "busy_name_reset",
+    "chatbot conversation": "busy_name_conversation", "Gradio footer navigation": "busy_name_footer",
+  };
+  function names() {
+    for (const element of document.querySelectorAll("[aria-label]")) {
+      const english = element.getAttribute("aria-label");
+      if (ENGLISH_NAMES[english]) {
+        const words = say(ENGLISH_NAMES[english], {});
+        element.setAttribute("aria-label", words);
+        if (element.getAttribute("title") === english) element.setAttribute("title", words);
+      }
+      const slider = english.match(/^(?:range slider|number input) for (.*)$/);
+      if (slider) {
+        const label = element.closest(".block")?.querySelector("[data-testid=block-info]");
+        element.setAttribute("aria-label", label ? label.textContent.trim() : slider[1]);
+      }
+    }
+  }
+  // Structure (RGAA 9.1, 7.1): each tab opens on a heading of its own (its label, said and not
+  // shown), under the page's h1 and over the tab's h3s; an accordion's button says whether it is
+  // open (Gradio marks it with a class only).
+  function structure() {
+    for (const panel of document.querySelectorAll("#hub-tabs [role=tabpanel]")) {
+      const tab = document.getElementById(`${panel.id}-button`);
+      if (!tab || panel.querySelector(":scope > h2.hub-tab-heading")) continue;
+      const heading = document.createElement("h2");
+      heading.className = "hub-tab-heading hub-spoken";
+      heading.textContent = tab.textContent.trim();
+      panel.prepend(heading);
+    }
+    // A passage in another language than the page's (RGAA 8.7): a demo marks the component whose
+    // words are English (hub-lang-en), or the chatbot whose replies are (hub-replies-en).
+    for (const passage of document.querySelectorAll(".hub-lang-en:not([lang]), .hub-replies-en .bot-row:not([lang])")) {
+      passage.setAttribute("lang", "en");
+    }
+    for (const button of document.querySelectorAll("button.label-wrap")) {
+      const open = String(button.classList.contains("open"));
+      if (button.getAttribute("aria-expanded") !== open) button.setAttribute("aria-expanded", open);
+    }
   }
   // Gradio's « Paramètres » panel: the display theme and the language, in the page's words; what a
   // student has no use for (making an app installable, recording the screen, a run history) hidden.
@@ -154,7 +221,9 @@ BUSY_SCRIPT = """<script>
       scheduled = true;
       requestAnimationFrame(() => { scheduled = false; reword(); });
     }
-  }).observe(document.documentElement, {subtree: true, childList: true, characterData: true});
+  }).observe(document.documentElement, {
+    subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["class"],
+  });
 })();
 </script>"""
 
@@ -215,12 +284,19 @@ THEME_EXTRA_COLOURS = {
 }
 
 
+# Gradio's text sizes (its text_md) in rem rather than px, the same at the browser's default 16 px:
+# a reader's larger text (RGAA 10.4, the browser's or the phone's font size) enlarges the whole page.
+TEXT_SIZES_REM = {"xxs": 0.5625, "xs": 0.625, "sm": 0.75, "md": 0.875, "lg": 1, "xl": 1.375, "xxl": 1.625}
+
+
 def theme():
-    """Gradio's default theme with text and controls that reach WCAG's contrast, on the phone's own
-    fonts: no web font to download (~140 KB)."""
+    """Gradio's default theme with text and controls that reach WCAG's contrast, its text sized in
+    rem, on the phone's own fonts: no web font to download (~140 KB)."""
     import gradio as gr
 
-    hub_theme = gr.themes.Default(font=SYSTEM_FONTS, font_mono=SYSTEM_MONOSPACE_FONTS).set(**THEME_COLOURS)
+    text_size = gr.themes.Size(name="text_md_rem", **{size: f"{rem}rem" for size, rem in TEXT_SIZES_REM.items()})
+    hub_theme = gr.themes.Default(font=SYSTEM_FONTS, font_mono=SYSTEM_MONOSPACE_FONTS, text_size=text_size)
+    hub_theme = hub_theme.set(**THEME_COLOURS)
     for name, value in THEME_EXTRA_COLOURS.items():
         setattr(hub_theme, name, value)
     return hub_theme

@@ -111,6 +111,7 @@ def build_about(hub: Hub, demos: dict[str, DemoModule]) -> None:
         return models_html(hub, request_language(request), for_host=is_host(request))
 
     refresh.click(show_models, None, models_table, api_name="model_status")
+    gr.Markdown(TEXTS.label("about_accessibility"), elem_id="hub-accessibility")  # docs/accessibility-declaration.md
 
 
 def set_first_values(hub: Hub, prefix: str, by_language: dict[str, dict]) -> None:

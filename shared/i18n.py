@@ -126,10 +126,21 @@ def format_number(value: float, language: str, decimals: int = 0) -> str:
 
 # Words Gradio's status region asks for in the page's language and its own dictionaries lack (6.31):
 # a screen reader heard the key « common.complete » when a result arrived. A flat key "common.x"
-# is found before Gradio's nested ones.
+# is found before Gradio's nested ones. The chatbot's copy button: its French dictionary lacks it,
+# and Gradio falls back to English (« Copy message »).
 GRADIO_MISSING_WORDS = Texts(
-    fr={"common.complete": "Terminé", "common.progress": "Progression"},
-    en={"common.complete": "Done", "common.progress": "Progress"},
+    fr={
+        "common.complete": "Terminé",
+        "common.progress": "Progression",
+        "chatbot.copy_message": "Copier le message",
+        "chatbot.copied_message": "Message copié",
+    },
+    en={
+        "common.complete": "Done",
+        "common.progress": "Progress",
+        "chatbot.copy_message": "Copy message",
+        "chatbot.copied_message": "Message copied",
+    },
 )
 
 

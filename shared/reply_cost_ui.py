@@ -41,6 +41,7 @@ ANNOUNCE_SCRIPT = f"""() => {{
     for (const line of document.querySelectorAll(".reply-cost")) {{
       if (told.has(line)) continue;
       told.add(line);
+      if (line.closest("[aria-live]")) continue;  // a tab's own live region says it
       const spoken = line.querySelector(".reply-cost-spoken");
       if (spoken) live.textContent = spoken.textContent;
     }}

@@ -178,3 +178,12 @@ def test_the_cemantix_maps_ring_labels_and_lines_are_seen(hub_theme, background,
         opacity = float(declarations(CEMANTIX_CSS, line)["stroke-opacity"])
         seen = blend(resolve(hub_theme, "body_text_color", mode), opacity, behind)
         assert contrast(seen, behind) >= NON_TEXT, f"{line} ({mode}, {background}): {contrast(seen, behind):.2f}:1"
+
+
+def test_a_token_boundary_is_seen_against_every_token_colour():
+    """The tokenizer's tokens are told apart by a line, not by their pastel colours alone (RGAA 3.3)."""
+    from spaces.tokenizer.ui import CSS, TOKEN_BOUNDARY_COLOUR, TOKEN_COLOURS
+
+    assert f"border-right: 1px solid {TOKEN_BOUNDARY_COLOUR}" in CSS
+    ratios = {colour: contrast(TOKEN_BOUNDARY_COLOUR, colour) for colour in TOKEN_COLOURS}
+    assert min(ratios.values()) >= NON_TEXT, ratios

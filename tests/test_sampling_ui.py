@@ -221,7 +221,8 @@ def test_generate_streams_tokens_identical_to_transformers_generate(client, snap
 def test_generated_tokens_show_their_probability_and_alternatives(client):
     shown, data, _ = client.predict("gemma3_270m", PROMPT, 4, "", *NEUTRAL, 1, api_name="/generate")
     assert shown.startswith(f'<span class="prompt">{PROMPT}</span>')
-    assert shown.count('tabindex="0"') == 4 and shown.count('class="alternatives"') == 4
+    assert shown.count('tabindex="0"') == 1 and shown.count('tabindex="-1"') == 3  # one tab stop, then arrows
+    assert shown.count('class="alternatives"') == 4
     assert all(len(token["alternatives"]) == 5 and 0 < token["probability"] <= 1 for token in data["tokens"])
 
 
@@ -503,6 +504,10 @@ def test_compare_prompts_shows_both_distributions_from_one_batched_pass(client, 
     assert best == sorted(best, reverse=True)
     assert "Le médecin a dit que…" in view and view.count('class="track"') == 2 * len(data["tokens"])
     assert "notice" not in status
+    # Said to a screen reader (the status is a live region): the likeliest token after each prompt.
+    assert status.count("le token le plus probable") == 2 and "Après « L'infirmière a dit que »" in html.unescape(
+        status
+    )
     again = client.predict("gemma3_270m", "Le médecin a dit que", "L'infirmière a dit que", api_name="/compare_prompts")
     assert again[1] == data and len(passes) == 1  # kept
 
@@ -575,3 +580,25 @@ def test_a_line_break_drawn_or_chosen_shows_as_an_arrow_before_it_breaks_the_lin
         steps = steps.appended(token_id, drawn=drawn, rng_state=None)
     shown = render.steps_text_html(lm, steps, "fr")
     assert '<span class="drawn">↵\n</span><span class="chosen"> Il</span>' in shown
+
+
+def test_a_generated_tokens_probability_is_said_in_text_and_the_text_is_one_tab_stop():
+    """Not by colour alone (RGAA 3.1): each token says its probability; only the first token is a
+    tab stop (the arrow keys go on, styles.TAB_SCRIPT)."""
+    from types import SimpleNamespace
+
+    from spaces.sampling import render
+
+    token = SimpleNamespace(text=" chat", probability=0.42, alternatives=[(" chat", 0.42)], finish=None)
+    first, later = render.generated_token_html(token, "fr", first=True), render.generated_token_html(token, "en")
+    assert 'tabindex="0"' in first and 'tabindex="-1"' in later
+    assert '<span class="hub-spoken"> (probabilité 42,0 %)</span>' in first
+    assert "(probability 42.0 %)" in later
+
+
+def test_a_streams_progress_is_kept_from_the_live_region_and_its_last_line_is_said():
+    from spaces.sampling import render
+
+    assert '<p aria-hidden="true">12 tokens…</p>' in render.status_html(["12 tokens…"], streaming=True)
+    assert "<p>40 tokens en 2 s</p>" in render.status_html(["40 tokens en 2 s"])
+    assert '<p class="hub-spoken">résumé</p>' in render.status_html([], spoken="résumé")

@@ -42,7 +42,8 @@ def test_a_token_of_invisible_characters_shows_their_names_explained_in_the_page
     plain = ui.tokens_html(logic.tokenize("café", "cl100k_base"), False, False, "fr")
     assert "invisible" not in plain  # no legend without an invisible token
     twice = ui.tokens_html(logic.tokenize("a\u200b\u200b b\u200b", "cl100k_base"), False, False, "en")
-    assert twice.count("<li>") == 1  # a character met twice, in one token or two, is explained once
+    legend = twice.partition('class="tokenizer-invisible"')[2]
+    assert legend.count("<li>") == 1  # a character met twice, in one token or two, is explained once
 
 
 def test_the_comparison_adds_our_models_tokenizers_once_they_are_ready(monkeypatch):
@@ -71,3 +72,20 @@ def test_in_a_lecture_hall_the_tabs_warm_up_makes_our_installed_models_tokenizer
         ui.register_model_tokenizers(hub)
         ui.warm_up(hub)
         assert [key for key in ("gemma3_270m", "smollm2_135m_instruct") if logic.is_loaded(key)] == ready
+
+
+def test_a_screen_reader_hears_the_tokens_and_their_ids_not_the_coloured_text():
+    """Not by colour alone (RGAA 3.1): the coloured tokens are hidden from a screen reader, which
+    hears a list of the tokens, their spaces shown, each with its id(s)."""
+    from spaces.tokenizer import logic, ui
+
+    tokenization = logic.tokenize("Bonjour le monde", "cl100k_base")
+    shown = ui.tokens_html(tokenization, False, False, "fr")
+    assert '<div class="tokenizer-tokens" aria-hidden="true">' in shown
+    spoken = shown.partition('class="hub-spoken"')[2]
+    expected = [
+        f"<li>« {segment.text.replace(' ', '·')} » {segment.token_ids[0]}</li>" for segment in tokenization.segments
+    ]
+    assert "<li>« ·le » " in spoken and all(item in spoken for item in expected)
+    assert "identifiant" in spoken
+    assert "its id" in ui.tokens_html(tokenization, True, True, "en")

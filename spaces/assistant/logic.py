@@ -38,6 +38,7 @@ class Pair:
 
 HUB_PAIR = Pair("qwen3_0_6b_base", "qwen3_0_6b", same_network=True)
 OFFLINE_PAIR = Pair("gemma3_270m", "smollm2_135m_instruct", same_network=False)
+ENGLISH_MODELS = ("smollm2_135m_instruct",)  # trained on English: it answers in English whatever it is asked
 
 
 def best_pair(is_available: Callable[[str], bool]) -> Pair | None:

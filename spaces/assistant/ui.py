@@ -126,7 +126,7 @@ def final_cost_html(pair: logic.Pair, hub: Hub, measures, language: str) -> str:
 
 
 def status_html(text: str) -> str:
-    return f'<div class="assistant-status" role="status"><p>{text}</p></div>' if text else ""
+    return f'<div class="assistant-status"><p>{text}</p></div>' if text else ""  # in a live region (build_panel)
 
 
 class Handlers:
@@ -215,6 +215,8 @@ class Handlers:
         panel.instruct_name.value = self.hub.page_texts.add(
             "assistant_first_instruct_name", **{language: both[1] for language, both in by_language.items()}
         )
+        if pair.instruct in logic.ENGLISH_MODELS:  # its replies are in English (RGAA 8.7, shared/hub_page.py)
+            panel.instruct_text.elem_classes = [*(panel.instruct_text.elem_classes or []), "hub-lang-en"]
         if not pair.same_network:
             sentences = {
                 language: notice_html(
@@ -292,7 +294,7 @@ def build_panel() -> Panel:
             precision=0,
             elem_id="assistant-seed",
         )
-    status = gr.HTML(elem_id="assistant-status")
+    status = gr.HTML(elem_id="assistant-status", elem_classes=["hub-live"])  # « … écrivent », then « terminé »
     # Side by side on a wide screen; on a phone the columns stack, the base model first.
     with gr.Row(equal_height=False):
         base_name, base_text = reply_column("base")

@@ -194,7 +194,7 @@ def build(hub: Hub) -> None:
         )
         add_to_gallery = gr.Checkbox(label=TEXTS.label("clip_search_add"), value=False)
         image_button = gr.Button(TEXTS.label("clip_search_search_image"), elem_id="clip-search-image-button")
-    status = gr.HTML(elem_id="clip-search-status")
+    status = gr.HTML(elem_id="clip-search-status", elem_classes=["hub-live"])  # « Pour « chat » : 12 images… »
     query_image = gr.Image(
         label=TEXTS.label("clip_search_query_image"),
         interactive=False,

@@ -146,7 +146,11 @@ class Handlers:
             render.stages_table_html(next_token, language),
             gr.Radio(choices=choices, value=None, visible=True),
             data,
-            render.status_html([], render.notices_for(adjustments, [context], lm, language)),
+            render.status_html(
+                [],
+                render.notices_for(adjustments, [context], lm, language),
+                spoken=render.view_summary(next_token, language),
+            ),
         )
 
     # ---- two prompts side by side
@@ -196,7 +200,12 @@ class Handlers:
                 word: [round(p, 6) for p in row] for word, row in zip(words, probabilities, strict=True)
             }
         notices = render.notices_for([], contexts, lm, language)
-        return render.comparison_html(comparison, prompts, language), data, render.status_html([], notices)
+        spoken = render.comparison_summary(comparison, prompts, language)
+        return (
+            render.comparison_html(comparison, prompts, language),
+            data,
+            render.status_html([], notices, spoken=spoken),
+        )
 
     # ---- generation
 
@@ -249,12 +258,12 @@ class Handlers:
                         "alternatives": [[label, round(p, 6)] for label, p in token.alternatives],
                     }
                 )
-                shown += render.generated_token_html(token, language)
+                shown += render.generated_token_html(token, language, first=len(tokens) == 1)
                 text += token.text
                 reply.tokens = len(tokens)
                 line = render.progress_line(len(tokens), token.finish, time.perf_counter() - started, language)
                 data = {"text": text, "tokens": tokens, "finish": token.finish}
-                yield shown, data, render.status_html([line], notices)
+                yield shown, data, render.status_html([line], notices, streaming=token.finish is None)
         # Once its measurement has ended: the same text, and under it what it cost.
         data["cost"] = asdict(reply.cost)
         yield shown, data, render.status_html([line], notices, reply_cost_html(reply.cost, language))
@@ -313,7 +322,7 @@ class Handlers:
                 measured.tokens = count
                 line = render.progress_line(count, finish, time.perf_counter() - started, language)
                 conversation = messages + [{"role": "assistant", "content": reply + model_name_line(title)}]
-                yield conversation, "", render.status_html([line], notices), count
+                yield conversation, "", render.status_html([line], notices, streaming=finish is None), count
         # Once its measurement has ended: under the conversation, what this answer cost.
         cost = reply_cost_html(measured.cost, language)
         yield conversation, "", render.status_html([line], notices, cost), measured.tokens
@@ -393,6 +402,8 @@ class Handlers:
                 self.hub.page_texts.add("sampling_chat_fallback_notice", **fallback),
                 True,
             )
+            # Its replies are in English: said so to a screen reader (RGAA 8.7, shared/hub_page.py).
+            chat.conversation.elem_classes = [*(chat.conversation.elem_classes or []), "hub-replies-en"]
         next_token.prompt.value = str(TEXTS.label("sampling_default_prompt"))
         if any_model:
             placeholders = {language: render.placeholder_html(language) for language in LANGUAGES}

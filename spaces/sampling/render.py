@@ -39,12 +39,32 @@ def choice_label(candidate, language: str) -> str:
     return f"{visible_whitespace(candidate.label)} · {percent(candidate.probabilities[-1], language)}"
 
 
-def status_html(lines: list[str], notices: list[str] = (), cost_html: str = "") -> str:
+def status_html(
+    lines: list[str], notices: list[str] = (), cost_html: str = "", spoken: str = "", streaming: bool = False
+) -> str:
     """A stream's or a view's status lines and notices; under a finished reply, its cost line
-    (shared/reply_cost_ui.py's HTML)."""
-    paragraphs = [f"<p>{html.escape(line)}</p>" for line in lines]
+    (shared/reply_cost_ui.py's HTML). The status is a polite live region (ui.py): `spoken` is said
+    and not shown (a view's summary); while a stream runs (`streaming`), its « 12 tokens… » line is
+    kept from the screen reader, which would say it at every token, and its last line is said once."""
+    hidden = ' aria-hidden="true"' if streaming else ""
+    paragraphs = [f"<p{hidden}>{html.escape(line)}</p>" for line in lines]
     paragraphs += [f'<p class="notice">{html.escape(notice)}</p>' for notice in notices]
+    if spoken:
+        paragraphs.append(f'<p class="hub-spoken">{html.escape(spoken)}</p>')
     return f'<div class="sampling-status">{"".join(paragraphs)}{cost_html}</div>'
+
+
+def view_summary(next_token, language: str) -> str:
+    """A view in one sentence, for a screen reader: how many tokens the filters keep, the most
+    likely and its probability (the words filters.js says when a slider moves)."""
+    best = max(next_token.candidates, key=lambda candidate: candidate.probabilities[-1])
+    return TEXTS.get(
+        "sampling_live_view",
+        language,
+        kept=format_number(next_token.stages[-1].kept, language),
+        token=visible_whitespace(best.label),
+        percent=percent(best.probabilities[-1], language),
+    )
 
 
 def placeholder_html(language: str) -> str:
@@ -92,7 +112,8 @@ def chart_legend(language: str) -> str:
     return (
         f'<div class="sampling-chart-legend"><span><i style="background:{RAW_COLOUR}"></i>'
         f'{html.escape(TEXTS.get("sampling_chart_raw", language))}</span><span><i style="background:{FINAL_COLOUR}">'
-        f"</i>{html.escape(TEXTS.get('sampling_chart_final', language))}</span></div>"
+        f"</i>{html.escape(TEXTS.get('sampling_chart_final', language))}</span>"
+        f"<span><s>abc</s> {html.escape(TEXTS.get('sampling_chart_removed', language))}</span></div>"
     )
 
 
@@ -147,6 +168,25 @@ def comparison_html(comparison, prompts: list[str], language: str) -> str:
         )
         + legend
     )
+
+
+def comparison_summary(comparison, prompts: list[str], language: str) -> str:
+    """The comparison in a few sentences, for a screen reader: the likeliest token after each prompt."""
+    if not comparison.tokens:
+        return ""
+    sentences = []
+    for index, prompt in enumerate(prompts):
+        best = max(comparison.tokens, key=lambda token: token.probabilities[index])
+        sentences.append(
+            TEXTS.get(
+                "sampling_compare_spoken",
+                language,
+                prompt=prompt,
+                token=visible_whitespace(best.label),
+                percent=percent(best.probabilities[index], language),
+            )
+        )
+    return " ".join(sentences)
 
 
 def times(ratio: float, language: str) -> str:
@@ -213,9 +253,11 @@ def token_colour(probability: float) -> str:
     return f"hsl({120 * probability**0.5:.0f}, 75%, 82%)"
 
 
-def generated_token_html(token, language: str) -> str:
+def generated_token_html(token, language: str, first: bool = False) -> str:
     """One generated token, coloured by its probability, with the model's favourites in a pop-up
-    shown on hover or tap (tabindex makes a tap focus it; a tap elsewhere closes it)."""
+    shown on hover or tap (tabindex makes a tap focus it; a tap elsewhere closes it). Its
+    probability is in its text too, for a screen reader (not by colour alone). The text is one tab
+    stop, its first token; the arrow keys go from token to token (styles.TAB_SCRIPT)."""
     favourite = token.alternatives[0][0]
     alternatives = "".join(
         f"<br>{'<b>' if label == favourite else ''}<code>{visible(label)}</code> "
@@ -226,9 +268,13 @@ def generated_token_html(token, language: str) -> str:
         f'<span class="alternatives" role="tooltip">{html.escape(TEXTS.get("sampling_alternatives", language))}'
         f"{alternatives}</span>"
     )
+    probability = html.escape(percent(token.probability, language))
+    spoken = html.escape(
+        TEXTS.get("sampling_token_probability", language, percent=percent(token.probability, language))
+    )
+    popup += f'<span class="hub-spoken"> ({spoken})</span>'
     attributes = (
-        f'tabindex="0" style="background:{token_colour(token.probability)}" '
-        f'title="{html.escape(percent(token.probability, language))}"'
+        f'tabindex="{0 if first else -1}" style="background:{token_colour(token.probability)}" title="{probability}"'
     )
     if token.finish == "end_of_text":
         end = html.escape(TEXTS.get("sampling_end_of_text", language))

@@ -22,7 +22,7 @@ CSS = """
    of the footer on two lines, long tokens cut with an ellipsis. */
 .sampling-stages { font-size: 0.75em; width: 100%; border-collapse: collapse; table-layout: auto; }
 .sampling-stages caption { text-align: left; font-size: 1.1em; opacity: 0.8; padding-bottom: 2px; }
-#sampling-table .html-container { padding-left: 0; padding-right: 0; }
+#sampling-table .html-container { padding-left: 0; padding-right: 0; overflow-x: auto; }  /* wider at 200 % text: it scrolls */
 .sampling-stages th, .sampling-stages td { padding: 2px 2px !important; text-align: right; white-space: nowrap; }
 .sampling-stages th:first-child, .sampling-stages td:first-child { text-align: left; }
 .sampling-stages tfoot th { white-space: normal; }
@@ -61,6 +61,7 @@ CSS = """
    still empty, so the tracker is one line high and a French sentence reached the spinner). */
 #sampling-generated .progress-text { position: static; }
 .sampling-token { position: relative; border-radius: 3px; color: #111; cursor: pointer; outline: none; }
+.sampling-token:focus-visible { outline: 2px solid var(--color-accent); outline-offset: 1px; }
 .sampling-token.partial { display: inline-block; min-width: 0.3em; height: 1em; vertical-align: middle; }
 .sampling-token.end { font-size: 0.8em; padding: 0 3px; }
 .sampling-token .alternatives { display: none; position: absolute; left: 0; top: 1.7em; z-index: 20; min-width: 9rem;
@@ -183,6 +184,22 @@ TAB_SCRIPT = (
   for (const lifted of ["pointerup", "pointercancel"]) {
     document.addEventListener(lifted, () => chart()?.classList.remove("sampling-chart-floating"), true);
   }
+  // The generated text is one tab stop (its first token); the arrow keys go from token to token,
+  // each opening its pop-up, and Escape closes it.
+  document.addEventListener("keydown", (event) => {
+    const token = event.target.closest && event.target.closest(".sampling-token");
+    if (!token) return;
+    if (event.key === "Escape") { token.blur(); return; }
+    const step = {ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1}[event.key];
+    if (!step) return;
+    const tokens = [...token.parentElement.querySelectorAll(":scope > .sampling-token")];
+    const next = tokens[tokens.indexOf(token) + step];
+    if (!next) return;
+    event.preventDefault();
+    token.tabIndex = -1;
+    next.tabIndex = 0;
+    next.focus();
+  }, true);
   document.addEventListener("pointerdown", (event) => {
     const open = document.activeElement;
     if (open && open.classList && open.classList.contains("sampling-token") && !open.contains(event.target)) open.blur();

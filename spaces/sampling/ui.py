@@ -222,7 +222,7 @@ def build_next_token() -> NextTokenPanel:
     top_n = gr.Slider(
         *TOP_N_RANGE, value=10, step=1, label=TEXTS.label("sampling_top_n"), buttons=[], elem_id="sampling-top-n"
     )
-    status = gr.HTML(elem_id="sampling-next-status")
+    status = gr.HTML(elem_id="sampling-next-status", elem_classes=["hub-live"])
     data = gr.JSON(visible=False)
     gr.Markdown(TEXTS.label("sampling_intro"), elem_classes=["sampling-legend"])
     return NextTokenPanel(steps, prompt, show, draw, undo, text, chart, candidates, table, top_n, status, data)
@@ -246,7 +246,7 @@ def build_compare() -> ComparePanel:
         )
     button = gr.Button(TEXTS.label("sampling_compare"), variant="primary", elem_id="sampling-compare")
     view = gr.HTML(elem_id="sampling-compare-view")
-    status = gr.HTML(elem_id="sampling-compare-status")
+    status = gr.HTML(elem_id="sampling-compare-status", elem_classes=["hub-live"])
     data = gr.JSON(visible=False)
     return ComparePanel(first, second, button, view, status, data)
 
@@ -284,7 +284,7 @@ def build_generation() -> GenerationPanel:
         with gr.Column(scale=2, min_width=300):
             gr.Markdown(TEXTS.label("sampling_generate_legend"), elem_classes=["sampling-legend"])
             view = gr.HTML(elem_id="sampling-generated", elem_classes=["sampling-generated"])
-            status = gr.HTML(elem_id="sampling-generate-status")
+            status = gr.HTML(elem_id="sampling-generate-status", elem_classes=["hub-live"])
             stopped = gr.HTML(visible=False, elem_id="sampling-generate-stopped")
             data = gr.JSON(visible=False)
     return GenerationPanel(prompt, max_tokens, stop_sequences, button, stop, view, status, stopped, data)
@@ -323,7 +323,7 @@ def build_chat(hub: Hub) -> ChatPanel:
     with gr.Row():
         send = gr.Button(TEXTS.label("sampling_send"), variant="primary", min_width=90, elem_id="sampling-send")
         stop = gr.Button(TEXTS.label("sampling_stop"), min_width=90, elem_id="sampling-stop-chat")
-    status = gr.HTML(elem_id="sampling-chat-status")
+    status = gr.HTML(elem_id="sampling-chat-status", elem_classes=["hub-live"])
     stopped = gr.HTML(visible=False, elem_id="sampling-chat-stopped")
     return ChatPanel(
         presets, system_prompt, conversation, message, length, send, stop, status, stopped, gr.State(0), fallback

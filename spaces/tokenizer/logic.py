@@ -62,6 +62,7 @@ EXAMPLES: list[str] = [
     FRENCH_SENTENCE,
 ]
 """Lecture examples, for one-click inputs."""
+ENGLISH_EXAMPLES = ("Hello darkness my old friend", "Say 'hello' to my little friend!")  # said in English (ui.py)
 
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:['\u2019\-][\p{L}\p{M}\p{N}]+)*")
 _SURROGATE = re.compile("[\ud800-\udfff]")

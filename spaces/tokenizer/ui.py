@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import unicodedata
 
 import gradio as gr
@@ -50,6 +51,8 @@ TEXTS = Texts(
         "tokenizer_invisible_VS15": "U+FE0E, sélecteur de variante 15 : un caractère invisible qui demande d'afficher le symbole qui le précède en texte, sans couleur.",
         "tokenizer_invisible_ZWJ": "U+200D, liant sans chasse : un caractère invisible qui soude deux emoji en un seul (👩 + ZWJ + 💻 = 👩‍💻).",
         "tokenizer_invisible_other": "{code} ({name}, son nom Unicode) : un caractère invisible.",
+        "tokenizer_spoken_tokens": "Les tokens, chacun suivi de son identifiant :",
+        "tokenizer_spoken_shown": "(les {shown} premiers)",
     },
     en={
         "tokenizer_tab": "Tokenization",
@@ -86,6 +89,8 @@ TEXTS = Texts(
         "tokenizer_invisible_VS15": "U+FE0E, variation selector 15: an invisible character asking for the symbol before it to be drawn as plain text.",
         "tokenizer_invisible_ZWJ": "U+200D, zero width joiner: an invisible character that welds two emoji into one (👩 + ZWJ + 💻 = 👩‍💻).",
         "tokenizer_invisible_other": "{code} ({name}, its Unicode name): an invisible character.",
+        "tokenizer_spoken_tokens": "The tokens, each followed by its id:",
+        "tokenizer_spoken_shown": "(the first {shown})",
     },
 )
 
@@ -93,6 +98,9 @@ DEFAULT_ENCODING = "cl100k_base"
 EMPTY_IDS = {"ids": [], "tokens": 0, "characters": 0}
 # Pastel backgrounds, cycled, so neighbouring tokens stay distinct (as on OpenAI's tokenizer page).
 TOKEN_COLOURS = ("#c7e4ff", "#ffe0b3", "#d4f5c9", "#f9cfe0", "#e6d9ff", "#fff5a8")
+# Between two neighbours (1.04–1.20:1 apart), a line that is seen (3:1 against every pastel, RGAA
+# 3.3): the boundary is not told by colour alone (tests/test_contrast.py).
+TOKEN_BOUNDARY_COLOUR = "#5f6b7a"
 VISIBLE_WHITESPACE = {" ": "·", "\n": "↵\n", "\t": "→\t"}
 # A token made only of invisible characters would be an empty chip: it shows their short names
 # instead, each explained under the tokens. The three that emoji use get a sentence of their own.
@@ -139,14 +147,18 @@ def invisible_legend(characters: list[str], language: str) -> str:
     return f'<ul class="tokenizer-invisible">{"".join(lines)}</ul>' if lines else ""
 
 
-CSS = """
+CSS = (
+    """
 .tokenizer-stats { display: flex; flex-wrap: wrap; gap: 0.5rem 1.2rem; }
 .tokenizer-stats b { font-size: 1.5em; display: block; }
 .tokenizer-comparison { font-size: 0.9em; width: 100%; }
 .tokenizer-comparison td, .tokenizer-comparison th { padding: 4px 6px !important; }
 .tokenizer-comparison td:not(:first-child) { text-align: right; }
 .tokenizer-tokens { font-family: ui-monospace, monospace; line-height: 1.9; white-space: pre-wrap; word-break: break-word; }
-.tokenizer-tokens span { border-radius: 3px; padding: 1px 0; color: #111; }
+.tokenizer-tokens > span, .tokenizer-tokens ruby > span { border-radius: 3px; padding: 1px 0; color: #111;
+  border-right: 1px solid """
+    + TOKEN_BOUNDARY_COLOUR
+    + """; }
 .tokenizer-tokens.with-ids { line-height: 2.6; }
 .tokenizer-tokens ruby { ruby-position: under; margin-right: 2px; }
 /* An id is one word (« 11410 » never splits across two lines), with room on each side so that two
@@ -156,6 +168,25 @@ CSS = """
 .tokenizer-invisible { font-size: 0.9em; margin-top: 0.5em; }
 .tokenizer-notice { color: var(--hub-notice-text-color); }
 """
+)
+
+
+# The lecture's English examples are said in English by a screen reader (RGAA 8.7): gr.Examples
+# gives no way to mark one example, so the page marks the ones whose text is English.
+ENGLISH_EXAMPLES_SCRIPT = (
+    """() => {
+  const english = new Set("""
+    + json.dumps(logic.ENGLISH_EXAMPLES)
+    + """);
+  const mark = () => {
+    for (const example of document.querySelectorAll("#tokenizer-examples td, #tokenizer-examples button")) {
+      if (english.has(example.textContent.trim()) && !example.hasAttribute("lang")) example.setAttribute("lang", "en");
+    }
+  };
+  new MutationObserver(mark).observe(document.body, {subtree: true, childList: true});
+  mark();
+}"""
+)
 
 
 def register_model_tokenizers(hub: Hub) -> None:
@@ -190,7 +221,33 @@ def tokens_html(tokenization: logic.Tokenization, show_ids: bool, show_whitespac
         piece = f'<span{kind} style="background:{colour}" title="{html.escape(ids)}">{html.escape(shown)}</span>'
         pieces.append(f"<ruby>{piece}<rt>{ids}</rt></ruby>" if show_ids else piece)
     view = "tokenizer-tokens with-ids" if show_ids else "tokenizer-tokens"
-    return f'<div class="{view}">{"".join(pieces)}</div>{invisible_legend(invisible, language)}'
+    # A screen reader hears the list of the tokens and their ids, not the coloured text (it would
+    # hear the plain sentence, the ids only in titles).
+    return (
+        f'<div class="{view}" aria-hidden="true">{"".join(pieces)}</div>'
+        f"{spoken_tokens(tokenization, language)}{invisible_legend(invisible, language)}"
+    )
+
+
+def spoken_tokens(tokenization: logic.Tokenization, language: str) -> str:
+    """The tokens as a list a screen reader says and the eye does not see: « « Bonjour » 82681 »,
+    each token's spaces and line breaks shown (· ↵), as « Montrer les espaces » does."""
+    items = "".join(
+        f"<li>« {html.escape(spoken_text(segment.text))} » {' '.join(map(str, segment.token_ids))}</li>"
+        for segment in tokenization.segments
+    )
+    heading = TEXTS.get("tokenizer_spoken_tokens", language)
+    if tokenization.truncated:
+        shown = format_number(len(tokenization.segments), language)
+        heading += " " + TEXTS.get("tokenizer_spoken_shown", language, shown=shown)
+    return f'<div class="hub-spoken"><p>{html.escape(heading)}</p><ul>{items}</ul></div>'
+
+
+def spoken_text(text: str) -> str:
+    """A token as it is listed: its invisible characters named, its whitespace shown (on one line)."""
+    if text and all(map(is_invisible, text)):
+        return "".join(f"⟨{invisible_name(character)}⟩" for character in text)
+    return "".join(VISIBLE_WHITESPACE.get(character, character).strip("\n\t") for character in text)
 
 
 def stats_html(tokenization: logic.Tokenization, language: str) -> str:
@@ -292,6 +349,7 @@ def build(hub: Hub) -> None:
         elem_id="tokenizer-examples",
     )
     ids = gr.JSON(visible=False)
+    gr.on(None, None, None, None, js=ENGLISH_EXAMPLES_SCRIPT)
 
     def tokenize(
         text_value: str,
@@ -345,7 +403,13 @@ def build(hub: Hub) -> None:
     with gr.Accordion(TEXTS.label("tokenizer_compare_heading"), open=True):
         gr.Markdown(TEXTS.label("tokenizer_compare_intro"))
         with gr.Row():
-            text_a = gr.Textbox(label=TEXTS.label("tokenizer_text_a"), value=logic.DEFAULT_COMPARISON[0], lines=2)
+            text_a = gr.Textbox(  # the English text (RGAA 8.7: its language said, shared/hub_page.py)
+                label=TEXTS.label("tokenizer_text_a"),
+                value=logic.DEFAULT_COMPARISON[0],
+                lines=2,
+                elem_id="tokenizer-text-a",
+                elem_classes=["hub-lang-en"],
+            )
             text_b = gr.Textbox(label=TEXTS.label("tokenizer_text_b"), value=logic.DEFAULT_COMPARISON[1], lines=2)
         comparison = gr.HTML(elem_id="tokenizer-comparison")
 
