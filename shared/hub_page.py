@@ -39,9 +39,9 @@ h2 > .title > .url { display: none; }  /* the settings panel's address: a studen
 /* Said by a screen reader, not shown (a result's summary, the tokens and their ids). */
 /* Larger text (RGAA 10.4): a tab's label wraps inside its button, which grows with it, instead of
    being cut at one line of a fixed height. */
-#hub-tabs > .tab-wrapper .tab-container.wrap > button { height: auto; min-height: var(--size-8); white-space: normal;
-                                                        text-align: left; overflow-wrap: anywhere; }
-#hub-tabs > .tab-wrapper .tab-container.wrap { background: none; }  /* its rows' lines assume one height */
+.tab-wrapper .tab-container.wrap > button { height: auto; min-height: var(--size-8); white-space: normal;
+                                           text-align: left; overflow-wrap: anywhere; }
+.tab-wrapper .tab-container.wrap { background: none; }  /* its rows' lines assume one height */
 /* Focus seen on every control (Gradio takes the sliders' outline away), and the checked choice
    told by more than its colour: its words in bold (RGAA 10.7, 3.1). */
 .gradio-container input[type=range]:focus-visible, .gradio-container input[type=radio]:focus-visible,

@@ -93,7 +93,7 @@ def build(hub: Hub, own_page: bool = False) -> None:
     player_token = gr.BrowserState(None, storage_key=PLAYER_TOKEN_KEY, secret=context.token_secret)
     wanted_section = gr.Textbox(visible=False)
     board = board_panel.build_board(context)
-    with gr.Tabs(elem_id="cemantix-sections") as sections:
+    with gr.Tabs(overflow_behavior="wrap", elem_id="cemantix-sections") as sections:
         with gr.Tab(TEXTS.label("cemantix_play_tab"), id="play", elem_id="cemantix-play"):
             play = play_tab.build_play(context, session_state)
         with gr.Tab(TEXTS.label("cemantix_room_tab"), id="room", elem_id="cemantix-room"):
