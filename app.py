@@ -26,7 +26,7 @@ log = logging.getLogger("app")
 # join link and board open. When a room of 100 phones scans the code at once, each phone downloads
 # the page, its config and Gradio's code for every kind of component on it: the whole hub's ~100
 # files a phone, a fraction of them for one demo (docs/performance.md).
-DEMO_PAGES = ("cemantix",)
+DEMO_PAGES = ("guards", "cemantix")
 
 
 @dataclass

@@ -70,6 +70,39 @@ ASSISTANT_MODELS = {
 ALL_LANGUAGE_MODELS = LANGUAGE_MODELS | ASSISTANT_MODELS
 
 
+# Tokens that end an instruct model's turn in the chat templates of the models here.
+END_OF_TURN_TOKENS = ("<|im_end|>", "<end_of_turn>")
+
+
+# The chat's models, best first: the French assistant and its fallback from the model hub
+# (docs/models.md says why Luth first), then the offline pack, an English model whose French is
+# poor: the page then says so.
+FRENCH_CHAT_MODELS = ("luth_0_6b_instruct", "qwen3_0_6b")
+OFFLINE_CHAT_MODEL = "smollm2_135m_instruct"
+
+
+def chat_model(hub: Hub) -> str:
+    """The best chat model this server can have: the first French one whose weights are here (or
+    that the hub, online, can give), else the offline pack."""
+    for key in FRENCH_CHAT_MODELS:
+        if hub.weights.unavailable(key) is None:
+            return key
+    return OFFLINE_CHAT_MODEL
+
+
+def end_token_ids(model, tokenizer, instruct: bool) -> frozenset[int]:
+    """The tokens after which a reply ends: the model's end of text, and for an instruct model
+    the end of its turn."""
+    configured = model.generation_config.eos_token_id
+    ids = set(configured if isinstance(configured, list) else [] if configured is None else [configured])
+    if tokenizer.eos_token_id is not None:
+        ids.add(tokenizer.eos_token_id)
+    if instruct:
+        vocabulary = tokenizer.get_vocab()
+        ids |= {vocabulary[token] for token in END_OF_TURN_TOKENS if token in vocabulary}
+    return frozenset(ids)
+
+
 def model_title(hub: Hub, key: str) -> str:
     """The model's name; for another model set with IAGEN_MODEL_<KEY>, its name without the
     organisation or the folders (Qwen/Qwen2.5-0.5B: Qwen2.5-0.5B): no ids or paths for a student."""

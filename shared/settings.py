@@ -14,7 +14,7 @@ from pathlib import Path
 
 ENV_PREFIX = "IAGEN_"
 # Tab order. Each name is a folder spaces/<name>/ whose ui.py has build(hub) and TEXTS.
-ALL_DEMOS = ("seg2sat", "clip_search", "sampling", "assistant", "tokenizer", "cemantix")
+ALL_DEMOS = ("seg2sat", "clip_search", "sampling", "assistant", "guards", "tokenizer", "cemantix")
 PROFILES = ("laptop", "lecture", "space")
 
 
@@ -157,6 +157,13 @@ OPTIONS = (
         "Seg2Sat on a GPU: offer the live mode, where each stroke makes a new image",
         {"lecture": False},
     ),
+    Option(
+        "guard_secrets",
+        str,
+        "",
+        "the « Gardes-fous » passwords: comma-separated, one a level, the last one for the levels beyond "
+        "(random French nouns when empty)",
+    ),
 )
 
 
@@ -190,6 +197,7 @@ class Settings:
     clip_gallery_size: int
     seg2sat_compile: bool
     seg2sat_live: bool
+    guard_secrets: str
     # IAGEN_MODEL_<KEY> / IAGEN_REVISION_<KEY>: per-model hub id or local path, and revision.
     model_overrides: dict[str, str] = field(default_factory=dict)
     revision_overrides: dict[str, str] = field(default_factory=dict)

@@ -143,6 +143,16 @@ CATALOGUE: dict[str, WeightSource] = {
             repo_id="Qwen/Qwen3-0.6B-Base",
             allow_patterns=QWEN3_FILES,
         ),
+        # The « Gardes-fous » game's input classifier of prompt injection (DeBERTa-v3 base, English).
+        # Its tokenizer.json is all transformers needs: not the spm.model beside it, nor the onnx/ copy.
+        WeightSource(
+            "injection_classifier",
+            "DeBERTa-v3 base prompt-injection classifier v2 (Protect AI)",
+            "Apache-2.0",
+            ("guards",),
+            repo_id="protectai/deberta-v3-base-prompt-injection-v2",
+            allow_patterns=("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"),
+        ),
         WeightSource(
             "fr_word_vectors",
             "fr_core_news_md word vectors",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from spaces.cemantix.rooms import (
+from shared.rooms import (
     NICKNAME_EMPTY,
     NICKNAME_INVISIBLE,
     NICKNAME_REFUSED,
@@ -14,8 +14,8 @@ from spaces.cemantix.rooms import (
     ROOM_FULL,
     TOO_MANY_ROOMS,
     RoomError,
-    Rooms,
 )
+from spaces.cemantix.rooms import Rooms
 
 
 class Clock:

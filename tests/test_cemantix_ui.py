@@ -232,8 +232,8 @@ def test_an_english_browser_gets_english_messages(hub_url):
 
 
 def test_a_refused_nickname_says_why_in_the_pages_language():
+    from shared.rooms import RoomError, clean_nickname
     from spaces.cemantix.board import room_error_message
-    from spaces.cemantix.rooms import RoomError, clean_nickname
 
     def said(nickname: str, language: str) -> str:
         with pytest.raises(RoomError) as refused:

@@ -189,6 +189,17 @@ ENDPOINT_SCENARIOS = {
         ("Quelle est la capitale de la France ?", 4, 42),
         lambda result: check_base_vs_instruct(result),
     ),
+    # Gardes-fous with SmolLM2 (the offline pack), in this order on one session: level 1 answers, unguarded.
+    "/guard_attempt": ((1, "Bonjour !"), lambda result: check_guard_attempt(result)),
+    "/guard_guess": (
+        (1, "pas-le-mot"),
+        lambda result: check_shows(result[0], "Ce n'est pas le mot de passe du niveau 1"),
+    ),
+    "/guard_create_room": ((), lambda result: check_shows(result, "ouverte.</p>")),
+    "/guard_close_level": ((1,), lambda result: check_shows(result, "personne n'a encore prouvé ce niveau")),
+    "/guard_end_room": ((), lambda result: check_shows(result, "Partie terminée.")),
+    "/guard_join_room": (("ZZZZ", "Alice"), lambda result: check_shows(result[0], "Pas de salle « ZZZZ »")),
+    "/guard_board": (("ZZZZ",), lambda result: check_shows(result, "Pas de salle « ZZZZ »")),
     "/cemantix_guess": (("Forêt",), lambda result: check_cemantix_state(result[5], word="forêt", counted=True)),
     "/cemantix_hint": ((), lambda result: check_cemantix_state(result[5], hints=1)),
     "/cemantix_give_up": ((), lambda result: check_cemantix_state(result[5], over=True)),
@@ -238,6 +249,12 @@ def check_base_vs_instruct(result) -> None:
     assert "Gemma 3 270M" in base_name and "SmolLM2-135M-Instruct" in instruct_name, result
     assert html.unescape(cost).count('class="reply-cost"') == 2, cost
     check_shows(status, "Les deux réponses sont terminées.")
+
+
+def check_guard_attempt(result) -> None:
+    answer, blocked_by, verdict, model = result
+    assert answer.strip() and blocked_by == ""
+    assert "Réponse complète" in verdict and model == "Répond : SmolLM2-135M-Instruct"
 
 
 def check_cemantix_state(state: dict, **expected) -> None:

@@ -87,7 +87,7 @@ def test_each_qwen3_model_loads_from_the_hub_cache_in_bfloat16_with_its_chat_tem
 
 
 def test_the_chat_takes_luth_then_qwen3_then_the_offline_english_pack(hub, tmp_path):
-    from spaces.sampling.models import chat_model
+    from shared.language_models import chat_model
 
     assert chat_model(hub) == "luth_0_6b_instruct"
     no_luth = make_hub(tmp_path / "a", IAGEN_MODEL_LUTH_0_6B_INSTRUCT=MISSING)

@@ -27,8 +27,6 @@ NEW_TOKENS_RANGE = (1, 200)
 DEFAULT_NEW_TOKENS = 48
 SEED_RANGE = (0, 2**31 - 1)
 DEFAULT_SEED = 42
-# Tokens that end an instruct model's turn in the chat templates of the models here.
-END_OF_TURN_TOKENS = ("<|im_end|>", "<end_of_turn>")
 
 
 @dataclass(frozen=True)
@@ -100,19 +98,6 @@ def instruct_prompt_ids(tokenizer, prompt: str) -> list[int]:
         enable_thinking=False,
     )
     return list(encoded["input_ids"])
-
-
-def end_token_ids(model, tokenizer, instruct: bool) -> frozenset[int]:
-    """The tokens after which a reply ends: the model's end of text, and for an instruct model
-    the end of its turn."""
-    configured = model.generation_config.eos_token_id
-    ids = set(configured if isinstance(configured, list) else [] if configured is None else [configured])
-    if tokenizer.eos_token_id is not None:
-        ids.add(tokenizer.eos_token_id)
-    if instruct:
-        vocabulary = tokenizer.get_vocab()
-        ids |= {vocabulary[token] for token in END_OF_TURN_TOKENS if token in vocabulary}
-    return frozenset(ids)
 
 
 # The CPU time of the thread that runs the passes (the batcher's worker, or the caller's on ZeroGPU)

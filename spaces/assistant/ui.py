@@ -16,6 +16,7 @@ from shared.hub_ui import UNPROCESSED, notice_html
 from shared.i18n import LANGUAGES, format_number, request_language
 from shared.language_models import (
     STREAMS_CONCURRENCY_ID,
+    end_token_ids,
     model_title,
     shared_model,
     shared_tokenizer,
@@ -61,7 +62,7 @@ class Models:
         tokenizer = shared_tokenizer(self.hub, key, progress, language)
         model = shared_model(self.hub, key, progress, language)
         ids = (logic.instruct_prompt_ids if instruct else logic.base_prompt_ids)(tokenizer, prompt)
-        steps = logic.ReplySteps(tokenizer, logic.end_token_ids(model, tokenizer, instruct), max_new_tokens, seed)
+        steps = logic.ReplySteps(tokenizer, end_token_ids(model, tokenizer, instruct), max_new_tokens, seed)
         if on_zerogpu():
             return DirectPasses(model).stream(ids, steps)
         return self.batcher.for_model(model, (key, self.hub.weights.version(key))).stream(ids, steps)

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import gradio as gr
 
 from shared.i18n import request_language
+from shared.rooms import RoomError
 from spaces.cemantix import logic, render
 from spaces.cemantix.context import TabContext, WordsMissing, cached_qr_code
-from spaces.cemantix.rooms import Board, RoomError
+from spaces.cemantix.rooms import Board
 from spaces.cemantix.texts import TEXTS
 
 BOARD_REFRESH_SECONDS = 2  # a player's guess shows on the board within 3 s

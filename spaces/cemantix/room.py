@@ -10,11 +10,11 @@ import gradio as gr
 
 from shared.hub import is_host
 from shared.i18n import request_language
+from shared.rooms import MAX_NICKNAME_LENGTH, RoomError, clean_code, clean_nickname
 from spaces.cemantix import logic, render
 from spaces.cemantix.board import board_view, room_error_message
 from spaces.cemantix.context import TabContext, WordsMissing, cached_qr_code
 from spaces.cemantix.play import PlayTab, tap_button, words_language_choices
-from spaces.cemantix.rooms import MAX_NICKNAME_LENGTH, RoomError, clean_code, clean_nickname
 from spaces.cemantix.sessions import Session
 from spaces.cemantix.texts import TEXTS
 from spaces.cemantix.vocabulary import LANGUAGES

@@ -19,13 +19,13 @@ import gradio as gr
 from shared.hub import Hub
 from shared.hub_ui import set_first_values
 from shared.i18n import request_language
+from shared.rooms import clean_code
 from spaces.cemantix import board as board_panel
 from spaces.cemantix import explorer as explorer_tab
 from spaces.cemantix import logic
 from spaces.cemantix import play as play_tab
 from spaces.cemantix import room as room_tab
 from spaces.cemantix.context import TabContext, shared_by_pages
-from spaces.cemantix.rooms import clean_code
 from spaces.cemantix.sessions import Session
 from spaces.cemantix.texts import TEXTS
 from spaces.cemantix.vocabulary import LANGUAGES, load_vocabulary

@@ -16,12 +16,12 @@ from shared.gpu import gpu_task
 from shared.hub import Hub
 from shared.hub_ui import notice_html, sent_text
 from shared.i18n import LANGUAGES, format_number, request_language
-from shared.language_models import LANGUAGE_MODELS
+from shared.language_models import LANGUAGE_MODELS, OFFLINE_CHAT_MODEL, chat_model
 from shared.reply_cost import REPLY_COSTS
 from shared.reply_cost_ui import reply_cost_html
 from shared.weights import WeightsUnavailable
 from spaces.sampling import render
-from spaces.sampling.models import COMPLETION_MODEL, OFFLINE_CHAT_MODEL, TabModels, chat_model, model_title
+from spaces.sampling.models import COMPLETION_MODEL, TabModels, model_title
 from spaces.sampling.texts import TEXTS
 
 DEFAULT_SEED = 42

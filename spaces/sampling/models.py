@@ -29,20 +29,6 @@ from spaces.sampling.texts import TEXTS
 log = logging.getLogger(__name__)
 
 COMPLETION_MODEL = "gemma3_270m"  # fluent French, a base model: it continues a text
-# The chat's models, best first: the French assistant and its fallback from the model hub
-# (docs/models.md says why Luth first), then the offline pack, an English model whose French is
-# poor: the page then says so.
-FRENCH_CHAT_MODELS = ("luth_0_6b_instruct", "qwen3_0_6b")
-OFFLINE_CHAT_MODEL = "smollm2_135m_instruct"
-
-
-def chat_model(hub: Hub) -> str:
-    """The best chat model this server can have: the first French one whose weights are here (or
-    that the hub, online, can give), else the offline pack."""
-    for key in FRENCH_CHAT_MODELS:
-        if hub.weights.unavailable(key) is None:
-            return key
-    return OFFLINE_CHAT_MODEL
 
 
 def language_model(hub: Hub, key: str, progress=None, language: str = "fr"):

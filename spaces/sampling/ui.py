@@ -27,8 +27,10 @@ from shared.hub import Hub
 from shared.hub_ui import UNPROCESSED
 from shared.language_models import (
     LANGUAGE_MODELS,
+    OFFLINE_CHAT_MODEL,
     STREAMS_CONCURRENCY_ID,
     VIEWS_CONCURRENCY_ID,
+    chat_model,
     load_model,
 )
 from shared.reply_cost_ui import ANNOUNCE_SCRIPT, build_context_panel
@@ -36,9 +38,7 @@ from shared.weights import WeightsUnavailable
 from spaces.sampling.handlers import DEFAULT_SEED, Handlers
 from spaces.sampling.models import (
     COMPLETION_MODEL,
-    OFFLINE_CHAT_MODEL,
     TabModels,
-    chat_model,
     language_model,
     model_title,
 )
