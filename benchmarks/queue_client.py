@@ -4,7 +4,9 @@ A browser page sends an event as two requests: POST /gradio_api/queue/join (the 
 event's function, the page's session hash), then GET /gradio_api/queue/data?session_hash=…, an
 event stream that says when the event starts and ends, with its outputs. `QueueSession` does
 exactly that on a shared httpx.AsyncClient, with a session hash of its own: the server keeps its
-gr.State per session, as it does for a phone. Unlike gradio_client (a configuration and API
+gr.State per session, as it does for a phone. A streaming event (a generator: the chat, a
+generation) sends a `process_generating` message per yield before its `process_completed`:
+`call_timed` says when the first of them came, what a phone sees first (its first token). Unlike gradio_client (a configuration and API
 download per client, two polling threads per call), a hundred of these cost the load generator a
 few percent of a core, so a load run measures the hub rather than itself.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +36,12 @@ class Endpoint:
     inputs: int  # how many inputs the page sends, gr.State ones included
     state_positions: tuple[int, ...]  # where the page sends null for a gr.State
     file_positions: tuple[int, ...]  # inputs that take an uploaded file
+
+
+@dataclass(frozen=True)
+class Answer:
+    outputs: list  # the endpoint's outputs (gr.State outputs included, as the page receives them)
+    first_output_at: float | None  # time.monotonic() of its first streamed output; None: it streamed none
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,10 @@ class QueueSession:
 
     async def call(self, api_name: str, *args) -> list:
         """The endpoint's outputs (gr.State outputs included, as the page receives them)."""
+        return (await self.call_timed(api_name, *args)).outputs
+
+    async def call_timed(self, api_name: str, *args) -> Answer:
+        """The endpoint's outputs, and when its first streamed output came."""
         endpoint = self.endpoints.by_name[api_name]
         data = list(args)
         for position in endpoint.state_positions:
@@ -83,19 +96,24 @@ class QueueSession:
             raise CallFailed(f"join {joined.status_code}: {joined.text[:80]}")
         return await self.outputs_of(joined.json()["event_id"])
 
-    async def outputs_of(self, event_id: str) -> list:
+    async def outputs_of(self, event_id: str) -> Answer:
         params = {"session_hash": self.session_hash}
+        first_output_at = None
         async with self.http.stream("GET", "/gradio_api/queue/data", params=params) as stream:
             async for line in stream.aiter_lines():
                 if not line.startswith("data:"):
                     continue
                 message = json.loads(line[5:])
                 kind = message.get("msg")
-                if kind == "process_completed" and message.get("event_id") == event_id:
+                if message.get("event_id") != event_id and kind not in ("unexpected_error", "close_stream"):
+                    continue
+                if kind == "process_generating" and first_output_at is None:
+                    first_output_at = time.monotonic()
+                if kind == "process_completed":
                     output = message.get("output") or {}
                     if not message.get("success", False):
                         raise CallFailed(str(output.get("error") or output)[:100])
-                    return output.get("data", [])
+                    return Answer(output.get("data", []), first_output_at)
                 if kind in ("unexpected_error", "close_stream"):
                     raise CallFailed(f"{kind}: {str(message.get('message', ''))[:80]}")
         raise CallFailed("the event stream ended before the call did")

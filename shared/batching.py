@@ -44,6 +44,13 @@ Streams that started apart are not merged into one group: they are interleaved, 
 group between batches of new requests, so a long generation never holds up a next-token view for
 more than one token per running group.
 
+A stream may say that its first tokens are a prefix many streams share (`prefix_tokens`: a system
+prompt, the same for every attempt at a level of the guards game): the prefix's keys and values
+are computed once and kept (in `KeyValueCaches`, under the prefix's context), and each such
+stream runs only its own tokens, on a copy of them, then decodes as a group of its own. Its
+first token then costs its own tokens' pass, not the whole prompt's: the worker, which every
+running stream waits for, is held that much less.
+
 `DirectPasses` runs the same passes in the caller's thread, unbatched and uncached: the reference
 that tests compare the batched results with, and the path on ZeroGPU, whose GPU belongs to the
 decorated call, not to a worker thread.
@@ -154,6 +161,16 @@ class KeyValueCaches:
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
+
+    def get(self, key: tuple):
+        """The cache kept for `key`, left kept (None if there is none): a shared prefix's, which
+        the caller copies before extending it."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
 
     def child_of(self, key: tuple):
         """The cache kept for a context one token longer than `key`'s, left kept (None if there
@@ -288,6 +305,7 @@ class _Request:
     ids: tuple[int, ...]
     future: Future | None = None  # a next-token request
     row: _StreamRow | None = None  # the first pass of a stream
+    prefix_tokens: int = 0  # a stream's first tokens that many streams share (their cache is kept)
     arrived: float = field(default_factory=time.monotonic)
 
 
@@ -366,11 +384,13 @@ class Batcher:
             result if result is not None else pending[key].future for key, result in zip(keys, results, strict=True)
         ]
 
-    def stream(self, model, identity: Hashable, ids: Sequence[int], step: Step) -> Iterator:
+    def stream(self, model, identity: Hashable, ids: Sequence[int], step: Step, prefix_tokens: int = 0) -> Iterator:
         """Yield `step`'s items, one per forward pass, until one is marked last; closing the
-        iterator stops the stream (its row leaves its group at the next step)."""
+        iterator stops the stream (its row leaves its group at the next step). `prefix_tokens`:
+        how many of the first ids other streams share (their keys and values are kept)."""
         row = _StreamRow(step)
-        self._submit(_Request(model, identity, tuple(ids), row=row))
+        prefix_tokens = prefix_tokens if 0 < prefix_tokens < len(ids) else 0  # at least one token of its own
+        self._submit(_Request(model, identity, tuple(ids), row=row, prefix_tokens=prefix_tokens))
         try:
             while True:
                 item = row.items.get()
@@ -459,6 +479,12 @@ class Batcher:
         for all rows; each next-token row's cache is kept, the streams start decoding as a group."""
         import torch
 
+        for request in batch:
+            if request.row is not None and request.prefix_tokens:
+                self._start_on_prefix(request)
+        batch = [request for request in batch if request.row is None or not request.prefix_tokens]
+        if not batch:
+            return
         model = batch[0].model
         rows: list[_Request] = []  # one request per row
         row_of: dict[object, int] = {}
@@ -499,6 +525,34 @@ class Batcher:
                 self._groups.append(group)
             for request in requests:
                 request.row.take(scores[row_of[_row_key(request)]])
+
+    def _start_on_prefix(self, request: _Request) -> None:
+        """A stream whose first tokens many streams share: the prefix's cache (kept, or computed
+        and kept), the stream's own tokens on a copy of it, then the stream decodes as a group."""
+        import torch
+
+        model, body = request.model, request.model.get_decoder()
+        key = (request.identity, request.ids[: request.prefix_tokens])
+        try:
+            with torch.inference_mode():
+                prefix = self.key_values.get(key)
+                if prefix is None:
+                    prefix = body(input_ids=torch.tensor([key[1]], device=model.device), use_cache=True).cache
+                    self.key_values.put(key, prefix)
+                    self.forward_passes += 1
+                own = torch.tensor([request.ids[request.prefix_tokens :]], device=model.device)
+                output = body(input_ids=own, cache=copy.deepcopy(prefix), use_cache=True)
+                scores = output_scores(model, output.last_hidden_state[:, -1])[0]
+        except Exception as error:
+            log.exception("a stream's first pass on a shared prefix failed")
+            request.row.fail(error)
+            return
+        self.forward_passes += 1
+        self.rows_computed += 1
+        positions = torch.tensor([[len(request.ids) - 1]], device=model.device)
+        with self._wake:
+            self._groups.append(_Group(model, output.cache, [request.row], None, positions))
+        request.row.take(scores)
 
     def _run_bodies(
         self, model, rows: list[_Request], extending: list[list[tuple[int, Any]]], padded: list[int]
@@ -711,5 +765,5 @@ class ModelPasses:
     def scores(self, contexts: Sequence[Sequence[int]]) -> list:
         return self.batcher.scores(self.model, self.identity, contexts)
 
-    def stream(self, ids: Sequence[int], step: Step) -> Iterator:
-        return self.batcher.stream(self.model, self.identity, ids, step)
+    def stream(self, ids: Sequence[int], step: Step, prefix_tokens: int = 0) -> Iterator:
+        return self.batcher.stream(self.model, self.identity, ids, step, prefix_tokens)

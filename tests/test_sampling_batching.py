@@ -440,6 +440,30 @@ def test_streams_started_together_decode_together_and_each_gives_its_own_tokens(
     assert batcher.active_streams == 0
 
 
+def greedy_steps(tokens: int):
+    """A stream's step: the most likely token, `tokens` of them (the guards game's answers)."""
+    taken = []
+
+    def step(scores):
+        taken.append(int(scores.argmax()))
+        return taken[-1], taken[-1], len(taken) == tokens
+
+    return step
+
+
+def test_streams_on_a_shared_prefix_compute_it_once_and_give_the_tokens_of_a_whole_pass(model, tokenizer, counter):
+    batcher = new_batcher(stream_gathering_s=0)
+    prefix = list(prompt_ids(tokenizer, model, PROMPTS[3:])[0])  # a system prompt, say
+    own = [tokenizer.encode(text, add_special_tokens=False) for text in (" Bonjour", " Le chat est", " Bonjour")]
+    expected = [list(DirectPasses(model).stream(prefix + ids, greedy_steps(6))) for ids in own]
+    counter.reset()
+    streamed = [list(batcher.stream(model, "tiny", prefix + ids, greedy_steps(6), len(prefix))) for ids in own]
+    assert streamed == expected
+    assert counter.bodies.count((1, len(prefix))) == 1  # the prefix ran once, kept for the streams after it
+    assert [shape for shape in counter.bodies if shape[1] > 1] == [(1, len(prefix)), *((1, len(ids)) for ids in own)]
+    assert batcher.active_streams == 0
+
+
 def test_streams_a_moment_apart_still_share_their_passes(model, tokenizer, counter):
     batcher = Batcher(ScoresCache(2**26), KeyValueCaches(2**26), max_rows=16, stream_gathering_s=0.5)
     batched = logic.LanguageModel(model, tokenizer, batcher.for_model(model, "tiny"))

@@ -1,7 +1,9 @@
 """The guarded assistant and the injection classifier, through the hub's shared model cache
 (Gradio-free). The assistant is the hub's best chat model (Luth, then Qwen3-0.6B, else the
 offline SmolLM2-135M-Instruct); its passes go through a batcher (shared/batching.py), so that a
-room's attempts share their forward passes."""
+room's attempts share their forward passes. Every attempt at a level (its secret, its language)
+begins with the same system prompt: the batcher computes its keys and values once and keeps them,
+so an attempt's first token costs the player's own words, not the whole prompt again."""
 
 from __future__ import annotations
 
@@ -13,14 +15,34 @@ from shared.hub import Hub
 from shared.language_models import chat_model, end_token_ids, model_title, shared_model, shared_tokenizer
 from spaces.guards import logic
 
+SYSTEM_PROMPT_CACHE_MB = 128  # Qwen3-0.6B: ~15 MB a system prompt in float32; SmolLM2: ~6 MB
+
+
+def system_prompt_tokens(tokenizer, system: str, ids: list[int]) -> int:
+    """How many of an attempt's first ids are its system prompt's, in the chat template: the same
+    for every attempt with that system prompt (the template laid out for it alone, as far as it
+    agrees with the whole prompt's ids)."""
+    alone = tokenizer.apply_chat_template([{"role": "system", "content": system}], tokenize=True, return_dict=True)
+    shared = 0
+    for own, whole in zip(alone["input_ids"], ids, strict=False):
+        if own != whole:
+            break
+        shared += 1
+    return shared
+
 
 class GuardModels:
     def __init__(self, hub: Hub):
         from shared.batching import Batcher, KeyValueCaches, ScoresCache
 
         self.hub = hub
-        # Streams only: no scores are kept, and each stream holds its own key/value cache.
-        self.batcher = Batcher(ScoresCache(0), KeyValueCaches(0), max_rows=2 * hub.settings.lm_stream_concurrency)
+        # Streams only: no scores are kept; each stream holds its own key/value cache, and the
+        # system prompts' caches are kept (a room: one per level and language, a few MB each).
+        self.batcher = Batcher(
+            ScoresCache(0),
+            KeyValueCaches(SYSTEM_PROMPT_CACHE_MB * 2**20),
+            max_rows=2 * hub.settings.lm_stream_concurrency,
+        )
 
     @functools.cached_property
     def key(self) -> str:
@@ -43,7 +65,8 @@ class GuardModels:
         steps = logic.GreedySteps(tokenizer, end_token_ids(model, tokenizer, instruct=True))
         if on_zerogpu():
             return DirectPasses(model).stream(ids, steps)
-        return self.batcher.for_model(model, (self.key, self.hub.weights.version(self.key))).stream(ids, steps)
+        passes = self.batcher.for_model(model, (self.key, self.hub.weights.version(self.key)))
+        return passes.stream(ids, steps, system_prompt_tokens(tokenizer, system, ids))
 
     @functools.cached_property
     def classifier(self):
