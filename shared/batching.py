@@ -40,9 +40,15 @@ batch, which waits up to STREAM_GATHERING_S for other streams (a room pressing Â
 then shares its passes; a lone user pays a tenth of a second on a generation of seconds). Streams
 that started in the same batch then decode together, one batched pass per token for all of them;
 a stream leaves its group when it ends or is stopped (`Cache.batch_select_indices`).
-Streams that started apart are not merged into one group: they are interleaved, one step of each
-group between batches of new requests, so a long generation never holds up a next-token view for
-more than one token per running group.
+Streams that started apart join one group before the next decode step (`_merged`: each cache
+padded on the left to the longest, the masks with it), as long as the rows fit the batch: a room
+whose guesses or chats start one a second then runs one pass per token for all of them, not one
+pass per stream (with 30 streams apart, each token waited for 30 passes and the streams piled up
+into timeouts: benchmarks/load_harness.py's `lecture_guards`). A group's leading columns that
+only padded rows that have left needed are cut (`_without_leading_pads`). A model with
+sliding-window layers (Gemma) keeps its groups apart, interleaved: its layers hold different
+lengths. Between batches of new requests, each group runs one step, so a long generation never
+holds up a next-token view for more than one token per running group.
 
 A stream may say that its first tokens are a prefix many streams share (`prefix_tokens`: a system
 prompt, the same for every attempt at a level of the guards game): the prefix's keys and values
@@ -428,6 +434,7 @@ class Batcher:
             try:
                 if batch:
                     self._run_first_passes(batch)
+                self._merge_groups()
                 for group in list(self._groups):  # one token for every running group, then new requests again
                     self._run_decode_step(group)
             except Exception as error:  # a bug here must not leave anyone waiting for ever
@@ -617,6 +624,28 @@ class Batcher:
             groups[-1].append((index, cache))
         return groups, padded
 
+    def _merge_groups(self) -> None:
+        """Each running group joins an earlier one of its model, while their rows fit a batch."""
+        groups: list[_Group] = []
+        for group in self._groups:
+            into = next(
+                (
+                    index
+                    for index, earlier in enumerate(groups)
+                    if earlier.model is group.model
+                    and len(earlier.rows) + len(group.rows) <= self.max_rows
+                    and _mergeable(earlier)
+                    and _mergeable(group)
+                ),
+                None,
+            )
+            if into is None:
+                groups.append(group)
+            else:
+                groups[into] = _merged(groups[into], group)
+        with self._wake:
+            self._groups[:] = groups
+
     def _run_decode_step(self, group: _Group) -> None:
         import torch
 
@@ -631,6 +660,8 @@ class Batcher:
             group.rows = [group.rows[index] for index in live]
             group.positions = group.positions[selected]
             group.mask = _rows_of(group.mask, selected)
+            if _mergeable(group):
+                _without_leading_pads(group)
         step_input = torch.tensor([[row.next_token] for row in group.rows], device=group.model.device)
         group.positions = group.positions + 1
         if group.mask is not None:
@@ -658,6 +689,55 @@ class Batcher:
         group.cache = output.cache
         for index, row in enumerate(group.rows):
             row.take(scores[index])
+
+
+def _mergeable(group: _Group) -> bool:
+    """Whether every layer of the group's cache holds all its positions (no sliding window)."""
+    from transformers.cache_utils import DynamicLayer
+
+    return all(type(layer) is DynamicLayer for layer in group.cache.layers)
+
+
+def _merged(first: _Group, second: _Group) -> _Group:
+    """One group of two: every layer's keys and values, and the masks, padded on the left to the
+    longer cache; each row keeps its own positions."""
+    import torch
+
+    longest = max(first.cache.get_seq_length(), second.cache.get_seq_length())
+
+    def padded(tensor):  # (rows, heads, positions, head size), or a mask (rows, positions)
+        held = tensor.shape[-1 if tensor.dim() == 2 else -2]
+        return torch.nn.functional.pad(tensor, (longest - held, 0) if tensor.dim() == 2 else (0, 0, longest - held, 0))
+
+    layers = [
+        (torch.cat([padded(one.keys), padded(two.keys)]), torch.cat([padded(one.values), padded(two.values)]))
+        for one, two in zip(first.cache.layers, second.cache.layers, strict=True)
+    ]
+    masks = [
+        padded(group.mask if group.mask is not None else group.positions.new_ones((len(group.rows), held)))
+        for group, held in ((first, first.cache.get_seq_length()), (second, second.cache.get_seq_length()))
+    ]
+    mask = torch.cat(masks)
+    return _Group(
+        first.model,
+        _cache_of(first.model, layers, longest),
+        first.rows + second.rows,
+        None if bool(mask.all()) else mask,
+        torch.cat([first.positions, second.positions]),
+    )
+
+
+def _without_leading_pads(group: _Group) -> None:
+    """Cut the cache's first positions where no remaining row has a token (their rows have left):
+    otherwise a room's group, always joined by new streams, would grow by its padding for ever."""
+    if group.mask is None:
+        return
+    first = int(group.mask.any(0).nonzero()[0])
+    if first == 0:
+        return
+    for layer in group.cache.layers:
+        layer.keys, layer.values = layer.keys[:, :, first:], layer.values[:, :, first:]
+    group.mask = _rows_of(group.mask[:, first:], slice(None))
 
 
 def _parent_key(request: _Request) -> tuple:

@@ -479,6 +479,31 @@ def test_streams_a_moment_apart_still_share_their_passes(model, tokenizer, count
     assert second[1]["value"] == generated_ids(direct, PROMPTS[1], EVERY_STAGE, 2, 8)
 
 
+def test_streams_started_apart_join_one_group_and_each_gives_its_own_tokens(model, tokenizer, counter):
+    """A room's attempts arriving one at a time: a stream that starts while others decode joins
+    their group, one pass per token for all of them, each with its own tokens. Gemma's
+    sliding-window layers hold different lengths: its groups stay apart, interleaved."""
+    batcher = new_batcher(stream_gathering_s=0)
+    contexts = prompt_ids(tokenizer, model, PROMPTS[:3])
+    expected = [list(DirectPasses(model).stream(ids, greedy_steps(40))) for ids in contexts]
+    counter.reset()
+    streams = []
+    for ids in contexts:
+        counter.gate.clear()  # the running streams wait at their next pass while this one arrives
+        passes_before = len(counter.bodies)
+        streams.append(in_thread(lambda ids=ids: list(batcher.stream(model, "tiny", ids, greedy_steps(40)))))
+        first_pass = (1, len(ids))
+        wait_until(lambda: batcher._waiting or first_pass in counter.bodies[passes_before:])  # noqa: B023 (called at once)
+        counter.gate.set()
+        wait_until(lambda: len(counter.heads) >= 3 * len(streams))  # noqa: B023 (called at once)
+    for thread, _ in streams:
+        thread.join(timeout=60)
+    assert [result["value"] for _, result in streams] == expected
+    sliding = any(layer_type == "sliding_attention" for layer_type in getattr(model.config, "layer_types", None) or ())
+    assert max(counter.heads) == (1 if sliding else 3), counter.heads
+    assert batcher.active_streams == 0
+
+
 def test_a_next_token_view_never_waits_for_streams_to_gather(model, tokenizer):
     batcher = Batcher(ScoresCache(2**26), KeyValueCaches(2**26), max_rows=16, stream_gathering_s=30)
     lm = logic.LanguageModel(model, tokenizer, batcher.for_model(model, "tiny"))
