@@ -9,6 +9,11 @@ temporary ones: building a vocabulary or converting a pack happens once per mach
 once per test session here. Their quick runs load tiny random language models in Gemma's and
 SmolLM2's place (benchmarks/common.py use_tiny_language_models): the real packs' loads took a
 minute of the suite, several times over.
+
+The runs go two at a time (RUNS_AT_ONCE), all started by one fixture in the tests' order, the
+longest first; each test waits for its own run. A run is mostly imports, a hub's or a browser's
+start and waits: one after the other they took 5 minutes of a 2-core machine. The tiny models are
+saved once, for all of them (IAGEN_BENCH_TINY_MODELS).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -30,17 +36,35 @@ TIMEOUT_S = 280
 pytestmark = pytest.mark.slow
 
 N = r"\d[\d,.]*"  # a number as the benchmarks print it (never "nan")
+RUNS_AT_ONCE = 2  # the machine's cores: a run is one busy process at a time, or waits on a hub or a browser
 
+# In the order the runs start: the longest first (seconds of a quick run alone, 2-core AMD VM), the
+# short ones then fill in beside them.
 HEADLINES = {
-    "startup": (
-        rf"hub first page {N} s, import gradio {N} s -> ratio {N}x",
-        rf"RSS: hub {N} MiB, import gradio {N} MiB -> ratio {N}x",
+    "reply_cost": (
+        rf"reply: with the meter {N} s, without {N} s -> ratio {N}x",
+        rf"the meter's own work per reply: {N} ms",
+        rf"hub first page: ours {N} s, before {N} s -> ratio {N}x",
+        r"at the hub.s start: codecarbon imported (?:no|yes), ecologits imported (?:no|yes)",
     ),
-    "tokenizer": (rf"o200k_base +{N} tokens: ours +{N} ms, bare +{N} ms -> ratio {N}x",),
-    "cemantix": (
-        rf"guess +ours +{N} µs vs bare dot product +{N} µs -> ratio {N}x",
-        rf"ranking +{N} ms per new secret",
-        rf"load +{N} ms from the cache",
+    "first_load": (
+        rf"one phone, \?tab=tokenizer: {N} KB in {N} requests",
+        rf"ours: {N}/{N} phones served, {N} errors; page working after p50 {N} s",
+        rf"the hub's CPU for the rush: ours {N} s against {N} s",
+        rf"one compressed page GET, the server's CPU: ours {N} ms",
+    ),
+    "sampling_browser": (
+        rf"built in +{N} ms of CPU",
+        rf"temperature +{N} +{N} +{N} +{N} +{N}",
+        rf"the browser's work per redraw .*: {N} ms",
+        rf"a /next_token round trip .*: median {N} ms",
+    ),
+    "sampling": (
+        rf"GGUF +{N} s, converted +{N} s",
+        rf"with both models loaded: RSS {N} MiB",
+        rf"gemma3_270m +ours +{N} tok/s, before +{N}, generate\(\) +{N} -> {N}x before",
+        rf"first view +{N} ms, before +{N}, bare forward +{N} -> {N}x before",
+        rf"2 thread\(s\): +{N} tok/s, next token +{N} ms",
     ),
     "clip_search": (
         rf"vectors: bare encode +{N} ms \| ours: .* = +{N} ms -> {N}x",
@@ -49,13 +73,6 @@ HEADLINES = {
         rf"exact {N} ms/query vs IVF {N} ms/query at recall@10 {N}",
     ),
     "seg2sat": (rf"ratio ours / bare +: {N}", rf"seconds per denoising step +: {N} s"),
-    "sampling": (
-        rf"GGUF +{N} s, converted +{N} s",
-        rf"with both models loaded: RSS {N} MiB",
-        rf"gemma3_270m +ours +{N} tok/s, before +{N}, generate\(\) +{N} -> {N}x before",
-        rf"first view +{N} ms, before +{N}, bare forward +{N} -> {N}x before",
-        rf"2 thread\(s\): +{N} tok/s, next token +{N} ms",
-    ),
     "sampling_batching": (
         rf"ours +{N} views/s, p50 +{N} ms, p95 +{N} ms",
         rf"queued +{N} views/s",
@@ -64,37 +81,29 @@ HEADLINES = {
         rf"ours +{N} tok/s for the room",
         rf"one padded pass \(before\) {N} ms, ours \(padded, caches cut out\) {N} ms",
     ),
-    "assistant": (
-        rf"bfloat16 +{N} thread\(s\): first token {N} s \(generate\(\) {N} s\), {N} tok/s \(generate\(\) {N}\) -> {N}x",
-        rf"chats at once with a first token <= 3 s: {N}",
-    ),
-    "pass_process": (
-        rf"in the hub's process +{N} ms a pass",
-        rf"-> the hub's process takes {N}x the time of a process of its own",
-    ),
-    "sampling_browser": (
-        rf"built in +{N} ms of CPU",
-        rf"temperature +{N} +{N} +{N} +{N} +{N}",
-        rf"the browser's work per redraw .*: {N} ms",
-        rf"a /next_token round trip .*: median {N} ms",
-    ),
-    "first_load": (
-        rf"one phone, \?tab=tokenizer: {N} KB in {N} requests",
-        rf"ours: {N}/{N} phones served, {N} errors; page working after p50 {N} s",
-        rf"the hub's CPU for the rush: ours {N} s against {N} s",
-        rf"one compressed page GET, the server's CPU: ours {N} ms",
-    ),
-    "reply_cost": (
-        rf"reply: with the meter {N} s, without {N} s -> ratio {N}x",
-        rf"the meter's own work per reply: {N} ms",
-        rf"hub first page: ours {N} s, before {N} s -> ratio {N}x",
-        r"at the hub.s start: codecarbon imported (?:no|yes), ecologits imported (?:no|yes)",
-    ),
     "load_harness": (
         rf"throughput {N} calls/s",
         rf"latency of successful calls: p50 {N} ms, p95 {N} ms, max {N} ms",
         rf"loaded p50 / unloaded p50 = {N}x",
     ),
+    "pass_process": (
+        rf"in the hub's process +{N} ms a pass",
+        rf"-> the hub's process takes {N}x the time of a process of its own",
+    ),
+    "startup": (
+        rf"hub first page {N} s, import gradio {N} s -> ratio {N}x",
+        rf"RSS: hub {N} MiB, import gradio {N} MiB -> ratio {N}x",
+    ),
+    "assistant": (
+        rf"bfloat16 +{N} thread\(s\): first token {N} s \(generate\(\) {N} s\), {N} tok/s \(generate\(\) {N}\) -> {N}x",
+        rf"chats at once with a first token <= 3 s: {N}",
+    ),
+    "cemantix": (
+        rf"guess +ours +{N} µs vs bare dot product +{N} µs -> ratio {N}x",
+        rf"ranking +{N} ms per new secret",
+        rf"load +{N} ms from the cache",
+    ),
+    "tokenizer": (rf"o200k_base +{N} tokens: ours +{N} ms, bare +{N} ms -> ratio {N}x",),
 }
 IN_A_BROWSER = {"sampling_browser", "first_load"}  # Debian's Chromium, through Playwright
 
@@ -106,19 +115,42 @@ def benchmark_environment() -> dict[str, str]:
     return {**environ, "IAGEN_CACHE_DIR": str(default_cache), "HF_HUB_OFFLINE": "1"}
 
 
-@pytest.mark.parametrize(
-    "script",
-    [pytest.param(name, marks=pytest.mark.browser) if name in IN_A_BROWSER else name for name in HEADLINES],
-)
-def test_benchmark_runs_quick_and_prints_its_headline_figures(script):
-    done = subprocess.run(
+def run_quick(script: str, environ: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, f"benchmarks/{script}.py", "--quick"],
         cwd=REPO,
-        env=benchmark_environment(),
+        env=environ,
         capture_output=True,
         text=True,
         timeout=TIMEOUT_S,
     )
+
+
+@pytest.fixture(scope="module")
+def quick_runs(request, tmp_path_factory):
+    """The quick run of every benchmark this session tests, RUNS_AT_ONCE at a time, started in the
+    tests' order (pytest-xdist's --dist loadfile keeps this module in one process): a future each."""
+    from benchmarks.common import TINY_MODELS_VARIABLE, save_tiny_language_models
+
+    tiny_models = tmp_path_factory.mktemp("tiny-models")
+    save_tiny_language_models(tiny_models)
+    environ = {**benchmark_environment(), TINY_MODELS_VARIABLE: str(tiny_models)}
+    scripts = [
+        item.callspec.params["script"]
+        for item in request.session.items
+        if getattr(item, "function", None) is test_benchmark_runs_quick_and_prints_its_headline_figures
+    ]
+    with ThreadPoolExecutor(RUNS_AT_ONCE) as pool:
+        yield {script: pool.submit(run_quick, script, environ) for script in scripts}
+        pool.shutdown(cancel_futures=True)  # after a failure with -x: no new run; those running end
+
+
+@pytest.mark.parametrize(
+    "script",
+    [pytest.param(name, marks=pytest.mark.browser) if name in IN_A_BROWSER else name for name in HEADLINES],
+)
+def test_benchmark_runs_quick_and_prints_its_headline_figures(script, quick_runs):
+    done = quick_runs[script].result()
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-4000:]
     missing = [headline for headline in HEADLINES[script] if not re.search(headline, done.stdout)]
