@@ -13,7 +13,8 @@ minute of the suite, several times over.
 The runs go two at a time (RUNS_AT_ONCE), all started by one fixture in the tests' order, the
 longest first; each test waits for its own run. A run is mostly imports, a hub's or a browser's
 start and waits: one after the other they took 5 minutes of a 2-core machine. The tiny models are
-saved once, for all of them (IAGEN_BENCH_TINY_MODELS).
+saved once, for all of them (IAGEN_BENCH_TINY_MODELS), and the runs that take a hub's --url share
+one hub, started once (on the tiny models too).
 """
 
 from __future__ import annotations
@@ -22,9 +23,13 @@ import os
 import re
 import subprocess
 import sys
+import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 import pytest
+from hub_server import running_hub
 
 from shared.settings import load_settings
 
@@ -106,6 +111,14 @@ HEADLINES = {
     "tokenizer": (rf"o200k_base +{N} tokens: ours +{N} ms, bare +{N} ms -> ratio {N}x",),
 }
 IN_A_BROWSER = {"sampling_browser", "first_load"}  # Debian's Chromium, through Playwright
+# Their quick runs on one hub, started once (each would start its own, ~6 s of CPU): the arguments
+# that name it, {url} and {pid} filled in. The laptop profile makes no model ready before serving.
+ON_THE_SHARED_HUB = {
+    "first_load": ("--url", "{url}", "--hub-pid", "{pid}"),
+    "sampling_browser": ("--url", "{url}"),
+    "load_harness": ("--url", "{url}", "--hub-pid", "{pid}"),
+}
+SHARED_HUB_FLAGS = ("--profile", "laptop", "--host", "127.0.0.1", "--torch-threads", "1")
 
 
 def benchmark_environment() -> dict[str, str]:
@@ -115,33 +128,48 @@ def benchmark_environment() -> dict[str, str]:
     return {**environ, "IAGEN_CACHE_DIR": str(default_cache), "HF_HUB_OFFLINE": "1"}
 
 
-def run_quick(script: str, environ: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, f"benchmarks/{script}.py", "--quick"],
+def run_quick(script: str, arguments: list[str], environ: dict[str, str]) -> tuple[subprocess.CompletedProcess, float]:
+    """The run, and its seconds (printed by its test: `pytest -s` shows what each run took)."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, f"benchmarks/{script}.py", "--quick", *arguments],
         cwd=REPO,
         env=environ,
         capture_output=True,
         text=True,
         timeout=TIMEOUT_S,
     )
+    return done, time.perf_counter() - started
 
 
 @pytest.fixture(scope="module")
 def quick_runs(request, tmp_path_factory):
     """The quick run of every benchmark this session tests, RUNS_AT_ONCE at a time, started in the
     tests' order (pytest-xdist's --dist loadfile keeps this module in one process): a future each."""
-    from benchmarks.common import TINY_MODELS_VARIABLE, save_tiny_language_models
+    import psutil
+
+    from benchmarks.common import TINY_LANGUAGE_MODELS, TINY_MODELS_VARIABLE, save_tiny_language_models
 
     tiny_models = tmp_path_factory.mktemp("tiny-models")
     save_tiny_language_models(tiny_models)
     environ = {**benchmark_environment(), TINY_MODELS_VARIABLE: str(tiny_models)}
+    hub_environ = {**environ, **{f"IAGEN_MODEL_{key.upper()}": str(tiny_models / key) for key in TINY_LANGUAGE_MODELS}}
     scripts = [
         item.callspec.params["script"]
         for item in request.session.items
         if getattr(item, "function", None) is test_benchmark_runs_quick_and_prints_its_headline_figures
     ]
-    with ThreadPoolExecutor(RUNS_AT_ONCE) as pool:
-        yield {script: pool.submit(run_quick, script, environ) for script in scripts}
+    shared_hub = (
+        running_hub(*SHARED_HUB_FLAGS, environ=hub_environ) if ON_THE_SHARED_HUB.keys() & set(scripts) else None
+    )
+    with shared_hub or nullcontext() as url, ThreadPoolExecutor(RUNS_AT_ONCE) as pool:
+        port = url and str(urllib.parse.urlparse(url).port)
+        pid = url and next(str(child.pid) for child in psutil.Process().children() if port in child.cmdline())
+        arguments = {
+            script: [argument.format(url=url, pid=pid) for argument in ON_THE_SHARED_HUB.get(script, ())]
+            for script in scripts
+        }
+        yield {script: pool.submit(run_quick, script, arguments[script], environ) for script in scripts}
         pool.shutdown(cancel_futures=True)  # after a failure with -x: no new run; those running end
 
 
@@ -150,7 +178,8 @@ def quick_runs(request, tmp_path_factory):
     [pytest.param(name, marks=pytest.mark.browser) if name in IN_A_BROWSER else name for name in HEADLINES],
 )
 def test_benchmark_runs_quick_and_prints_its_headline_figures(script, quick_runs):
-    done = quick_runs[script].result()
+    done, seconds = quick_runs[script].result()
+    print(f"{script}: quick run {seconds:.1f} s")
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-4000:]
     missing = [headline for headline in HEADLINES[script] if not re.search(headline, done.stdout)]
