@@ -34,8 +34,9 @@ from hub_server import running_hub
 from shared.settings import load_settings
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The slowest, first_load.py, takes about a minute on a busy 2-core machine (three hubs, a browser);
-# on a fresh clone the lecture hubs first build the vocabularies in the default cache. Under pytest's 300 s.
+# The slowest, reply_cost.py (three hubs started), takes about 45 s alone and over 2 minutes two at
+# a time on a 2-core machine others load too; on a fresh clone, cemantix.py first builds the
+# vocabularies in the default cache. Under pytest's 300 s.
 TIMEOUT_S = 280
 
 pytestmark = pytest.mark.slow
