@@ -15,7 +15,9 @@ ViT-B-32, random weights: compute does not depend on weight values) on this mach
    --hnsw N adds HNSW at N vectors.
 
 torch and faiss run on --threads threads (default 1, the hub's default on a 2-core machine).
---quick runs every part on small sizes (seconds: a check that the benchmark runs, not figures).
+--quick runs every part on small sizes, with a tiny encoder of the same CLIP code (the tests' own,
+512 dimensions out; building and running ViT-B-32 took most of the run): seconds, a check that the
+benchmark runs, not figures.
 
     python benchmarks/clip_search.py [--threads 1] [--skip-million] [--hnsw 100000] [--quick]
 """
@@ -85,17 +87,27 @@ def clustered_vectors(count: int, seed: int = 0, kind: str = "clip-like", chunk:
     return vectors
 
 
-def vit_b_32_encoder():
-    """Our ClipEncoder around open_clip's ViT-B-32 with random weights (no download)."""
+def vit_b_32_encoder(tiny: bool = False):
+    """Our ClipEncoder around open_clip's ViT-B-32 with random weights (no download); `tiny`: around
+    the tests' tiny CLIP (tests/clip_search_fixtures.py), with DIM dimensions out as ViT-B-32's."""
     import open_clip
     import torch
     from open_clip.transform import PreprocessCfg, image_transform_v2
 
     from spaces.clip_search.encoder import ClipEncoder, EncoderIdentity
 
-    model = open_clip.create_model("ViT-B-32", pretrained=None).eval().requires_grad_(False)
-    preprocess = image_transform_v2(PreprocessCfg(**model.visual.preprocess_cfg), is_train=False)
-    identity = EncoderIdentity("ViT-B-32 (random weights)", "0" * 64, DIM)
+    if tiny:
+        from clip_search_fixtures import PREPROCESS_CFG, TINY_MODEL_CFG
+
+        model = open_clip.factory.CLIP(**{**TINY_MODEL_CFG, "embed_dim": DIM}).eval().requires_grad_(False)
+        preprocess_cfg = PreprocessCfg(size=TINY_MODEL_CFG["vision_cfg"]["image_size"], **PREPROCESS_CFG)
+        name = "tiny CLIP (random weights)"
+    else:
+        model = open_clip.create_model("ViT-B-32", pretrained=None).eval().requires_grad_(False)
+        preprocess_cfg = PreprocessCfg(**model.visual.preprocess_cfg)
+        name = "ViT-B-32 (random weights)"
+    preprocess = image_transform_v2(preprocess_cfg, is_train=False)
+    identity = EncoderIdentity(name, "0" * 64, DIM)
     return ClipEncoder(
         model, preprocess, open_clip.get_tokenizer("ViT-B-32"), identity, torch.device("cpu"), torch.float32
     )
@@ -331,7 +343,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(
         f"== Image search — {now()}; {machine_description()}; torch {torch.__version__}, {arguments.threads} thread(s)"
     )
-    encoder = vit_b_32_encoder()
+    encoder = vit_b_32_encoder(tiny=arguments.quick)
     results = {}
     print("1. Text query: encode / search / render, against the bare text encode (medians)")
     results["latency"] = text_query_latency(encoder, sizes.latency_vectors, sizes.latency_rounds)

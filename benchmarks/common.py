@@ -45,20 +45,34 @@ def hub_environment(cache_dir: str | Path) -> dict[str, str]:
     }
 
 
-def use_tiny_language_models() -> None:
-    """--quick: the hub's language models become tiny random ones of their real architectures
-    (tests/tiny_models.py, GPT-2's tokenizer), saved in a temporary folder (removed at exit) and
-    named with IAGEN_MODEL_<KEY> for this process and every hub or fresh process it starts. The same loading, batching and
-    sampling code runs in seconds, without the packs' loads (5-10 s each, more than once a run):
-    a check that the benchmark runs, not figures."""
+# Names a folder where save_tiny_language_models() saved the tiny models already: --quick runs use
+# those rather than saving their own (tests/test_benchmarks.py saves them once for all its runs).
+TINY_MODELS_VARIABLE = "IAGEN_BENCH_TINY_MODELS"
+TINY_LANGUAGE_MODELS = ("gemma3_270m", "smollm2_135m_instruct")
+
+
+def save_tiny_language_models(folder: Path) -> None:
+    """Tiny random models of Gemma 3's and SmolLM2's architectures (tests/tiny_models.py, GPT-2's
+    tokenizer), each in folder/<key>."""
     from tiny_models import save_tiny_causal_lm, save_tiny_gemma3
 
-    folder = Path(tempfile.mkdtemp(prefix="iagen-bench-tiny-models-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    for key, save in (("gemma3_270m", save_tiny_gemma3), ("smollm2_135m_instruct", save_tiny_causal_lm)):
-        model_folder = folder / key
-        save(model_folder, context_tokens=1024)
-        os.environ[f"IAGEN_MODEL_{key.upper()}"] = str(model_folder)
+    for key, save in zip(TINY_LANGUAGE_MODELS, (save_tiny_gemma3, save_tiny_causal_lm), strict=True):
+        save(folder / key, context_tokens=1024)
+
+
+def use_tiny_language_models() -> None:
+    """--quick: the hub's language models become tiny random ones of their real architectures, named
+    with IAGEN_MODEL_<KEY> for this process and every hub or fresh process it starts: those in
+    $IAGEN_BENCH_TINY_MODELS, or else saved in a temporary folder (removed at exit). The same
+    loading, batching and sampling code runs in seconds, without the packs' loads (5-10 s each, more
+    than once a run): a check that the benchmark runs, not figures."""
+    folder = os.environ.get(TINY_MODELS_VARIABLE)
+    if folder is None:
+        folder = tempfile.mkdtemp(prefix="iagen-bench-tiny-models-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        save_tiny_language_models(Path(folder))
+    for key in TINY_LANGUAGE_MODELS:
+        os.environ[f"IAGEN_MODEL_{key.upper()}"] = str(Path(folder) / key)
 
 
 def median(values) -> float:

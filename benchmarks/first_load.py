@@ -13,6 +13,7 @@
    its .js and .css read and compressed anew for every phone).
 
     python benchmarks/first_load.py [--phones 200] [--within 10] [--tab tokenizer] [--own-page] [--quick]
+                                    [--url URL --hub-pid PID]   # ours: a hub running already
 
    With --own-page, the phones open on the hub what a room's QR code opens, the demo's page of
    its own (/cemantix/?room=CODE, app.py's DEMO_PAGES), and the whole hub at ?tab= too; Gradio
@@ -35,6 +36,7 @@ import secrets
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,11 +213,11 @@ def summarise(name: str, results: list[Phone], phones: int) -> dict:
     return figures
 
 
-def timed_rush(name: str, url: str, recording: Recording, args) -> dict:
-    """The rush on the hub at `url`, with the CPU it cost the hub and this harness (same cores)."""
+def timed_rush(name: str, url: str, hub, recording: Recording, args) -> dict:
+    """The rush on the hub at `url` (its process `hub`), with the CPU it cost the hub and this harness (same cores)."""
     import psutil
 
-    hub, harness = psutil.Process().children()[-1], psutil.Process()  # running_hub's child: the hub
+    harness = psutil.Process()
     hub_before, harness_before = sum(hub.cpu_times()[:2]), sum(harness.cpu_times()[:2])
     phones = asyncio.run(rush(url, recording, args.phones, args.within, ACCEPT_ENCODING, args.timeout))
     figures = summarise(name, phones, args.phones)
@@ -227,13 +229,11 @@ def timed_rush(name: str, url: str, recording: Recording, args) -> dict:
     return figures
 
 
-def page_get_cpu_ms(url: str, query: str, gets: int) -> float:
+def page_get_cpu_ms(url: str, hub, query: str, gets: int) -> float:
     """The hub's CPU for one compressed page GET: the mean of `gets` GETs one after the other,
     less what the hub spent idle (its queue's loops, its warm-ups) for as long right after."""
     import httpx
-    import psutil
 
-    hub = psutil.Process().children()[-1]
     with httpx.Client(headers={"Accept-Encoding": ACCEPT_ENCODING}) as client:
         client.get(url + query).raise_for_status()  # the first is the one that may render
         before, started = sum(hub.cpu_times()[:2]), time.perf_counter()
@@ -245,14 +245,12 @@ def page_get_cpu_ms(url: str, query: str, gets: int) -> float:
     return max(0.0, busy - idle) / gets * 1000
 
 
-def clients_connecting(url: str, clients: int) -> dict:
+def clients_connecting(url: str, hub, clients: int) -> dict:
     """`clients` gradio_client users connecting at once, each in a thread of its own."""
     from concurrent.futures import ThreadPoolExecutor
 
-    import psutil
     from gradio_client import Client
 
-    hub = psutil.Process().children()[-1]
     ready = threading.Barrier(clients)
 
     def connect(_) -> str | None:
@@ -281,6 +279,19 @@ def clients_connecting(url: str, clients: int) -> dict:
     return figures
 
 
+@contextmanager
+def served(url: str | None, hub_pid: int | None, *flags: str, **options):
+    """Yield (the URL, the server's process): `url` and the process `hub_pid` where given (a hub
+    already running), else `running_hub`'s, started here."""
+    import psutil
+
+    if url:
+        yield url, psutil.Process(hub_pid)
+        return
+    with running_hub(*flags, timeout=START_TIMEOUT, **options) as started:
+        yield started, psutil.Process().children()[-1]  # running_hub's child: the server
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phones", type=int, default=200)
@@ -296,6 +307,8 @@ def main(argv: list[str] | None = None) -> dict:
         "lecture profile makes every model ready before serving, in seconds from what python -m shared.prefetch "
         "converted there, in minutes from the packs",
     )
+    parser.add_argument("--url", help="ours: a hub already running on loopback (its process: --hub-pid)")
+    parser.add_argument("--hub-pid", type=int, help="with --url: the hub's process, whose CPU is measured")
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -313,6 +326,8 @@ def main(argv: list[str] | None = None) -> dict:
         args.phones, args.within, args.clients, args.reuse_cache = 5, 1.0, 2, True
     if not 1 <= args.phones <= 500 or not 0 <= args.within <= 60:
         parser.error("--phones must be in [1, 500] and --within in [0, 60]")
+    if bool(args.url) != bool(args.hub_pid):
+        parser.error("--url and --hub-pid go together")
     print(f"== First load and the QR rush — {now()}; {machine_description()}")
     with tempfile.TemporaryDirectory(prefix="iagen-bench-first-load-") as scratch:
         if args.reuse_cache:
@@ -322,7 +337,8 @@ def main(argv: list[str] | None = None) -> dict:
         else:
             environ = hub_environment(f"{scratch}/cache")
         hub_flags = QUICK_HUB_FLAGS if args.quick else HUB_FLAGS
-        with running_hub(*hub_flags, environ=environ, log_path=f"{scratch}/hub.log", timeout=START_TIMEOUT) as url:
+        ours = served(args.url, args.hub_pid, *hub_flags, environ=environ, log_path=f"{scratch}/hub.log")
+        with ours as (url, hub):
             recording = record_a_phone(url, f"?tab={args.tab}")
             verdict = "within" if recording.transferred <= TARGET_BYTES else "ABOVE"
             print(
@@ -342,27 +358,27 @@ def main(argv: list[str] | None = None) -> dict:
                 )
                 results["phone on the demo's page"] = opened.__dict__
                 print(f"  and the same phones opening /{opened.query} on ours")
-            page_get_ours = page_get_cpu_ms(url, opened.query, args.page_gets)
-            results["ours"] = timed_rush("ours", url, opened, args)
+            page_get_ours = page_get_cpu_ms(url, hub, opened.query, args.page_gets)
+            results["ours"] = timed_rush("ours", url, hub, opened, args)
             results["ours"]["page_get_cpu_ms"] = page_get_ours
             if args.own_page:
                 results["ours, the whole hub"] = timed_rush(
-                    f"ours, the whole hub at {recording.query}", url, recording, args
+                    f"ours, the whole hub at {recording.query}", url, hub, recording, args
                 )
             if args.clients:
-                results["ours"]["clients"] = clients_connecting(url, args.clients)
+                results["ours"]["clients"] = clients_connecting(url, hub, args.clients)
         alone = Path(__file__).resolve().parent / "gradio_alone_hub.py"
         alone_log = f"{scratch}/hub-alone.log"
-        with running_hub(*hub_flags, environ=environ, log_path=alone_log, script=alone, timeout=START_TIMEOUT) as url:
-            results["as Gradio serves it alone"] = timed_rush("as Gradio serves it alone", url, recording, args)
+        with served(None, None, *hub_flags, environ=environ, log_path=alone_log, script=alone) as (url, hub):
+            results["as Gradio serves it alone"] = timed_rush("as Gradio serves it alone", url, hub, recording, args)
             results["as Gradio serves it alone"]["page_get_cpu_ms"] = page_get_cpu_ms(
-                url, recording.query, args.page_gets
+                url, hub, recording.query, args.page_gets
             )
             if args.clients:
-                results["as Gradio serves it alone"]["clients"] = clients_connecting(url, args.clients)
+                results["as Gradio serves it alone"]["clients"] = clients_connecting(url, hub, args.clients)
         textbox = Path(__file__).resolve().parent / "one_textbox_app.py"
-        with running_hub(environ=environ, log_path=f"{scratch}/textbox.log", script=textbox) as url:
-            results["one textbox"] = {"page_get_cpu_ms": page_get_cpu_ms(url, "", args.page_gets)}
+        with served(None, None, environ=environ, log_path=f"{scratch}/textbox.log", script=textbox) as (url, hub):
+            results["one textbox"] = {"page_get_cpu_ms": page_get_cpu_ms(url, hub, "", args.page_gets)}
     ours, alone_cpu = results["ours"]["hub_cpu_s"], results["as Gradio serves it alone"]["hub_cpu_s"]
     page_ms = {name: figures["page_get_cpu_ms"] for name, figures in results.items() if "page_get_cpu_ms" in figures}
     if args.own_page:

@@ -19,7 +19,9 @@ as `python -m shared.prefetch` leaves it).
 --quick: one prompt, 20 settings, 10 moves a drag, 2 round trips, tiny random models in Gemma's place
 (a check that it runs, not figures).
 
-    python benchmarks/sampling_browser.py [--moves 120] [--quick]
+    python benchmarks/sampling_browser.py [--moves 120] [--quick] [--url URL]
+
+--url: the page on a hub running already (its sampling tab; with --quick, on the tiny models too).
 """
 
 from __future__ import annotations
@@ -279,6 +281,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--moves", type=int, default=FULL.moves, help="mouse moves per drag")
     parser.add_argument("--quick", action="store_true", help="one prompt, few settings, moves and calls (seconds)")
+    parser.add_argument("--url", help="part 2 on a hub already running on loopback; without it, one is started")
     arguments = parser.parse_args(argv)
     sizes = QUICK if arguments.quick else FULL._replace(moves=arguments.moves)
     if arguments.quick:
@@ -295,9 +298,12 @@ def main(argv: list[str] | None = None) -> dict:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         results = {"view": what_a_view_sends(browser, sizes)}
-        cache = load_settings([]).cache_dir
-        with running_hub(*HUB_FLAGS, environ=hub_environment(cache), timeout=180) as url:
-            results["page"] = a_drag_on_a_real_page(browser, url, sizes)
+        if arguments.url:
+            results["page"] = a_drag_on_a_real_page(browser, arguments.url, sizes)
+        else:
+            cache = load_settings([]).cache_dir
+            with running_hub(*HUB_FLAGS, environ=hub_environment(cache), timeout=180) as url:
+                results["page"] = a_drag_on_a_real_page(browser, url, sizes)
         browser.close()
     with open("/proc/loadavg") as load:
         print(f"load average after: {load.read().split()[:3]}")

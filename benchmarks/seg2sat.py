@@ -33,7 +33,7 @@ second, on the distilled path as the tab runs it (4 steps, no guidance; target >
     python benchmarks/seg2sat.py --device cpu --architecture tiny --size 384 --steps 20 --repaint --repeats 5
     python benchmarks/seg2sat.py --device cpu --paths --threads 2     # the distilled path against the CPU preset
     python benchmarks/seg2sat.py --device cpu --tricks --size 384 --threads 2 [--cpu-compile]
-    python benchmarks/seg2sat.py --quick   # the tiny architecture, 2 steps, one call a side, repaint and paths too: seconds
+    python benchmarks/seg2sat.py --quick   # the tiny architecture at 64 px, 2 steps, one call a side, repaint, paths, live: seconds
 
 --paths replaces ours-against-bare by the two paths the tab offers, from a drawn map to the final
 image, as /seg2sat_generate runs them (stream_generation, TAESD previews): today's CPU preset
@@ -87,6 +87,9 @@ SEED = 1234
 TARGET_RATIO = 1.05
 TARGET_DISTILLED_SECONDS = {384: 30, 512: 60}  # from the drawn map to the final image, 2-core CPU
 TARGET_FIRST_PREVIEW_SECONDS = 10
+# --quick's images, every part's: the tiny architecture's size in the tests. At the tab's 384 px
+# even the tiny models took a minute and a half of a 2-core CPU (the VAE works at full resolution).
+QUICK_SIZE = 64
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -127,13 +130,13 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="the tiny architecture, 2 steps, one call a side, the repaint, paths and live mode too",
+        help="the tiny architecture at 64 px, 2 steps, one call a side, the repaint, paths and live mode too",
     )
     arguments = parser.parse_args(argv)
     if arguments.quick:
         arguments.architecture, arguments.steps, arguments.repeats, arguments.repaint = "tiny", 2, 1, True
         arguments.paths, arguments.live = True, 2
-        arguments.size = min(IMAGE_SIZES)
+        arguments.size = QUICK_SIZE
     arguments.dtype = arguments.dtype or ("float16" if arguments.device.startswith("cuda") else "float32")
     if arguments.warmups is None:
         arguments.warmups = 1 if arguments.device.startswith("cuda") or arguments.compile else 0
@@ -343,8 +346,9 @@ def compare_paths(pipeline, prompt: str, arguments: argparse.Namespace) -> dict[
     distilled = distilled_pipeline(pipeline, arguments)
     decoder = distilled.vae
     distilled_steps = int(DISTILLED_STEPS.default)
-    runs = [("preset", pipeline, CPU_PRESET.size, CPU_PRESET.steps)]
-    runs += [("distilled", distilled, size, distilled_steps) for size in sorted(IMAGE_SIZES)]
+    preset_size, sizes = (arguments.size, [arguments.size]) if arguments.quick else (CPU_PRESET.size, IMAGE_SIZES)
+    runs = [("preset", pipeline, preset_size, CPU_PRESET.steps)]
+    runs += [("distilled", distilled, size, distilled_steps) for size in sorted(sizes)]
     descriptions = {
         "preset": f"CPU preset: {CPU_PRESET.steps} UniPC steps, guidance {CPU_PRESET.guidance_scale}, VAE decode",
         "distilled": f"distilled: {distilled_steps} TCD steps, no guidance, TAESD decode",
