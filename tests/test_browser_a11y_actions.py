@@ -18,12 +18,10 @@ from browser_fixtures import LOGS, PHONE, PROJECTOR, expect, settle
 from clip_search_fixtures import FLAIR_REPO, seed_fake_flair, seed_tiny_encoder
 from hub_server import running_hub
 from test_browser_axe import allowed, violations
-from test_browser_sampling import FIRST_USE_MS, seed_models
+from test_browser_sampling import FIRST_USE_MS, offline_language_models
 from test_clip_search_logic import forget_hub_repo
-from test_sampling_ui import GEMMA_ID, SMOLLM2_ID
 
 ENCODER_REPO = "test/tiny-clip-a11y"
-MISSING = "/nonexistent/weights"
 TABS = ("clip_search", "sampling", "assistant", "tokenizer")
 # A stream's status once it ended: its last line, which a screen reader hears (not its cost line).
 LAST_LINE = ".sampling-status > p:not([aria-hidden]):not(.reply-cost)"
@@ -32,17 +30,12 @@ SCREENS = pytest.mark.parametrize("screen", [PHONE, PROJECTOR], ids=["phone", "p
 
 @pytest.fixture(scope="module")
 def hub_url(browser, tmp_path_factory):  # after `browser`: no hub is started when the browser tests are skipped
-    seed_models()
     seed_tiny_encoder(ENCODER_REPO)
     seed_fake_flair(24)
     environ = {
         "IAGEN_CACHE_DIR": str(tmp_path_factory.mktemp("a11y")),
         "IAGEN_TORCH_THREADS": "1",
-        "IAGEN_MODEL_GEMMA3_270M": GEMMA_ID,
-        "IAGEN_MODEL_SMOLLM2_135M_INSTRUCT": SMOLLM2_ID,
-        "IAGEN_MODEL_LUTH_0_6B_INSTRUCT": MISSING,
-        "IAGEN_MODEL_QWEN3_0_6B": MISSING,
-        "IAGEN_MODEL_QWEN3_0_6B_BASE": MISSING,
+        **offline_language_models(),
         "IAGEN_CLIP_MODEL": f"hf-hub:{ENCODER_REPO}",
         "IAGEN_CLIP_GALLERY_SIZE": "24",
     }

@@ -14,24 +14,17 @@ import re
 import pytest
 from browser_fixtures import LOGS, expect, other_language_on_page, settle
 from hub_server import running_hub
-from test_browser_sampling import FIRST_USE_MS, seed_models
-from test_sampling_ui import GEMMA_ID, SMOLLM2_ID
+from test_browser_sampling import FIRST_USE_MS, offline_language_models
 
 LOCALES = {"fr-FR": "fr", "en-US": "en"}
-MISSING = "/nonexistent/weights"
 
 
 @pytest.fixture(scope="module")
 def hub_url(browser, tmp_path_factory):  # after `browser`: no hub is started when the browser tests are skipped
-    seed_models()
     environ = {
         "IAGEN_CACHE_DIR": str(tmp_path_factory.mktemp("assistant")),
         "IAGEN_TORCH_THREADS": "1",
-        "IAGEN_MODEL_GEMMA3_270M": GEMMA_ID,
-        "IAGEN_MODEL_SMOLLM2_135M_INSTRUCT": SMOLLM2_ID,
-        "IAGEN_MODEL_LUTH_0_6B_INSTRUCT": MISSING,
-        "IAGEN_MODEL_QWEN3_0_6B": MISSING,
-        "IAGEN_MODEL_QWEN3_0_6B_BASE": MISSING,
+        **offline_language_models(),
     }
     LOGS.mkdir(parents=True, exist_ok=True)
     with running_hub("--demos", "sampling,assistant", environ=environ, log_path=LOGS / "hub-assistant.log") as url:

