@@ -221,6 +221,13 @@ class Players:
             return player
 
 
+# A room's phones are sent an answer's growth four times a second, not at each token: each update
+# is Gradio's work in the hub's process (its payload, its event to the phone), and at one token a
+# phone the room's 33 players cost more of it than the model's passes (benchmarks/load_harness.py
+# lecture_guards: half the attempts timed out).
+SHOWN_EVERY_S = 0.25
+
+
 @dataclass
 class Shown:
     """What the page shows of an attempt, at each step."""
@@ -239,18 +246,24 @@ def attempt(
     language: str,
     classifier,
     answer_stream: Callable[[str, str], Iterator[str]],
+    shown_every_s: float = SHOWN_EVERY_S,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[Shown]:
     """One attempt, step by step: the input guards first (a blocked prompt costs no model run),
     then the model's answer (`answer_stream(system prompt, prompt)`: its text as it grows), streamed
-    or, at a level with an output guard, held back until the guard has read all of it."""
+    or, at a level with an output guard, held back until the guard has read all of it. The answer
+    so far is shown at its first token, then every `shown_every_s` at most, then whole."""
     guard = blocking_input_guard(level, prompt, classifier)
     if guard is not None:
         yield Shown(blocked_by=guard, done=True)
         return
     held_back = has_output_guard(level)
-    text, tokens = "", 0
+    text, tokens, shown_at = "", 0, None
     for tokens, text in enumerate(answer_stream(system_prompt(level, secret, language), prompt), start=1):
-        yield Shown("" if held_back else text, None, tokens, held_back)
+        now = clock()
+        if shown_at is None or now - shown_at >= shown_every_s:
+            shown_at = now
+            yield Shown("" if held_back else text, None, tokens, held_back)
     blocked_by = blocking_output_guard(level, text, secret) if held_back else None
     yield Shown("" if blocked_by else text, blocked_by, tokens, held_back, done=True)
 

@@ -18,6 +18,14 @@ from spaces.guards import logic
 SYSTEM_PROMPT_CACHE_MB = 128  # Qwen3-0.6B: ~15 MB a system prompt in float32; SmolLM2: ~6 MB
 
 
+def attempts_at_once(hub: Hub) -> int:
+    """How many attempts the game answers at once: four times the hub's other streams (a lecture:
+    32). An attempt is short (60 tokens at most) and the batcher decodes every running attempt in
+    one pass a token, where a row costs little; with the other streams' 8, a room's attempts (one
+    a second) queued behind each other into timeouts (benchmarks/load_harness.py lecture_guards)."""
+    return 4 * hub.settings.lm_stream_concurrency
+
+
 def system_prompt_tokens(tokenizer, system: str, ids: list[int]) -> int:
     """How many of an attempt's first ids are its system prompt's, in the chat template: the same
     for every attempt with that system prompt (the template laid out for it alone, as far as it
@@ -41,7 +49,7 @@ class GuardModels:
         self.batcher = Batcher(
             ScoresCache(0),
             KeyValueCaches(SYSTEM_PROMPT_CACHE_MB * 2**20),
-            max_rows=2 * hub.settings.lm_stream_concurrency,
+            max_rows=attempts_at_once(hub),
         )
 
     @functools.cached_property

@@ -20,12 +20,12 @@ from shared.gpu import gpu_task
 from shared.hub import Hub
 from shared.hub_ui import UNPROCESSED, fill_room_code_js, join_url, notice_html, qr_code_svg, sent_text
 from shared.i18n import LANGUAGES, format_number, request_language
-from shared.language_models import STREAMS_CONCURRENCY_ID, shared_model, shared_tokenizer
+from shared.language_models import shared_model, shared_tokenizer
 from shared.rooms import MAX_NICKNAME_LENGTH, RoomError
 from shared.weights import WeightsUnavailable
 from spaces.guards import logic, render
 from spaces.guards.guards import BLOCKLIST, INJECTION_CLASSIFIER, LEVELS, Level, blocking_input_guard
-from spaces.guards.models import GuardModels
+from spaces.guards.models import GuardModels, attempts_at_once
 from spaces.guards.texts import TEXTS
 
 __all__ = ["CSS", "TEXTS", "build", "warm_up"]
@@ -440,11 +440,11 @@ def build(hub: Hub, own_page: bool = False) -> None:
         handlers.level_info, [panel.level], [panel.level_info], api_visibility="private", queue=False, **UNPROCESSED
     )
     attempt_outputs = [panel.answer, panel.blocked, panel.verdict, panel.model_name, player_id]
-    # An attempt's event, sent or tried with an innocent question: a stream, among the language models'.
+    # An attempt's event, sent or tried with an innocent question: a stream, in a group of its own.
     attempting = dict(
         show_progress_on=[panel.answer],
-        concurrency_id=STREAMS_CONCURRENCY_ID,
-        concurrency_limit=hub.settings.lm_stream_concurrency,
+        concurrency_id="guard_attempts",
+        concurrency_limit=attempts_at_once(hub),
         preprocess=False,  # the handler checks what it is sent, and answers in the page's language
     )
     gr.on(
