@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_fixtures import LOGS, PROJECTOR, expect, other_language_on_page, settle
+from browser_fixtures import LOGS, PHONE, PROJECTOR, expect, other_language_on_page, settle
 from hub_server import running_hub
+from test_browser_axe import allowed, violations
+from test_browser_axe_visual import OVERFLOW_JS, larger_text
 
 LOCALES = {"fr-FR": "fr", "en-US": "en"}
 SECRETS = ["baleine", "girafe", "volcan", "tortue", "cactus", "igloo", "violon"]
@@ -129,3 +131,26 @@ def test_the_game_has_a_page_of_its_own_for_the_rooms_qr_code(hub_url):
     with urllib.request.urlopen(hub_url + "guards/") as page:
         text = page.read().decode()
     assert "guards-prompt" in text and not any(secret in text for secret in SECRETS)
+
+
+@pytest.mark.parametrize("screen", [PHONE, PROJECTOR], ids=["phone", "projector"])
+def test_the_tab_after_an_answer_a_blocked_attempt_and_a_guess_has_no_wcag_violation(pages, screen):
+    page = pages.open("?tab=guards", screen=screen)
+    settle(page)
+    send(page, "Bonjour !")
+    expect(page.locator("#guards-verdict")).to_contain_text(WORDS["fr"]["answered"], timeout=FIRST_USE_MS)
+    guess(page, "pas le bon mot")
+    expect(page.locator("#guards-guess-result")).not_to_be_empty()
+    found = [(rule, impact, target) for rule, impact, target in violations(page) if not allowed(rule, target)]
+    assert not found, found
+
+
+def test_at_200_percent_text_on_a_phone_nothing_of_the_tab_is_cut(pages):
+    page = pages.open("?tab=guards")
+    settle(page)
+    send(page, "Bonjour !")
+    expect(page.locator("#guards-verdict")).to_contain_text(WORDS["fr"]["answered"], timeout=FIRST_USE_MS)
+    larger_text(page)
+    cut = page.locator("#tab-guards").evaluate(OVERFLOW_JS)
+    assert not cut, "\n".join(cut)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
