@@ -703,21 +703,22 @@ def _merged(first: _Group, second: _Group) -> _Group:
     longer cache; each row keeps its own positions."""
     import torch
 
-    longest = max(first.cache.get_seq_length(), second.cache.get_seq_length())
-
-    def padded(tensor):  # (rows, heads, positions, head size), or a mask (rows, positions)
-        held = tensor.shape[-1 if tensor.dim() == 2 else -2]
-        return torch.nn.functional.pad(tensor, (longest - held, 0) if tensor.dim() == 2 else (0, 0, longest - held, 0))
-
+    groups = (first, second)
+    held = [group.cache.get_seq_length() for group in groups]
+    longest = max(held)
     layers = [
-        (torch.cat([padded(one.keys), padded(two.keys)]), torch.cat([padded(one.values), padded(two.values)]))
+        (_stacked([one.keys, two.keys], longest), _stacked([one.values, two.values], longest))
         for one, two in zip(first.cache.layers, second.cache.layers, strict=True)
     ]
-    masks = [
-        padded(group.mask if group.mask is not None else group.positions.new_ones((len(group.rows), held)))
-        for group, held in ((first, first.cache.get_seq_length()), (second, second.cache.get_seq_length()))
-    ]
-    mask = torch.cat(masks)
+    mask = torch.cat(
+        [
+            torch.nn.functional.pad(
+                group.mask if group.mask is not None else group.positions.new_ones((len(group.rows), length)),
+                (longest - length, 0),
+            )
+            for group, length in zip(groups, held, strict=True)
+        ]
+    )
     return _Group(
         first.model,
         _cache_of(first.model, layers, longest),
@@ -769,19 +770,24 @@ def _joined(model, caches: Sequence[Any], lengths: Sequence[int]) -> tuple[Any, 
     token each. Each layer's keys and values are padded on the left to the longest row's."""
     import torch
 
-    def stacked(tensors: list, held: int):  # (1, heads, positions, head size) each, padded on the left
-        return torch.cat([torch.nn.functional.pad(tensor, (0, 0, held - tensor.shape[-2], 0)) for tensor in tensors])
-
     longest = max(lengths)
     layers = []
     for rows in zip(*(list(cache) for cache in caches), strict=True):  # one layer of every row
         keys, values = [keys for keys, _, _ in rows], [values for _, values, _ in rows]
         held = max(row_keys.shape[-2] for row_keys in keys)
-        layers.append((stacked(keys, held), stacked(values, held)))
+        layers.append((_stacked(keys, held), _stacked(values, held)))
     device = layers[0][0].device
     own = torch.tensor(lengths, device=device)
     mask = (torch.arange(longest + 1, device=device)[None, :] >= (longest - own)[:, None]).long()
     return _cache_of(model, layers, longest), (None if bool(mask.all()) else mask), own[:, None]
+
+
+def _stacked(tensors: Sequence[Any], held: int):
+    """Keys or values of several caches, (rows, heads, positions, head size) each, padded on the
+    left to `held` positions and stacked into one batch."""
+    import torch
+
+    return torch.cat([torch.nn.functional.pad(tensor, (0, 0, held - tensor.shape[-2], 0)) for tensor in tensors])
 
 
 def _row_caches(model, cache, lengths: Sequence[int], rows: Sequence[int] | None = None) -> list:
