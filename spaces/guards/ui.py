@@ -24,7 +24,7 @@ from shared.language_models import shared_model, shared_tokenizer
 from shared.rooms import MAX_NICKNAME_LENGTH, RoomError
 from shared.weights import WeightsUnavailable
 from spaces.guards import logic, render
-from spaces.guards.guards import BLOCKLIST, INJECTION_CLASSIFIER, LEVELS, Level, blocking_input_guard
+from spaces.guards.guards import INJECTION_CLASSIFIER, LEVELS, blocklist_match
 from spaces.guards.models import GuardModels, attempts_at_once
 from spaces.guards.texts import TEXTS
 
@@ -364,8 +364,7 @@ def first_values(context: Context, panel: Panel, false_positives: gr.HTML) -> No
         "guards_first_level_info", **{lang: render.level_info(LEVELS[0], True, lang) for lang in LANGUAGES}
     )
     rates = false_positive_rates()
-    blocklist_alone = Level(0, (BLOCKLIST,))
-    blocked = [question for question in INNOCENT_QUESTIONS if blocking_input_guard(blocklist_alone, question)]
+    blocked = [question for question in INNOCENT_QUESTIONS if blocklist_match(question) is not None]
     false_positives.value = page_texts.add(
         "guards_false_positives_panel", **{lang: render.false_positives(rates, blocked, lang) for lang in LANGUAGES}
     )
