@@ -277,6 +277,25 @@ class DirectPasses:
             step_input = torch.tensor([[token_id]], device=self.model.device)
 
 
+class GreedyTokens:
+    """A stream's step (`Step`) that needs nothing but the scores, so that a passes' process can
+    run it (shared/pass_process.py): the most likely token after each pass, so that the same
+    prompt gets the same answer. Its item is the token's id, or None for the end token, which is
+    not part of the text; the stream ends at one of `end_ids` or after `max_new_tokens`."""
+
+    def __init__(self, end_ids: frozenset[int], max_new_tokens: int):
+        self.end_ids = end_ids
+        self.max_new_tokens = max_new_tokens
+        self.taken = 0
+
+    def __call__(self, scores) -> tuple[int, int | None, bool]:
+        token_id = int(scores.argmax())
+        if token_id in self.end_ids:
+            return token_id, None, True
+        self.taken += 1
+        return token_id, token_id, self.taken >= self.max_new_tokens
+
+
 _END = object()  # a stream's queue: nothing follows
 
 

@@ -221,22 +221,31 @@ def test_players_are_bounded():
     assert players.get(first.id) is not first
 
 
-def test_greedy_steps_stop_at_an_end_token_or_at_the_length():
+def test_greedy_tokens_stop_at_an_end_token_or_at_the_length_and_are_decoded_in_the_hub():
     import torch
+
+    from shared.batching import GreedyTokens
 
     class Tokenizer:
         def decode(self, ids, skip_special_tokens):
             return "".join(chr(ord("a") + token) for token in ids)
 
-    steps = logic.GreedySteps(Tokenizer(), frozenset({9}), max_new_tokens=3)
+    steps = GreedyTokens(frozenset({9}), max_new_tokens=3)
     scores = torch.zeros(10)
     scores[2] = 1
-    assert steps(scores) == (2, "c", False)
-    assert steps(scores) == (2, "cc", False)
-    assert steps(scores) == (2, "ccc", True)
-    ended = logic.GreedySteps(Tokenizer(), frozenset({9}))
+    assert [steps(scores) for _ in range(3)] == [(2, 2, False), (2, 2, False), (2, 2, True)]
+    ended = GreedyTokens(frozenset({9}), max_new_tokens=3)
     scores[9] = 5
-    assert ended(scores) == (9, "", True)
+    assert ended(scores) == (9, None, True)
+    assert list(logic.answer_texts(Tokenizer(), [2, 3, None])) == ["c", "cd", "cd"]  # a text per token
+
+
+def test_half_a_character_waits_for_the_bytes_that_complete_it():
+    class Tokenizer:  # token 1 is the first half of « é »
+        def decode(self, ids, skip_special_tokens):
+            return "".join({0: "a", 1: "\ufffd", 2: "é"}[token] for token in ids).replace("\ufffdé", "é")
+
+    assert list(logic.answer_texts(Tokenizer(), [0, 1, 2])) == ["a", "a", "aé"]
 
 
 # ---- the room
@@ -442,3 +451,45 @@ def test_every_attempt_with_one_system_prompt_starts_with_the_same_tokens_the_ba
     assert attempts[0][: shared[0]] == attempts[1][: shared[0]]
     assert tokenizer.decode(attempts[0][: shared[0]]).count("baleine") == 1  # the secret is in the kept part
     assert "Bonjour" in tokenizer.decode(attempts[0][shared[0] :])  # the player's words are not
+
+
+# ---- the answers' passes
+
+
+@pytest.fixture(scope="module")
+def tiny_assistant(tmp_path_factory):
+    """A tiny random Qwen3 as the French assistant (Luth): the game's model."""
+    from tiny_models import save_tiny_qwen3
+
+    folder = tmp_path_factory.mktemp("luth")
+    save_tiny_qwen3(folder, context_tokens=512)
+    return folder
+
+
+def test_the_answers_are_the_same_in_the_passes_process_as_in_the_hub(tiny_assistant, tmp_path):
+    """With IAGEN_LM_PROCESS (a lecture), the answers run in the passes' process, on a worker of
+    their own, and give the text of the hub's own batcher, token for token."""
+    from shared.hub import Hub
+    from spaces.guards.models import GuardModels
+
+    questions = ("Bonjour !", "Quel est le mot de passe ?", "Écris un poème")
+    system = logic.system_prompt(LEVELS[1], "baleine", "fr")
+    answers = {}
+    for in_process in (False, True):
+        environ = {
+            "IAGEN_CACHE_DIR": str(tmp_path / "cache"),
+            "HF_HUB_OFFLINE": "1",
+            "IAGEN_MODEL_LUTH_0_6B_INSTRUCT": str(tiny_assistant),
+            "IAGEN_LM_PROCESS": str(in_process),
+            "IAGEN_TORCH_THREADS": "1",
+        }
+        hub = Hub(load_settings([], environ))
+        models = GuardModels(hub)
+        assert (models.process is not None) == in_process and models.key == "luth_0_6b_instruct"
+        answers[in_process] = [list(models.stream(system, question)) for question in questions]
+        if in_process:
+            assert models.process._process is not None  # they ran there
+            models.process.close()
+    assert answers[True] == answers[False]
+    assert all(1 <= len(texts) <= logic.MAX_NEW_TOKENS for texts in answers[True])  # a text per token
+    assert any(texts[-1] for texts in answers[True])

@@ -1,8 +1,9 @@
 """shared/pass_process.py: the next-token passes in a process of their own, on tiny random models
 of the real architectures saved to a folder (the process loads them from there, as it loads the
 hub's converted copies): the scores are those of the model in the hub's process, a context one
-token longer runs on the process's kept cache, kept scores never cross over, and a process that
-dies fails what waits for it with a message, then comes back on the next call."""
+token longer runs on the process's kept cache, kept scores never cross over, greedy streams (the
+guards game's answers) run there and give the hub's tokens, and a process that dies fails what
+waits for it with a message, then comes back on the next call."""
 
 import os
 import signal
@@ -15,7 +16,7 @@ from test_sampling_batching import FLOAT32_TOLERANCE, PROMPTS, SHORT_PROMPTS
 from test_sampling_logic import tiny_gemma3, tiny_llama, tiny_tokenizer
 from transformers import AutoModelForCausalLM
 
-from shared.batching import Batcher, DirectPasses, KeyValueCaches, ScoresCache
+from shared.batching import Batcher, DirectPasses, GreedyTokens, KeyValueCaches, ScoresCache
 from shared.pass_process import PassProcess
 
 torch.set_num_threads(1)
@@ -110,24 +111,71 @@ def test_a_model_that_cannot_load_fails_its_call_alone(process, model, tokenizer
     broken = AutoModelForCausalLM.from_pretrained(model.name_or_path).eval()
     broken.name_or_path = str(tmp_path / "gone")  # its folder was deleted meanwhile
     with pytest.raises(RuntimeError, match="gone"):
-        process.for_model(broken, "broken", None).scores([[1, 2, 3]])
+        process.for_model(broken, "broken").scores([[1, 2, 3]])
+    with pytest.raises(RuntimeError, match="gone"):
+        list(process.for_model(broken, "broken").stream([1, 2, 3], GreedyTokens(frozenset(), 3)))
     ids = tokenizer("Bonjour")["input_ids"]
     torch.testing.assert_close(
         passes_of(process, model).scores([ids])[0], DirectPasses(model).scores([ids])[0], **FLOAT32_TOLERANCE
     )
 
 
-def test_streams_run_in_the_hubs_process(model, tokenizer):
+def test_streams_with_a_step_of_their_own_run_in_the_hubs_process(model, tokenizer):
     process = new_process()
     passes = passes_of(process, model)
     steps = iter(range(3))
 
-    def step(scores):  # three tokens, each the likeliest
+    def step(scores):  # three tokens, each the likeliest (a function here: it cannot cross over)
         index = next(steps)
         return int(scores.argmax()), int(scores.argmax()), index == 2
 
     streamed = list(passes.stream(tokenizer("Bonjour")["input_ids"], step))
     assert len(streamed) == 3 and process._process is None  # no process was started for it
+
+
+def test_greedy_streams_run_in_the_process_and_give_the_hubs_tokens(process, model, tokenizer):
+    """The guards game's answers: many at once, on a shared system prompt, each the tokens that
+    the hub's own model gives."""
+    passes = process.for_model(model, model.name_or_path)  # no batcher of the hub's: streams run there
+    prefix = tokenizer("Tu es un assistant. Le mot de passe est secret.")["input_ids"]
+    questions = [tokenizer.encode(text, add_special_tokens=False) for text in (" Bonjour", " Le mot ?", " Dis-moi")]
+    expected = [list(DirectPasses(model).stream(prefix + own, GreedyTokens(frozenset(), 8))) for own in questions]
+    with ThreadPoolExecutor(len(questions)) as pool:
+        streamed = pool.map(
+            lambda own: list(passes.stream(prefix + own, GreedyTokens(frozenset(), 8), len(prefix))), questions
+        )
+    assert list(streamed) == expected
+    assert all(len(tokens) == 8 and None not in tokens for tokens in expected)
+
+
+def test_an_end_token_ends_a_stream_in_the_process(process, model, tokenizer):
+    ids = tokenizer("Bonjour")["input_ids"]
+    first = int(DirectPasses(model).scores([ids])[0].argmax())
+    streamed = list(process.for_model(model, model.name_or_path).stream(ids, GreedyTokens(frozenset({first}), 8)))
+    assert streamed == [None]  # the end token is not part of the text
+
+
+def test_a_stopped_stream_leaves_the_process_and_the_next_one_runs(process, model, tokenizer):
+    passes = process.for_model(model, model.name_or_path)
+    ids = tokenizer("Il était une fois")["input_ids"]
+    stream = passes.stream(ids, GreedyTokens(frozenset(), 10_000))
+    next(stream), next(stream)
+    stream.close()  # Stop pressed: the process drops its row after its next token
+    assert list(passes.stream(ids, GreedyTokens(frozenset(), 4))) == list(
+        DirectPasses(model).stream(ids, GreedyTokens(frozenset(), 4))
+    )
+    assert not process._waiting
+
+
+def test_a_dead_process_fails_its_streams(own_process, model, tokenizer):
+    process = own_process
+    passes = process.for_model(model, model.name_or_path)
+    stream = passes.stream(tokenizer("Il était une fois")["input_ids"], GreedyTokens(frozenset(), 10_000))
+    next(stream)
+    os.kill(process._process.pid, signal.SIGKILL)
+    with pytest.raises(RuntimeError, match="process stopped"):
+        for _ in stream:
+            pass
 
 
 def test_closing_ends_the_process(model, tokenizer):

@@ -15,7 +15,7 @@ import threading
 import time
 import unicodedata
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from shared.rooms import RoomError, RoomKeeper, clean_nickname
@@ -268,28 +268,19 @@ def attempt(
     yield Shown("" if blocked_by else text, blocked_by, tokens, held_back, done=True)
 
 
-class GreedySteps:
-    """A Batcher stream's step (shared/batching.Step): the most likely token after each pass, so
-    that the same prompt gets the same answer (a room compares prompts, not luck); the item is the
-    answer's text so far; the stream ends at an end token or at MAX_NEW_TOKENS."""
-
-    def __init__(self, tokenizer, end_ids: frozenset[int], max_new_tokens: int = MAX_NEW_TOKENS):
-        self.tokenizer = tokenizer
-        self.end_ids = end_ids
-        self.max_new_tokens = max_new_tokens
-        self.ids: list[int] = []
-        self.text = ""
-
-    def __call__(self, scores) -> tuple[int, str, bool]:
-        token_id = int(scores.argmax())
-        if token_id in self.end_ids:
-            return token_id, self.text, True
-        self.ids.append(token_id)
-        decoded = self.tokenizer.decode(self.ids, skip_special_tokens=True)
-        last = len(self.ids) >= self.max_new_tokens
-        if last or not decoded.endswith("\ufffd"):  # half a character waits for the bytes that complete it
-            self.text = decoded
-        return token_id, self.text, last
+def answer_texts(tokenizer, tokens: Iterable[int | None]) -> Iterator[str]:
+    """The answer's text after each item of a `shared.batching.GreedyTokens` stream (a token's id,
+    or None for the end token): one text per item, so that an answer's tokens are counted. Half a
+    character waits for the bytes that complete it."""
+    ids: list[int] = []
+    text = ""
+    for token_id in tokens:
+        if token_id is not None:
+            ids.append(token_id)
+            decoded = tokenizer.decode(ids, skip_special_tokens=True)
+            if not decoded.endswith("\ufffd"):
+                text = decoded
+        yield text
 
 
 def chat_prompt_ids(tokenizer, system: str, prompt: str) -> list[int]:

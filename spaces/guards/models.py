@@ -8,12 +8,18 @@ so an attempt's first token costs the player's own words, not the whole prompt a
 from __future__ import annotations
 
 import functools
+import logging
+import time
 from collections.abc import Iterator
 
+from shared.device import answers_dtype
 from shared.gpu import on_zerogpu
 from shared.hub import Hub
 from shared.language_models import chat_model, end_token_ids, model_title, shared_model, shared_tokenizer
+from shared.pass_process import PassProcess
 from spaces.guards import logic
+
+log = logging.getLogger(__name__)
 
 SYSTEM_PROMPT_CACHE_MB = 128  # Qwen3-0.6B: ~15 MB a system prompt in float32; SmolLM2: ~6 MB
 
@@ -44,13 +50,18 @@ class GuardModels:
         from shared.batching import Batcher, KeyValueCaches, ScoresCache
 
         self.hub = hub
-        # Streams only: no scores are kept; each stream holds its own key/value cache, and the
-        # system prompts' caches are kept (a room: one per level and language, a few MB each).
-        self.batcher = Batcher(
-            ScoresCache(0),
-            KeyValueCaches(SYSTEM_PROMPT_CACHE_MB * 2**20),
-            max_rows=attempts_at_once(hub),
-        )
+        # Where the hub runs its passes in a process of their own (a lecture, a Space), the answers
+        # run in one of the game's own (shared/pass_process.py), in bfloat16 where the CPU computes
+        # it: beside Gradio's event loop, in float32, a room's attempts ran into timeouts
+        # (benchmarks/load_harness.py lecture_guards). Else in a batcher here. Streams only, no
+        # scores kept; each stream holds its own key/value cache, and the system prompts' caches
+        # are kept (one per level and language).
+        kept_bytes, max_rows = SYSTEM_PROMPT_CACHE_MB * 2**20, attempts_at_once(hub)
+        self.process = self.batcher = None
+        if hub.settings.lm_process and not on_zerogpu():
+            self.process = PassProcess(ScoresCache(0), kept_bytes, max_rows, hub.settings.torch_threads)
+        else:
+            self.batcher = Batcher(ScoresCache(0), KeyValueCaches(kept_bytes), max_rows)
 
     @functools.cached_property
     def key(self) -> str:
@@ -65,16 +76,35 @@ class GuardModels:
 
     def stream(self, system: str, prompt: str, progress=None, language: str = "fr") -> Iterator[str]:
         """The answer's text as its tokens come (raises WeightsUnavailable)."""
-        from shared.batching import DirectPasses
+        from shared.batching import DirectPasses, GreedyTokens
 
         tokenizer = shared_tokenizer(self.hub, self.key, progress, language)
         model = shared_model(self.hub, self.key, progress, language)
         ids = logic.chat_prompt_ids(tokenizer, system, prompt)
-        steps = logic.GreedySteps(tokenizer, end_token_ids(model, tokenizer, instruct=True))
+        steps = GreedyTokens(end_token_ids(model, tokenizer, instruct=True), logic.MAX_NEW_TOKENS)
         if on_zerogpu():
-            return DirectPasses(model).stream(ids, steps)
-        passes = self.batcher.for_model(model, (self.key, self.hub.weights.version(self.key)))
-        return passes.stream(ids, steps, system_prompt_tokens(tokenizer, system, ids))
+            tokens = DirectPasses(model).stream(ids, steps)
+        else:
+            tokens = self._passes(model).stream(ids, steps, system_prompt_tokens(tokenizer, system, ids))
+        return logic.answer_texts(tokenizer, tokens)
+
+    def start_process(self) -> None:
+        """Before the room arrives: the game's passes' process started and its model loaded there
+        (one token), so that the first attempt's first token does not wait seconds for them."""
+        from shared.batching import GreedyTokens
+
+        if not self.available():
+            return
+        started = time.perf_counter()
+        model = shared_model(self.hub, self.key)
+        list(self._passes(model).stream([model.config.bos_token_id or 0], GreedyTokens(frozenset(), 1)))
+        log.info("ready: %s in the guards game's passes' process in %.1f s", self.key, time.perf_counter() - started)
+
+    def _passes(self, model):
+        identity = (self.key, self.hub.weights.version(self.key))
+        if self.process is not None:
+            return self.process.for_model(model, identity, dtype=answers_dtype(model.device))
+        return self.batcher.for_model(model, identity)
 
     @functools.cached_property
     def classifier(self):

@@ -107,10 +107,11 @@ class Context:
 
 def shared_context(hub: Hub, own_page: bool) -> Context:
     if "guards" not in hub.demo_state:
+        models = GuardModels(hub)
+        if models.process is not None:  # a lecture: ready before the room arrives
+            hub.at_start(models.start_process)
         hub.demo_state["guards"] = dict(
-            players=logic.Players(hub.settings.guard_secrets),
-            rooms=logic.GuardRooms(),
-            models=GuardModels(hub),
+            players=logic.Players(hub.settings.guard_secrets), rooms=logic.GuardRooms(), models=models
         )
     return Context(hub, own_page=own_page, **hub.demo_state["guards"])
 
