@@ -120,7 +120,8 @@ OPTIONS = (
         bool,
         False,
         "run the language models' next-token passes in a process of their own (a second copy of their "
-        "weights): under a room's load, Python's lock no longer slows them (shared/pass_process.py)",
+        "weights; the guards game's answers in another): under a room's load, Python's lock no longer "
+        "slows them (shared/pass_process.py)",
         {"lecture": True, "space": True},
     ),
     Option(
