@@ -486,9 +486,12 @@ def test_the_answers_are_the_same_in_the_passes_process_as_in_the_hub(tiny_assis
         hub = Hub(load_settings([], environ))
         models = GuardModels(hub)
         assert (models.process is not None) == in_process and models.key == "luth_0_6b_instruct"
+        if in_process:
+            models.start_process()  # as the lecture profile does before serving
+            assert models.process._process is not None
         answers[in_process] = [list(models.stream(system, question)) for question in questions]
         if in_process:
-            assert models.process._process is not None  # they ran there
+            assert models.batcher is None and not models.process._waiting  # no batcher here: they came from there
             models.process.close()
     assert answers[True] == answers[False]
     assert all(1 <= len(texts) <= logic.MAX_NEW_TOKENS for texts in answers[True])  # a text per token
