@@ -125,7 +125,7 @@ def text_query_latency(encoder, sizes: tuple[int, ...], rounds: int) -> dict:
 
     from spaces.clip_search.collection import Collection, Item
     from spaces.clip_search.gallery import Result
-    from spaces.clip_search.ui import result_grid_value, status_html
+    from spaces.clip_search.render import result_grid_value, status_html
 
     tokenizer, model = encoder.tokenizer, encoder.model
 

@@ -27,7 +27,7 @@ issue 9 (one pass per request), and our batching queue against Gradio's own batc
 
     python benchmarks/sampling_batching.py [--users 16] [--seconds 30] [--streams 4]
     python benchmarks/sampling_batching.py --draws-only [--sessions 16] [--draws 8]
-    python benchmarks/sampling_batching.py --quick   # every part, 2 users for 2 s, 2 streams, tiny models: it runs
+    python benchmarks/sampling_batching.py --quick   # every part, 2 users for 0.5 s, 2 streams, tiny models: it runs
 """
 
 from __future__ import annotations
@@ -434,7 +434,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     args = parser.parse_args(argv)
     stream_tokens, new_prompts = (8, 4) if args.quick else (32, 16)  # tokens per stream; new prompts at once
     if args.quick:
-        args.users, args.seconds, args.streams = 2, 2.0, 2
+        # Four loads of 0.5 s: every user still asks at least once (its first call starts at once).
+        args.users, args.seconds, args.streams = 2, 0.5, 2
         args.sessions, args.draws, args.repetitions = 2, 2, 1
         use_tiny_language_models()
 

@@ -1,7 +1,7 @@
 """What a language model's reply cost: its tokens, the CPU time it took, an energy and carbon
 estimate, and what the same text would cost a large hosted model; and the memory slide made live
 (parameters x bytes per weight). Gradio-free; the texts are in reply_cost_texts.py, the page's
-parts in reply_cost_ui.py.
+parts in reply_cost_ui.py and reply_cost_line.py.
 
 Energy comes from codecarbon (`OfflineEmissionsTracker`, France's electricity, no network). One
 tracker for the process, created at the first reply, not at the hub's start: its hardware probe

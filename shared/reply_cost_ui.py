@@ -1,6 +1,7 @@
 """The page's parts of a reply's cost, for any tab that writes replies (the sampling tab, the
-assistant): the line under a reply, the script that reads it to a screen reader, and the « Pour
-situer » accordion with the memory calculator. The logic is in reply_cost.py."""
+assistant): the script that reads the line under a reply to a screen reader, and the « Pour
+situer » accordion with the memory calculator. The logic is in reply_cost.py, the line's HTML in
+reply_cost_line.py."""
 
 from __future__ import annotations
 
@@ -14,18 +15,12 @@ from shared.i18n import LANGUAGES, format_number, request_language
 from shared.reply_cost import (
     BYTES_PER_WEIGHT,
     MODEL_PARAMETERS,
-    ReplyCost,
     approximate,
-    cost_line,
     gpus_needed,
-    hosted_estimates,
-    spoken_cost,
     weights_memory_gb,
 )
+from shared.reply_cost_line import SPOKEN_STYLE
 from shared.reply_cost_texts import TEXTS
-
-# Hidden from the eye, read by a screen reader (a class would need every tab's CSS).
-_SPOKEN_STYLE = "position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap"
 
 # A screen reader hears each reply's cost once it is written: a region that is in the page before
 # any reply (a region added with its text is not announced), fed with each new line's words.
@@ -34,7 +29,7 @@ ANNOUNCE_SCRIPT = f"""() => {{
   window.iagenReplyCostAnnouncer = true;
   const live = document.createElement("p");
   live.setAttribute("aria-live", "polite");
-  live.setAttribute("style", "{_SPOKEN_STYLE}");
+  live.setAttribute("style", "{SPOKEN_STYLE}");
   document.body.appendChild(live);
   const told = new WeakSet();
   new MutationObserver(() => {{
@@ -47,20 +42,6 @@ ANNOUNCE_SCRIPT = f"""() => {{
     }}
   }}).observe(document.body, {{childList: true, subtree: true}});
 }}"""
-
-
-def reply_cost_html(cost: ReplyCost, language: str) -> str:
-    """The line to show under a reply, in the page's language: tokens, CPU time, energy and CO2e
-    (and whether measured or modelled), the same text by large hosted models. Give it the
-    `ReplyCost` that `shared.reply_cost.REPLY_COSTS.measure()` set once the reply ended; any
-    tab's status or result HTML can carry it (a page with `ANNOUNCE_SCRIPT` reads it aloud)."""
-    estimates = hosted_estimates(cost.tokens)
-    shown = html.escape(cost_line(cost, estimates, language))
-    spoken = html.escape(spoken_cost(cost, estimates, language))
-    return (
-        f'<p class="reply-cost" style="font-size:0.9em;margin-top:0.4rem"><span aria-hidden="true">{shown}</span>'
-        f'<span class="reply-cost-spoken" style="{_SPOKEN_STYLE}">{spoken}</span></p>'
-    )
 
 
 def build_context_panel(hub: Hub) -> None:

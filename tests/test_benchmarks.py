@@ -34,9 +34,10 @@ from hub_server import running_hub
 from shared.settings import load_settings
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The slowest, reply_cost.py (three hubs started), takes about 45 s alone and over 2 minutes two at
-# a time on a 2-core machine others load too; on a fresh clone, cemantix.py first builds the
-# vocabularies in the default cache. Under pytest's 300 s.
+# The slowest, first_load.py (two servers and a browser) and reply_cost.py (two hubs), take ~23 s
+# alone on a 2-core Xeon VM; reply_cost.py, with a third hub then, took 45 s alone on a 2-core AMD
+# VM and over 2 minutes two at a time there while others loaded it too. On a fresh clone,
+# cemantix.py first builds the vocabularies in the default cache. Under pytest's 300 s.
 TIMEOUT_S = 280
 
 pytestmark = pytest.mark.slow

@@ -22,7 +22,8 @@ from shared.language_models import (
     shared_tokenizer,
 )
 from shared.reply_cost import REPLY_COSTS
-from shared.reply_cost_ui import ANNOUNCE_SCRIPT, build_context_panel, reply_cost_html
+from shared.reply_cost_line import reply_cost_html
+from shared.reply_cost_ui import ANNOUNCE_SCRIPT, build_context_panel
 from shared.weights import WeightsUnavailable
 from spaces.assistant import logic
 from spaces.assistant.texts import TEXTS

@@ -1,6 +1,7 @@
 """The « Recherche par proximité » tab: a text or an image finds the nearest aerial images.
 
-The search itself is Gradio-free (encoder.py, gallery.py, collection.py); this module turns it into
+The search itself is Gradio-free (encoder.py, gallery.py, collection.py), and so are its texts
+(texts.py) and its status line and result values (render.py); this module turns them into
 components and named endpoints. Searches do not join the GPU group: a query is one small forward
 pass (tens of milliseconds on a CPU core), and waiting behind a Seg2Sat diffusion in the one-slot
 group would cost seconds. Problems a user can meet (empty query, unreadable image, missing model)
@@ -9,117 +10,28 @@ are said in the status line, in the user's language, with the results left empty
 
 import html
 import logging
-from pathlib import Path
 
 import gradio as gr
 
 from shared.hub import Hub
 from shared.hub_ui import notice_html
-from shared.i18n import LANGUAGES, Texts, format_number, request_language
+from shared.i18n import LANGUAGES, format_number, request_language
 from shared.weights import WeightsUnavailable
 from spaces.clip_search import logic
 from spaces.clip_search.encoder import EncoderSettingError, get_encoder
 from spaces.clip_search.gallery import gallery_loader
 from spaces.clip_search.images import UnreadableImage, load_image
+from spaces.clip_search.render import result_grid_value, shorten, status_html
 from spaces.clip_search.result_grid import CSS as RESULT_GRID_CSS
 from spaces.clip_search.result_grid import ResultGrid
+from spaces.clip_search.texts import TEXTS
 
 log = logging.getLogger(__name__)
-
-TEXTS = Texts(
-    fr={
-        "clip_search_tab": "Recherche par proximité",
-        "clip_search_about": "**Recherche par proximité** — CLIP place textes et images dans un même espace : « Clairière entourée de forêt » retrouve des images aériennes de l'IGN, une image retrouve ses voisines.",
-        "clip_search_intro": "CLIP range textes et images dans **un même espace de vecteurs** : une description retrouve les images dont le vecteur est le plus proche du sien. Décrivez un paysage (en français ou en anglais), ou partez d'une image ; touchez un résultat pour chercher des images semblables.",
-        "clip_search_query": "Ce que vous cherchez",
-        "clip_search_placeholder": "Clairière entourée de forêt",
-        "clip_search_search": "Rechercher",
-        "clip_search_examples": "Exemples",
-        "clip_search_by_image": "Chercher à partir d'une image",
-        "clip_search_upload": "Votre image (JPEG, PNG, TIFF…)",
-        "clip_search_add": "Ajouter mon image à la galerie (tout le monde la verra)",
-        "clip_search_search_image": "Chercher des images semblables",
-        "clip_search_query_image": "Image de départ",
-        "clip_search_results": "Résultats (touchez une image pour voir ses semblables)",
-        "clip_search_options": "Réglages",
-        "clip_search_top_k": "Nombre de résultats",
-        "clip_search_empty_query": "Tapez une description, par exemple « Clairière entourée de forêt ».",
-        "clip_search_no_image": "Choisissez une image.",
-        "clip_search_unreadable_not_an_image": "Ce fichier n'est pas une image.",
-        "clip_search_unreadable_too_large": "Image trop grande : {megapixels} mégapixels, au-delà des {limit} que ce serveur décode (un JPEG passe quelle que soit sa taille).",
-        "clip_search_unreadable_damaged": "Image endommagée ou incomplète ({detail}).",
-        "clip_search_truncated": "Texte long : le modèle n'en lit que les {tokens} premiers tokens, c'est-à-dire « {kept} ».",
-        "clip_search_model_missing": "Le modèle de recherche n'est pas installé sur ce serveur : la recherche d'images est indisponible.",
-        "clip_search_same_idea_with_words": "La même idée avec des mots : Cémantix → Explorer montre les plus proches voisins d'un mot dans l'espace des vecteurs.",
-        "clip_search_bad_setting": "Le modèle de recherche est mal configuré sur ce serveur : la recherche d'images est indisponible.",
-        "clip_search_gallery_not_installed": "Les images aériennes ne sont pas installées sur ce serveur : la recherche porte sur les images que vous ajoutez.",
-        "clip_search_gallery_missing": "La galerie d'images aériennes n'a pas pu être préparée : seules les images ajoutées sont cherchées.",
-        "clip_search_example_clearing": "Clairière entourée de forêt",
-        "clip_search_example_pools": "Un lotissement avec des piscines",
-        "clip_search_example_river": "Une rivière qui traverse des champs",
-        "clip_search_gallery_empty": "La galerie est vide : cherchez à partir d'une image en cochant « Ajouter mon image à la galerie ».",
-        "clip_search_unreadable": "{count} image(s) illisible(s) ignorée(s) en préparant la galerie.",
-        "clip_search_summary": "{count} images les plus proches parmi {total}, en {total_ms} ms (encodage {encode_ms} ms, recherche {search_ms} ms).",
-        "clip_search_for_text": "Pour « {query} » :",
-        "clip_search_for_image": "Pour l'image « {name} » :",
-        "clip_search_for_item": "Semblables à « {caption} » :",
-        "clip_search_added": "Votre image a rejoint la galerie.",
-        "clip_search_item_gone": "Cette image n'est plus dans la galerie : relancez la recherche.",
-        "clip_search_stage_download": "Téléchargement de la galerie d'images aériennes…",
-        "clip_search_stage_index": "Indexation de la galerie ({done} / {total} images, une seule fois)…",
-        "clip_search_stage_encoder": "Chargement du modèle CLIP…",
-        "clip_search_no_caption": "sans légende",
-    },
-    en={
-        "clip_search_tab": "Search by similarity",
-        "clip_search_about": "**Search by similarity** — CLIP puts texts and images in one space: “a clearing surrounded by forest” finds IGN aerial images, and an image finds its neighbours.",
-        "clip_search_intro": "CLIP puts texts and images in **one space of vectors**: a description finds the images whose vectors are nearest to its own. Describe a landscape (in French or English), or start from an image; tap a result to find similar images.",
-        "clip_search_query": "What you are looking for",
-        "clip_search_placeholder": "A clearing surrounded by forest",
-        "clip_search_search": "Search",
-        "clip_search_examples": "Examples",
-        "clip_search_by_image": "Search from an image",
-        "clip_search_upload": "Your image (JPEG, PNG, TIFF…)",
-        "clip_search_add": "Add my image to the gallery (everyone will see it)",
-        "clip_search_search_image": "Find similar images",
-        "clip_search_query_image": "Starting image",
-        "clip_search_results": "Results (tap an image to see similar ones)",
-        "clip_search_options": "Settings",
-        "clip_search_top_k": "Number of results",
-        "clip_search_empty_query": "Type a description, e.g. “A clearing surrounded by forest”.",
-        "clip_search_no_image": "Choose an image.",
-        "clip_search_unreadable_not_an_image": "This file is not an image.",
-        "clip_search_unreadable_too_large": "Image too large: {megapixels} megapixels, more than the {limit} this server decodes (a JPEG of any size works).",
-        "clip_search_unreadable_damaged": "Damaged or incomplete image ({detail}).",
-        "clip_search_truncated": "Long text: the model reads only its first {tokens} tokens, that is “{kept}”.",
-        "clip_search_model_missing": "The search model is not installed on this server: image search is unavailable.",
-        "clip_search_same_idea_with_words": "The same idea with words: Cémantix → Explore shows a word's nearest neighbours in the vector space.",
-        "clip_search_bad_setting": "The search model is misconfigured on this server: image search is unavailable.",
-        "clip_search_gallery_not_installed": "The aerial images are not installed on this server: the search covers the images you add.",
-        "clip_search_gallery_missing": "The aerial image gallery could not be prepared: only added images are searched.",
-        "clip_search_example_clearing": "A clearing surrounded by forest",
-        "clip_search_example_pools": "A housing estate with swimming pools",
-        "clip_search_example_river": "A river flowing through fields",
-        "clip_search_gallery_empty": "The gallery is empty: search from an image with “Add my image to the gallery” ticked.",
-        "clip_search_unreadable": "{count} unreadable image(s) skipped while preparing the gallery.",
-        "clip_search_summary": "{count} nearest images out of {total}, in {total_ms} ms (encoding {encode_ms} ms, search {search_ms} ms).",
-        "clip_search_for_text": "For “{query}”:",
-        "clip_search_for_image": "For the image “{name}”:",
-        "clip_search_for_item": "Similar to “{caption}”:",
-        "clip_search_added": "Your image joined the gallery.",
-        "clip_search_item_gone": "This image is no longer in the gallery: search again.",
-        "clip_search_stage_download": "Downloading the aerial image gallery…",
-        "clip_search_stage_index": "Indexing the gallery ({done} / {total} images, once)…",
-        "clip_search_stage_encoder": "Loading the CLIP model…",
-        "clip_search_no_caption": "no caption",
-    },
-)
 
 # The lecture's own example first, in the page's language (the default encoder reads both).
 EXAMPLE_KEYS = ("clip_search_example_clearing", "clip_search_example_pools", "clip_search_example_river")
 DEFAULT_TOP_K = 12
 MAX_TOP_K = 48
-CAPTION_CHARS = 90
 
 CSS = (
     """
@@ -130,24 +42,6 @@ CSS = (
 """
     + RESULT_GRID_CSS
 )
-
-
-def status_html(lines: list[str], notices: list[str] = (), error: str | None = None) -> str:
-    """Plain texts → escaped paragraphs (queries and captions come from users and datasets)."""
-    paragraphs = [f'<p class="clip-search-error">{html.escape(error)}</p>'] if error else []
-    paragraphs += [f"<p>{html.escape(line)}</p>" for line in lines]
-    paragraphs += [f'<p class="clip-search-notice">{html.escape(notice)}</p>' for notice in notices]
-    return "".join(paragraphs)
-
-
-def result_grid_value(results, language: str) -> list[tuple[Path, str, float]]:
-    """(thumbnail, "0,31 · caption", score) for the ResultGrid, best first."""
-    value = []
-    for result in results:
-        caption = logic.caption_in(language, result.item.caption) if result.item.caption else ""
-        caption = _shorten(caption or TEXTS.get("clip_search_no_caption", language), CAPTION_CHARS)
-        value.append((result.thumbnail, f"{format_number(result.score, language, 2)} · {caption}", result.score))
-    return value
 
 
 def prepare(hub: Hub) -> None:
@@ -319,7 +213,7 @@ def build(hub: Hub) -> None:
             outcome = logic.search_by_text(
                 hub, query_text, int(top_k_value or DEFAULT_TOP_K), encoder, progress_shown(progress, language)
             )
-            heading = TEXTS.get("clip_search_for_text", language, query=_shorten(outcome.query.text, 120))
+            heading = TEXTS.get("clip_search_for_text", language, query=shorten(outcome.query.text, 120))
             cut = outcome.query.truncated  # the encoder reads only the beginning: say which part
             notices = [
                 TEXTS.get("clip_search_truncated", language, tokens=encoder.context_length, kept=outcome.query.kept)
@@ -350,9 +244,7 @@ def build(hub: Hub) -> None:
                 encoder,
                 progress_shown(progress, language),
             )
-            return shown(
-                outcome, TEXTS.get("clip_search_for_image", language, name=_shorten(name, 80)), language, image
-            )
+            return shown(outcome, TEXTS.get("clip_search_for_image", language, name=shorten(name, 80)), language, image)
 
         return guarded(run, language)
 
@@ -372,7 +264,7 @@ def build(hub: Hub) -> None:
                 return nothing(language, "clip_search_item_gone")
             item, thumbnail, outcome = found
             caption = logic.caption_in(language, item.caption) or TEXTS.get("clip_search_no_caption", language)
-            heading = TEXTS.get("clip_search_for_item", language, caption=_shorten(caption, 80))
+            heading = TEXTS.get("clip_search_for_item", language, caption=shorten(caption, 80))
             return shown(outcome, heading, language, str(thumbnail))
 
         return guarded(run, language)
@@ -399,7 +291,3 @@ def build(hub: Hub) -> None:
         api_name="clip_search_image",
     )
     results.select(more_like_this, [shown_keys, top_k], outputs, api_visibility="private")
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -18,7 +18,7 @@ from shared.hub_ui import notice_html, sent_text
 from shared.i18n import LANGUAGES, format_number, request_language
 from shared.language_models import LANGUAGE_MODELS, OFFLINE_CHAT_MODEL, chat_model
 from shared.reply_cost import REPLY_COSTS
-from shared.reply_cost_ui import reply_cost_html
+from shared.reply_cost_line import reply_cost_html
 from shared.weights import WeightsUnavailable
 from spaces.sampling import render
 from spaces.sampling.models import COMPLETION_MODEL, TabModels, model_title

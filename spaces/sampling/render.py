@@ -43,7 +43,7 @@ def status_html(
     lines: list[str], notices: list[str] = (), cost_html: str = "", spoken: str = "", streaming: bool = False
 ) -> str:
     """A stream's or a view's status lines and notices; under a finished reply, its cost line
-    (shared/reply_cost_ui.py's HTML). The status is a polite live region (ui.py): `spoken` is said
+    (shared/reply_cost_line.py's HTML). The status is a polite live region (ui.py): `spoken` is said
     and not shown (a view's summary); while a stream runs (`streaming`), its « 12 tokens… » line is
     kept from the screen reader, which would say it at every token, and its last line is said once."""
     hidden = ' aria-hidden="true"' if streaming else ""
