@@ -53,9 +53,10 @@ holds up a next-token view for more than one token per running group.
 A stream may say that its first tokens are a prefix many streams share (`prefix_tokens`: a system
 prompt, the same for every attempt at a level of the guards game): the prefix's keys and values
 are computed once and kept (in `KeyValueCaches`, under the prefix's context), and each such
-stream runs only its own tokens, on a copy of them, then decodes as a group of its own. Its
-first token then costs its own tokens' pass, not the whole prompt's: the worker, which every
-running stream waits for, is held that much less.
+stream runs only its own tokens, on a copy of them, at once (it gathers no companions: it would
+run alone anyway), then decodes as a group of its own. Its first token then costs its own
+tokens' pass, not the whole prompt's: the worker, which every running stream waits for, is held
+that much less.
 
 `DirectPasses` runs the same passes in the caller's thread, unbatched and uncached: the reference
 that tests compare the batched results with, and the path on ZeroGPU, whose GPU belongs to the
@@ -473,8 +474,10 @@ class Batcher:
             self._groups.clear()
 
     def _is_due(self, request: _Request, now: float) -> bool:
-        """A next-token request runs at once; a stream's first pass once it has gathered others."""
-        return request.row is None or now - request.arrived >= self.stream_gathering_s
+        """A next-token request runs at once, and so does a stream on a shared prefix (it runs
+        alone, on the prefix's kept cache: gathering would only delay its first token); another
+        stream's first pass once it has gathered others."""
+        return request.row is None or request.prefix_tokens > 0 or now - request.arrived >= self.stream_gathering_s
 
     def _take_batch(self, model) -> list[_Request]:
         """The requests waiting for `model`, oldest first, within the batch's bounds (identical

@@ -12,7 +12,16 @@ import torch
 import transformers
 from test_sampling_logic import tiny_gemma3, tiny_llama, tiny_tokenizer
 
-from shared.batching import Batcher, DirectPasses, KeyValueCaches, ScoresCache, cache_bytes, left_padded
+from shared.batching import (
+    Batcher,
+    DirectPasses,
+    KeyValueCaches,
+    ScoresCache,
+    _Request,
+    _StreamRow,
+    cache_bytes,
+    left_padded,
+)
 from spaces.sampling import logic
 from spaces.sampling.logic import SamplingSettings
 
@@ -449,6 +458,19 @@ def greedy_steps(tokens: int):
         return taken[-1], taken[-1], len(taken) == tokens
 
     return step
+
+
+def test_a_stream_on_a_shared_prefix_starts_without_gathering_companions(model, tokenizer):
+    """It runs alone on the prefix's cache: it does not wait the gathering time (an hour here; a
+    regression hangs until pytest's timeout), while a stream without a prefix still gathers."""
+    batcher = new_batcher(stream_gathering_s=3600)
+    prefix = list(prompt_ids(tokenizer, model, PROMPTS[3:])[0])
+    ids = prefix + tokenizer.encode(" Bonjour", add_special_tokens=False)
+    assert list(batcher.stream(model, "tiny", ids, greedy_steps(2), len(prefix))) == list(
+        DirectPasses(model).stream(ids, greedy_steps(2))
+    )
+    request = _Request(model, "tiny", tuple(ids), row=_StreamRow(greedy_steps(2)))
+    assert not batcher._is_due(request, request.arrived + 1)
 
 
 def test_streams_on_a_shared_prefix_compute_it_once_and_give_the_tokens_of_a_whole_pass(model, tokenizer, counter):
