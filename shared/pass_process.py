@@ -12,8 +12,9 @@ its own for the same reason.
 on first use. It runs a `shared.batching.Batcher` (batched passes, kept key/value caches) over its
 own copy of each model, loaded from the folder the hub loaded it from, on the hub's device and
 thread count, in the dtype of the hub's copy or the one `for_model` names. Requests go over a pipe
-as token ids; the scores come back as float32 arrays (1 MB a context for Gemma). The scores cache stays in the hub's process: a slider's view,
-a redraw or a second student on a kept text never crosses over.
+as token ids; the scores come back as float32 arrays (1 MB a context for Gemma). The scores cache
+stays in the hub's process: a slider's view, a redraw or a second student on a kept text never
+crosses over.
 
 Streams run there too when their step can cross to the process (pickled once, with the ids): the
 guards game's greedy answers (`shared.batching.GreedyTokens`) come back a token id at a time and
@@ -248,7 +249,7 @@ def serve(connection: Connection, kv_cache_bytes: int, max_rows: int, threads: i
                 try:
                     value = value.result().cpu().numpy()
                 except Exception as failure:
-                    value, error = None, f"{type(failure).__name__}: {failure}"
+                    value, error = None, _described(failure)
             connection.send((request_id, value, error, last))
 
     def forward(request_id: int, items: Iterator) -> None:
@@ -261,7 +262,7 @@ def serve(connection: Connection, kv_cache_bytes: int, max_rows: int, threads: i
                 answers.put((request_id, item, None, False))
             answers.put((request_id, None, None, True))
         except Exception as error:
-            answers.put((request_id, None, f"{type(error).__name__}: {error}", True))
+            answers.put((request_id, None, _described(error), True))
         finally:
             stopped.discard(request_id)
 
@@ -287,7 +288,7 @@ def serve(connection: Connection, kv_cache_bytes: int, max_rows: int, threads: i
                 items = batcher.stream(model_of(source), identity, ids, step, prefix_tokens)
             except Exception as error:  # a model that cannot load fails its stream, not the process
                 log.exception("could not load %s", source.name_or_path)
-                answers.put((request_id, None, f"{type(error).__name__}: {error}", True))
+                answers.put((request_id, None, _described(error), True))
                 continue
             threading.Thread(target=forward, args=(request_id, items), name=f"stream-{request_id}", daemon=True).start()
         else:
@@ -304,6 +305,11 @@ def serve(connection: Connection, kv_cache_bytes: int, max_rows: int, threads: i
                 result.add_done_callback(
                     lambda done, request_id=request_id: answers.put((request_id, done, None, True))
                 )
+
+
+def _described(error: Exception) -> str:
+    """An error as the hub's caller reads it (the exception itself may not cross the pipe)."""
+    return f"{type(error).__name__}: {error}"
 
 
 def _load(source: ModelSource):
